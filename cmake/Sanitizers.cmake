@@ -1,0 +1,6 @@
+# MYSQLOP_SANITIZE: "" (none), "address,undefined" (asan-ubsan preset) or "thread" (tsan preset).
+set(MYSQLOP_SANITIZE "" CACHE STRING "Sanitizers to build with (address,undefined | thread)")
+if(MYSQLOP_SANITIZE)
+  add_compile_options(-fsanitize=${MYSQLOP_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${MYSQLOP_SANITIZE})
+endif()
