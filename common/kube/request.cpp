@@ -31,6 +31,15 @@ class Query {
   std::string q_;
 };
 
+std::string label(const ResourceType& rt, std::string_view subresource) {
+  std::string r = rt.qualifiedResource();
+  if (!subresource.empty()) {
+    r += '/';
+    r += subresource;
+  }
+  return r;
+}
+
 }  // namespace
 
 std::string_view patchContentType(PatchType t) {
@@ -74,29 +83,29 @@ std::string listQuery(const ListOptions& o, bool watch) {
 
 ApiRequest getRequest(const ResourceType& rt, std::string_view ns, std::string_view name,
                       std::string_view subresource) {
-  return {"GET", resourcePath(rt, ns, name, subresource), "", "", "get"};
+  return {"GET", resourcePath(rt, ns, name, subresource), "", "", "get", label(rt, subresource)};
 }
 
 ApiRequest listRequest(const ResourceType& rt, std::string_view ns, const ListOptions& o) {
   std::string q = listQuery(o, false);
   std::string p = resourcePath(rt, ns);
-  return {"GET", q.empty() ? p : p + "?" + q, "", "", "list"};
+  return {"GET", q.empty() ? p : p + "?" + q, "", "", "list", label(rt, {})};
 }
 
 ApiRequest watchRequest(const ResourceType& rt, std::string_view ns, const ListOptions& o) {
-  return {"GET", resourcePath(rt, ns) + "?" + listQuery(o, true), "", "", "watch"};
+  return {"GET", resourcePath(rt, ns) + "?" + listQuery(o, true), "", "", "watch", label(rt, {})};
 }
 
 ApiRequest createRequest(const ResourceType& rt, std::string_view ns, const nlohmann::json& obj,
                          const WriteOptions& o) {
   return {"POST", Query().write(o).with(resourcePath(rt, ns)), "application/json", obj.dump(),
-          "create"};
+          "create", label(rt, {})};
 }
 
 ApiRequest updateRequest(const ResourceType& rt, const nlohmann::json& obj,
                          std::string_view subresource, const WriteOptions& o) {
   return {"PUT", Query().write(o).with(resourcePath(rt, namespaceOf(obj), name(obj), subresource)),
-          "application/json", obj.dump(), "update"};
+          "application/json", obj.dump(), "update", label(rt, subresource)};
 }
 
 ApiRequest patchRequest(const ResourceType& rt, std::string_view ns, std::string_view name,
@@ -105,12 +114,13 @@ ApiRequest patchRequest(const ResourceType& rt, std::string_view ns, std::string
   Query q;
   q.write(o.write).flag("force", o.force && type == PatchType::kApply);
   return {"PATCH", q.with(resourcePath(rt, ns, name, subresource)),
-          std::string(patchContentType(type)), patch.dump(), "patch"};
+          std::string(patchContentType(type)), patch.dump(), "patch", label(rt, subresource)};
 }
 
 ApiRequest deleteRequest(const ResourceType& rt, std::string_view ns, std::string_view name,
                          const DeleteOptions& o) {
-  return {"DELETE", resourcePath(rt, ns, name), "application/json", o.toJson().dump(), "delete"};
+  return {"DELETE", resourcePath(rt, ns, name), "application/json", o.toJson().dump(), "delete",
+          label(rt, {})};
 }
 
 }  // namespace mysqlop::kube

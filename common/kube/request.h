@@ -23,6 +23,8 @@ struct ApiRequest {
   std::string body;
   // For metrics and logs: "get", "list", "watch", "create", "update", "patch", "delete".
   std::string verb;
+  // The resource (plural, with "/<subresource>" when one is addressed), for metrics and logs.
+  std::string resource;
 };
 
 struct ListOptions {
