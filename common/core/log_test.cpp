@@ -32,7 +32,7 @@ TEST_CASE("log lines are JSON with level, time, message, context and key-values"
   CHECK(sink->lines[0].rfind("{\"level\":\"info\",\"time\":", 0) == 0);
 }
 
-TEST_CASE("lines below the level are dropped; with() replaces a key", "[core][log]") {
+TEST_CASE("lines below the level are dropped and with() replaces a key", "[core][log]") {
   auto sink = std::make_shared<MemorySink>();
   Logger log(sink, LogLevel::kWarn);
   log.info("quiet");
