@@ -60,15 +60,15 @@ core::Result<Json> RestClient::listAll(const kube::ResourceType& rt, std::string
   while (true) {
     auto page = list(rt, ns, o, stop);
     if (!page) return page.error();
+    std::string next;
+    if (auto m = page->find("metadata"); m != page->end() && m->is_object()) {
+      next = m->value("continue", "");
+    }
     if (all.is_null()) {
       all = std::move(*page);
       if (!all.contains("items") || !all["items"].is_array()) all["items"] = Json::array();
     } else if (auto items = page->find("items"); items != page->end() && items->is_array()) {
       for (auto& it : *items) all["items"].push_back(std::move(it));
-    }
-    std::string next;
-    if (auto c = page->find("metadata"); c != page->end() && c->is_object()) {
-      next = c->value("continue", "");
     }
     if (next.empty()) break;
     o.continueToken = next;

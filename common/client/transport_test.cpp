@@ -334,7 +334,15 @@ TEST_CASE("cancel during connect, handshake and read returns within 1 s", "[clie
 
   SECTION("connect that never completes") {
     BlackholeListener hole;
-    auto t = transport(configFor("https://127.0.0.1:" + std::to_string(hole.port())), o);
+    std::string url = "https://127.0.0.1:" + std::to_string(hole.port());
+    {  // the listener really stalls the connect phase: a short connect timeout trips
+      TransportOptions quick = o;
+      quick.connectTimeout = 300ms;
+      auto r = transport(configFor(url), quick)->send(get("/api"));
+      REQUIRE_FALSE(r);
+      CHECK_THAT(r.error().message, Catch::Contains("cannot connect"));
+    }
+    auto t = transport(configFor(url), o);
     auto [took, err] = cancelAfter(300ms, [&](std::stop_token st) {
       auto r = t->send(get("/api"), st);
       return r ? core::internal("unexpected success") : r.error();
