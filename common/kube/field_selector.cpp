@@ -37,9 +37,13 @@ core::Result<FieldSelector> FieldSelector::parse(std::string_view s) {
     if (opPos == std::string_view::npos) return bad(termStart, "expected 'field=value', 'field==value' or 'field!=value'");
     Term t;
     t.field = std::string(s.substr(i, opPos - i));
-    while (!t.field.empty() && t.field.back() == ' ') t.field.pop_back();
-    while (!t.field.empty() && t.field.front() == ' ') t.field.erase(0, 1);
     if (t.field.empty()) return bad(termStart, "field name must not be empty");
+    for (size_t k = 0; k < t.field.size(); ++k) {
+      char c = t.field[k];
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '-' || c == '/';
+      if (!ok) return bad(termStart + k, fmt::format("invalid character {:?} in field name", c));
+    }
     if (s[opPos] == '!') {
       t.negated = true;
       i = opPos + 2;

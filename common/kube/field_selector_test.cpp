@@ -38,7 +38,8 @@ TEST_CASE("field selector escapes round-trip and bad input is Invalid", "[kube][
   CHECK(s->terms()[1].negated);
   CHECK(s->toString() == R"(metadata.name=a\,b\=c\\d,type!=kubernetes.io/tls)");
 
-  for (const char* bad : {"metadata.name", "=x", "a=b,", "a=b\\x", "a=b=c", "a=b\\"}) {
+  for (const char* bad : {"metadata.name", "=x", "a=b,", "a=b\\x", "a=b=c", "a=b\\", "a ! =b",
+                          "status phase=x"}) {
     INFO(bad);
     auto r = FieldSelector::parse(bad);
     REQUIRE_FALSE(r);
