@@ -63,15 +63,17 @@ inline Error internal(std::string m) { return {ErrorCode::kInternal, std::move(m
 inline Error unavailable(std::string m) { return {ErrorCode::kUnavailable, std::move(m)}; }
 inline Error timeout(std::string m) { return {ErrorCode::kTimeout, std::move(m)}; }
 
-template <typename T>
+// `E` is the error type: core::Error everywhere except where a caller needs a richer error
+// (the sandbox apiserver carries Kubernetes Status details in its own type).
+template <typename T, typename E = Error>
 class [[nodiscard]] Result {
  public:
   Result(const T& v) : v_(std::in_place_index<0>, v) {}        // NOLINT(implicit)
   Result(T&& v) : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT(implicit)
-  Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}  // NOLINT(implicit)
+  Result(E e) : v_(std::in_place_index<1>, std::move(e)) {}    // NOLINT(implicit)
   template <typename U>
-    requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
-             !std::is_same_v<std::decay_t<U>, Error> && !std::is_same_v<std::decay_t<U>, Result>)
+    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, T> &&
+             !std::is_same_v<std::decay_t<U>, E> && !std::is_same_v<std::decay_t<U>, Result>)
   Result(U&& v) : v_(std::in_place_index<0>, std::forward<U>(v)) {}  // NOLINT(implicit)
 
   bool ok() const { return v_.index() == 0; }
@@ -88,8 +90,8 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
 
   // Precondition: !ok().
-  const Error& error() const& { return std::get<1>(v_); }
-  Error&& error() && { return std::get<1>(std::move(v_)); }
+  const E& error() const& { return std::get<1>(v_); }
+  E&& error() && { return std::get<1>(std::move(v_)); }
 
   template <typename U>
   T valueOr(U&& fallback) const& {
@@ -97,22 +99,22 @@ class [[nodiscard]] Result {
   }
 
  private:
-  std::variant<T, Error> v_;
+  std::variant<T, E> v_;
 };
 
-template <>
-class [[nodiscard]] Result<void> {
+template <typename E>
+class [[nodiscard]] Result<void, E> {
  public:
   Result() = default;
-  Result(Error e) : err_(std::move(e)) {}  // NOLINT(implicit)
+  Result(E e) : err_(std::move(e)) {}  // NOLINT(implicit)
 
   bool ok() const { return !err_.has_value(); }
   explicit operator bool() const { return ok(); }
-  const Error& error() const& { return *err_; }
-  Error&& error() && { return std::move(*err_); }
+  const E& error() const& { return *err_; }
+  E&& error() && { return std::move(*err_); }
 
  private:
-  std::optional<Error> err_;
+  std::optional<E> err_;
 };
 
 using Status = Result<void>;
