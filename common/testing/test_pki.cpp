@@ -127,6 +127,10 @@ TestPki::TestPki(std::string caCommonName) {
   ca_ = {certPem(ca.get()), keyPem(key.get())};
 }
 
+TestPki TestPki::fromPem(std::string caCertPem, std::string caKeyPem) {
+  return TestPki(KeyPair{std::move(caCertPem), std::move(caKeyPem)});
+}
+
 KeyPair TestPki::issue(const CertRequest& req) const {
   PKey caKey = readKey(ca_.keyPem);
   Cert caCert = readCert(ca_.certPem);

@@ -31,11 +31,14 @@ struct KeyPair {
 class TestPki {
  public:
   explicit TestPki(std::string caCommonName = "mysqlop-test-ca");
+  // A PKI over an existing CA (PEM certificate and key), e.g. one kept on disk.
+  static TestPki fromPem(std::string caCertPem, std::string caKeyPem);
 
   const KeyPair& ca() const { return ca_; }
   KeyPair issue(const CertRequest& req) const;
 
  private:
+  TestPki(KeyPair ca) : ca_(std::move(ca)) {}
   KeyPair ca_;
 };
 
