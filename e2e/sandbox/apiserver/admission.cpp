@@ -113,12 +113,12 @@ std::string ApiServer::Impl::allocateServiceIp() {
   return fmt::format("10.96.{}.{}", (n >> 8) & 0xff, n & 0xff);
 }
 
-ApiStatus ApiServer::Impl::validateSchema(Call& c, const ResourceInfo& r, Json& obj) {
+ApiStatus ApiServer::Impl::validateSchema(Call& c, const ResourceInfo& r, Json& obj, bool pruneOnly) {
   const Json* schema = r.schema(c.info.version.empty() ? r.storageVersion : c.info.version);
   if (!schema) schema = r.schema(r.storageVersion);
   if (!schema) return {};
   std::vector<std::string> unknown;
-  pruneAndDefault(*schema, obj, unknown);
+  pruneAndDefault(*schema, obj, unknown, !pruneOnly);
   std::string mode = c.param("fieldValidation");
   if (!unknown.empty()) {
     if (mode == "Strict") {
@@ -130,6 +130,7 @@ ApiStatus ApiServer::Impl::validateSchema(Call& c, const ResourceInfo& r, Json& 
       for (const auto& u : unknown) c.warnings.push_back(fmt::format("unknown field \"{}\"", u.substr(1)));
     }
   }
+  if (pruneOnly) return {};
   auto causes = validateAgainstSchema(*schema, obj);
   if (!causes.empty()) return errors::invalid(r.kind, r.group, meta(obj, "name"), std::move(causes));
   return {};
@@ -351,7 +352,25 @@ ApiStatus ApiServer::Impl::admitUpdate(Call& c, const ResourceInfo& r, ObjectSto
 
 void ApiServer::Impl::afterWrite(const ResourceInfo& r, ObjectStore::Txn& tx, const Json* before,
                                  const Json* after) {
-  (void)before;
+  if (r.group.empty() && r.plural == "namespaces" && !before && after) {
+    // What the serviceaccount and root-CA publisher controllers put into every namespace.
+    std::string ns = meta(*after, "name");
+    std::string now = core::formatTime(clock.now());
+    if (!tx.get("/serviceaccounts", ns, "default")) {
+      tx.put("/serviceaccounts", Json{{"apiVersion", "v1"}, {"kind", "ServiceAccount"},
+                                      {"metadata", {{"name", "default"}, {"namespace", ns}, {"uid", newUid()},
+                                                    {"creationTimestamp", now}}}});
+    }
+    if (!tx.get("/configmaps", ns, "kube-root-ca.crt")) {
+      tx.put("/configmaps", Json{{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+                                 {"metadata", {{"name", "kube-root-ca.crt"}, {"namespace", ns}, {"uid", newUid()},
+                                               {"creationTimestamp", now},
+                                               {"annotations", {{"kubernetes.io/description",
+                                                                 "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."}}}}},
+                                 {"data", {{"ca.crt", caCert}}}});
+    }
+    return;
+  }
   if (r.group != "apiextensions.k8s.io" || r.plural != "customresourcedefinitions") return;
   if (!after) {
     registry.unregisterCrd(meta(*before, "name"));

@@ -271,7 +271,8 @@ void ApiServer::Impl::seed() {
                               {"labels", {{"kubernetes.io/metadata.name", ns}}}}},
                 {"spec", {{"finalizers", {"kubernetes"}}}},
                 {"status", {{"phase", "Active"}}}};
-    tx.put("/namespaces", std::move(obj));
+    ObjPtr stored = tx.put("/namespaces", std::move(obj));
+    afterWrite(*registry.findByKey("/namespaces"), tx, nullptr, stored.get());
   }
   // The `kubernetes` Service every cluster has.
   if (!tx.get("/services", "default", "kubernetes")) {

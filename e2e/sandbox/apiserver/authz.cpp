@@ -134,8 +134,10 @@ std::optional<std::string> ApiServer::Impl::authorize(const UserInfo& u, const R
 }
 
 ApiResult<Reply> ApiServer::Impl::accessReview(Call& c, const ResourceInfo& r) {
-  auto body = Json::parse(c.req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) return errors::badRequest("invalid review body");
+  auto parsed = parseBody(c, r.kind);
+  if (!parsed) return parsed.error();
+  Json body = std::move(*parsed);
+  if (!body.is_object()) return errors::badRequest("invalid review body");
   Json spec = body.value("spec", Json::object());
   Json status;
   if (r.plural == "selfsubjectaccessreviews" || r.plural == "subjectaccessreviews") {
@@ -192,8 +194,9 @@ ApiResult<Reply> ApiServer::Impl::tokenRequest(Call& c) {
       return errors::notFound(*r, sa);
     }
   }
-  auto body = Json::parse(c.req.body.empty() ? "{}" : c.req.body, nullptr, false);
-  if (body.is_discarded()) return errors::badRequest("invalid TokenRequest body");
+  auto parsed = parseBody(c, "TokenRequest");
+  if (!parsed) return parsed.error();
+  Json body = std::move(*parsed);
   int64_t seconds = body.value("spec", Json::object()).value("expirationSeconds", 3600);
   if (seconds < 600) {
     return errors::invalid("TokenRequest", "authentication.k8s.io", sa,

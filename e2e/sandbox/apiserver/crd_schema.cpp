@@ -14,12 +14,12 @@ std::string join(const std::string& path, const std::string& field) {
 }
 
 void pruneValue(const Json& s, Json& v, const std::string& path, std::vector<std::string>& unknown,
-                bool root) {
+                bool root, bool defaults) {
   if (!s.is_object()) return;
   if (v.is_object()) {
     const Json* props = s.contains("properties") ? &s["properties"] : nullptr;
     // Defaults first, so that defaulted values are pruned and defaulted recursively too.
-    if (props) {
+    if (props && defaults) {
       for (auto it = props->begin(); it != props->end(); ++it) {
         if (!it.value().is_object() || !it.value().contains("default")) continue;
         auto cur = v.find(it.key());
@@ -40,10 +40,10 @@ void pruneValue(const Json& s, Json& v, const std::string& path, std::vector<std
         continue;
       }
       if (props && props->contains(k)) {
-        pruneValue((*props)[k], it.value(), childPath, unknown, false);
+        pruneValue((*props)[k], it.value(), childPath, unknown, false, defaults);
         ++it;
       } else if (additional) {
-        pruneValue(*additional, it.value(), childPath, unknown, false);
+        pruneValue(*additional, it.value(), childPath, unknown, false, defaults);
         ++it;
       } else if (keepUnknown || (!props && s.value("type", "") != "object")) {
         ++it;
@@ -55,7 +55,7 @@ void pruneValue(const Json& s, Json& v, const std::string& path, std::vector<std
   } else if (v.is_array()) {
     if (auto items = s.find("items"); items != s.end() && items->is_object()) {
       for (size_t i = 0; i < v.size(); ++i) {
-        pruneValue(*items, v[i], fmt::format("{}[{}]", path, i), unknown, false);
+        pruneValue(*items, v[i], fmt::format("{}[{}]", path, i), unknown, false, defaults);
       }
     }
   }
@@ -198,8 +198,9 @@ void validateValue(const Json& s, const Json& v, const std::string& path, std::v
 
 }  // namespace
 
-void pruneAndDefault(const Json& schema, Json& obj, std::vector<std::string>& unknown) {
-  pruneValue(schema, obj, "", unknown, /*root=*/true);
+void pruneAndDefault(const Json& schema, Json& obj, std::vector<std::string>& unknown,
+                     bool applyDefaults) {
+  pruneValue(schema, obj, "", unknown, /*root=*/true, applyDefaults);
 }
 
 std::vector<Cause> validateAgainstSchema(const Json& schema, const Json& obj) {

@@ -16,7 +16,8 @@ namespace mysqlop::sandbox {
 
 // Prunes and defaults `obj` (a whole custom resource) in place. The dotted paths of pruned
 // fields (".spec.foo") are appended to `unknown`. apiVersion, kind and metadata are kept.
-void pruneAndDefault(const Json& schema, Json& obj, std::vector<std::string>& unknown);
+void pruneAndDefault(const Json& schema, Json& obj, std::vector<std::string>& unknown,
+                     bool applyDefaults = true);
 
 // Validates a pruned, defaulted object against the schema. Paths in causes have no leading dot.
 std::vector<Cause> validateAgainstSchema(const Json& schema, const Json& obj);

@@ -177,30 +177,35 @@ Json ApiServer::Impl::present(const View& v, const ResourceInfo& r, const Json& 
   return out;
 }
 
-ApiResult<Json> ApiServer::Impl::decodeBody(Call& c, const ResourceInfo& r) {
+ApiResult<Json> ApiServer::Impl::parseBody(Call& c, const std::string& kind) {
   std::string ct = c.req.get_header_value("Content-Type");
   std::string base = ct.substr(0, ct.find(';'));
-  Json obj;
+  const std::vector<std::string> accepted = {"application/json", "application/yaml",
+                                             "application/vnd.kubernetes.protobuf"};
   if (base == "application/vnd.kubernetes.protobuf") {
-    auto decoded = decodeProtobufObject(c.req.body, r.kind);
-    if (!decoded) {
-      return errors::unsupportedMediaType(ct, {"application/json", "application/yaml",
-                                               "application/vnd.kubernetes.protobuf"});
-    }
-    obj = std::move(*decoded);
-  } else if (base == "application/yaml" || base == "application/apply-patch+yaml") {
+    auto decoded = decodeProtobufObject(c.req.body, kind);
+    if (!decoded) return errors::unsupportedMediaType(ct, accepted);
+    return std::move(*decoded);
+  }
+  if (base == "application/yaml" || base == "application/apply-patch+yaml") {
     auto y = parseYamlOrJson(c.req.body);
     if (!y) return errors::badRequest(y.error().message);
-    obj = std::move(*y);
-  } else if (base.empty() || base == "application/json" || base == "*/*") {
-    obj = Json::parse(c.req.body, nullptr, false);
+    return std::move(*y);
+  }
+  if (base.empty() || base == "application/json" || base == "*/*") {
+    Json obj = Json::parse(c.req.body.empty() ? "{}" : c.req.body, nullptr, false);
     if (obj.is_discarded()) {
       return errors::badRequest("couldn't get version/kind; json parse error: invalid JSON body");
     }
-  } else {
-    return errors::unsupportedMediaType(ct, {"application/json", "application/yaml",
-                                             "application/vnd.kubernetes.protobuf"});
+    return obj;
   }
+  return errors::unsupportedMediaType(ct, accepted);
+}
+
+ApiResult<Json> ApiServer::Impl::decodeBody(Call& c, const ResourceInfo& r) {
+  auto parsed = parseBody(c, r.kind);
+  if (!parsed) return parsed.error();
+  Json obj = std::move(*parsed);
   if (!obj.is_object()) return errors::badRequest("the request body must be a JSON object");
   if (isEventsV1(r)) {
     obj = v1EventToCore(obj);
@@ -575,8 +580,9 @@ ApiResult<Reply> ApiServer::Impl::patchObject(Call& c, const ResourceInfo& r) {
       patch = std::move(only);
     }
     if (!r.builtin) {
-      // Apply configurations are pruned and defaulted like any other write.
-      if (auto st = validateSchema(c, r, patch); !st) return st.error();
+      // The configuration is pruned as sent; defaults go onto the merged object (they must
+      // not make the applier own fields it never set).
+      if (auto st = validateSchema(c, r, patch, /*pruneOnly=*/true); !st) return st.error();
     }
     ApplyInput in;
     in.live = current.get();
@@ -657,11 +663,9 @@ struct DeleteOpts {
   std::optional<int64_t> grace;
 };
 
-ApiResult<DeleteOpts> deleteOptions(const Call& c) {
+ApiResult<DeleteOpts> deleteOptions(const Json& j, const Call& c) {
   DeleteOpts o;
-  if (!c.req.body.empty()) {
-    auto j = Json::parse(c.req.body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return errors::badRequest("invalid DeleteOptions body");
+  if (j.is_object()) {
     o.propagation = j.value("propagationPolicy", "");
     if (j.contains("orphanDependents") && j["orphanDependents"].is_boolean() && o.propagation.empty()) {
       o.propagation = j["orphanDependents"].get<bool>() ? "Orphan" : "Background";
@@ -738,7 +742,13 @@ Json ApiServer::Impl::deleteStored(const ResourceInfo& r, ObjectStore::Txn& tx,
 }
 
 ApiResult<Reply> ApiServer::Impl::deleteObject(Call& c, const ResourceInfo& r) {
-  auto delOpts = deleteOptions(c);
+  Json body = Json::object();
+  if (!c.req.body.empty()) {
+    auto parsed = parseBody(c, "DeleteOptions");
+    if (!parsed) return parsed.error();
+    body = std::move(*parsed);
+  }
+  auto delOpts = deleteOptions(body, c);
   if (!delOpts) return delOpts.error();
   auto tx = store.begin();
   ObjPtr current = tx.get(storageKey(r), r.namespaced ? c.info.namespace_ : "", c.info.name);
@@ -764,7 +774,13 @@ ApiResult<Reply> ApiServer::Impl::deleteObject(Call& c, const ResourceInfo& r) {
 ApiResult<Reply> ApiServer::Impl::deleteCollection(Call& c, const ResourceInfo& r) {
   auto filter = makeFilter(c, r);
   if (!filter) return filter.error();
-  auto delOpts = deleteOptions(c);
+  Json body = Json::object();
+  if (!c.req.body.empty()) {
+    auto parsed = parseBody(c, "DeleteOptions");
+    if (!parsed) return parsed.error();
+    body = std::move(*parsed);
+  }
+  auto delOpts = deleteOptions(body, c);
   if (!delOpts) return delOpts.error();
   auto tx = store.begin();
   std::vector<Json> items;
@@ -865,8 +881,12 @@ ApiResult<Reply> ApiServer::Impl::watchObjects(Call& c, const ResourceInfo& r) {
 
   c.streamed = true;
   c.res.status = 200;
+  // Not plain "application/json": httplib would gzip that for Go clients (Accept-Encoding:
+  // gzip), and the compressor holds events back until its buffer fills.
+  std::string contentType = st->table ? "application/json;as=Table;v=" + st->tableVersion + ";g=meta.k8s.io"
+                                      : "application/json;stream=watch";
   c.res.set_chunked_content_provider(
-      "application/json", [this, st, render, bookmark](size_t, httplib::DataSink& sink) {
+      contentType, [this, st, render, bookmark](size_t, httplib::DataSink& sink) {
         auto flush = [&]() {
           for (const auto& line : st->pending) {
             if (!sink.write(line.data(), line.size())) return false;

@@ -170,6 +170,9 @@ struct ApiServer::Impl {
   ApiResult<Reply> patchObject(Call& c, const ResourceInfo& r);
   ApiResult<Reply> deleteObject(Call& c, const ResourceInfo& r);
   ApiResult<Reply> deleteCollection(Call& c, const ResourceInfo& r);
+  // The request body as JSON, from JSON, YAML or Kubernetes protobuf.
+  ApiResult<Json> parseBody(Call& c, const std::string& kind);
+  // parseBody plus the checks of a write to `r` (apiVersion, kind, metadata).
   ApiResult<Json> decodeBody(Call& c, const ResourceInfo& r);
   // The object in the version the client asked for.
   Json present(const View& v, const ResourceInfo& r, const Json& stored) const;
@@ -189,7 +192,9 @@ struct ApiServer::Impl {
   ApiStatus admitCreate(Call& c, const ResourceInfo& r, ObjectStore::Txn& tx, Json& obj);
   ApiStatus admitUpdate(Call& c, const ResourceInfo& r, ObjectStore::Txn& tx, const Json& old,
                         Json& obj, const std::string& subresource);
-  ApiStatus validateSchema(Call& c, const ResourceInfo& r, Json& obj);
+  // Prunes (reporting unknown fields per fieldValidation), and unless `pruneOnly` defaults and
+  // validates a custom resource against its schema.
+  ApiStatus validateSchema(Call& c, const ResourceInfo& r, Json& obj, bool pruneOnly = false);
   void afterWrite(const ResourceInfo& r, ObjectStore::Txn& tx, const Json* before, const Json* after);
   std::string allocateServiceIp();
 
