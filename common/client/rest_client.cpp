@@ -130,12 +130,14 @@ core::Status RestClient::watch(const kube::ResourceType& rt, std::string_view ns
 
   kube::WatchDecoder decoder;
   std::optional<core::Error> failure;
+  bool consumerDone = false;  // onEvent asked to stop: end the stream at once
   auto sink = [&](kube::WatchEvent&& ev) {
     if (ev.type == kube::WatchEventType::kError) {
       failure = errorFromStatus(ev.object);
       return false;
     }
-    return onEvent(std::move(ev));
+    if (!onEvent(std::move(ev))) consumerDone = true;
+    return !consumerDone;
   };
   auto onData = [&](std::string_view bytes) {
     auto st = decoder.feed(bytes, sink);
@@ -143,7 +145,7 @@ core::Status RestClient::watch(const kube::ResourceType& rt, std::string_view ns
       failure = st.error();
       return false;
     }
-    return !failure.has_value();
+    return !failure.has_value() && !consumerDone;
   };
 
   const core::Clock& clock = *opts_.transport.clock;
@@ -156,6 +158,7 @@ core::Status RestClient::watch(const kube::ResourceType& rt, std::string_view ns
   }
   record(req, std::to_string(*res), latency);
   if (failure) return *failure;
+  if (consumerDone) return {};
   if (auto st = decoder.finish(sink); !st) return st.error();
   if (failure) return *failure;
   return {};

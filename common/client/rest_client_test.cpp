@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 #include <mutex>
+#include <thread>
 
 #include "common/testing/test_pki.h"
 #include "common/testing/tls_server.h"
@@ -256,6 +257,33 @@ TEST_CASE("watch: events in order, an ERROR event ends it with its error", "[cli
   CHECK(f.seen[0] == "GET /api/v1/namespaces/demo/secrets?allowWatchBookmarks=true&timeoutSeconds=300&watch=true ");
   CHECK(f.records.back().verb == "watch");
   CHECK(f.records.back().code == "403");
+}
+
+TEST_CASE("a watch ends at once when the handler asks to stop", "[client][rest][watch]") {
+  Fixture f;
+  f.srv.server().Get("/api/v1/namespaces/demo/configmaps", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("application/json", [&](size_t off, httplib::DataSink& sink) {
+      if (off == 0) {
+        std::string ev = "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\"}}}\n";
+        return sink.write(ev.data(), ev.size());
+      }
+      // Then hold the stream open, as a quiet watch does.
+      for (int i = 0; i < 100 && !f.srv.stopping() && sink.is_writable(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      return false;
+    });
+  });
+  f.start();
+  auto start = std::chrono::steady_clock::now();
+  int events = 0;
+  auto st = f.cli->watch(kube::kConfigMaps, "demo", {.timeoutSeconds = 30}, [&](kube::WatchEvent&&) {
+    ++events;
+    return false;
+  });
+  REQUIRE(st);
+  CHECK(events == 1);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ TlsServer::TlsServer(const KeyPair& serving, const std::string& clientCaPem) {
   EVP_PKEY_free(key);
   if (!server_->is_valid()) throw std::runtime_error("TlsServer: SSL context is not valid");
   server_->new_task_queue = [] { return new httplib::ThreadPool(16); };
+  server_->set_tcp_nodelay(true);
 }
 
 TlsServer::~TlsServer() { stop(); }

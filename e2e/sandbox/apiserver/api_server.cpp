@@ -196,8 +196,12 @@ core::Status ApiServer::Impl::start() {
   size_t threads = opts.threads;
   auto install = [&](httplib::Server& s) {
     s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    // Without TCP_NODELAY a reply written in two segments meets the client's delayed ACK:
+    // 40 ms per request and per watch event.
+    s.set_tcp_nodelay(true);
     s.set_keep_alive_max_count(1000);
-    s.set_keep_alive_timeout(30);
+    // Idle keep-alive connections hold a worker and delay stop() by up to this long.
+    s.set_keep_alive_timeout(5);
     s.set_read_timeout(60, 0);
     s.set_write_timeout(60, 0);
     s.set_payload_max_length(64 * 1024 * 1024);
@@ -318,6 +322,18 @@ std::optional<UserInfo> ApiServer::Impl::authenticate(const httplib::Request& re
 }
 
 void ApiServer::Impl::handle(const httplib::Request& req, httplib::Response& res) {
+  try {
+    serve(req, res);
+  } catch (const std::exception& e) {
+    // A bug, not a client error: say so in a Status rather than drop the connection.
+    res.status = 500;
+    res.set_content(errors::internal(e.what()).toStatus().dump(), "application/json");
+    std::fprintf(stderr, "sandbox-apiserver: internal error on %s %s: %s\n", req.method.c_str(),
+                 req.path.c_str(), e.what());
+  }
+}
+
+void ApiServer::Impl::serve(const httplib::Request& req, httplib::Response& res) {
   res.set_header("Audit-Id", newUid());
   res.set_header("Cache-Control", "no-cache, private");
   bool watch = req.has_param("watch") &&

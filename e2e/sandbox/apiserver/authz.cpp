@@ -197,7 +197,10 @@ ApiResult<Reply> ApiServer::Impl::tokenRequest(Call& c) {
   auto parsed = parseBody(c, "TokenRequest");
   if (!parsed) return parsed.error();
   Json body = std::move(*parsed);
-  int64_t seconds = body.value("spec", Json::object()).value("expirationSeconds", 3600);
+  Json spec = body.contains("spec") && body["spec"].is_object() ? body["spec"] : Json::object();
+  int64_t seconds = spec.contains("expirationSeconds") && spec["expirationSeconds"].is_number_integer()
+                        ? spec["expirationSeconds"].get<int64_t>()
+                        : 3600;
   if (seconds < 600) {
     return errors::invalid("TokenRequest", "authentication.k8s.io", sa,
                            {errors::invalidValue("spec.expirationSeconds", seconds, "may not specify a duration less than 10 minutes")});
@@ -212,7 +215,9 @@ ApiResult<Reply> ApiServer::Impl::tokenRequest(Call& c) {
   }
   Json out = {{"kind", "TokenRequest"}, {"apiVersion", "authentication.k8s.io/v1"},
               {"metadata", {{"name", sa}, {"namespace", ns}, {"creationTimestamp", nullptr}}},
-              {"spec", {{"audiences", body.value("spec", Json::object()).value("audiences", Json::array({"https://kubernetes.default.svc"}))},
+              {"spec", {{"audiences", spec.contains("audiences") && spec["audiences"].is_array()
+                                          ? spec["audiences"]
+                                          : Json::array({"https://kubernetes.default.svc"})},
                         {"expirationSeconds", seconds}, {"boundObjectRef", nullptr}}},
               {"status", {{"token", token}, {"expirationTimestamp", core::formatTime(expires)}}}};
   Reply rep;

@@ -99,13 +99,15 @@ bool ApiServer::Impl::collectGarbageOnce() {
   }
   // Dependents whose owners are all gone.
   for (const auto& it : all) {
-    auto refs = kube::ownerReferences(*it.obj);
-    if (refs.empty() || kube::isBeingDeleted(*it.obj)) continue;
+    if (kube::ownerReferences(*it.obj).empty()) continue;
+    // Re-read: the passes above may have changed it (orphaning strips references).
+    ObjPtr cur = tx.get(it.r->key(), meta(*it.obj, "namespace"), meta(*it.obj, "name"));
+    if (!cur || meta(*cur, "uid") != meta(*it.obj, "uid") || kube::isBeingDeleted(*cur)) continue;
+    auto refs = kube::ownerReferences(*cur);
+    if (refs.empty()) continue;
     bool anyAlive = false;
     for (const auto& ref : refs) anyAlive = anyAlive || alive(ref.uid);
     if (anyAlive) continue;
-    ObjPtr cur = tx.get(it.r->key(), meta(*it.obj, "namespace"), meta(*it.obj, "name"));
-    if (!cur || meta(*cur, "uid") != meta(*it.obj, "uid")) continue;
     deleteStored(*it.r, tx, cur, "Background", std::nullopt, false);
     changed = true;
   }

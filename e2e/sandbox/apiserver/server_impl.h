@@ -150,6 +150,7 @@ struct ApiServer::Impl {
   core::Status start();
   void stop();
   void handle(const httplib::Request& req, httplib::Response& res);
+  void serve(const httplib::Request& req, httplib::Response& res);
   std::optional<UserInfo> authenticate(const httplib::Request& req);
   void send(Call& call, const ApiResult<Reply>& r);
   void seed();

@@ -1,0 +1,88 @@
+# Shared by the sandbox-apiserver shell tests: start a private server (port 0, own data dir and
+# HOME so kubectl's discovery cache is never shared), run checks, stop it by pid on exit.
+#   source lib.sh; start_apiserver [extra flags]; check "what" cmd...; expect "pattern" cmd...
+set -euo pipefail
+
+APISERVER=${APISERVER:?path of the sandbox-apiserver binary}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sandbox-test.XXXXXX")
+export HOME="$WORK/home"
+mkdir -p "$HOME"
+SERVER_PID=""
+FAILED=0
+
+cleanup() {
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID"
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+start_apiserver() {
+  "$APISERVER" --data-dir "$WORK/data" "$@" > "$WORK/server.out" 2> "$WORK/server.err" &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    [[ -s "$WORK/server.out" ]] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.err" >&2; echo "sandbox-apiserver exited" >&2; exit 1; }
+    sleep 0.05
+  done
+  export KUBECONFIG="$WORK/data/kubeconfig"
+  URL=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' "$WORK/server.out")
+  TOKEN=$(cat "$WORK/data/admin.token")
+  [[ -n "$URL" ]] || { echo "no URL from sandbox-apiserver" >&2; exit 1; }
+}
+
+# api METHOD PATH [BODY [CONTENT-TYPE]]: a raw request as the admin (a client other than kubectl).
+api() {
+  local method=$1 path=$2 body=${3:-} ct=${4:-application/json}
+  curl -sS --cacert "$WORK/data/pki/ca.crt" -H "Authorization: Bearer $TOKEN" -X "$method" \
+    ${body:+-H "Content-Type: $ct" --data-binary "$body"} "$URL$path"
+}
+
+fail() { echo "FAIL: $*" >&2; FAILED=1; }
+
+# expect PATTERN CMD...: runs CMD, requires success and PATTERN (grep -E) in its output.
+expect() {
+  local pattern=$1; shift
+  local out
+  if ! out=$("$@" 2>&1); then
+    fail "'$*' failed: $out"
+    return 0
+  fi
+  if ! grep -qE -- "$pattern" <<<"$out"; then
+    fail "'$*' printed no match for /$pattern/:"$'\n'"$out"
+  fi
+}
+
+# expect_fail PATTERN CMD...: runs CMD, requires failure and PATTERN in its output.
+expect_fail() {
+  local pattern=$1; shift
+  local out
+  if out=$("$@" 2>&1); then
+    fail "'$*' succeeded but should have failed: $out"
+    return 0
+  fi
+  grep -qE -- "$pattern" <<<"$out" || fail "'$*' failed without /$pattern/:"$'\n'"$out"
+}
+
+# eventually PATTERN CMD...: retries CMD for up to 10 s until PATTERN appears.
+eventually() {
+  local pattern=$1; shift
+  local out=""
+  for _ in $(seq 1 100); do
+    out=$("$@" 2>&1 || true)
+    grep -qE -- "$pattern" <<<"$out" && return 0
+    sleep 0.1
+  done
+  fail "'$*' never printed /$pattern/; last output:"$'\n'"$out"
+}
+
+finish() {
+  if [[ $FAILED -ne 0 ]]; then
+    echo "--- server stderr (tail)" >&2
+    tail -20 "$WORK/server.err" >&2 || true
+    exit 1
+  fi
+  echo "PASS"
+}
