@@ -423,8 +423,20 @@ ApiResult<Json> serverSideApply(const ApplyInput& in) {
   for (const auto& e : entries) {
     if (same(e.who, in.who)) previous = e.fields;
   }
+  // An ancestor the applier still sets atomically (a list, a scalar) keeps the field; an
+  // empty map does not.
+  auto atomicAncestor = [&](const FieldPath& p) {
+    FieldPath prefix;
+    for (size_t i = 0; i + 1 < p.size(); ++i) {
+      prefix.push_back(p[i]);
+      if (!configSet.count(prefix)) continue;
+      const Json* v = at(in.config, prefix);
+      if (v && !v->is_object()) return true;
+    }
+    return false;
+  };
   for (const auto& p : previous) {
-    if (configSet.count(p) || covers(configSet, p)) continue;
+    if (configSet.count(p) || atomicAncestor(p)) continue;
     bool ownedElsewhere = false;
     for (const auto& e : entries) {
       if (!same(e.who, in.who) && covers(e.fields, p)) ownedElsewhere = true;
