@@ -206,9 +206,11 @@ struct Transport::Impl {
     return c;
   }
 
-  std::unique_ptr<Conn> takeIdle() {
+  // A pooled keep-alive connection (reused = true) or a new one.
+  std::unique_ptr<Conn> takeIdle(bool& reused) {
     std::lock_guard lock(poolMu);
-    if (idleConns.empty()) return newConn(opts.readTimeout, true);
+    reused = !idleConns.empty();
+    if (!reused) return newConn(opts.readTimeout, true);
     auto c = std::move(idleConns.back());
     idleConns.pop_back();
     return c;
@@ -363,15 +365,27 @@ core::Result<std::unique_ptr<Transport>> Transport::create(const RestConfig& cfg
 core::Result<HttpResponse> Transport::send(const kube::ApiRequest& r, std::stop_token stop) {
   auto req = impl_->buildRequest(r);
   if (!req) return req.error();
-  auto conn = impl_->takeIdle();
+  bool reused = false;
+  auto conn = impl_->takeIdle(reused);
   httplib::Response res;
   const core::Clock& clock = *impl_->opts.clock;
   core::MonoTime lastActivity = clock.monotonic();
+  bool answered = false;
   req->response_handler = [&](const httplib::Response&) {
     lastActivity = clock.monotonic();
+    answered = true;
     return true;
   };
   httplib::Error err = impl_->run(*conn, *req, res, stop);
+  if (err != httplib::Error::Success && reused && !answered && !stop.stop_requested() &&
+      (err == httplib::Error::Read || err == httplib::Error::Write)) {
+    // The server closed this idle keep-alive connection before our request reached it (it
+    // got no answer at all): send it once more on a fresh connection, as Go's transport does.
+    conn = impl_->newConn(impl_->opts.readTimeout, true);
+    res = httplib::Response();
+    lastActivity = clock.monotonic();
+    err = impl_->run(*conn, *req, res, stop);
+  }
   if (err != httplib::Error::Success) {
     auto idle = std::chrono::duration_cast<milliseconds>(clock.monotonic() - lastActivity);
     return impl_->transportError(err, *conn, idle, impl_->opts.readTimeout, r);

@@ -154,6 +154,28 @@ TEST_CASE("bearer tokens are sent and keep-alive reuses one connection", "[clien
   CHECK(ports.size() == 1);
 }
 
+TEST_CASE("a keep-alive connection the server closed while idle is replaced transparently",
+          "[client][transport]") {
+  TlsServer srv(serving());
+  srv.server().set_keep_alive_timeout(1);
+  std::mutex mu;
+  std::set<int> ports;
+  srv.server().Get("/api", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    ports.insert(req.remote_port);
+    res.set_content("{}", "application/json");
+  });
+  srv.start();
+  auto t = transport(configFor(srv.url()));
+  REQUIRE(t->send(get("/api")));
+  std::this_thread::sleep_for(2500ms);  // the server drops the idle connection
+  auto again = t->send(get("/api"));
+  REQUIRE(again);
+  CHECK(again->status == 200);
+  std::lock_guard lock(mu);
+  CHECK(ports.size() == 2);
+}
+
 // A watch stream written in pieces of the given sizes (0 = all at once).
 void serveStream(TlsServer& srv, const std::string& path, std::string body, size_t piece) {
   srv.server().Get(path, [body, piece](const httplib::Request&, httplib::Response& res) {

@@ -657,6 +657,7 @@ ApiResult<Reply> ApiServer::Impl::patchObject(Call& c, const ResourceInfo& r) {
 namespace {
 
 struct DeleteOpts {
+  bool dryRun = false;
   std::string propagation;
   std::string uid;
   std::string rv;
@@ -677,7 +678,11 @@ ApiResult<DeleteOpts> deleteOptions(const Json& j, const Call& c) {
     if (j.contains("gracePeriodSeconds") && j["gracePeriodSeconds"].is_number_integer()) {
       o.grace = j["gracePeriodSeconds"].get<int64_t>();
     }
+    if (auto d = j.find("dryRun"); d != j.end() && d->is_array()) {
+      for (const auto& v : *d) o.dryRun = o.dryRun || v == "All";
+    }
   }
+  o.dryRun = o.dryRun || c.dryRun();
   if (o.propagation.empty()) o.propagation = c.param("propagationPolicy");
   if (!o.grace && !c.param("gracePeriodSeconds").empty()) o.grace = std::stoll(c.param("gracePeriodSeconds"));
   if (!o.propagation.empty() && o.propagation != "Background" && o.propagation != "Foreground" &&
@@ -765,7 +770,7 @@ ApiResult<Reply> ApiServer::Impl::deleteObject(Call& c, const ResourceInfo& r) {
                             r.qualified(), c.info.name, delOpts->rv, meta(*current, "resourceVersion"));
     return e;
   }
-  Json out = deleteStored(r, tx, current, delOpts->propagation, delOpts->grace, c.dryRun());
+  Json out = deleteStored(r, tx, current, delOpts->propagation, delOpts->grace, delOpts->dryRun);
   Reply rep;
   rep.body = present(c.view(), r, out);
   return rep;
@@ -786,7 +791,7 @@ ApiResult<Reply> ApiServer::Impl::deleteCollection(Call& c, const ResourceInfo& 
   std::vector<Json> items;
   for (const auto& obj : tx.list(storageKey(r), r.namespaced ? c.info.namespace_ : "")) {
     if (!filter->matches(*obj)) continue;
-    items.push_back(present(c.view(), r, deleteStored(r, tx, obj, delOpts->propagation, delOpts->grace, c.dryRun())));
+    items.push_back(present(c.view(), r, deleteStored(r, tx, obj, delOpts->propagation, delOpts->grace, delOpts->dryRun)));
   }
   Reply rep;
   rep.body = asList(r, c.info.version, std::move(items), std::to_string(tx.rv()), "", std::nullopt);

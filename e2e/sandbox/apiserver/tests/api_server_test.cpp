@@ -438,6 +438,26 @@ TEST_CASE("Leases round-trip MicroTime and elect a leader by optimistic concurre
   CHECK(s.must(s.cli->get(kube::kLeases, "default", "mysqlop"))["spec"]["renewTime"] == "2026-11-28T12:00:03.000001Z");
 }
 
+TEST_CASE("dryRun=All validates and answers but stores nothing", "[sandbox][apiserver]") {
+  Sandbox s;
+  auto before = s.must(s.cli->list(kube::kConfigMaps, "default"));
+  Json dry = s.must(s.cli->create(kube::kConfigMaps, "default", Sandbox::configMap("default", "dry"), {.dryRun = true}));
+  CHECK(kube::name(dry) == "dry");
+  CHECK(s.gone(kube::kConfigMaps, "default", "dry"));
+  Json cm = s.must(s.cli->create(kube::kConfigMaps, "default", Sandbox::configMap("default", "real")));
+  Json changed = cm;
+  changed["data"]["k"] = "dry";
+  s.must(s.cli->update(kube::kConfigMaps, changed, {.dryRun = true}));
+  s.must(s.cli->remove(kube::kConfigMaps, "default", "real", {.dryRun = true}));
+  Json now = s.must(s.cli->get(kube::kConfigMaps, "default", "real"));
+  CHECK(now["data"]["k"] == "v");
+  CHECK(kube::resourceVersion(now) == kube::resourceVersion(cm));
+  // Invalid input is still refused under dryRun.
+  auto bad = s.cli->create(kube::kConfigMaps, "default", Sandbox::configMap("default", "Bad_Name"), {.dryRun = true});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().httpStatus == 422);
+}
+
 TEST_CASE("the kube-system UID is stable for a sandbox's data directory", "[sandbox][apiserver]") {
   std::string tmpl = (fs::temp_directory_path() / "sandbox-uid-XXXXXX").string();
   fs::path dir = mkdtemp(tmpl.data());

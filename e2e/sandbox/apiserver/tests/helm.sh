@@ -30,4 +30,5 @@ expect_fail 'not found' "$K" get deployment rel-app -n apps
 expect '^$' bash -c "\"$K\" get secrets -n apps -o name | grep helm.sh/release || true"
 # helm keeps CRDs from crds/ on uninstall, as upstream does.
 expect 'gadgets.example.com' "$K" get crd gadgets.example.com
+stop_apiserver
 finish

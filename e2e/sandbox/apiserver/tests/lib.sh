@@ -78,6 +78,23 @@ eventually() {
   fail "'$*' never printed /$pattern/; last output:"$'\n'"$out"
 }
 
+# stop_apiserver: SIGTERM must end the server cleanly (exit 0) within 10 s.
+stop_apiserver() {
+  kill -TERM "$SERVER_PID"
+  for _ in $(seq 1 100); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    fail "sandbox-apiserver still running 10 s after SIGTERM"
+    return 0
+  fi
+  local rc=0
+  wait "$SERVER_PID" || rc=$?
+  SERVER_PID=""
+  [[ $rc -eq 0 ]] || fail "sandbox-apiserver exited with $rc after SIGTERM"
+}
+
 finish() {
   if [[ $FAILED -ne 0 ]]; then
     echo "--- server stderr (tail)" >&2
