@@ -458,6 +458,62 @@ TEST_CASE("dryRun=All validates and answers but stores nothing", "[sandbox][apis
   CHECK(bad.error().httpStatus == 422);
 }
 
+TEST_CASE("test hooks: faults with Retry-After, counters, clock, load and reset", "[sandbox][apiserver][hooks]") {
+  Sandbox s;
+  auto hook = [&](const std::string& method, const std::string& path, const Json& body) {
+    bool get = method == "GET";  // a GET carries no body
+    return s.must(s.cli->execute({method, "/__sandbox/" + path, get ? "" : "application/json",
+                                  get ? "" : body.dump(), get ? "get" : "create", ""}));
+  };
+  hook("POST", "faults", {{"verb", "list"}, {"path", "/api/v1/namespaces/default/configmaps"},
+                          {"code", 429}, {"retryAfter", 3}, {"count", 2}});
+  for (int i = 0; i < 2; ++i) {
+    auto r = s.cli->list(kube::kConfigMaps, "default");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::kTooManyRequests);
+    REQUIRE(r.error().retryAfter);
+    CHECK(*r.error().retryAfter == std::chrono::seconds{3});
+  }
+  CHECK(s.cli->list(kube::kConfigMaps, "default"));  // the fault is used up
+
+  Json counters = hook("GET", "counters", Json::object());
+  bool found = false;
+  for (const auto& c : counters["counters"]) {
+    if (c["verb"] == "list" && c["resource"] == "configmaps" && c["user"] == "sandbox-admin" &&
+        c["userAgent"] == "mysqlop") {
+      CHECK(c["count"] == 3);
+      found = true;
+    }
+  }
+  CHECK(found);
+
+  Json before = hook("GET", "clock", Json::object());
+  Json after = hook("POST", "clock", {{"advanceSeconds", 3600}});
+  CHECK(after["now"].get<std::string>() > before["now"].get<std::string>());
+  Json created = s.must(s.cli->create(kube::kConfigMaps, "default", Sandbox::configMap("default", "late")));
+  CHECK(created["metadata"]["creationTimestamp"].get<std::string>().substr(0, 13) ==
+        after["now"].get<std::string>().substr(0, 13));
+
+  std::string yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: loaded, namespace: default}\ndata: {a: b}\n"
+                     "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: seeded}\n";
+  s.must(s.cli->execute({"POST", "/__sandbox/load", "application/yaml", yaml, "create", ""}));
+  CHECK(s.must(s.cli->get(kube::kConfigMaps, "default", "loaded"))["data"]["a"] == "b");
+  CHECK(s.cli->get(kube::kNamespaces, "", "seeded"));
+
+  hook("POST", "reset", Json::object());
+  CHECK(s.gone(kube::kConfigMaps, "default", "loaded"));
+  CHECK(s.gone(kube::kNamespaces, "", "seeded"));
+  CHECK(s.cli->get(kube::kNamespaces, "", "kube-system"));
+
+  auto sa = s.must(s.cli->create(kube::kServiceAccounts, "default", {{"metadata", {{"name", "nobody"}}}}));
+  Json tr = s.must(s.cli->execute({"POST", "/api/v1/namespaces/default/serviceaccounts/nobody/token",
+                                   "application/json", "{}", "create", ""}));
+  auto user = s.connect(tr["status"]["token"]);
+  auto denied = user->execute({"POST", "/__sandbox/reset", "application/json", "{}", "create", ""});
+  REQUIRE_FALSE(denied);
+  CHECK(denied.error().code == ErrorCode::kForbidden);
+}
+
 TEST_CASE("the kube-system UID is stable for a sandbox's data directory", "[sandbox][apiserver]") {
   std::string tmpl = (fs::temp_directory_path() / "sandbox-uid-XXXXXX").string();
   fs::path dir = mkdtemp(tmpl.data());
