@@ -26,10 +26,11 @@ struct Sandbox {
   std::unique_ptr<ApiServer> server;
   std::unique_ptr<RestClient> cli;
 
-  Sandbox() {
+  explicit Sandbox(std::chrono::seconds bookmarkInterval = std::chrono::seconds{60}) {
     std::string tmpl = (fs::temp_directory_path() / "sandbox-apiserver-XXXXXX").string();
     dir = mkdtemp(tmpl.data());
-    server = std::make_unique<ApiServer>(ApiServerOptions{.dataDir = dir.string()});
+    server = std::make_unique<ApiServer>(
+        ApiServerOptions{.dataDir = dir.string(), .bookmarkInterval = bookmarkInterval});
     auto st = server->start();
     REQUIRE(st);
     cli = connect(server->adminToken());
@@ -171,6 +172,35 @@ TEST_CASE("after compaction a watch from an old RV gets an ERROR 410", "[sandbox
   REQUIRE_FALSE(exact);
   CHECK(exact.error().code == ErrorCode::kGone);
   CHECK(s.cli->list(kube::kConfigMaps, "default"));
+}
+
+TEST_CASE("watches send bookmarks and the initial-events-end marker", "[sandbox][apiserver][watch]") {
+  Sandbox s(std::chrono::seconds{1});
+  s.must(s.cli->create(kube::kConfigMaps, "default", Sandbox::configMap("default", "one")));
+  std::vector<std::string> got;
+  std::string bookmarkRv;
+  auto st = s.cli->watch(kube::kConfigMaps, "default",
+                         {.resourceVersionMatch = "NotOlderThan", .timeoutSeconds = 10,
+                          .allowWatchBookmarks = true, .sendInitialEvents = true},
+                         [&](kube::WatchEvent&& e) {
+                           std::string t(kube::watchEventTypeName(e.type));
+                           if (e.type == kube::WatchEventType::kBookmark) {
+                             if (kube::annotation(e.object, "k8s.io/initial-events-end")) t += "(initial-end)";
+                             bookmarkRv = kube::resourceVersion(e.object);
+                           } else {
+                             t += ":" + kube::name(e.object);
+                           }
+                           got.push_back(t);
+                           return got.size() < 4;
+                         });
+  REQUIRE(st);
+  REQUIRE(got.size() == 4);
+  // kube-root-ca.crt is in every namespace, then ours, then the marker, then a periodic bookmark.
+  CHECK(got[0] == "ADDED:kube-root-ca.crt");
+  CHECK(got[1] == "ADDED:one");
+  CHECK(got[2] == "BOOKMARK(initial-end)");
+  CHECK(got[3] == "BOOKMARK");
+  CHECK_FALSE(bookmarkRv.empty());
 }
 
 TEST_CASE("watches turn selector transitions into ADDED and DELETED", "[sandbox][apiserver][watch]") {
