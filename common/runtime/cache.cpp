@@ -1,0 +1,131 @@
+#include "common/runtime/cache.h"
+
+#include <mutex>
+
+#include "common/kube/object.h"
+
+namespace mysqlop::runtime {
+
+std::string objectKey(const std::string& ns, const std::string& name) {
+  return ns.empty() ? name : ns + "/" + name;
+}
+
+std::string objectKey(const Json& obj) { return objectKey(kube::namespaceOf(obj), kube::name(obj)); }
+
+std::pair<std::string, std::string> splitKey(const std::string& key) {
+  auto slash = key.find('/');
+  if (slash == std::string::npos) return {"", key};
+  return {key.substr(0, slash), key.substr(slash + 1)};
+}
+
+void ObjectCache::indexLocked(const std::string& key, const Json& obj) {
+  byNamespace_[kube::namespaceOf(obj)].insert(key);
+  for (const auto& [k, v] : kube::labels(obj)) byLabel_[k + "=" + v].insert(key);
+  if (auto owner = kube::controllerOf(obj)) byOwner_[owner->uid].insert(key);
+}
+
+void ObjectCache::unindexLocked(const std::string& key, const Json& obj) {
+  auto drop = [&](std::map<std::string, std::set<std::string>>& idx, const std::string& k) {
+    auto it = idx.find(k);
+    if (it == idx.end()) return;
+    it->second.erase(key);
+    if (it->second.empty()) idx.erase(it);
+  };
+  drop(byNamespace_, kube::namespaceOf(obj));
+  for (const auto& [k, v] : kube::labels(obj)) drop(byLabel_, k + "=" + v);
+  if (auto owner = kube::controllerOf(obj)) drop(byOwner_, owner->uid);
+}
+
+ObjectPtr ObjectCache::upsert(ObjectPtr obj) {
+  std::string key = objectKey(*obj);
+  std::unique_lock lock(mu_);
+  ObjectPtr previous;
+  if (auto it = objects_.find(key); it != objects_.end()) {
+    previous = it->second;
+    unindexLocked(key, *previous);
+  }
+  indexLocked(key, *obj);
+  objects_[key] = std::move(obj);
+  return previous;
+}
+
+ObjectPtr ObjectCache::remove(const std::string& key) {
+  std::unique_lock lock(mu_);
+  auto it = objects_.find(key);
+  if (it == objects_.end()) return nullptr;
+  ObjectPtr previous = it->second;
+  unindexLocked(key, *previous);
+  objects_.erase(it);
+  return previous;
+}
+
+std::vector<ObjectPtr> ObjectCache::replace(std::vector<ObjectPtr> objs) {
+  std::map<std::string, ObjectPtr> next;
+  for (auto& o : objs) next[objectKey(*o)] = std::move(o);
+  std::unique_lock lock(mu_);
+  std::vector<ObjectPtr> vanished;
+  for (const auto& [k, v] : objects_) {
+    if (!next.count(k)) vanished.push_back(v);
+  }
+  objects_.clear();
+  byNamespace_.clear();
+  byLabel_.clear();
+  byOwner_.clear();
+  for (auto& [k, v] : next) {
+    indexLocked(k, *v);
+    objects_[k] = std::move(v);
+  }
+  return vanished;
+}
+
+ObjectPtr ObjectCache::get(const std::string& key) const {
+  std::shared_lock lock(mu_);
+  auto it = objects_.find(key);
+  return it == objects_.end() ? nullptr : it->second;
+}
+
+std::vector<ObjectPtr> ObjectCache::list(const std::string& ns) const {
+  std::shared_lock lock(mu_);
+  std::vector<ObjectPtr> out;
+  if (ns.empty()) {
+    for (const auto& [k, v] : objects_) out.push_back(v);
+    return out;
+  }
+  auto it = byNamespace_.find(ns);
+  if (it == byNamespace_.end()) return out;
+  for (const auto& k : it->second) out.push_back(objects_.at(k));
+  return out;
+}
+
+std::vector<ObjectPtr> ObjectCache::list(const std::string& ns, const kube::LabelSelector& sel) const {
+  std::vector<ObjectPtr> out;
+  for (auto& o : list(ns)) {
+    if (sel.matches(kube::labels(*o))) out.push_back(std::move(o));
+  }
+  return out;
+}
+
+std::vector<ObjectPtr> ObjectCache::byLabel(const std::string& key, const std::string& value) const {
+  std::shared_lock lock(mu_);
+  std::vector<ObjectPtr> out;
+  auto it = byLabel_.find(key + "=" + value);
+  if (it == byLabel_.end()) return out;
+  for (const auto& k : it->second) out.push_back(objects_.at(k));
+  return out;
+}
+
+std::vector<ObjectPtr> ObjectCache::byOwner(const std::string& ownerUid) const {
+  std::shared_lock lock(mu_);
+  std::vector<ObjectPtr> out;
+  auto it = byOwner_.find(ownerUid);
+  if (it == byOwner_.end()) return out;
+  for (const auto& k : it->second) out.push_back(objects_.at(k));
+  return out;
+}
+
+size_t ObjectCache::size() const {
+  std::shared_lock lock(mu_);
+  return objects_.size();
+}
+
+}  // namespace mysqlop::runtime

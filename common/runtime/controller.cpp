@@ -1,0 +1,138 @@
+#include "common/runtime/controller.h"
+
+#include <fmt/format.h>
+#include <openssl/rand.h>
+
+#include "common/kube/object.h"
+#include "common/runtime/metrics.h"
+
+namespace mysqlop::runtime {
+namespace {
+
+std::string reconcileId() {
+  unsigned char b[8];
+  RAND_bytes(b, sizeof b);
+  return fmt::format("{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}", b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
+}
+
+}  // namespace
+
+Controller::Controller(ControllerOptions opts, ReconcileFn reconcile)
+    : opts_(std::move(opts)),
+      reconcile_(std::move(reconcile)),
+      queue_(WorkQueueOptions{.name = opts_.name, .metrics = opts_.metrics}) {
+  opts_.log = opts_.log.with("controller", opts_.name);
+}
+
+Controller::~Controller() { stop(std::chrono::seconds{0}); }
+
+void Controller::watchPrimary(Informer& inf) {
+  sources_.push_back(&inf);
+  auto enqueue = [this](const ObjectPtr& o) { queue_.add(objectKey(*o)); };
+  inf.addHandler({enqueue, [this](const ObjectPtr&, const ObjectPtr& o) { queue_.add(objectKey(*o)); }, enqueue});
+}
+
+void Controller::watchOwned(Informer& inf, const std::string& ownerGroup, const std::string& ownerKind) {
+  sources_.push_back(&inf);
+  auto enqueueOwner = [this, ownerGroup, ownerKind](const ObjectPtr& o) {
+    auto owner = kube::controllerOf(*o);
+    if (!owner || owner->kind != ownerKind) return;
+    if (kube::GroupVersion::parse(owner->apiVersion).group != ownerGroup) return;
+    queue_.add(objectKey(kube::namespaceOf(*o), owner->name));
+  };
+  inf.addHandler({enqueueOwner,
+                  [enqueueOwner](const ObjectPtr& old, const ObjectPtr& o) {
+                    enqueueOwner(old);  // the owner may have changed
+                    enqueueOwner(o);
+                  },
+                  enqueueOwner});
+}
+
+void Controller::watchMapped(Informer& inf, std::function<std::vector<Request>(const Json&)> map) {
+  sources_.push_back(&inf);
+  auto enqueueMapped = [this, map](const ObjectPtr& o) {
+    for (const auto& r : map(*o)) queue_.add(r.key());
+  };
+  inf.addHandler({enqueueMapped, [enqueueMapped](const ObjectPtr&, const ObjectPtr& o) { enqueueMapped(o); },
+                  enqueueMapped});
+}
+
+bool Controller::start() {
+  if (running_.load()) return true;
+  auto deadline = std::chrono::steady_clock::now() + opts_.cacheSyncTimeout;
+  for (Informer* inf : sources_) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || !inf->waitForSync(left)) {
+      opts_.log.error("timed out waiting for caches to sync",
+                      {{"kind", inf->type().qualifiedResource()}, {"timeoutSeconds", opts_.cacheSyncTimeout.count()}});
+      return false;
+    }
+  }
+  running_ = true;
+  opts_.log.info("starting workers", {{"workers", opts_.workers}});
+  for (int i = 0; i < opts_.workers; ++i) {
+    workers_.emplace_back([this](std::stop_token st) { worker(st); });
+  }
+  return true;
+}
+
+void Controller::stop(std::chrono::seconds grace) {
+  queue_.shutDown();
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (inFlight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (auto& w : workers_) w.request_stop();  // reconcilers see their stop token
+  workers_.clear();                           // joins
+  if (running_.exchange(false)) opts_.log.info("stopped workers");
+}
+
+void Controller::worker(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    auto key = queue_.get();
+    if (!key) return;
+    ++inFlight_;
+    processOne(*key, stop);
+    queue_.done(*key);
+    --inFlight_;
+  }
+}
+
+void Controller::processOne(const std::string& key, std::stop_token stop) {
+  auto [ns, name] = splitKey(key);
+  core::Logger log = opts_.log.with("namespace", ns).with("name", name).with("reconcileID", reconcileId());
+  auto start = std::chrono::steady_clock::now();
+  core::Result<ReconcileResult> r = core::internal("not run");
+  try {
+    r = reconcile_(Request{ns, name}, stop);
+  } catch (const std::exception& e) {
+    // A reconciler must not throw; if one does, it is a bug we log and retry, not a crash.
+    r = core::internal(std::string("reconciler threw: ") + e.what());
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::string result;
+  if (!r) {
+    result = "error";
+    const core::Error& e = r.error();
+    if (e.retryAfter) {
+      queue_.addAfter(key, *e.retryAfter);
+    } else {
+      queue_.addRateLimited(key);
+    }
+    log.error("reconcile failed", {{"error", e.toString()}, {"retries", queue_.failures(key)}});
+  } else if (r->requeueAfter.count() > 0) {
+    result = "requeue_after";
+    queue_.forget(key);
+    queue_.addAfter(key, r->requeueAfter);
+  } else if (r->requeue) {
+    result = "requeue";
+    queue_.addRateLimited(key);
+  } else {
+    result = "success";
+    queue_.forget(key);
+  }
+  if (opts_.metrics) opts_.metrics->reconciled(opts_.name, result, seconds);
+  log.debug("reconciled", {{"result", result}, {"seconds", seconds}});
+}
+
+}  // namespace mysqlop::runtime

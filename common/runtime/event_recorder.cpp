@@ -1,0 +1,87 @@
+#include "common/runtime/event_recorder.h"
+
+#include <fmt/format.h>
+
+#include "common/core/time_format.h"
+#include "common/kube/object.h"
+
+namespace mysqlop::runtime {
+
+using Json = nlohmann::json;
+
+EventRecorder::EventRecorder(client::RestClient& cli, std::string component, std::string instance,
+                             const core::Clock& clock, core::Logger log)
+    : cli_(cli), component_(std::move(component)), instance_(std::move(instance)), clock_(clock),
+      log_(log.with("component", component_)) {}
+
+void EventRecorder::event(const Json& involved, const std::string& type, const std::string& reason,
+                          const std::string& message) {
+  if (message.find("PRIVATE KEY") != std::string::npos) {
+    log_.error("refusing to record an event whose message holds a private key", {{"reason", reason}});
+    return;
+  }
+  std::string uid = kube::uid(involved);
+  std::string ns = kube::namespaceOf(involved);
+  if (ns.empty()) ns = "default";  // events about cluster-scoped objects live in default
+  std::string aggKey = fmt::format("{}|{}|{}|{}", uid, type, reason, message);
+  std::string now = core::formatTime(clock_.now());
+
+  std::string existing;
+  int64_t count = 1;
+  {
+    std::lock_guard lock(mu_);
+    Bucket& b = buckets_[uid + "|" + reason];
+    auto mono = clock_.monotonic();
+    if (b.refilled == core::MonoTime{}) b.refilled = mono;
+    b.tokens = std::min(25.0, b.tokens + std::chrono::duration<double>(mono - b.refilled).count() / 300.0);
+    b.refilled = mono;
+    if (b.tokens < 1.0) {
+      log_.debug("event rate-limited", {{"reason", reason}, {"object", kube::name(involved)}});
+      return;
+    }
+    b.tokens -= 1.0;
+    auto it = seen_.find(aggKey);
+    if (it != seen_.end()) {
+      existing = it->second.eventName;
+      count = ++it->second.count;
+    }
+  }
+  if (!existing.empty()) {
+    auto patched = cli_.patch(kube::kEvents, ns, existing, kube::PatchType::kMerge,
+                              {{"count", count}, {"lastTimestamp", now}});
+    if (patched) return;
+    if (!patched.error().is(core::ErrorCode::kNotFound)) {
+      log_.warn("cannot update event", {{"error", patched.error().toString()}});
+      return;
+    }
+    count = 1;  // the Event expired: record it afresh
+  }
+  std::string name = fmt::format("{}.{:x}", kube::name(involved),
+                                 std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     clock_.now().time_since_epoch()).count());
+  Json ev = {{"apiVersion", "v1"},
+             {"kind", "Event"},
+             {"metadata", {{"name", name}, {"namespace", ns}}},
+             {"involvedObject", {{"apiVersion", kube::apiVersion(involved)}, {"kind", kube::kind(involved)},
+                                 {"name", kube::name(involved)}, {"uid", uid},
+                                 {"resourceVersion", kube::resourceVersion(involved)}}},
+             {"reason", reason},
+             {"message", message},
+             {"type", type},
+             {"count", count},
+             {"firstTimestamp", now},
+             {"lastTimestamp", now},
+             {"source", {{"component", component_}}},
+             {"reportingComponent", component_},
+             {"reportingInstance", instance_}};
+  if (!kube::namespaceOf(involved).empty()) ev["involvedObject"]["namespace"] = kube::namespaceOf(involved);
+  auto created = cli_.create(kube::kEvents, ns, ev);
+  if (!created) {
+    log_.warn("cannot record event", {{"reason", reason}, {"error", created.error().toString()}});
+    return;
+  }
+  std::lock_guard lock(mu_);
+  seen_[aggKey] = {name, ns, count};
+}
+
+}  // namespace mysqlop::runtime

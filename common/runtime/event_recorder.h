@@ -1,0 +1,54 @@
+#pragma once
+// Records core/v1 Events on the objects a controller works on, as client-go's recorder does:
+// a repeated event (same object, type, reason and message) bumps `count` and `lastTimestamp`
+// of the existing Event instead of creating another; each (object, reason) may emit a burst of
+// 25 and then one every 5 minutes. Messages holding a private key are refused (never written).
+// Thread-safe; writes happen on the caller's thread.
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/client/rest_client.h"
+#include "common/core/clock.h"
+#include "common/core/log.h"
+
+namespace mysqlop::runtime {
+
+inline constexpr const char* kEventNormal = "Normal";
+inline constexpr const char* kEventWarning = "Warning";
+
+class EventRecorder {
+ public:
+  EventRecorder(client::RestClient& cli, std::string component, std::string instance,
+                const core::Clock& clock = core::systemClock(), core::Logger log = core::Logger::root());
+
+  // `involved` is the object (apiVersion, kind, metadata.name/namespace/uid are used).
+  void event(const nlohmann::json& involved, const std::string& type, const std::string& reason,
+             const std::string& message);
+
+ private:
+  struct Seen {
+    std::string eventName;
+    std::string ns;
+    int64_t count = 0;
+  };
+  struct Bucket {
+    double tokens = 25;
+    core::MonoTime refilled{};
+  };
+
+  client::RestClient& cli_;
+  std::string component_;
+  std::string instance_;
+  const core::Clock& clock_;
+  core::Logger log_;
+  std::mutex mu_;
+  std::map<std::string, Seen> seen_;      // aggregation key → event; guarded by mu_
+  std::map<std::string, Bucket> buckets_;  // uid|reason → rate limit; guarded by mu_
+};
+
+}  // namespace mysqlop::runtime

@@ -1,0 +1,152 @@
+#include "common/runtime/informer.h"
+
+#include "common/kube/object.h"
+
+namespace mysqlop::runtime {
+
+Informer::Informer(client::RestClient& cli, kube::ResourceType type, InformerOptions opts,
+                   core::Logger log)
+    : cli_(cli),
+      type_(std::move(type)),
+      opts_(std::move(opts)),
+      log_(log.with("informer", type_.qualifiedResource())),
+      reflector_(opts_.reflector, core::systemClock()) {}
+
+Informer::~Informer() { stop(); }
+
+void Informer::addHandler(EventHandler h) { handlers_.push_back(std::move(h)); }
+
+void Informer::start() {
+  if (thread_.joinable()) return;
+  thread_ = std::jthread([this](std::stop_token st) { run(st); });
+}
+
+void Informer::stop() {
+  if (!thread_.joinable()) return;
+  thread_.request_stop();
+  waitCv_.notify_all();
+  thread_.join();
+  syncCv_.notify_all();
+}
+
+bool Informer::waitForSync(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(syncMu_);
+  return syncCv_.wait_for(lock, timeout, [&] { return synced_.load(); });
+}
+
+void Informer::run(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    Reflector::Step step = reflector_.next();
+    switch (step.action) {
+      case Reflector::Action::kWait: {
+        std::unique_lock lock(waitMu_);
+        waitCv_.wait_for(lock, stop, step.wait, [] { return false; });
+        reflector_.waited();
+        break;
+      }
+      case Reflector::Action::kList:
+        listAll(stop);
+        break;
+      case Reflector::Action::kWatch:
+        watchOnce(step, stop);
+        break;
+    }
+  }
+}
+
+bool Informer::listAll(std::stop_token stop) {
+  kube::ListOptions o{.labelSelector = opts_.labelSelector, .fieldSelector = opts_.fieldSelector,
+                      .limit = opts_.pageSize};
+  std::vector<ObjectPtr> items;
+  std::string rv;
+  while (true) {
+    auto page = cli_.list(type_, opts_.namespace_, o, stop);
+    if (!page) {
+      if (!stop.stop_requested()) {
+        log_.warn("list failed", {{"error", page.error().toString()}});
+        reflector_.listFailed(page.error());
+      }
+      return false;
+    }
+    if (rv.empty()) rv = (*page)["metadata"].value("resourceVersion", "");
+    for (auto& item : (*page)["items"]) {
+      // List items carry no kind; watch events do. Make cached objects look the same.
+      item["apiVersion"] = type_.apiVersion();
+      item["kind"] = type_.kind;
+      items.push_back(std::make_shared<const Json>(std::move(item)));
+    }
+    std::string next = (*page)["metadata"].value("continue", "");
+    if (next.empty()) break;
+    o.continueToken = next;
+  }
+  // Diff against what we had: adds and updates for what is listed, deletes for what vanished.
+  std::vector<std::pair<ObjectPtr, ObjectPtr>> changes;  // (old, new)
+  for (const auto& obj : items) {
+    ObjectPtr old = cache_.get(objectKey(*obj));
+    if (!old || kube::resourceVersion(*old) != kube::resourceVersion(*obj)) changes.emplace_back(old, obj);
+  }
+  std::vector<ObjectPtr> vanished = cache_.replace(items);
+  for (const auto& [old, obj] : changes) {
+    for (const auto& h : handlers_) {
+      if (old && h.onUpdate) h.onUpdate(old, obj);
+      if (!old && h.onAdd) h.onAdd(obj);
+    }
+  }
+  for (const auto& gone : vanished) {
+    for (const auto& h : handlers_) {
+      if (h.onDelete) h.onDelete(gone);
+    }
+  }
+  reflector_.listed(rv);
+  if (!synced_.exchange(true)) {
+    std::lock_guard lock(syncMu_);
+    syncCv_.notify_all();
+    log_.debug("synced", {{"objects", cache_.size()}, {"resourceVersion", rv}});
+  }
+  return true;
+}
+
+void Informer::apply(kube::WatchEvent&& ev) {
+  std::string rv = kube::resourceVersion(ev.object);
+  if (ev.type == kube::WatchEventType::kBookmark) {
+    reflector_.observed(rv);
+    return;
+  }
+  auto obj = std::make_shared<const Json>(std::move(ev.object));
+  if (ev.type == kube::WatchEventType::kDeleted) {
+    cache_.remove(objectKey(*obj));
+    for (const auto& h : handlers_) {
+      if (h.onDelete) h.onDelete(obj);  // the last state, stamped with the deletion RV
+    }
+  } else {
+    ObjectPtr old = cache_.upsert(obj);
+    for (const auto& h : handlers_) {
+      if (old && h.onUpdate) h.onUpdate(old, obj);
+      if (!old && h.onAdd) h.onAdd(obj);
+    }
+  }
+  reflector_.observed(rv);
+}
+
+void Informer::watchOnce(const Reflector::Step& step, std::stop_token stop) {
+  kube::ListOptions o{.labelSelector = opts_.labelSelector, .fieldSelector = opts_.fieldSelector,
+                      .resourceVersion = step.resourceVersion, .timeoutSeconds = step.timeoutSeconds,
+                      .allowWatchBookmarks = true};
+  auto st = cli_.watch(type_, opts_.namespace_, o,
+                       [&](kube::WatchEvent&& ev) {
+                         apply(std::move(ev));
+                         return !stop.stop_requested();
+                       },
+                       stop);
+  if (stop.stop_requested()) return;
+  if (!st) {
+    if (st.error().is(core::ErrorCode::kGone)) {
+      log_.info("watch history expired; relisting", {{"resourceVersion", step.resourceVersion}});
+    } else {
+      log_.warn("watch failed", {{"error", st.error().toString()}});
+    }
+  }
+  reflector_.watchEnded(st);
+}
+
+}  // namespace mysqlop::runtime

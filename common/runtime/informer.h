@@ -1,0 +1,84 @@
+#pragma once
+// An informer: keeps an ObjectCache of one kind (optionally one namespace, label or field
+// selector) in step with the API server and tells handlers what changed. It drives the
+// Reflector state machine on its own thread: a paginated list (500 per page), then watches with
+// bookmarks from the last seen resourceVersion, a relist on 410 (objects that vanished meanwhile
+// are reported deleted), backoff on failures. The client's read deadline is the watch timeout
+// plus 5 s (RestClient), so a silent server is noticed.
+//
+// Handlers run on the informer's thread, in order; they should be quick (enqueue a key).
+// start()/stop() from one thread; cache(), synced() and waitForSync() from any.
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/client/rest_client.h"
+#include "common/core/log.h"
+#include "common/kube/resource.h"
+#include "common/runtime/cache.h"
+#include "common/runtime/reflector.h"
+
+namespace mysqlop::runtime {
+
+struct EventHandler {
+  std::function<void(const ObjectPtr&)> onAdd;
+  std::function<void(const ObjectPtr& oldObj, const ObjectPtr& newObj)> onUpdate;
+  std::function<void(const ObjectPtr&)> onDelete;
+};
+
+struct InformerOptions {
+  std::string namespace_;  // "" = all namespaces
+  std::string labelSelector;
+  std::string fieldSelector;
+  int64_t pageSize = 500;
+  ReflectorOptions reflector;
+};
+
+class Informer {
+ public:
+  Informer(client::RestClient& cli, kube::ResourceType type, InformerOptions opts = {},
+           core::Logger log = core::Logger::root());
+  ~Informer();
+  Informer(const Informer&) = delete;
+  Informer& operator=(const Informer&) = delete;
+
+  // Handlers added before start() see every object from the first list as an add.
+  void addHandler(EventHandler h);
+  void start();
+  void stop();
+
+  const kube::ResourceType& type() const { return type_; }
+  const ObjectCache& cache() const { return cache_; }
+  bool synced() const { return synced_.load(); }
+  // Waits until the first list has been applied; false on timeout or stop.
+  bool waitForSync(std::chrono::milliseconds timeout);
+
+ private:
+  void run(std::stop_token stop);
+  bool listAll(std::stop_token stop);
+  void watchOnce(const Reflector::Step& step, std::stop_token stop);
+  void apply(kube::WatchEvent&& ev);
+
+  client::RestClient& cli_;
+  kube::ResourceType type_;
+  InformerOptions opts_;
+  core::Logger log_;
+  ObjectCache cache_;
+  Reflector reflector_;
+  std::vector<EventHandler> handlers_;  // fixed after start()
+  std::atomic<bool> synced_{false};
+  std::mutex syncMu_;
+  std::condition_variable syncCv_;
+  std::mutex waitMu_;
+  std::condition_variable_any waitCv_;
+  std::jthread thread_;
+};
+
+}  // namespace mysqlop::runtime

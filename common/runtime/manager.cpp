@@ -1,0 +1,214 @@
+#include "common/runtime/manager.h"
+
+#include <httplib.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "common/client/config.h"
+
+namespace mysqlop::runtime {
+namespace {
+
+std::pair<std::string, int> splitAddress(const std::string& addr) {
+  auto colon = addr.rfind(':');
+  std::string host = colon == std::string::npos ? "" : addr.substr(0, colon);
+  int port = std::stoi(colon == std::string::npos ? addr : addr.substr(colon + 1));
+  return {host.empty() ? "0.0.0.0" : host, port};
+}
+
+std::string hostname() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<Manager>> Manager::create(const client::RestConfig& cfg, ManagerOptions opts,
+                                                       core::Logger log) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  auto cli = client::RestClient::create(cfg);
+  if (!cli) return cli.error();
+  if (opts.leaderElectionNamespace.empty()) {
+    opts.leaderElectionNamespace = cfg.namespace_.empty() ? "default" : cfg.namespace_;
+  }
+  if (opts.leaderElectionId.empty()) opts.leaderElectionId = opts.name + "-leader";
+  return std::unique_ptr<Manager>(new Manager(std::move(*cli), std::move(opts), log));
+}
+
+Manager::Manager(std::unique_ptr<client::RestClient> cli, ManagerOptions opts, core::Logger log)
+    : opts_(std::move(opts)), log_(log), client_(std::move(cli)) {
+  identity_ = fmt::format("{}_{}_{}", hostname(), getpid(), opts_.name);
+  client_->setRequestHook([this](const client::RequestRecord& r) { metrics_.restRequest(r.code, r.method); });
+  recorder_ = std::make_unique<EventRecorder>(*client_, opts_.name, identity_, core::systemClock(), log_);
+}
+
+Manager::~Manager() {
+  stop();
+  if (controllerStarter_.joinable()) controllerStarter_.join();
+  for (auto& c : controllers_) c->stop(std::chrono::seconds{0});
+  if (elector_) elector_->stop();
+  for (auto& [k, inf] : informers_) inf->stop();
+  stopServers();
+}
+
+Informer& Manager::informer(const kube::ResourceType& type, InformerOptions opts) {
+  std::string key = fmt::format("{}|{}|{}|{}", type.qualifiedResource(), opts.namespace_, opts.labelSelector,
+                                opts.fieldSelector);
+  auto& slot = informers_[key];
+  if (!slot) slot = std::make_unique<Informer>(*client_, type, std::move(opts), log_);
+  return *slot;
+}
+
+Controller& Manager::controller(ControllerOptions opts, ReconcileFn reconcile) {
+  opts.metrics = &metrics_;
+  opts.log = log_;
+  controllers_.push_back(std::make_unique<Controller>(std::move(opts), std::move(reconcile)));
+  return *controllers_.back();
+}
+
+void Manager::addReadyCheck(std::string name, std::function<std::optional<std::string>()> check) {
+  readyChecks_.emplace_back(std::move(name), std::move(check));
+}
+
+bool Manager::isLeader() const { return !opts_.leaderElection || (elector_ && elector_->isLeader()); }
+
+std::vector<std::string> Manager::notReady() const {
+  std::vector<std::string> out;
+  for (const auto& [k, inf] : informers_) {
+    if (!inf->synced()) out.push_back("informer " + inf->type().qualifiedResource() + " not synced");
+  }
+  if (isLeader()) {
+    for (const auto& c : controllers_) {
+      if (!c->running() && controllersStarted_.load()) out.push_back("controller " + c->name() + " not running");
+    }
+  }
+  for (const auto& [name, check] : readyChecks_) {
+    if (auto why = check()) out.push_back(name + ": " + *why);
+  }
+  return out;
+}
+
+void Manager::startServers() {
+  auto serve = [this](const std::string& addr, std::unique_ptr<httplib::Server>& srv, std::thread& th,
+                      std::atomic<int>& portOut, bool health) {
+    if (addr.empty() || addr == "0") return;
+    auto [host, port] = splitAddress(addr);
+    srv = std::make_unique<httplib::Server>();
+    srv->new_task_queue = [] { return new httplib::ThreadPool(4); };
+    if (health) {
+      srv->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
+      srv->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+        auto failing = notReady();
+        if (failing.empty()) {
+          res.set_content("ok", "text/plain");
+        } else {
+          res.status = 500;
+          res.set_content(fmt::format("not ready: {}\n", fmt::join(failing, "; ")), "text/plain");
+        }
+      });
+    } else {
+      srv->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+        res.set_content(metrics_.serialize(), "text/plain; version=0.0.4");
+      });
+    }
+    int bound = port == 0 ? srv->bind_to_any_port(host) : (srv->bind_to_port(host, port) ? port : -1);
+    if (bound <= 0) {
+      log_.error("cannot listen", {{"address", addr}});
+      return;
+    }
+    portOut = bound;
+    th = std::thread([s = srv.get()] { s->listen_after_bind(); });
+    log_.info(health ? "serving health probes" : "serving metrics", {{"address", fmt::format("{}:{}", host, bound)}});
+  };
+  serve(opts_.healthBindAddress, health_, healthThread_, healthPort_, true);
+  serve(opts_.metricsBindAddress, metricsServer_, metricsThread_, metricsPort_, false);
+}
+
+void Manager::stopServers() {
+  if (health_) health_->stop();
+  if (metricsServer_) metricsServer_->stop();
+  if (healthThread_.joinable()) healthThread_.join();
+  if (metricsThread_.joinable()) metricsThread_.join();
+}
+
+void Manager::startControllers() {
+  controllersStarted_ = true;
+  controllerStarter_ = std::thread([this] {
+    for (auto& c : controllers_) {
+      if (stopping_.load()) return;
+      c->start();
+    }
+  });
+}
+
+int Manager::run() {
+  startServers();
+  for (auto& [k, inf] : informers_) inf->start();
+  if (opts_.leaderElection) {
+    metrics_.leader(opts_.leaderElectionId, false);
+    elector_ = std::make_unique<LeaderElector>(
+        *client_,
+        LeaderElectionConfig{opts_.leaderElectionNamespace, opts_.leaderElectionId, identity_, opts_.leaseDuration,
+                             opts_.renewDeadline, opts_.retryPeriod},
+        LeaderElector::Callbacks{
+            [this] {
+              metrics_.leader(opts_.leaderElectionId, true);
+              startControllers();
+            },
+            [this] {
+              metrics_.leader(opts_.leaderElectionId, false);
+              lostLease_ = true;
+              log_.error("leader election lost");
+              if (opts_.exitOnLostLease) std::_Exit(1);
+              stop();
+            },
+            [this](const std::string& leader) { log_.info("new leader", {{"leader", leader}}); }},
+        core::systemClock(), log_);
+    elector_->start();
+  } else {
+    startControllers();
+  }
+
+  // Wait for SIGTERM/SIGINT (blocked in create()) or stop().
+  std::thread signals([this] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    timespec tick{0, 200 * 1000 * 1000};
+    while (!stopping_.load()) {
+      int sig = sigtimedwait(&set, nullptr, &tick);
+      if (sig > 0) {
+        log_.info("signal received; shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+        stop();
+      }
+    }
+  });
+  {
+    std::unique_lock lock(stopMu_);
+    stopCv_.wait(lock, [&] { return stopping_.load(); });
+  }
+  signals.join();
+  if (controllerStarter_.joinable()) controllerStarter_.join();
+  for (auto& c : controllers_) c->stop(opts_.gracefulShutdown);
+  if (elector_) elector_->stop();  // releases the lease
+  for (auto& [k, inf] : informers_) inf->stop();
+  stopServers();
+  log_.info("stopped");
+  return lostLease_.load() ? 1 : 0;
+}
+
+void Manager::stop() {
+  std::lock_guard lock(stopMu_);
+  stopping_ = true;
+  stopCv_.notify_all();
+}
+
+}  // namespace mysqlop::runtime

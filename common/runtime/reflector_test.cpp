@@ -1,0 +1,113 @@
+#include "common/runtime/reflector.h"
+
+#include <catch2/catch.hpp>
+
+#include "common/runtime/cache.h"
+#include "common/runtime/leader_election.h"
+
+namespace mysqlop::runtime {
+namespace {
+
+using namespace std::chrono;
+using A = Reflector::Action;
+
+TEST_CASE("reflector: list, watch from its RV, re-watch on a normal end, relist on 410",
+          "[runtime][reflector]") {
+  core::FakeClock clock;
+  Reflector r({}, clock, [] { return 0.5; });
+  CHECK(r.next().action == A::kList);
+  CHECK_FALSE(r.hasSynced());
+  r.listed("100");
+  CHECK(r.hasSynced());
+  auto w = r.next();
+  CHECK(w.action == A::kWatch);
+  CHECK(w.resourceVersion == "100");
+  CHECK(w.timeoutSeconds == 450);  // [300, 600)
+  r.observed("105");
+  r.observed("");  // events without an RV do not move it
+  r.watchEnded({});
+  CHECK(r.next().action == A::kWatch);
+  CHECK(r.next().resourceVersion == "105");
+  r.watchEnded(core::Error(core::ErrorCode::kGone, "too old resource version"));
+  CHECK(r.next().action == A::kList);
+}
+
+TEST_CASE("reflector: failures back off 0.8 s → 30 s with jitter, forgotten after 2 min",
+          "[runtime][reflector]") {
+  core::FakeClock clock;
+  Reflector r({}, clock, [] { return 0.0; });
+  std::vector<nanoseconds> waits;
+  for (int i = 0; i < 8; ++i) {
+    r.listFailed(core::unavailable("connection refused"));
+    auto s = r.next();
+    REQUIRE(s.action == A::kWait);
+    waits.push_back(s.wait);
+    r.waited();
+    CHECK(r.next().action == A::kList);
+    clock.advance(s.wait);
+  }
+  CHECK(waits[0] == milliseconds{800});
+  CHECK(waits[1] == milliseconds{1600});
+  CHECK(waits[5] == milliseconds{25600});
+  CHECK(waits[6] == seconds{30});
+  clock.advance(minutes{3});
+  r.listFailed(core::unavailable("again"));
+  CHECK(r.next().wait == milliseconds{800});
+  // A failed watch backs off and then watches again from where it was.
+  r.waited();
+  r.listed("7");
+  r.watchEnded(core::timeout("silent server"));
+  auto s = r.next();
+  CHECK(s.action == A::kWait);
+  r.waited();
+  CHECK(r.next().action == A::kWatch);
+  CHECK(r.next().resourceVersion == "7");
+
+  Reflector jittered({}, clock, [] { return 0.999; });
+  jittered.listFailed(core::unavailable("x"));
+  CHECK(jittered.next().wait > milliseconds{1500});
+  CHECK(jittered.next().wait < milliseconds{1600});
+}
+
+TEST_CASE("cache: snapshots and indexes by namespace, label and controller owner", "[runtime][cache]") {
+  ObjectCache c;
+  auto mk = [](const std::string& ns, const std::string& name, const std::string& app, const std::string& owner) {
+    Json o = {{"metadata", {{"namespace", ns}, {"name", name}, {"labels", {{"app", app}}}}}};
+    if (!owner.empty()) {
+      o["metadata"]["ownerReferences"] = Json::array(
+          {{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"name", "o"}, {"uid", owner}, {"controller", true}}});
+    }
+    return std::make_shared<const Json>(o);
+  };
+  c.upsert(mk("a", "x", "db", "u1"));
+  c.upsert(mk("a", "y", "web", ""));
+  c.upsert(mk("b", "z", "db", "u1"));
+  ObjectPtr held = c.get("a/x");
+  c.upsert(mk("a", "x", "web", "u2"));  // relabel and re-own
+  CHECK((*held)["metadata"]["labels"]["app"] == "db");  // the old snapshot is untouched
+  CHECK(c.list("a").size() == 2);
+  CHECK(c.byLabel("app", "db").size() == 1);
+  CHECK(c.byLabel("app", "web").size() == 2);
+  CHECK(c.byOwner("u1").size() == 1);
+  CHECK(c.byOwner("u2").size() == 1);
+  CHECK(c.list("", *kube::LabelSelector::parse("app=web")).size() == 2);
+  auto vanished = c.replace({mk("b", "z", "db", "u1")});
+  CHECK(vanished.size() == 2);
+  CHECK(c.size() == 1);
+  CHECK(c.byLabel("app", "web").empty());
+  CHECK(c.remove("b/z"));
+  CHECK(c.byOwner("u1").empty());
+  CHECK(splitKey("a/x") == std::pair<std::string, std::string>{"a", "x"});
+  CHECK(splitKey("cluster-scoped") == std::pair<std::string, std::string>{"", "cluster-scoped"});
+}
+
+TEST_CASE("leader election decisions", "[runtime][leader]") {
+  CHECK(decideLease(false, "", 0, {}, "me") == LeaseAction::kCreate);
+  CHECK(decideLease(true, "me", 15, seconds{100}, "me") == LeaseAction::kRenew);
+  CHECK(decideLease(true, "", 1, {}, "me") == LeaseAction::kAcquire);  // released
+  CHECK(decideLease(true, "other", 15, seconds{14}, "me") == LeaseAction::kWait);
+  CHECK(decideLease(true, "other", 15, seconds{15}, "me") == LeaseAction::kAcquire);  // expired
+}
+
+}  // namespace
+}  // namespace mysqlop::runtime
