@@ -152,7 +152,8 @@ core::Result<std::vector<Change>> ObjectStore::changesSince(int64_t afterRv,
                                                             std::chrono::milliseconds wait,
                                                             uint64_t epoch, bool& ended) const {
   std::unique_lock lock(mu_);
-  ended = false;
+  ended = epoch_ != epoch;  // once dropWatches() returns, old watches deliver nothing more
+  if (ended) return std::vector<Change>{};
   auto collect = [&]() -> core::Result<std::vector<Change>> {
     if (afterRv < compactedRv_) return expired(afterRv, compactedRv_ + 1);
     std::vector<Change> out;
