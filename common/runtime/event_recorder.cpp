@@ -28,6 +28,7 @@ void EventRecorder::event(const Json& involved, const std::string& type, const s
 
   std::string existing;
   int64_t count = 1;
+  int64_t stamp = 0;
   {
     std::lock_guard lock(mu_);
     Bucket& b = buckets_[uid + "|" + reason];
@@ -45,6 +46,10 @@ void EventRecorder::event(const Json& involved, const std::string& type, const s
       existing = it->second.eventName;
       count = ++it->second.count;
     }
+    // <name>.<hex nanoseconds> as client-go names them, kept unique when the clock repeats.
+    stamp = std::max(lastStamp_ + 1, static_cast<int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                              clock_.now().time_since_epoch()).count()));
+    lastStamp_ = stamp;
   }
   if (!existing.empty()) {
     auto patched = cli_.patch(kube::kEvents, ns, existing, kube::PatchType::kMerge,
@@ -56,9 +61,7 @@ void EventRecorder::event(const Json& involved, const std::string& type, const s
     }
     count = 1;  // the Event expired: record it afresh
   }
-  std::string name = fmt::format("{}.{:x}", kube::name(involved),
-                                 std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     clock_.now().time_since_epoch()).count());
+  std::string name = fmt::format("{}.{:x}", kube::name(involved), stamp);
   Json ev = {{"apiVersion", "v1"},
              {"kind", "Event"},
              {"metadata", {{"name", name}, {"namespace", ns}}},

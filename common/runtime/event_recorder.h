@@ -49,6 +49,7 @@ class EventRecorder {
   std::mutex mu_;
   std::map<std::string, Seen> seen_;      // aggregation key → event; guarded by mu_
   std::map<std::string, Bucket> buckets_;  // uid|reason → rate limit; guarded by mu_
+  int64_t lastStamp_ = 0;                  // event name suffixes, strictly increasing; guarded by mu_
 };
 
 }  // namespace mysqlop::runtime

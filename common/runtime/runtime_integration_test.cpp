@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "common/kube/conditions.h"
 #include "common/kube/object.h"
 #include "common/runtime/manager.h"
 #include "common/runtime/writes.h"
@@ -295,6 +296,92 @@ TEST_CASE("sample controller: owned copies follow their source, are re-created, 
   }
   m.stop();
   runner.join();
+}
+
+TEST_CASE("event recorder: repeats aggregate into one Event, bursts are limited, keys never leak",
+          "[runtime][events]") {
+  Cluster c;
+  auto cm = c.admin->create(kube::kConfigMaps, "default", Cluster::configMap("target"));
+  REQUIRE(cm);
+  core::FakeClock clock;
+  EventRecorder rec(*c.admin, "test-operator", "pod-1", clock);
+  for (int i = 0; i < 3; ++i) rec.event(*cm, kEventNormal, "Provisioned", "the database is ready");
+  rec.event(*cm, kEventWarning, "IssuerNotReady", "issuer demo/ca is not Ready");
+  rec.event(*cm, kEventWarning, "Leak", "-----BEGIN PRIVATE KEY-----\nMII...");
+  auto events = c.admin->list(kube::kEvents, "default", {.fieldSelector = "involvedObject.name=target"});
+  REQUIRE(events);
+  std::map<std::string, Json> byReason;
+  for (const auto& e : (*events)["items"]) byReason[e["reason"]] = e;
+  REQUIRE(byReason.size() == 2);  // the private-key message was refused
+  CHECK(byReason["Provisioned"]["count"] == 3);
+  CHECK(byReason["Provisioned"]["type"] == "Normal");
+  CHECK(byReason["Provisioned"]["involvedObject"]["uid"] == kube::uid(*cm));
+  CHECK(byReason["Provisioned"]["source"]["component"] == "test-operator");
+  CHECK(byReason["IssuerNotReady"]["count"] == 1);
+  // The 25-event burst per object and reason, then silence until tokens refill (1 per 5 min).
+  for (int i = 0; i < 40; ++i) rec.event(*cm, kEventNormal, "Spam", "message " + std::to_string(i));
+  auto spam = c.admin->list(kube::kEvents, "default", {.fieldSelector = "reason=Spam"});
+  REQUIRE(spam);
+  CHECK((*spam)["items"].size() == 25);
+  clock.advance(std::chrono::minutes{5});
+  rec.event(*cm, kEventNormal, "Spam", "after the refill");
+  CHECK((*c.admin->list(kube::kEvents, "default", {.fieldSelector = "reason=Spam"}))["items"].size() == 26);
+}
+
+TEST_CASE("write helpers: status conditions re-read on 409, finalizers, unchanged objects not written",
+          "[runtime][writes]") {
+  Cluster c;
+  auto cm = c.admin->create(kube::kConfigMaps, "default", Cluster::configMap("obj", {{"a", "1"}}));
+  REQUIRE(cm);
+  auto cached = std::make_shared<const Json>(*cm);
+  // Desired equal to what is there: no write.
+  c.hook("DELETE", "counters");
+  auto same = createOrUpdate(*c.admin, kube::kConfigMaps, cached, Cluster::configMap("obj", {{"a", "1"}}));
+  REQUIRE(same);
+  CHECK(*same == WriteOutcome::kUnchanged);
+  CHECK(c.count("update", "configmaps") == 0);
+  // A change is written with the cached RV; a stale cache gets Conflict (to requeue).
+  auto changed = createOrUpdate(*c.admin, kube::kConfigMaps, cached, Cluster::configMap("obj", {{"b", "2"}}));
+  REQUIRE(changed);
+  CHECK(*changed == WriteOutcome::kUpdated);
+  auto stale = createOrUpdate(*c.admin, kube::kConfigMaps, cached, Cluster::configMap("obj", {{"c", "3"}}));
+  REQUIRE_FALSE(stale);
+  CHECK(stale.error().code == core::ErrorCode::kConflict);
+  auto now = c.admin->get(kube::kConfigMaps, "default", "obj");
+  REQUIRE(now);
+  CHECK((*now)["metadata"]["labels"] == Json{{"a", "1"}, {"b", "2"}});  // merged, not replaced
+
+  auto fin = ensureFinalizer(*c.admin, kube::kConfigMaps, *now, "test.example.com/hold");
+  REQUIRE(fin);
+  CHECK(*fin);
+  now = c.admin->get(kube::kConfigMaps, "default", "obj");
+  CHECK(kube::hasFinalizer(*now, "test.example.com/hold"));
+  CHECK_FALSE(*ensureFinalizer(*c.admin, kube::kConfigMaps, *now, "test.example.com/hold"));
+  CHECK(*dropFinalizer(*c.admin, kube::kConfigMaps, *now, "test.example.com/hold"));
+
+  // Status: a Lease has no status subresource here, so use a Namespace (it has one).
+  REQUIRE(c.admin->create(kube::kNamespaces, "", {{"metadata", {{"name", "st"}}}}));
+  int attempts = 0;
+  auto wrote = updateStatus(*c.admin, kube::kNamespaces, "", "st", [&](Json& obj) {
+    if (++attempts == 1) {
+      // Someone else writes in between: our first write must conflict and be retried.
+      Json other = obj;
+      other["metadata"]["labels"]["x"] = "y";
+      REQUIRE(c.admin->update(kube::kNamespaces, other));
+    }
+    return kube::setStatusCondition(obj, {"Ready", "True", "Tested", "", 0, ""}, std::chrono::system_clock::now());
+  });
+  REQUIRE(wrote);
+  CHECK(*wrote);
+  CHECK(attempts == 2);
+  auto ns = c.admin->get(kube::kNamespaces, "", "st");
+  REQUIRE(ns);
+  CHECK(kube::findStatusCondition(*ns, "Ready")->status == "True");
+  auto again = updateStatus(*c.admin, kube::kNamespaces, "", "st", [&](Json& obj) {
+    return kube::setStatusCondition(obj, {"Ready", "True", "Tested", "", 0, ""}, std::chrono::system_clock::now());
+  });
+  REQUIRE(again);
+  CHECK_FALSE(*again);  // nothing changed: nothing written
 }
 
 TEST_CASE("manager: /readyz fails until the caches sync", "[runtime][manager]") {
