@@ -384,6 +384,46 @@ TEST_CASE("write helpers: status conditions re-read on 409, finalizers, unchange
   CHECK_FALSE(*again);  // nothing changed: nothing written
 }
 
+TEST_CASE("manager: a leader's metrics show leadership, errors and retries", "[runtime][manager]") {
+  Cluster c;
+  auto mgr = Manager::create(c.cfg, {.name = "metrics-test", .metricsBindAddress = "127.0.0.1:0",
+                                     .healthBindAddress = "0", .leaderElection = true,
+                                     .leaderElectionNamespace = "default", .exitOnLostLease = false});
+  REQUIRE(mgr);
+  Manager& m = **mgr;
+  Informer& cms = m.informer(kube::kConfigMaps, {.namespace_ = "default", .labelSelector = "flaky"});
+  std::atomic<int> calls{0};
+  Controller& ctl = m.controller({.name = "flaky"}, [&](const Request&, std::stop_token) -> core::Result<ReconcileResult> {
+    if (++calls == 1) return core::unavailable("first attempt fails");
+    return ReconcileResult{};
+  });
+  ctl.watchPrimary(cms);
+  std::thread runner([&] { m.run(); });
+  REQUIRE(c.eventually([&] { return m.isLeader(); }));
+  REQUIRE(c.admin->create(kube::kConfigMaps, "default", Cluster::configMap("f", {{"flaky", "yes"}})));
+  REQUIRE(c.eventually([&] { return calls.load() >= 2; }));
+  auto lease = c.admin->get(kube::kLeases, "default", "metrics-test-leader");
+  REQUIRE(lease);
+  CHECK((*lease)["spec"]["holderIdentity"] == m.identity());
+  httplib::Client metrics("127.0.0.1", m.metricsPort());
+  auto text = metrics.Get("/metrics");
+  REQUIRE(text);
+  for (const char* line : {"leader_election_master_status{name=\"metrics-test-leader\"} 1",
+                           "controller_runtime_reconcile_errors_total{controller=\"flaky\"} 1",
+                           "controller_runtime_reconcile_total{controller=\"flaky\",result=\"error\"} 1",
+                           "controller_runtime_reconcile_total{controller=\"flaky\",result=\"success\"} 1",
+                           "workqueue_retries_total{name=\"flaky\"} 1"}) {
+    INFO(line);
+    CHECK(text->body.find(line) != std::string::npos);
+  }
+  m.stop();
+  runner.join();
+  // A clean stop releases the lease.
+  auto released = c.admin->get(kube::kLeases, "default", "metrics-test-leader");
+  REQUIRE(released);
+  CHECK((*released)["spec"]["holderIdentity"] == "");
+}
+
 TEST_CASE("manager: /readyz fails until the caches sync", "[runtime][manager]") {
   Cluster c;
   c.hook("POST", "faults", {{"verb", "list"}, {"path", "/api/v1/secrets"}, {"delayMs", 1500}, {"count", 1}});
