@@ -47,11 +47,33 @@ Manager::Manager(std::unique_ptr<client::RestClient> cli, ManagerOptions opts, c
   identity_ = fmt::format("{}_{}_{}", hostname(), getpid(), opts_.name);
   client_->setRequestHook([this](const client::RequestRecord& r) { metrics_.restRequest(r.code, r.method); });
   recorder_ = std::make_unique<EventRecorder>(*client_, opts_.name, identity_, core::systemClock(), log_);
+  // Created here, before run(), so that isLeader() may be called from any thread.
+  if (opts_.leaderElection) {
+    metrics_.leader(opts_.leaderElectionId, false);
+    elector_ = std::make_unique<LeaderElector>(
+        *client_,
+        LeaderElectionConfig{opts_.leaderElectionNamespace, opts_.leaderElectionId, identity_, opts_.leaseDuration,
+                             opts_.renewDeadline, opts_.retryPeriod},
+        LeaderElector::Callbacks{
+            [this] {
+              metrics_.leader(opts_.leaderElectionId, true);
+              startControllers();
+            },
+            [this] {
+              metrics_.leader(opts_.leaderElectionId, false);
+              lostLease_ = true;
+              log_.error("leader election lost");
+              if (opts_.exitOnLostLease) std::_Exit(1);
+              stop();
+            },
+            [this](const std::string& leader) { log_.info("new leader", {{"leader", leader}}); }},
+        core::systemClock(), log_);
+  }
 }
 
 Manager::~Manager() {
   stop();
-  if (controllerStarter_.joinable()) controllerStarter_.join();
+  joinStarter();
   for (auto& c : controllers_) c->stop(std::chrono::seconds{0});
   if (elector_) elector_->stop();
   for (auto& [k, inf] : informers_) inf->stop();
@@ -138,7 +160,18 @@ void Manager::stopServers() {
   if (metricsThread_.joinable()) metricsThread_.join();
 }
 
+void Manager::joinStarter() {
+  std::thread t;
+  {
+    std::lock_guard lock(starterMu_);
+    t = std::move(controllerStarter_);
+  }
+  if (t.joinable()) t.join();
+}
+
 void Manager::startControllers() {
+  std::lock_guard lock(starterMu_);
+  if (stopping_.load() || controllerStarter_.joinable()) return;
   controllersStarted_ = true;
   controllerStarter_ = std::thread([this] {
     for (auto& c : controllers_) {
@@ -151,26 +184,7 @@ void Manager::startControllers() {
 int Manager::run() {
   startServers();
   for (auto& [k, inf] : informers_) inf->start();
-  if (opts_.leaderElection) {
-    metrics_.leader(opts_.leaderElectionId, false);
-    elector_ = std::make_unique<LeaderElector>(
-        *client_,
-        LeaderElectionConfig{opts_.leaderElectionNamespace, opts_.leaderElectionId, identity_, opts_.leaseDuration,
-                             opts_.renewDeadline, opts_.retryPeriod},
-        LeaderElector::Callbacks{
-            [this] {
-              metrics_.leader(opts_.leaderElectionId, true);
-              startControllers();
-            },
-            [this] {
-              metrics_.leader(opts_.leaderElectionId, false);
-              lostLease_ = true;
-              log_.error("leader election lost");
-              if (opts_.exitOnLostLease) std::_Exit(1);
-              stop();
-            },
-            [this](const std::string& leader) { log_.info("new leader", {{"leader", leader}}); }},
-        core::systemClock(), log_);
+  if (elector_) {
     elector_->start();
   } else {
     startControllers();
@@ -196,7 +210,7 @@ int Manager::run() {
     stopCv_.wait(lock, [&] { return stopping_.load(); });
   }
   signals.join();
-  if (controllerStarter_.joinable()) controllerStarter_.join();
+  joinStarter();
   for (auto& c : controllers_) c->stop(opts_.gracefulShutdown);
   if (elector_) elector_->stop();  // releases the lease
   for (auto& [k, inf] : informers_) inf->stop();

@@ -109,7 +109,9 @@ class Manager {
   std::atomic<bool> controllersStarted_{false};
   std::mutex stopMu_;
   std::condition_variable stopCv_;
-  std::thread controllerStarter_;
+  std::mutex starterMu_;
+  std::thread controllerStarter_;  // guarded by starterMu_ (set on the elector's thread)
+  void joinStarter();
 };
 
 }  // namespace mysqlop::runtime
