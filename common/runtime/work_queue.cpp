@@ -104,7 +104,10 @@ std::optional<std::string> WorkQueue::get() {
     if (delayed_.empty()) {
       cv_.wait(lock);
     } else {
-      cv_.wait_until(lock, delayed_.begin()->first);
+      // A copy: wait_until holds its argument by reference while the lock is released, and
+      // other threads may erase that map entry meanwhile (found by TSan).
+      const core::MonoTime until = delayed_.begin()->first;
+      cv_.wait_until(lock, until);
     }
   }
   std::string key = std::move(queue_.front());
