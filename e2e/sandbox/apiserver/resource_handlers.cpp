@@ -397,14 +397,18 @@ ApiResult<Reply> ApiServer::Impl::createObject(Call& c, const ResourceInfo& r) {
   for (const char* k : {"resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"}) {
     obj["metadata"].erase(k);
   }
-  obj["metadata"]["uid"] = newUid();
-  obj["metadata"]["creationTimestamp"] = core::formatTime(clock.now());
-  if (r.tracksGeneration) obj["metadata"]["generation"] = 1;
-  else obj["metadata"].erase("generation");
   ApplyContext actx{r.schema(r.storageVersion), r.kind, r.builtin};
   obj["metadata"].erase("managedFields");
   recordUpdate(nullptr, obj, {c.fieldManager(), "Update", ""}, r.apiVersion(c.info.version),
                core::formatTime(clock.now()), actx);
+  return insertNew(c, r, tx, std::move(obj));
+}
+
+ApiResult<Reply> ApiServer::Impl::insertNew(Call& c, const ResourceInfo& r, ObjectStore::Txn& tx, Json obj) {
+  obj["metadata"]["uid"] = newUid();
+  obj["metadata"]["creationTimestamp"] = core::formatTime(clock.now());
+  if (r.tracksGeneration) obj["metadata"]["generation"] = 1;
+  else obj["metadata"].erase("generation");
   Reply rep;
   rep.code = 201;
   if (c.dryRun()) {
@@ -598,19 +602,7 @@ ApiResult<Reply> ApiServer::Impl::patchObject(Call& c, const ResourceInfo& r) {
       if (!created) return created.error();
       Json obj = std::move(*created);
       if (auto st = admitCreate(c, r, tx, obj); !st) return st.error();
-      obj["metadata"]["uid"] = newUid();
-      obj["metadata"]["creationTimestamp"] = core::formatTime(clock.now());
-      if (r.tracksGeneration) obj["metadata"]["generation"] = 1;
-      Reply rep;
-      rep.code = 201;
-      if (c.dryRun()) {
-        rep.body = present(c.view(), r, obj);
-        return rep;
-      }
-      ObjPtr stored = tx.put(storageKey(r), std::move(obj));
-      afterWrite(r, tx, nullptr, stored.get());
-      rep.body = present(c.view(), r, *stored);
-      return rep;
+      return insertNew(c, r, tx, std::move(obj));
     }
     auto merged = serverSideApply(in);
     if (!merged) return merged.error();

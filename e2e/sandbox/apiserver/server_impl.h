@@ -167,6 +167,9 @@ struct ApiServer::Impl {
   ApiResult<Reply> listObjects(Call& c, const ResourceInfo& r);
   ApiResult<Reply> watchObjects(Call& c, const ResourceInfo& r);
   ApiResult<Reply> createObject(Call& c, const ResourceInfo& r);
+  // Stamps uid, creationTimestamp and generation on an admitted new object and stores it
+  // (or, for dryRun, only answers): the end of create and of create-by-apply.
+  ApiResult<Reply> insertNew(Call& c, const ResourceInfo& r, ObjectStore::Txn& tx, Json obj);
   ApiResult<Reply> updateObject(Call& c, const ResourceInfo& r);
   ApiResult<Reply> patchObject(Call& c, const ResourceInfo& r);
   ApiResult<Reply> deleteObject(Call& c, const ResourceInfo& r);
