@@ -1,0 +1,425 @@
+#include "common/api/mysql.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "common/api/naming.h"
+
+namespace mysqlop::api {
+namespace {
+
+// Reads typed fields, collecting an error per malformed one.
+class Reader {
+ public:
+  explicit Reader(FieldErrors& errors) : errors_(errors) {}
+
+  std::string str(const Json& o, const char* key, const std::string& path) {
+    auto it = o.find(key);
+    if (it == o.end() || it->is_null()) return "";
+    if (!it->is_string()) {
+      bad(path + "." + key, *it, "must be a string");
+      return "";
+    }
+    return it->get<std::string>();
+  }
+  bool boolean(const Json& o, const char* key, const std::string& path) {
+    auto it = o.find(key);
+    if (it == o.end() || it->is_null()) return false;
+    if (!it->is_boolean()) {
+      bad(path + "." + key, *it, "must be a boolean");
+      return false;
+    }
+    return it->get<bool>();
+  }
+  int64_t integer(const Json& o, const char* key, const std::string& path) {
+    auto it = o.find(key);
+    if (it == o.end() || it->is_null()) return 0;
+    if (!it->is_number_integer()) {
+      bad(path + "." + key, *it, "must be an integer");
+      return 0;
+    }
+    return it->get<int64_t>();
+  }
+  std::vector<std::string> strings(const Json& o, const char* key, const std::string& path) {
+    std::vector<std::string> out;
+    auto it = o.find(key);
+    if (it == o.end() || it->is_null()) return out;
+    if (!it->is_array()) {
+      bad(path + "." + key, *it, "must be a list of strings");
+      return out;
+    }
+    for (size_t i = 0; i < it->size(); ++i) {
+      if (!(*it)[i].is_string()) {
+        bad(fmt::format("{}.{}[{}]", path, key, i), (*it)[i], "must be a string");
+        continue;
+      }
+      out.push_back((*it)[i].get<std::string>());
+    }
+    return out;
+  }
+  const Json* object(const Json& o, const char* key, const std::string& path) {
+    auto it = o.find(key);
+    if (it == o.end() || it->is_null()) return nullptr;
+    if (!it->is_object()) {
+      bad(path + "." + key, *it, "must be an object");
+      return nullptr;
+    }
+    return &*it;
+  }
+  void bad(const std::string& field, const Json& value, const std::string& why) {
+    std::string v = value.is_string() ? fmt::format("{:?}", value.get<std::string>()) : value.dump();
+    if (v.size() > 60) v = v.substr(0, 57) + "...";
+    errors_.push_back({field, fmt::format("Invalid value: {}: {}", v, why)});
+  }
+
+ private:
+  FieldErrors& errors_;
+};
+
+const std::set<std::string> kSpecFields = {
+    "version", "replicas", "storageType", "storage", "authSecret", "requireSSL", "tls",
+    "podTemplate", "serviceTemplates", "monitor", "configSecret", "halted", "deletionPolicy",
+    "terminationPolicy"};
+
+// Fields KubeDB serves that this operator deliberately does not implement.
+const std::map<std::string, std::string> kUnsupported = {
+    {"topology", "only standalone MySQL is supported (no group replication, InnoDB cluster or semi-sync)"},
+    {"init", "initialisation scripts and restores are not supported"},
+    {"coordinator", "the coordinator sidecar is not supported"},
+    {"allowedSchemas", "schema management is not supported"},
+    {"healthChecker", "the health checker is configured by the operator"},
+    {"autoOps", "automatic ops requests are not supported"}};
+
+void ipOk(const std::string& ip, const std::string& field, FieldErrors& out) {
+  unsigned char buf[sizeof(struct in6_addr)];
+  if (inet_pton(AF_INET, ip.c_str(), buf) != 1 && inet_pton(AF_INET6, ip.c_str(), buf) != 1) {
+    out.push_back({field, fmt::format("Invalid value: {:?}: must be a valid IP address", ip)});
+  }
+}
+
+}  // namespace
+
+const CertificateSpec* TLSConfig::certificate(const std::string& alias) const {
+  for (const auto& c : certificates) {
+    if (c.alias == alias) return &c;
+  }
+  return nullptr;
+}
+
+std::string MySQL::certSecretName(const std::string& alias) const {
+  if (tls) {
+    if (const auto* c = tls->certificate(alias); c && !c->secretName.empty()) return c->secretName;
+  }
+  return defaultCertSecretName(name, alias);
+}
+
+core::Result<MySQL, FieldErrors> parseMySQL(const Json& obj) {
+  FieldErrors errors;
+  Reader r(errors);
+  MySQL my;
+  if (!obj.is_object()) return FieldErrors{{"<root>", "must be an object"}};
+  my.apiVersion = r.str(obj, "apiVersion", "");
+  if (!my.apiVersion.empty() && my.apiVersion != "kubedb.com/v1" && my.apiVersion != "kubedb.com/v1alpha2") {
+    errors.push_back({"apiVersion", fmt::format("Unsupported value: {:?}: supported values: \"kubedb.com/v1\", \"kubedb.com/v1alpha2\"", my.apiVersion)});
+  }
+  const Json* md = r.object(obj, "metadata", "");
+  if (md) {
+    my.name = r.str(*md, "name", "metadata");
+    my.namespace_ = r.str(*md, "namespace", "metadata");
+    my.uid = r.str(*md, "uid", "metadata");
+    my.generation = r.integer(*md, "generation", "metadata");
+  }
+  const Json* spec = r.object(obj, "spec", "");
+  if (!spec) {
+    errors.push_back({"spec", "Required value"});
+    return errors;
+  }
+  for (auto it = spec->begin(); it != spec->end(); ++it) {
+    if (kSpecFields.count(it.key())) continue;
+    if (auto u = kUnsupported.find(it.key()); u != kUnsupported.end()) {
+      errors.push_back({"spec." + it.key(), "Forbidden: " + u->second});
+    } else {
+      errors.push_back({"spec." + it.key(), "Forbidden: unknown field; mysqlop does not support it"});
+    }
+  }
+  my.version = r.str(*spec, "version", "spec");
+  my.replicas = r.integer(*spec, "replicas", "spec");
+  my.storageType = r.str(*spec, "storageType", "spec");
+  if (const Json* s = r.object(*spec, "storage", "spec")) my.storage = *s;
+  if (const Json* a = r.object(*spec, "authSecret", "spec")) my.authSecretName = r.str(*a, "name", "spec.authSecret");
+  my.requireSSL = r.boolean(*spec, "requireSSL", "spec");
+  if (const Json* p = r.object(*spec, "podTemplate", "spec")) my.podTemplate = *p;
+  if (auto st = spec->find("serviceTemplates"); st != spec->end() && !st->is_null()) {
+    if (!st->is_array()) r.bad("spec.serviceTemplates", *st, "must be a list");
+    else my.serviceTemplates = *st;
+  }
+  if (const Json* m = r.object(*spec, "monitor", "spec")) my.monitor = *m;
+  if (const Json* c = r.object(*spec, "configSecret", "spec")) my.configSecretName = r.str(*c, "name", "spec.configSecret");
+  my.halted = r.boolean(*spec, "halted", "spec");
+  std::string deletion = r.str(*spec, "deletionPolicy", "spec");
+  std::string termination = r.str(*spec, "terminationPolicy", "spec");
+  if (!deletion.empty() && !termination.empty() && deletion != termination) {
+    errors.push_back({"spec.terminationPolicy",
+                      fmt::format("Invalid value: {:?}: conflicts with spec.deletionPolicy {:?} (they are synonyms)",
+                                  termination, deletion)});
+  }
+  my.deletionPolicy = deletion.empty() ? termination : deletion;
+
+  if (const Json* tls = r.object(*spec, "tls", "spec")) {
+    TLSConfig t;
+    if (const Json* ir = r.object(*tls, "issuerRef", "spec.tls")) {
+      t.issuerRef = IssuerRef{r.str(*ir, "apiGroup", "spec.tls.issuerRef"), r.str(*ir, "kind", "spec.tls.issuerRef"),
+                              r.str(*ir, "name", "spec.tls.issuerRef")};
+    }
+    if (auto cs = tls->find("certificates"); cs != tls->end() && !cs->is_null()) {
+      if (!cs->is_array()) {
+        r.bad("spec.tls.certificates", *cs, "must be a list");
+      } else {
+        for (size_t i = 0; i < cs->size(); ++i) {
+          std::string path = fmt::format("spec.tls.certificates[{}]", i);
+          const Json& c = (*cs)[i];
+          if (!c.is_object()) {
+            r.bad(path, c, "must be an object");
+            continue;
+          }
+          CertificateSpec cert;
+          cert.alias = r.str(c, "alias", path);
+          cert.secretName = r.str(c, "secretName", path);
+          if (const Json* sub = r.object(c, "subject", path)) {
+            std::string sp = path + ".subject";
+            cert.subject = Subject{r.strings(*sub, "organizations", sp), r.strings(*sub, "countries", sp),
+                                   r.strings(*sub, "organizationalUnits", sp), r.strings(*sub, "localities", sp),
+                                   r.strings(*sub, "provinces", sp), r.strings(*sub, "streetAddresses", sp),
+                                   r.strings(*sub, "postalCodes", sp), r.str(*sub, "serialNumber", sp)};
+          }
+          cert.duration = r.str(c, "duration", path);
+          cert.renewBefore = r.str(c, "renewBefore", path);
+          cert.dnsNames = r.strings(c, "dnsNames", path);
+          cert.ipAddresses = r.strings(c, "ipAddresses", path);
+          cert.uris = r.strings(c, "uris", path);
+          cert.emailAddresses = r.strings(c, "emailAddresses", path);
+          if (const Json* pk = r.object(c, "privateKey", path)) cert.privateKeyEncoding = r.str(*pk, "encoding", path + ".privateKey");
+          t.certificates.push_back(std::move(cert));
+        }
+      }
+    }
+    my.tls = std::move(t);
+  }
+  if (!errors.empty()) return errors;
+  return my;
+}
+
+bool setDefaults(MySQL& my) {
+  bool changed = false;
+  auto set = [&](auto& field, auto value) {
+    if (field == decltype(field)(value)) return;
+    field = value;
+    changed = true;
+  };
+  if (my.replicas == 0) set(my.replicas, int64_t{1});
+  if (my.storageType.empty()) set(my.storageType, std::string("Durable"));
+  if (my.deletionPolicy.empty()) set(my.deletionPolicy, std::string("Delete"));
+  if (my.tls && my.tls->issuerRef) {
+    for (const auto& alias : tlsAliases()) {
+      auto it = std::find_if(my.tls->certificates.begin(), my.tls->certificates.end(),
+                             [&](const CertificateSpec& c) { return c.alias == alias; });
+      if (it == my.tls->certificates.end()) {
+        my.tls->certificates.push_back({alias, defaultCertSecretName(my.name, alias)});
+        changed = true;
+      } else if (it->secretName.empty()) {
+        it->secretName = defaultCertSecretName(my.name, alias);
+        changed = true;
+      }
+    }
+  }
+  return changed;
+}
+
+FieldErrors validate(const MySQL& my) {
+  FieldErrors out;
+  if (my.version.empty()) out.push_back({"spec.version", "Required value"});
+  if (my.replicas != 1) {
+    out.push_back({"spec.replicas", fmt::format("Unsupported value: {}: only a standalone server (1) is supported", my.replicas)});
+  }
+  if (my.storageType != "Durable" && my.storageType != "Ephemeral") {
+    out.push_back({"spec.storageType", fmt::format("Unsupported value: {:?}: supported values: \"Durable\", \"Ephemeral\"", my.storageType)});
+  }
+  if (my.storageType == "Durable" && (my.storage.is_null() || my.storage.empty())) {
+    out.push_back({"spec.storage", "Required value: a Durable database needs a storage (PVC) spec"});
+  }
+  static const std::set<std::string> kPolicies = {"Delete", "WipeOut", "Halt", "DoNotTerminate"};
+  if (!kPolicies.count(my.deletionPolicy)) {
+    out.push_back({"spec.deletionPolicy",
+                   fmt::format("Unsupported value: {:?}: supported values: \"Delete\", \"DoNotTerminate\", \"Halt\", \"WipeOut\"", my.deletionPolicy)});
+  } else if (my.deletionPolicy == "Halt" && my.storageType == "Ephemeral") {
+    out.push_back({"spec.deletionPolicy", "Invalid value: \"Halt\": Halt keeps the data, which an Ephemeral database does not have"});
+  }
+  if (my.requireSSL && !my.tls) {
+    out.push_back({"spec.requireSSL", "Invalid value: true: requireSSL needs spec.tls (with an issuerRef) to take effect"});
+  }
+  static const std::set<std::string> kForbiddenEnv = {"MYSQL_ROOT_PASSWORD", "MYSQL_ALLOW_EMPTY_PASSWORD",
+                                                      "MYSQL_RANDOM_ROOT_PASSWORD", "MYSQL_ONETIME_PASSWORD"};
+  if (my.podTemplate.is_object()) {
+    const Json* env = nullptr;
+    if (auto s = my.podTemplate.find("spec"); s != my.podTemplate.end() && s->is_object()) {
+      if (auto e = s->find("env"); e != s->end() && e->is_array()) env = &*e;
+    }
+    if (env) {
+      for (size_t i = 0; i < env->size(); ++i) {
+        std::string n = (*env)[i].is_object() ? (*env)[i].value("name", "") : "";
+        if (kForbiddenEnv.count(n)) {
+          out.push_back({fmt::format("spec.podTemplate.spec.env[{}].name", i),
+                         fmt::format("Forbidden: {} is set by the operator from the auth Secret", n)});
+        }
+      }
+    }
+  }
+  if (my.tls) {
+    const TLSConfig& t = *my.tls;
+    if (!t.issuerRef) {
+      out.push_back({"spec.tls.issuerRef", "Required value: certificates need an Issuer or ClusterIssuer"});
+    } else {
+      if (t.issuerRef->kind != "Issuer" && t.issuerRef->kind != "ClusterIssuer") {
+        out.push_back({"spec.tls.issuerRef.kind",
+                       fmt::format("Unsupported value: {:?}: supported values: \"ClusterIssuer\", \"Issuer\"", t.issuerRef->kind)});
+      }
+      if (t.issuerRef->name.empty()) out.push_back({"spec.tls.issuerRef.name", "Required value"});
+      if (!t.issuerRef->apiGroup.empty() && t.issuerRef->apiGroup != "cert-manager.io") {
+        out.push_back({"spec.tls.issuerRef.apiGroup",
+                       fmt::format("Unsupported value: {:?}: supported values: \"cert-manager.io\"", t.issuerRef->apiGroup)});
+      }
+    }
+    std::set<std::string> seen;
+    for (size_t i = 0; i < t.certificates.size(); ++i) {
+      const CertificateSpec& c = t.certificates[i];
+      std::string p = fmt::format("spec.tls.certificates[{}]", i);
+      const auto& aliases = tlsAliases();
+      if (c.alias.empty()) {
+        out.push_back({p + ".alias", "Required value"});
+      } else if (std::find(aliases.begin(), aliases.end(), c.alias) == aliases.end()) {
+        out.push_back({p + ".alias", fmt::format("Unsupported value: {:?}: supported values: \"client\", \"metrics-exporter\", \"server\"", c.alias)});
+      } else if (!seen.insert(c.alias).second) {
+        out.push_back({p + ".alias", fmt::format("Duplicate value: {:?}", c.alias)});
+      }
+      for (size_t j = 0; j < c.ipAddresses.size(); ++j) ipOk(c.ipAddresses[j], fmt::format("{}.ipAddresses[{}]", p, j), out);
+      int64_t duration = 0, renew = 0;
+      if (!c.duration.empty()) {
+        if (auto d = parseGoDuration(c.duration); !d) {
+          out.push_back({p + ".duration", fmt::format("Invalid value: {:?}: {}", c.duration, d.error().message)});
+        } else {
+          duration = *d;
+        }
+      }
+      if (!c.renewBefore.empty()) {
+        if (auto d = parseGoDuration(c.renewBefore); !d) {
+          out.push_back({p + ".renewBefore", fmt::format("Invalid value: {:?}: {}", c.renewBefore, d.error().message)});
+        } else {
+          renew = *d;
+        }
+      }
+      if (duration > 0 && renew > 0 && renew >= duration) {
+        out.push_back({p + ".renewBefore", fmt::format("Invalid value: {:?}: must be shorter than the duration {:?}", c.renewBefore, c.duration)});
+      }
+      if (!c.privateKeyEncoding.empty() && c.privateKeyEncoding != "PKCS1" && c.privateKeyEncoding != "PKCS8") {
+        out.push_back({p + ".privateKey.encoding", fmt::format("Unsupported value: {:?}: supported values: \"PKCS1\", \"PKCS8\"", c.privateKeyEncoding)});
+      }
+    }
+  }
+  return out;
+}
+
+core::Result<int64_t> parseGoDuration(const std::string& s) {
+  // [-+]?([0-9]*(\.[0-9]*)?[a-z]+)+ with units ns, us, µs, ms, s, m, h.
+  if (s.empty()) return core::invalid("empty duration");
+  size_t i = 0;
+  bool negative = false;
+  if (s[i] == '-' || s[i] == '+') negative = s[i++] == '-';
+  if (s.substr(i) == "0") return int64_t{0};
+  if (i >= s.size()) return core::invalid("not a duration (e.g. 2160h, 1h30m)");
+  double total = 0;
+  while (i < s.size()) {
+    size_t start = i;
+    while (i < s.size() && (isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+    if (i == start) return core::invalid("not a duration (e.g. 2160h, 1h30m)");
+    double value = 0;
+    try {
+      value = std::stod(s.substr(start, i - start));
+    } catch (...) {
+      return core::invalid("not a duration (e.g. 2160h, 1h30m)");
+    }
+    size_t u = i;
+    while (i < s.size() && !isdigit(static_cast<unsigned char>(s[i])) && s[i] != '.') ++i;
+    std::string unit = s.substr(u, i - u);
+    double scale = 0;
+    if (unit == "ns") scale = 1;
+    else if (unit == "us" || unit == "\u00b5s") scale = 1e3;
+    else if (unit == "ms") scale = 1e6;
+    else if (unit == "s") scale = 1e9;
+    else if (unit == "m") scale = 60e9;
+    else if (unit == "h") scale = 3600e9;
+    else return core::invalid(unit.empty() ? "missing unit (ns, us, ms, s, m, h)" : fmt::format("unknown unit {:?}", unit));
+    total += value * scale;
+  }
+  if (total > 9.2e18) return core::invalid("duration out of range");
+  return static_cast<int64_t>(std::llround(negative ? -total : total));
+}
+
+Json specToJson(const MySQL& my) {
+  Json spec = Json::object();
+  if (!my.version.empty()) spec["version"] = my.version;
+  if (my.replicas) spec["replicas"] = my.replicas;
+  if (!my.storageType.empty()) spec["storageType"] = my.storageType;
+  if (!my.storage.is_null()) spec["storage"] = my.storage;
+  if (!my.authSecretName.empty()) spec["authSecret"] = {{"name", my.authSecretName}};
+  if (my.requireSSL) spec["requireSSL"] = true;
+  if (!my.podTemplate.is_null()) spec["podTemplate"] = my.podTemplate;
+  if (!my.serviceTemplates.is_null()) spec["serviceTemplates"] = my.serviceTemplates;
+  if (my.monitor) spec["monitor"] = *my.monitor;
+  if (!my.configSecretName.empty()) spec["configSecret"] = {{"name", my.configSecretName}};
+  if (my.halted) spec["halted"] = true;
+  if (!my.deletionPolicy.empty()) {
+    spec[my.apiVersion == "kubedb.com/v1alpha2" ? "terminationPolicy" : "deletionPolicy"] = my.deletionPolicy;
+  }
+  if (my.tls) {
+    Json tls = Json::object();
+    if (my.tls->issuerRef) {
+      tls["issuerRef"] = {{"kind", my.tls->issuerRef->kind}, {"name", my.tls->issuerRef->name}};
+      if (!my.tls->issuerRef->apiGroup.empty()) tls["issuerRef"]["apiGroup"] = my.tls->issuerRef->apiGroup;
+    }
+    Json certs = Json::array();
+    for (const auto& c : my.tls->certificates) {
+      Json j = {{"alias", c.alias}};
+      if (!c.secretName.empty()) j["secretName"] = c.secretName;
+      if (c.subject) {
+        Json s = Json::object();
+        auto put = [&](const char* k, const std::vector<std::string>& v) { if (!v.empty()) s[k] = v; };
+        put("organizations", c.subject->organizations);
+        put("countries", c.subject->countries);
+        put("organizationalUnits", c.subject->organizationalUnits);
+        put("localities", c.subject->localities);
+        put("provinces", c.subject->provinces);
+        put("streetAddresses", c.subject->streetAddresses);
+        put("postalCodes", c.subject->postalCodes);
+        if (!c.subject->serialNumber.empty()) s["serialNumber"] = c.subject->serialNumber;
+        j["subject"] = s;
+      }
+      if (!c.duration.empty()) j["duration"] = c.duration;
+      if (!c.renewBefore.empty()) j["renewBefore"] = c.renewBefore;
+      if (!c.dnsNames.empty()) j["dnsNames"] = c.dnsNames;
+      if (!c.ipAddresses.empty()) j["ipAddresses"] = c.ipAddresses;
+      if (!c.uris.empty()) j["uris"] = c.uris;
+      if (!c.emailAddresses.empty()) j["emailAddresses"] = c.emailAddresses;
+      if (!c.privateKeyEncoding.empty()) j["privateKey"] = {{"encoding", c.privateKeyEncoding}};
+      certs.push_back(j);
+    }
+    if (!certs.empty()) tls["certificates"] = certs;
+    spec["tls"] = tls;
+  }
+  return spec;
+}
+
+}  // namespace mysqlop::api

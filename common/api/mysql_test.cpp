@@ -1,0 +1,151 @@
+#include "common/api/mysql.h"
+
+#include <catch2/catch.hpp>
+
+namespace mysqlop::api {
+namespace {
+
+Json mysql(const char* spec, const char* apiVersion = "kubedb.com/v1") {
+  return {{"apiVersion", apiVersion}, {"kind", "MySQL"},
+          {"metadata", {{"name", "my"}, {"namespace", "demo"}, {"uid", "u"}, {"generation", 2}}},
+          {"spec", Json::parse(spec)}};
+}
+
+std::vector<std::string> fields(const FieldErrors& errs) {
+  std::vector<std::string> out;
+  for (const auto& e : errs) out.push_back(e.field);
+  return out;
+}
+
+TEST_CASE("parse: a full spec, v1 and v1alpha2", "[api][mysql]") {
+  auto my = parseMySQL(mysql(R"({"version": "8.0.35", "replicas": 1, "storageType": "Durable",
+      "storage": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+      "authSecret": {"name": "mine"}, "requireSSL": true, "deletionPolicy": "WipeOut",
+      "tls": {"issuerRef": {"apiGroup": "cert-manager.io", "kind": "Issuer", "name": "ca"},
+              "certificates": [{"alias": "server", "subject": {"organizations": ["kubedb:server"]},
+                                "dnsNames": ["localhost"], "ipAddresses": ["127.0.0.1"], "duration": "2160h",
+                                "privateKey": {"encoding": "PKCS8"}}]},
+      "monitor": {"agent": "prometheus.io/builtin"}})"));
+  REQUIRE(my);
+  CHECK(my->name == "my");
+  CHECK(my->generation == 2);
+  CHECK(my->authSecretName == "mine");
+  CHECK(my->requireSSL);
+  CHECK(my->deletionPolicy == "WipeOut");
+  REQUIRE(my->tls);
+  CHECK(my->tls->issuerRef->name == "ca");
+  CHECK(my->tls->certificates[0].subject->organizations == std::vector<std::string>{"kubedb:server"});
+  CHECK(my->tls->certificates[0].privateKeyEncoding == "PKCS8");
+  CHECK(my->monitor.has_value());
+  CHECK(validate(*my).empty());
+
+  auto old = parseMySQL(mysql(R"({"version": "8.0.35", "storageType": "Ephemeral", "terminationPolicy": "Halt"})",
+                              "kubedb.com/v1alpha2"));
+  REQUIRE(old);
+  CHECK(old->deletionPolicy == "Halt");  // a synonym
+  CHECK(specToJson(*old)["terminationPolicy"] == "Halt");
+}
+
+TEST_CASE("parse: every malformed field is named", "[api][mysql]") {
+  auto bad = parseMySQL(mysql(R"({"version": 8, "replicas": "one", "requireSSL": "yes",
+      "tls": {"issuerRef": {"kind": 1}, "certificates": [{"alias": "server", "dnsNames": "x"}, 7]},
+      "topology": {"mode": "GroupReplication"}, "frobnicate": true,
+      "deletionPolicy": "Delete", "terminationPolicy": "WipeOut"})"));
+  REQUIRE_FALSE(bad);
+  auto f = fields(bad.error());
+  for (const char* want : {"spec.version", "spec.replicas", "spec.requireSSL", "spec.tls.issuerRef.kind",
+                           "spec.tls.certificates[0].dnsNames", "spec.tls.certificates[1]", "spec.topology",
+                           "spec.frobnicate", "spec.terminationPolicy"}) {
+    INFO(want);
+    CHECK_THAT(f, Catch::VectorContains(std::string(want)));
+  }
+  for (const auto& e : bad.error()) {
+    if (e.field == "spec.topology") CHECK_THAT(e.message, Catch::Contains("only standalone MySQL is supported"));
+    if (e.field == "spec.version") CHECK(e.message == "Invalid value: 8: must be a string");
+  }
+  CHECK_FALSE(parseMySQL(Json::parse(R"({"metadata": {"name": "x"}})")));
+}
+
+TEST_CASE("defaulting: TLS aliases and secret names only with an issuer, never over the user", "[api][mysql]") {
+  auto my = parseMySQL(mysql(R"({"version": "8.0.35", "tls": {"issuerRef": {"kind": "Issuer", "name": "ca"},
+      "certificates": [{"alias": "client", "secretName": "my-own-client"}, {"alias": "server"}]}})"));
+  REQUIRE(my);
+  CHECK(setDefaults(*my));
+  CHECK(my->replicas == 1);
+  CHECK(my->storageType == "Durable");
+  CHECK(my->deletionPolicy == "Delete");
+  REQUIRE(my->tls->certificates.size() == 3);
+  CHECK(my->tls->certificates[0].secretName == "my-own-client");  // kept
+  CHECK(my->tls->certificates[1].secretName == "my-server-cert");
+  CHECK(my->tls->certificates[2].alias == "metrics-exporter");
+  CHECK(my->tls->certificates[2].secretName == "my-metrics-exporter-cert");
+  CHECK(my->certSecretName("client") == "my-own-client");
+  CHECK_FALSE(setDefaults(*my));  // idempotent
+
+  auto noIssuer = parseMySQL(mysql(R"({"version": "8.0.35", "tls": {}})"));
+  REQUIRE(noIssuer);
+  setDefaults(*noIssuer);
+  CHECK(noIssuer->tls->certificates.empty());
+}
+
+TEST_CASE("validation: KubeDB's checks and the ones it lacks", "[api][mysql]") {
+  struct Row { const char* spec; const char* field; const char* needle; };
+  const Row rows[] = {
+      {R"({"storageType": "Ephemeral"})", "spec.version", "Required value"},
+      {R"({"version": "8", "storageType": "Ephemeral", "replicas": 3})", "spec.replicas", "standalone"},
+      {R"({"version": "8", "storageType": "Tape"})", "spec.storageType", "Unsupported value"},
+      {R"({"version": "8"})", "spec.storage", "Durable database needs a storage"},
+      {R"({"version": "8", "storageType": "Ephemeral", "deletionPolicy": "Halt"})", "spec.deletionPolicy", "Ephemeral"},
+      {R"({"version": "8", "storageType": "Ephemeral", "deletionPolicy": "Keep"})", "spec.deletionPolicy", "Unsupported value"},
+      {R"({"version": "8", "storageType": "Ephemeral", "requireSSL": true})", "spec.requireSSL", "needs spec.tls"},
+      {R"({"version": "8", "storageType": "Ephemeral", "tls": {}})", "spec.tls.issuerRef", "Required value"},
+      {R"({"version": "8", "storageType": "Ephemeral", "tls": {"issuerRef": {"kind": "Vault", "name": "v"}}})",
+       "spec.tls.issuerRef.kind", "Unsupported value: \"Vault\""},
+      {R"({"version": "8", "storageType": "Ephemeral", "tls": {"issuerRef": {"kind": "Issuer", "name": "ca"},
+          "certificates": [{"alias": "router"}]}})", "spec.tls.certificates[0].alias", "Unsupported value: \"router\""},
+      {R"({"version": "8", "storageType": "Ephemeral", "tls": {"issuerRef": {"kind": "Issuer", "name": "ca"},
+          "certificates": [{"alias": "server"}, {"alias": "server"}]}})", "spec.tls.certificates[1].alias", "Duplicate value"},
+      {R"({"version": "8", "storageType": "Ephemeral", "tls": {"issuerRef": {"kind": "Issuer", "name": "ca"},
+          "certificates": [{"alias": "server", "ipAddresses": ["127.0.0.1", "10.0.0.300"]}]}})",
+       "spec.tls.certificates[0].ipAddresses[1]", "valid IP"},
+      {R"({"version": "8", "storageType": "Ephemeral", "tls": {"issuerRef": {"kind": "Issuer", "name": "ca"},
+          "certificates": [{"alias": "server", "duration": "90 days"}]}})", "spec.tls.certificates[0].duration", "unknown unit"},
+      {R"({"version": "8", "storageType": "Ephemeral", "tls": {"issuerRef": {"kind": "Issuer", "name": "ca"},
+          "certificates": [{"alias": "server", "duration": "1h", "renewBefore": "2h"}]}})",
+       "spec.tls.certificates[0].renewBefore", "shorter than the duration"},
+      {R"({"version": "8", "storageType": "Ephemeral", "tls": {"issuerRef": {"kind": "Issuer", "name": "ca"},
+          "certificates": [{"alias": "server", "privateKey": {"encoding": "PEM"}}]}})",
+       "spec.tls.certificates[0].privateKey.encoding", "Unsupported value"},
+      {R"({"version": "8", "storageType": "Ephemeral", "podTemplate": {"spec": {"env": [{"name": "MYSQL_ROOT_PASSWORD", "value": "x"}]}}})",
+       "spec.podTemplate.spec.env[0].name", "Forbidden"},
+  };
+  for (const auto& r : rows) {
+    INFO(r.spec);
+    auto my = parseMySQL(mysql(r.spec));
+    REQUIRE(my);
+    setDefaults(*my);
+    auto errs = validate(*my);
+    bool found = false;
+    for (const auto& e : errs) {
+      if (e.field == r.field && e.message.find(r.needle) != std::string::npos) found = true;
+    }
+    INFO(errs.size() << " errors: " << (errs.empty() ? "" : errs[0].toString()));
+    CHECK(found);
+  }
+}
+
+TEST_CASE("Go durations as cert-manager takes them", "[api][mysql]") {
+  CHECK(*parseGoDuration("2160h") == 2160LL * 3600 * 1000000000);
+  CHECK(*parseGoDuration("1h30m") == 5400LL * 1000000000);
+  CHECK(*parseGoDuration("1.5h") == 5400LL * 1000000000);
+  CHECK(*parseGoDuration("90s") == 90LL * 1000000000);
+  CHECK(*parseGoDuration("300ms") == 300000000LL);
+  CHECK(*parseGoDuration("0") == 0);
+  for (const char* bad : {"", "h", "12", "1d", "1h x", "abc"}) {
+    INFO(bad);
+    CHECK_FALSE(parseGoDuration(bad));
+  }
+}
+
+}  // namespace
+}  // namespace mysqlop::api
