@@ -4,6 +4,7 @@
 
 #include "common/runtime/cache.h"
 #include "common/runtime/leader_election.h"
+#include "common/runtime/writes.h"
 
 namespace mysqlop::runtime {
 namespace {
@@ -107,6 +108,25 @@ TEST_CASE("leader election decisions", "[runtime][leader]") {
   CHECK(decideLease(true, "", 1, {}, "me") == LeaseAction::kAcquire);  // released
   CHECK(decideLease(true, "other", 15, seconds{14}, "me") == LeaseAction::kWait);
   CHECK(decideLease(true, "other", 15, seconds{15}, "me") == LeaseAction::kAcquire);  // expired
+}
+
+TEST_CASE("write helpers: server-defaulted fields do not make a converged object look changed",
+          "[runtime][writes]") {
+  Json live = Json::parse(R"({"metadata": {"name": "my", "labels": {"a": "1", "extra": "x"}, "resourceVersion": "7"},
+      "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.12", "sessionAffinity": "None",
+               "ports": [{"name": "db", "port": 3306, "protocol": "TCP", "targetPort": "db"}]}})");
+  Json desired = Json::parse(R"({"metadata": {"name": "my", "labels": {"a": "1"}},
+      "spec": {"type": "ClusterIP", "ports": [{"name": "db", "port": 3306, "targetPort": "db"}]}})");
+  CHECK(satisfies(live, mergeDesired(live, desired)));
+  Json changedPort = desired;
+  changedPort["spec"]["ports"][0]["port"] = 3307;
+  CHECK_FALSE(satisfies(live, mergeDesired(live, changedPort)));
+  Json extraPort = desired;
+  extraPort["spec"]["ports"].push_back({{"name", "x"}, {"port", 1}});
+  CHECK_FALSE(satisfies(live, mergeDesired(live, extraPort)));
+  Json label = desired;
+  label["metadata"]["labels"]["b"] = "2";
+  CHECK_FALSE(satisfies(live, mergeDesired(live, label)));
 }
 
 }  // namespace

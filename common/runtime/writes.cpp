@@ -44,6 +44,29 @@ Json mergeDesired(const Json& live, const Json& desired) {
   return out;
 }
 
+bool satisfies(const Json& live, const Json& desired) {
+  if (desired.is_object()) {
+    if (!live.is_object()) return false;
+    for (auto it = desired.begin(); it != desired.end(); ++it) {
+      auto l = live.find(it.key());
+      if (l == live.end()) {
+        if (it.value().is_null()) continue;
+        return false;
+      }
+      if (!satisfies(*l, it.value())) return false;
+    }
+    return true;
+  }
+  if (desired.is_array()) {
+    if (!live.is_array() || live.size() != desired.size()) return false;
+    for (size_t i = 0; i < desired.size(); ++i) {
+      if (!satisfies(live[i], desired[i])) return false;
+    }
+    return true;
+  }
+  return live == desired;
+}
+
 core::Result<WriteOutcome> createOrUpdate(client::RestClient& cli, const kube::ResourceType& rt,
                                           const ObjectPtr& cached, const Json& desired) {
   if (!cached) {
@@ -52,7 +75,8 @@ core::Result<WriteOutcome> createOrUpdate(client::RestClient& cli, const kube::R
     return WriteOutcome::kCreated;
   }
   Json merged = mergeDesired(*cached, desired);
-  if (merged == *cached) return WriteOutcome::kUnchanged;
+  // Converged when the live object already says what we want, server defaults included.
+  if (merged == *cached || satisfies(*cached, merged)) return WriteOutcome::kUnchanged;
   auto updated = cli.update(rt, merged);  // carries the cached resourceVersion
   if (!updated) return updated.error();
   return WriteOutcome::kUpdated;

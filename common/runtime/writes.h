@@ -22,9 +22,13 @@ enum class WriteOutcome { kUnchanged, kCreated, kUpdated };
 
 // What `desired` says wins: metadata labels and annotations are merged key by key,
 // ownerReferences are added, other metadata is left alone; every other top-level field is
-// merged recursively (objects key by key, arrays and scalars replaced). Fields the server
-// defaults must therefore be set in `desired` for a converged object to compare equal.
+// merged recursively (objects key by key, arrays and scalars replaced).
 Json mergeDesired(const Json& live, const Json& desired);
+
+// Whether `live` already says everything `desired` says: objects key by key (extra keys in
+// `live` — fields the API server defaulted — are fine), arrays element by element with the
+// same length, scalars equal. This is the "converged" test: no write when it holds.
+bool satisfies(const Json& live, const Json& desired);
 
 core::Result<WriteOutcome> createOrUpdate(client::RestClient& cli, const kube::ResourceType& rt,
                                           const ObjectPtr& cached, const Json& desired);
