@@ -1,0 +1,14 @@
+#pragma once
+// The auth Secret `<db>-auth` (DESIGN §4): kubernetes.io/basic-auth, username root and the
+// given password, offshoot labels, no ownerReference (the deletion policy decides its fate).
+// Pure: the caller draws the password from OpenSSL's CSPRNG.
+
+#include <string>
+
+#include "community-operator/builders/common_meta.h"
+
+namespace mysqlop::community {
+
+Json buildAuthSecret(const api::MySQL& my, const std::string& password);
+
+}  // namespace mysqlop::community

@@ -1,0 +1,75 @@
+#include "community-operator/builders/service_builder.h"
+
+#include "common/api/naming.h"
+
+namespace mysqlop::community {
+namespace {
+
+Json selector(const api::MySQL& my) {
+  Json s = Json::object();
+  for (const auto& [k, v] : api::selectorLabels(my.name)) s[k] = v;
+  return s;
+}
+
+// Applies the user's serviceTemplates[alias] to a Service.
+void applyTemplate(const api::MySQL& my, const std::string& alias, Json& svc) {
+  if (!my.serviceTemplates.is_array()) return;
+  for (const auto& t : my.serviceTemplates) {
+    if (!t.is_object() || t.value("alias", "") != alias) continue;
+    const Json md = t.value("metadata", Json::object());
+    for (const char* m : {"annotations", "labels"}) {
+      if (md.contains(m) && md[m].is_object()) {
+        for (auto it = md[m].begin(); it != md[m].end(); ++it) svc["metadata"][m][it.key()] = it.value();
+      }
+    }
+    const Json spec = t.value("spec", Json::object());
+    if (spec.contains("type") && spec["type"].is_string()) svc["spec"]["type"] = spec["type"];
+  }
+}
+
+}  // namespace
+
+Json buildPrimaryService(const api::MySQL& my) {
+  Json svc = {{"apiVersion", "v1"},
+              {"kind", "Service"},
+              {"metadata", objectMeta(my, api::primaryServiceName(my.name))},
+              {"spec", {{"type", "ClusterIP"},
+                        {"selector", selector(my)},
+                        {"ports", Json::array({{{"name", std::string(api::kPortNamePrimary)},
+                                                {"port", api::kMySQLPort},
+                                                {"protocol", "TCP"},
+                                                {"targetPort", std::string(api::kPortNameDb)}}})}}}};
+  applyTemplate(my, "primary", svc);
+  return svc;
+}
+
+Json buildGoverningService(const api::MySQL& my) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Service"},
+          {"metadata", objectMeta(my, api::governingServiceName(my.name))},
+          {"spec", {{"type", "ClusterIP"},
+                    {"clusterIP", "None"},
+                    {"publishNotReadyAddresses", true},
+                    {"selector", selector(my)},
+                    {"ports", Json::array({{{"name", std::string(api::kPortNameDb)},
+                                            {"port", api::kMySQLPort},
+                                            {"protocol", "TCP"},
+                                            {"targetPort", std::string(api::kPortNameDb)}}})}}}};
+}
+
+Json buildStatsService(const api::MySQL& my) {
+  Json svc = {{"apiVersion", "v1"},
+              {"kind", "Service"},
+              {"metadata", objectMeta(my, api::statsServiceName(my.name))},
+              {"spec", {{"type", "ClusterIP"},
+                        {"selector", selector(my)},
+                        {"ports", Json::array({{{"name", std::string(api::kPortNameMetrics)},
+                                                {"port", api::kExporterPort},
+                                                {"protocol", "TCP"},
+                                                {"targetPort", std::string(api::kPortNameMetrics)}}})}}}};
+  svc["metadata"]["labels"]["kubedb.com/role"] = "stats";
+  applyTemplate(my, "stats", svc);
+  return svc;
+}
+
+}  // namespace mysqlop::community

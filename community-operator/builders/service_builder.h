@@ -1,0 +1,15 @@
+#pragma once
+// The Services of a MySQL (DESIGN §4): primary `<db>` (port primary 3306 → db), governing
+// `<db>-pods` (headless, publishNotReadyAddresses, port db 3306) and, with `monitor`, stats
+// `<db>-stats` (port metrics 56790). `spec.serviceTemplates` entries with alias primary or stats
+// add their annotations and labels and may set the Service type. Pure.
+
+#include "community-operator/builders/common_meta.h"
+
+namespace mysqlop::community {
+
+Json buildPrimaryService(const api::MySQL& my);
+Json buildGoverningService(const api::MySQL& my);
+Json buildStatsService(const api::MySQL& my);
+
+}  // namespace mysqlop::community
