@@ -11,6 +11,7 @@
 #include "community-operator/builders/rbac_builder.h"
 #include "community-operator/builders/secret_builder.h"
 #include "community-operator/builders/service_builder.h"
+#include "community-operator/builders/statefulset_builder.h"
 
 #ifndef BUILDERS_TESTDATA
 #error "BUILDERS_TESTDATA must name the testdata directory"
@@ -37,7 +38,8 @@ Json build(const Json& input) {
               {"governingService", buildGoverningService(*my)},
               {"serviceAccount", buildServiceAccount(*my)},
               {"role", buildRole(*my)},
-              {"roleBinding", buildRoleBinding(*my)}};
+              {"roleBinding", buildRoleBinding(*my)},
+              {"statefulSet", buildStatefulSet(*my, {"mysql:" + my->version, "prom/mysqld-exporter:v0.15.1"})}};
   if (my->monitor) out["statsService"] = buildStatsService(*my);
   // A user-named auth Secret is the user's: the operator builds none.
   if (my->authSecretName.empty()) out["authSecret"] = buildAuthSecret(*my, "golden-password");
@@ -63,6 +65,33 @@ TEST_CASE("builders produce the golden objects", "[community][builders]") {
     }
   }
   CHECK(cases >= 4);
+}
+
+TEST_CASE("statefulset: requireSSL toggles exactly one flag, TLS adds the projected volumes",
+          "[community][builders]") {
+  auto base = readJson(fs::path(BUILDERS_TESTDATA) / "inputs" / "tls.json");
+  auto build1 = [](Json in) {
+    auto my = api::parseMySQL(in);
+    REQUIRE(my);
+    api::setDefaults(*my);
+    return buildStatefulSet(*my, {"mysql:8.0.35", "exporter"});
+  };
+  Json off = build1(base);
+  base["spec"]["requireSSL"] = true;
+  Json on = build1(base);
+  auto patch = Json::diff(off, on);
+  REQUIRE(patch.size() == 1);
+  CHECK(patch[0]["op"] == "add");
+  CHECK(patch[0]["value"] == "--require-secure-transport=ON");
+  const Json& vols = off["spec"]["template"]["spec"]["volumes"];
+  CHECK(vols[2]["name"] == "tls-volume");
+  CHECK(vols[2]["projected"]["sources"][0]["secret"]["name"] == "my-server-cert");
+  CHECK(vols[3]["projected"]["sources"][1]["secret"]["name"] == "my-metrics-exporter-config");
+  base["spec"].erase("tls");
+  base["spec"].erase("requireSSL");
+  Json plain = build1(base);
+  CHECK(plain["spec"]["template"]["spec"]["containers"][0]["args"].empty());
+  CHECK(plain["spec"]["template"]["spec"]["volumes"].size() == 2);  // tmp and an emptyDir for data
 }
 
 TEST_CASE("builders: labels, owners and the auth Secret", "[community][builders]") {

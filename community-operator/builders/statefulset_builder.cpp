@@ -1,0 +1,154 @@
+#include "community-operator/builders/statefulset_builder.h"
+
+#include <fmt/format.h>
+
+#include "common/api/naming.h"
+
+namespace mysqlop::community {
+namespace {
+
+
+Json envFromSecret(std::string_view name, const std::string& secret, const char* key) {
+  return {{"name", std::string(name)}, {"valueFrom", {{"secretKeyRef", {{"name", secret}, {"key", key}}}}}};
+}
+
+Json keyPath(const char* key, const char* path) { return {{"key", key}, {"path", path}}; }
+
+const Json& templateSpec(const api::MySQL& my) {
+  static const Json kEmpty = Json::object();
+  if (!my.podTemplate.is_object()) return kEmpty;
+  auto it = my.podTemplate.find("spec");
+  return it != my.podTemplate.end() && it->is_object() ? *it : kEmpty;
+}
+
+const Json& templateMeta(const api::MySQL& my) {
+  static const Json kEmpty = Json::object();
+  if (!my.podTemplate.is_object()) return kEmpty;
+  auto it = my.podTemplate.find("metadata");
+  return it != my.podTemplate.end() && it->is_object() ? *it : kEmpty;
+}
+
+}  // namespace
+
+Json buildStatefulSet(const api::MySQL& my, const Images& images) {
+  const Json& ts = templateSpec(my);
+  const Json& tm = templateMeta(my);
+  const std::string authSecret = my.authSecretName.empty() ? api::authSecretName(my.name) : my.authSecretName;
+  const bool tls = my.tls.has_value();
+  const bool monitor = my.monitor.has_value();
+
+  Json selector = Json::object();
+  for (const auto& [k, v] : api::selectorLabels(my.name)) selector[k] = v;
+  Json podLabels = Json::object();
+  for (const auto& [k, v] : api::offshootLabels(my.name)) podLabels[k] = v;
+  if (tm.contains("labels") && tm["labels"].is_object()) {
+    for (auto it = tm["labels"].begin(); it != tm["labels"].end(); ++it) {
+      if (!podLabels.contains(it.key())) podLabels[it.key()] = it.value();
+    }
+  }
+
+  // --- mysql container
+  Json args = Json::array();
+  for (const auto& a : ts.value("args", Json::array())) args.push_back(a);
+  if (tls) {
+    for (const auto& a : api::mysqldTlsArgs(my.requireSSL)) args.push_back(a);
+  }
+  Json env = Json::array({envFromSecret(api::kEnvRootUsername, authSecret, "username"),
+                          envFromSecret(api::kEnvRootPassword, authSecret, "password")});
+  for (const auto& e : ts.value("env", Json::array())) env.push_back(e);
+  Json mounts = Json::array({{{"name", std::string(api::kVolumeData)}, {"mountPath", "/var/lib/mysql"}},
+                             {{"name", std::string(api::kVolumeTmp)}, {"mountPath", "/tmp"}}});
+  if (tls) mounts.push_back({{"name", std::string(api::kVolumeTls)}, {"mountPath", std::string(api::kCertsDir)}});
+  if (!my.configSecretName.empty()) mounts.push_back({{"name", "custom-config"}, {"mountPath", "/etc/mysql/conf.d"}});
+  // The probe asks mysqld itself, over TCP (TLS when the server offers it).
+  Json probe = {{"exec", {{"command", Json::array({"bash", "-c",
+                                                    "mysqladmin ping --host=127.0.0.1 --port=3306 "
+                                                    "--user=\"${MYSQL_ROOT_USERNAME}\" --password=\"${MYSQL_ROOT_PASSWORD}\""})}}},
+                {"initialDelaySeconds", 5}, {"periodSeconds", 10}, {"timeoutSeconds", 5}, {"failureThreshold", 3}};
+  Json mysql = {{"name", std::string(api::kContainerMySQL)},
+                {"image", images.db},
+                {"imagePullPolicy", "IfNotPresent"},
+                {"args", args},
+                {"env", env},
+                {"ports", Json::array({{{"name", std::string(api::kPortNameDb)}, {"containerPort", api::kMySQLPort}, {"protocol", "TCP"}}})},
+                {"volumeMounts", mounts},
+                {"readinessProbe", probe}};
+  if (ts.contains("resources")) mysql["resources"] = ts["resources"];
+  Json containers = Json::array({mysql});
+
+  // --- exporter sidecar
+  if (monitor) {
+    Json exporter = {{"name", std::string(api::kContainerExporter)},
+                     {"image", images.exporter},
+                     {"imagePullPolicy", "IfNotPresent"},
+                     {"env", Json::array({envFromSecret(api::kEnvRootUsername, authSecret, "username"),
+                                          envFromSecret(api::kEnvRootPassword, authSecret, "password")})},
+                     {"ports", Json::array({{{"name", std::string(api::kPortNameMetrics)}, {"containerPort", api::kExporterPort}, {"protocol", "TCP"}}})}};
+    if (tls) {
+      Json cmd = Json::array({"mysqld_exporter"});
+      for (const auto& a : api::exporterArgs()) cmd.push_back(a);
+      exporter["command"] = cmd;
+      exporter["volumeMounts"] = Json::array({{{"name", std::string(api::kVolumeExporterTls)}, {"mountPath", std::string(api::kCertsDir)}}});
+    } else {
+      exporter["command"] = Json::array({"/bin/sh", "-c",
+                                         fmt::format("export DATA_SOURCE_NAME=\"${{MYSQL_ROOT_USERNAME}}:${{MYSQL_ROOT_PASSWORD}}@(127.0.0.1:{})/\"; "
+                                                     "exec mysqld_exporter --web.listen-address=:{} --web.telemetry-path=/metrics",
+                                                     api::kMySQLPort, api::kExporterPort)});
+    }
+    containers.push_back(exporter);
+  }
+
+  // --- volumes
+  Json volumes = Json::array({{{"name", std::string(api::kVolumeTmp)}, {"emptyDir", Json::object()}}});
+  if (my.storageType == "Ephemeral") volumes.push_back({{"name", std::string(api::kVolumeData)}, {"emptyDir", Json::object()}});
+  if (tls) {
+    volumes.push_back({{"name", std::string(api::kVolumeTls)},
+                       {"projected", {{"sources", Json::array({
+                           {{"secret", {{"name", my.certSecretName(std::string(api::kAliasServer))},
+                                        {"items", Json::array({keyPath("ca.crt", "ca.crt"), keyPath("tls.crt", "server.crt"),
+                                                               keyPath("tls.key", "server.key")})}}}},
+                           {{"secret", {{"name", my.certSecretName(std::string(api::kAliasClient))},
+                                        {"items", Json::array({keyPath("tls.crt", "client.crt"), keyPath("tls.key", "client.key")})}}}}})}}}});
+    volumes.push_back({{"name", std::string(api::kVolumeExporterTls)},
+                       {"projected", {{"sources", Json::array({
+                           {{"secret", {{"name", my.certSecretName(std::string(api::kAliasExporter))},
+                                        {"items", Json::array({keyPath("ca.crt", "ca.crt"), keyPath("tls.crt", "exporter.crt"),
+                                                               keyPath("tls.key", "exporter.key")})}}}},
+                           {{"secret", {{"name", api::exporterConfigSecretName(my.name)},
+                                        {"items", Json::array({keyPath("exporter.cnf", "exporter.cnf")})}}}}})}}}});
+  }
+  if (!my.configSecretName.empty()) {
+    volumes.push_back({{"name", "custom-config"}, {"secret", {{"secretName", my.configSecretName}}}});
+  }
+
+  Json podSpec = {{"serviceAccountName", api::serviceAccountName(my.name)},
+                  {"containers", containers},
+                  {"volumes", volumes},
+                  {"terminationGracePeriodSeconds", 30}};
+  for (const char* k : {"nodeSelector", "tolerations", "affinity", "securityContext"}) {
+    if (ts.contains(k)) podSpec[k] = ts[k];
+  }
+  Json podMeta = {{"labels", podLabels}};
+  if (tm.contains("annotations") && tm["annotations"].is_object() && !tm["annotations"].empty()) {
+    podMeta["annotations"] = tm["annotations"];
+  }
+
+  Json sts = {{"apiVersion", "apps/v1"},
+              {"kind", "StatefulSet"},
+              {"metadata", objectMeta(my, api::statefulSetName(my.name))},
+              {"spec", {{"replicas", my.replicas},
+                        {"serviceName", api::governingServiceName(my.name)},
+                        {"selector", {{"matchLabels", selector}}},
+                        {"podManagementPolicy", "OrderedReady"},
+                        // A spec change (requireSSL, TLS, images) restarts the pod with it.
+                        {"updateStrategy", {{"type", "RollingUpdate"}, {"rollingUpdate", {{"partition", 0}}}}},
+                        {"template", {{"metadata", podMeta}, {"spec", podSpec}}}}}};
+  if (my.storageType == "Durable") {
+    Json storage = my.storage;
+    if (!storage.contains("accessModes")) storage["accessModes"] = Json::array({"ReadWriteOnce"});
+    sts["spec"]["volumeClaimTemplates"] = Json::array({{{"metadata", {{"name", std::string(api::kVolumeData)}}}, {"spec", storage}}});
+  }
+  return sts;
+}
+
+}  // namespace mysqlop::community
