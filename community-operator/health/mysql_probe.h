@@ -1,0 +1,39 @@
+#pragma once
+// Asks a MySQL (or MariaDB) server whether it accepts connections, speaking the real MySQL
+// protocol through MariaDB Connector/C — the community operator's health check (issue 5):
+// TLS with the server Secret's CA when the database has spec.tls, host-name verification when
+// it requires TLS, a plain connection otherwise. The result says why a connection failed, in the
+// server's or the TLS library's words. Blocking (bounded by the timeouts); any thread.
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "common/core/result.h"
+
+namespace mysqlop::community {
+
+struct ProbeTls {
+  std::string caPem;          // the CA that signed the server certificate
+  bool verifyHostname = false;  // check the certificate's names against `host`
+};
+
+struct ProbeTarget {
+  std::string host;
+  int port = 3306;
+  std::string user;
+  std::string password;
+  std::optional<ProbeTls> tls;  // nullopt: plain connection
+  std::chrono::seconds timeout{5};
+};
+
+struct ProbeResult {
+  std::string serverVersion;
+  std::string tlsVersion;  // "" when the connection is not encrypted
+  std::string tlsCipher;
+};
+
+// Unavailable with the server's or the TLS library's message when the connection fails.
+core::Result<ProbeResult> probeMySQL(const ProbeTarget& target);
+
+}  // namespace mysqlop::community
