@@ -24,50 +24,33 @@ namespace {
 bool isEventsV1(const ResourceInfo& r) { return r.group == "events.k8s.io" && r.plural == "events"; }
 std::string storageKey(const ResourceInfo& r) { return isEventsV1(r) ? "/events" : r.key(); }
 
-Json coreEventToV1(const Json& e) {
-  Json out = {{"apiVersion", "events.k8s.io/v1"}, {"kind", "Event"}, {"metadata", e.value("metadata", Json::object())}};
-  auto copy = [&](const char* from, const char* to) {
+// The field correspondence between the two views (core name, events.k8s.io name).
+constexpr std::pair<const char*, const char*> kEventFields[] = {
+    {"involvedObject", "regarding"},  {"related", "related"},
+    {"message", "note"},              {"reason", "reason"},
+    {"type", "type"},                 {"action", "action"},
+    {"eventTime", "eventTime"},       {"series", "series"},
+    {"reportingComponent", "reportingController"},
+    {"reportingInstance", "reportingInstance"},
+    {"count", "deprecatedCount"},     {"firstTimestamp", "deprecatedFirstTimestamp"},
+    {"lastTimestamp", "deprecatedLastTimestamp"},
+    {"source", "deprecatedSource"}};
+
+// Copies an Event from one view to the other (`toV1` picks the direction).
+Json convertEvent(const Json& e, bool toV1) {
+  Json out = {{"apiVersion", toV1 ? "events.k8s.io/v1" : "v1"}, {"kind", "Event"},
+              {"metadata", e.value("metadata", Json::object())}};
+  for (const auto& [core, v1] : kEventFields) {
+    const char* from = toV1 ? core : v1;
+    const char* to = toV1 ? v1 : core;
     if (e.contains(from) && !e[from].is_null()) out[to] = e[from];
-  };
-  copy("involvedObject", "regarding");
-  copy("related", "related");
-  copy("message", "note");
-  copy("reason", "reason");
-  copy("type", "type");
-  copy("action", "action");
-  copy("eventTime", "eventTime");
-  copy("series", "series");
-  copy("reportingComponent", "reportingController");
-  copy("reportingInstance", "reportingInstance");
-  copy("count", "deprecatedCount");
-  copy("firstTimestamp", "deprecatedFirstTimestamp");
-  copy("lastTimestamp", "deprecatedLastTimestamp");
-  copy("source", "deprecatedSource");
+  }
+  if (!toV1 && !out.contains("involvedObject")) out["involvedObject"] = Json::object();
   return out;
 }
 
-Json v1EventToCore(const Json& e) {
-  Json out = {{"apiVersion", "v1"}, {"kind", "Event"}, {"metadata", e.value("metadata", Json::object())}};
-  auto copy = [&](const char* from, const char* to) {
-    if (e.contains(from) && !e[from].is_null()) out[to] = e[from];
-  };
-  copy("regarding", "involvedObject");
-  copy("related", "related");
-  copy("note", "message");
-  copy("reason", "reason");
-  copy("type", "type");
-  copy("action", "action");
-  copy("eventTime", "eventTime");
-  copy("series", "series");
-  copy("reportingController", "reportingComponent");
-  copy("reportingInstance", "reportingInstance");
-  copy("deprecatedCount", "count");
-  copy("deprecatedFirstTimestamp", "firstTimestamp");
-  copy("deprecatedLastTimestamp", "lastTimestamp");
-  copy("deprecatedSource", "source");
-  if (!out.contains("involvedObject")) out["involvedObject"] = Json::object();
-  return out;
-}
+Json coreEventToV1(const Json& e) { return convertEvent(e, true); }
+Json v1EventToCore(const Json& e) { return convertEvent(e, false); }
 
 bool fieldSupported(const ResourceInfo& r, const std::string& f) {
   if (f == "metadata.name" || f == "metadata.namespace") return true;

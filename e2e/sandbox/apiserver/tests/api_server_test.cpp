@@ -544,6 +544,34 @@ TEST_CASE("test hooks: faults with Retry-After, counters, clock, load and reset"
   CHECK(denied.error().code == ErrorCode::kForbidden);
 }
 
+TEST_CASE("core and events.k8s.io Events are two views of one store", "[sandbox][apiserver]") {
+  Sandbox s;
+  const kube::ResourceType kEventsV1{{"events.k8s.io", "v1", "events"}, "Event", true};
+  s.must(s.cli->create(kube::kEvents, "default", Json::parse(R"({"metadata": {"name": "e1"},
+      "involvedObject": {"kind": "ConfigMap", "name": "cm", "namespace": "default"},
+      "reason": "Made", "message": "made it", "type": "Normal", "count": 2,
+      "source": {"component": "test"}, "reportingComponent": "test"})")));
+  Json v1 = s.must(s.cli->get(kEventsV1, "default", "e1"));
+  CHECK(v1["apiVersion"] == "events.k8s.io/v1");
+  CHECK(v1["regarding"]["name"] == "cm");
+  CHECK(v1["note"] == "made it");
+  CHECK(v1["deprecatedCount"] == 2);
+  CHECK(v1["reportingController"] == "test");
+  CHECK_FALSE(v1.contains("message"));
+  s.must(s.cli->create(kEventsV1, "default", Json::parse(R"({"metadata": {"name": "e2"},
+      "regarding": {"kind": "Secret", "name": "s", "namespace": "default"}, "reason": "Seen", "note": "seen it",
+      "type": "Warning", "action": "Check", "eventTime": "2026-11-28T12:00:00.000000Z",
+      "reportingController": "ctl", "reportingInstance": "ctl-1"})")));
+  Json core = s.must(s.cli->get(kube::kEvents, "default", "e2"));
+  CHECK(core["apiVersion"] == "v1");
+  CHECK(core["involvedObject"]["name"] == "s");
+  CHECK(core["message"] == "seen it");
+  CHECK(core["reportingComponent"] == "ctl");
+  auto byField = s.must(s.cli->list(kube::kEvents, "default", {.fieldSelector = "involvedObject.name=s"}));
+  REQUIRE(byField["items"].size() == 1);
+  CHECK(kube::name(byField["items"][0]) == "e2");
+}
+
 TEST_CASE("the kube-system UID is stable for a sandbox's data directory", "[sandbox][apiserver]") {
   std::string tmpl = (fs::temp_directory_path() / "sandbox-uid-XXXXXX").string();
   fs::path dir = mkdtemp(tmpl.data());
