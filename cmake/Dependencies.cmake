@@ -8,6 +8,7 @@ find_package(nlohmann_json 3.11 REQUIRED)
 find_package(yaml-cpp 0.7 REQUIRED)  # target is plain `yaml-cpp` in 0.7
 find_package(Boost 1.74 REQUIRED)
 find_package(fmt 9 REQUIRED)
+find_package(CLI11 2 REQUIRED)  # header-only command-line parsing
 find_package(Threads REQUIRED)
 if(BUILD_TESTING)
   find_package(Catch2 2 REQUIRED)

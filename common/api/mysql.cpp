@@ -258,6 +258,9 @@ FieldErrors validate(const MySQL& my) {
   } else if (my.deletionPolicy == "Halt" && my.storageType == "Ephemeral") {
     out.push_back({"spec.deletionPolicy", "Invalid value: \"Halt\": Halt keeps the data, which an Ephemeral database does not have"});
   }
+  if (my.halted && my.deletionPolicy == "DoNotTerminate") {
+    out.push_back({"spec.halted", "Invalid value: true: cannot halt a database whose deletionPolicy is DoNotTerminate; set it to Halt first"});
+  }
   if (my.requireSSL && !my.tls) {
     out.push_back({"spec.requireSSL", "Invalid value: true: requireSSL needs spec.tls (with an issuerRef) to take effect"});
   }

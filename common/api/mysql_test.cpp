@@ -118,6 +118,8 @@ TEST_CASE("validation: KubeDB's checks and the ones it lacks", "[api][mysql]") {
        "spec.tls.certificates[0].privateKey.encoding", "Unsupported value"},
       {R"({"version": "8", "storageType": "Ephemeral", "podTemplate": {"spec": {"env": [{"name": "MYSQL_ROOT_PASSWORD", "value": "x"}]}}})",
        "spec.podTemplate.spec.env[0].name", "Forbidden"},
+      {R"({"version": "8", "storageType": "Ephemeral", "halted": true, "deletionPolicy": "DoNotTerminate"})",
+       "spec.halted", "set it to Halt first"},
   };
   for (const auto& r : rows) {
     INFO(r.spec);

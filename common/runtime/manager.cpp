@@ -33,7 +33,10 @@ core::Result<std::unique_ptr<Manager>> Manager::create(const client::RestConfig&
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  auto cli = client::RestClient::create(cfg);
+  // The API server's audit and request counters see which operator asked ("community-operator/0.1.0").
+  client::ClientOptions co;
+  co.transport.userAgent = opts.name + "/" + opts.version;
+  auto cli = client::RestClient::create(cfg, co);
   if (!cli) return cli.error();
   if (opts.leaderElectionNamespace.empty()) {
     opts.leaderElectionNamespace = cfg.namespace_.empty() ? "default" : cfg.namespace_;

@@ -42,6 +42,7 @@ namespace mysqlop::runtime {
 
 struct ManagerOptions {
   std::string name = "operator";           // component name: events, logs, lease identity prefix
+  std::string version = "0.1.0";           // with name, the User-Agent of every request
   std::string metricsBindAddress = ":8080";  // "0" disables; ":0" picks a port
   std::string healthBindAddress = ":8081";
   bool leaderElection = false;

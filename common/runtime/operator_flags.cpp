@@ -1,0 +1,61 @@
+#include "common/runtime/operator_flags.h"
+
+#include <iostream>
+
+#include "common/core/log.h"
+
+namespace mysqlop::runtime {
+
+void addOperatorFlags(CLI::App& app, OperatorFlags& f) {
+  app.add_option("--kubeconfig", f.kubeconfig,
+                 "Path to a kubeconfig; default: $KUBECONFIG, ~/.kube/config, else the in-cluster service account");
+  app.add_option("--metrics-bind-address", f.metricsBindAddress,
+                 "Address of the Prometheus /metrics endpoint (\"0\" turns it off)")
+      ->capture_default_str();
+  app.add_option("--health-probe-bind-address", f.healthProbeBindAddress,
+                 "Address of the /healthz and /readyz endpoints (\"0\" turns them off)")
+      ->capture_default_str();
+  app.add_flag("--leader-elect", f.leaderElect,
+               "Elect a leader through a coordination.k8s.io Lease so that only one replica works");
+  app.add_option("--leader-election-namespace", f.leaderElectionNamespace,
+                 "Namespace of the Lease; default: the pod's namespace in a cluster, else \"default\"");
+  app.add_option("--watch-namespace", f.watchNamespace, "Only watch this namespace; default: all namespaces");
+  app.add_option("--log-level", f.logLevel, "Least severe level logged")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  app.add_flag("--version", f.version, "Print the version and exit");
+}
+
+std::optional<int> parseFlags(CLI::App& app, const OperatorFlags& f, int argc, char** argv, const std::string& versionLine) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::cerr << app.get_name() << ": " << e.what() << "\nRun '" << app.get_name() << " --help' for the flags.\n";
+    return 2;
+  }
+  if (f.version) {
+    std::cout << versionLine << "\n";
+    return 0;
+  }
+  auto level = core::parseLogLevel(f.logLevel);
+  core::Logger::configureRoot(core::stderrSink(), level ? *level : core::LogLevel::kInfo);
+  return std::nullopt;
+}
+
+ManagerOptions managerOptions(const OperatorFlags& f, const std::string& name) {
+  ManagerOptions o;
+  o.name = name;
+#ifdef MYSQLOP_VERSION
+  o.version = MYSQLOP_VERSION;
+#endif
+  o.metricsBindAddress = f.metricsBindAddress;
+  o.healthBindAddress = f.healthProbeBindAddress;
+  o.leaderElection = f.leaderElect;
+  o.leaderElectionNamespace = f.leaderElectionNamespace;
+  return o;
+}
+
+}  // namespace mysqlop::runtime

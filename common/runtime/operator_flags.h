@@ -1,0 +1,44 @@
+#pragma once
+// The command line both operators share (issue 5): --kubeconfig, --metrics-bind-address (:8080),
+// --health-probe-bind-address (:8081), --leader-elect, --leader-election-namespace,
+// --watch-namespace (all namespaces when empty), --log-level, --version, --help — parsed with
+// CLI11 (`--flag value` and `--flag=value`), plus whatever flags a binary adds to the app.
+//
+//   CLI::App app{"what it does", "community-operator"};
+//   OperatorFlags flags;
+//   addOperatorFlags(app, flags);
+//   if (auto rc = parseFlags(app, argc, argv)) return *rc;   // help, version or a usage error
+//
+// Startup only (CLI11 throws; parseFlags turns that into an exit code).
+
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "common/runtime/manager.h"
+
+namespace mysqlop::runtime {
+
+struct OperatorFlags {
+  std::string kubeconfig;
+  std::string metricsBindAddress = ":8080";
+  std::string healthProbeBindAddress = ":8081";
+  bool leaderElect = false;
+  std::string leaderElectionNamespace;
+  std::string watchNamespace;
+  std::string logLevel = "info";
+  bool version = false;
+};
+
+void addOperatorFlags(CLI::App& app, OperatorFlags& flags);
+
+// Parses; nullopt to go on, else the exit code: 0 after --help or --version (printed to
+// stdout), 2 after a usage error (printed to stderr with a pointer to --help).
+std::optional<int> parseFlags(CLI::App& app, const OperatorFlags& flags, int argc, char** argv,
+                              const std::string& versionLine);
+
+// The manager options the flags describe.
+ManagerOptions managerOptions(const OperatorFlags& flags, const std::string& name);
+
+}  // namespace mysqlop::runtime

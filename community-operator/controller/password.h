@@ -1,0 +1,15 @@
+#pragma once
+// Passwords for the auth Secrets the operator makes: 16 characters from [A-Za-z0-9], drawn from
+// OpenSSL's CSPRNG (RAND_bytes) with rejection sampling, so every character is equally likely.
+// Any thread.
+
+#include <string>
+
+#include "common/core/result.h"
+
+namespace mysqlop::community {
+
+// Internal when the CSPRNG cannot be seeded (no password is better than a weak one).
+core::Result<std::string> randomPassword(size_t length = 16);
+
+}  // namespace mysqlop::community

@@ -1,0 +1,144 @@
+#include "community-operator/controller/status.h"
+
+#include <catch2/catch.hpp>
+
+#include "common/kube/conditions.h"
+
+namespace mysqlop::community {
+namespace {
+
+const core::WallTime kT0 = core::WallTime{} + std::chrono::hours(24 * 365 * 56);
+const core::WallTime kT1 = kT0 + std::chrono::minutes(5);
+
+std::string cond(const Json& status, std::string_view type, const char* field = "status") {
+  auto c = kube::findCondition(status.value("conditions", Json::array()), type);
+  if (!c) return "<absent>";
+  if (std::string_view(field) == "reason") return c->reason;
+  if (std::string_view(field) == "message") return c->message;
+  if (std::string_view(field) == "lastTransitionTime") return c->lastTransitionTime;
+  return c->status;
+}
+
+StatusFacts base() {
+  StatusFacts f;
+  f.ns = "demo";
+  f.name = "my";
+  f.generation = 2;
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("phase follows KubeDB's derivation from the conditions", "[community][status]") {
+  auto conds = [](std::vector<std::pair<const char*, const char*>> cs) {
+    Json a = Json::array();
+    for (auto [t, s] : cs) a.push_back({{"type", t}, {"status", s}});
+    return a;
+  };
+  CHECK(computePhase(Json::array()) == "");
+  CHECK(computePhase(conds({{"ProvisioningStarted", "True"}})) == "Provisioning");
+  CHECK(computePhase(conds({{"ProvisioningStarted", "True"}, {"Ready", "True"}})) == "Provisioning");
+  CHECK(computePhase(conds({{"ProvisioningStarted", "True"}, {"Provisioned", "True"}, {"Ready", "True"},
+                            {"AcceptingConnection", "True"}, {"ReplicaReady", "True"}})) == "Ready");
+  CHECK(computePhase(conds({{"Provisioned", "True"}, {"Ready", "False"}, {"AcceptingConnection", "True"}})) == "Critical");
+  CHECK(computePhase(conds({{"Provisioned", "True"}, {"ReplicaReady", "False"}, {"Ready", "True"}})) == "Critical");
+  CHECK(computePhase(conds({{"Provisioned", "True"}, {"AcceptingConnection", "False"}, {"Ready", "False"}})) == "NotReady");
+  CHECK(computePhase(conds({{"Provisioned", "True"}, {"Halted", "True"}, {"Ready", "True"}})) == "Halted");
+}
+
+TEST_CASE("status through a database's life: gate, replicas, health, provisioned, outage", "[community][status]") {
+  StatusFacts f = base();
+  f.blocker = Blocker{std::string(kReasonWaitingForTLSSecrets), "wait for all necessary secrets for db demo/my: missing Secret my-server-cert"};
+  Json s = desiredStatus(Json::object(), f, kT0);
+  CHECK(s["phase"] == "Provisioning");
+  CHECK(s["observedGeneration"] == 2);
+  CHECK(cond(s, kCondProvisioningStarted) == "True");
+  CHECK(cond(s, kCondProvisioningStarted, "message") == "The KubeDB operator has started the provisioning of MySQL: demo/my");
+  CHECK(cond(s, kCondReady) == "False");
+  CHECK(cond(s, kCondReady, "reason") == "WaitingForTLSSecrets");
+  CHECK(cond(s, kCondReplicaReady) == "<absent>");
+  // Same facts again: nothing changes (a converged object writes nothing).
+  CHECK(desiredStatus(s, f, kT1) == s);
+
+  f.blocker.reset();
+  f.statefulSet = ReplicaCounts{1, 0};
+  s = desiredStatus(s, f, kT1);
+  CHECK(cond(s, kCondReplicaReady) == "False");
+  CHECK(cond(s, kCondReplicaReady, "message") == "0 of 1 replicas are ready");
+  CHECK(cond(s, kCondReady, "reason") == "ReadinessCheckPending");
+
+  f.statefulSet = ReplicaCounts{1, 1};
+  f.health = HealthFacts{false, "cannot connect to my.demo.svc:3306: ERROR 2002: refused"};
+  s = desiredStatus(s, f, kT1);
+  CHECK(cond(s, kCondReplicaReady) == "True");
+  CHECK(cond(s, kCondAcceptingConnection) == "False");
+  CHECK(cond(s, kCondReady, "message") == "cannot connect to my.demo.svc:3306: ERROR 2002: refused");
+  CHECK(s["phase"] == "Provisioning");
+  CHECK(cond(s, kCondProvisioned) == "<absent>");
+
+  f.health = HealthFacts{true, "my.demo.svc:3306 answered a query over TLSv1.3 (server 10.11.6-MariaDB)"};
+  s = desiredStatus(s, f, kT1);
+  CHECK(s["phase"] == "Ready");
+  CHECK(cond(s, kCondProvisioned) == "True");
+  CHECK(cond(s, kCondReady, "reason") == "ReadinessCheckSucceeded");
+
+  // An outage after provisioning: NotReady, and Provisioned stays.
+  f.health = HealthFacts{false, "cannot connect"};
+  s = desiredStatus(s, f, kT1 + std::chrono::minutes(1));
+  CHECK(s["phase"] == "NotReady");
+  CHECK(cond(s, kCondProvisioned) == "True");
+  // A replica down but the server answering: Critical.
+  f.health = HealthFacts{true, "ok"};
+  f.statefulSet = ReplicaCounts{1, 0};
+  s = desiredStatus(s, f, kT1);
+  CHECK(s["phase"] == "Critical");
+}
+
+TEST_CASE("status keeps conditions it does not own and moves lastTransitionTime only on a flip", "[community][status]") {
+  Json current = {{"conditions", Json::array({{{"type", "TLSCertificatesReady"}, {"status", "True"}, {"reason", "Issued"},
+                                                {"message", "x"}, {"lastTransitionTime", "2026-01-01T00:00:00Z"}}})}};
+  StatusFacts f = base();
+  f.statefulSet = ReplicaCounts{1, 1};
+  f.health = HealthFacts{false, "down"};
+  Json s = desiredStatus(current, f, kT0);
+  CHECK(cond(s, "TLSCertificatesReady", "reason") == "Issued");
+  const std::string t0 = cond(s, kCondReady, "lastTransitionTime");
+  f.health = HealthFacts{false, "still down, differently"};
+  s = desiredStatus(s, f, kT1);
+  CHECK(cond(s, kCondReady, "lastTransitionTime") == t0);
+  f.health = HealthFacts{true, "up"};
+  s = desiredStatus(s, f, kT1);
+  CHECK(cond(s, kCondReady, "lastTransitionTime") != t0);
+}
+
+TEST_CASE("halted and deletion-blocked databases say so", "[community][status]") {
+  StatusFacts f = base();
+  f.halted = true;
+  Json s = desiredStatus(Json::object(), f, kT0);
+  CHECK(s["phase"] == "Halted");
+  CHECK(cond(s, kCondHalted) == "True");
+  CHECK(cond(s, kCondAcceptingConnection) == "False");
+  f.halted = false;
+  f.statefulSet = ReplicaCounts{1, 0};
+  s = desiredStatus(s, f, kT0);
+  CHECK(cond(s, kCondHalted) == "<absent>");
+  CHECK(s["phase"] == "Provisioning");
+
+  f.deletionBlocked = "set another deletionPolicy";
+  s = desiredStatus(s, f, kT0);
+  CHECK(cond(s, kCondDeletionBlocked, "reason") == "DoNotTerminate");
+  f.deletionBlocked.reset();
+  s = desiredStatus(s, f, kT0);
+  CHECK(cond(s, kCondDeletionBlocked) == "<absent>");
+}
+
+TEST_CASE("an invalid spec blocks Ready with InvalidSpec", "[community][status]") {
+  StatusFacts f = base();
+  f.blocker = Blocker{std::string(kReasonInvalidSpec), "The MySQL spec is invalid: spec.storageType: Unsupported value: \"Tape\""};
+  Json s = desiredStatus(Json::object(), f, kT0);
+  CHECK(cond(s, kCondReady) == "False");
+  CHECK(cond(s, kCondReady, "reason") == "InvalidSpec");
+  CHECK(cond(s, kCondReady, "message").find("spec.storageType") != std::string::npos);
+}
+
+}  // namespace mysqlop::community

@@ -1,0 +1,136 @@
+// community-operator: turns a kubedb.com MySQL into a running, TLS-ready database (DESIGN §1
+// steps 3, 4, 9, 10): auth Secret, RBAC, Services, the TLS gate and the StatefulSet, with
+// status, Events and a health checker. See docs/community-operator.md.
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include "common/api/catalog.h"
+#include "common/api/naming.h"
+#include "common/client/config.h"
+#include "common/kube/object.h"
+#include "common/runtime/manager.h"
+#include "common/runtime/operator_flags.h"
+#include "community-operator/controller/health_checker.h"
+#include "community-operator/controller/reconciler.h"
+
+using namespace mysqlop;
+
+namespace {
+
+// Objects the operator makes carry these labels; their informers watch only them.
+std::string ownedSelector() {
+  return std::string(api::kLabelManagedBy) + "=" + std::string(api::kLabelManagedByValue) + "," +
+         std::string(api::kLabelName) + "=" + std::string(api::kLabelNameValue);
+}
+
+// The database a labelled object belongs to (pods, StatefulSets): "<ns>/<instance>".
+std::optional<std::string> instanceKey(const runtime::Json& obj) {
+  auto db = kube::label(obj, api::kLabelInstance);
+  if (!db || db->empty()) return std::nullopt;
+  return runtime::objectKey(kube::namespaceOf(obj), *db);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"community-operator provisions KubeDB-compatible MySQL databases: auth Secret, RBAC, Services and, "
+               "once every TLS Secret exists, the StatefulSet.",
+               "community-operator"};
+  runtime::OperatorFlags flags;
+  runtime::addOperatorFlags(app, flags);
+  double healthInterval = 10;
+  app.add_option("--health-check-interval", healthInterval, "Seconds between health checks of each database")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  int workers = 2;
+  app.add_option("--workers", workers, "Concurrent reconciles")->check(CLI::Range(1, 64))->capture_default_str();
+  if (auto rc = runtime::parseFlags(app, flags, argc, argv, "community-operator " MYSQLOP_VERSION)) return *rc;
+
+  core::Logger log = core::Logger::root().with("component", "community-operator");
+  auto cfg = client::loadConfig(flags.kubeconfig);
+  if (!cfg) {
+    log.error("cannot load the cluster configuration", {{"error", cfg.error().message}});
+    return 1;
+  }
+  auto created = runtime::Manager::create(*cfg, runtime::managerOptions(flags, "community-operator"), log);
+  if (!created) {
+    log.error("cannot start", {{"error", created.error().message}});
+    return 1;
+  }
+  runtime::Manager& m = **created;
+
+  const runtime::InformerOptions all{.namespace_ = flags.watchNamespace};
+  const runtime::InformerOptions owned{.namespace_ = flags.watchNamespace, .labelSelector = ownedSelector()};
+  auto& mysqls = m.informer(api::mysqlResource(), all);
+  auto& versions = m.informer(api::mysqlVersionResource());
+  auto& secrets = m.informer(kube::kSecrets, all);
+  auto& services = m.informer(kube::kServices, owned);
+  auto& statefulSets = m.informer(kube::kStatefulSets, owned);
+  auto& serviceAccounts = m.informer(kube::kServiceAccounts, owned);
+  auto& roles = m.informer(kube::kRoles, owned);
+  auto& roleBindings = m.informer(kube::kRoleBindings, owned);
+  auto& pods = m.informer(kube::kPods, owned);
+
+  runtime::Controller* controller = nullptr;
+  community::HealthChecker checker(
+      mysqls.cache(), secrets.cache(), statefulSets.cache(),
+      [&controller](const std::string& key) {
+        auto [ns, name] = runtime::splitKey(key);
+        if (controller) controller->enqueue({ns, name});
+      },
+      {.interval = std::chrono::milliseconds(static_cast<int64_t>(healthInterval * 1000))}, log);
+  community::Reconciler reconciler(m.client(), m.recorder(),
+                                   {.mysqls = &mysqls.cache(),
+                                    .versions = &versions.cache(),
+                                    .secrets = &secrets.cache(),
+                                    .services = &services.cache(),
+                                    .statefulSets = &statefulSets.cache(),
+                                    .serviceAccounts = &serviceAccounts.cache(),
+                                    .roles = &roles.cache(),
+                                    .roleBindings = &roleBindings.cache()},
+                                   checker, core::systemClock(), log);
+  auto& c = m.controller({.name = "mysql", .workers = workers},
+                         [&reconciler](const runtime::Request& r, std::stop_token st) { return reconciler.reconcile(r, st); });
+  controller = &c;
+
+  const std::string group(api::kGroup), kind(api::kKind);
+  c.watchPrimary(mysqls);
+  for (auto* inf : {&services, &statefulSets, &serviceAccounts, &roles, &roleBindings}) c.watchOwned(*inf, group, kind);
+  // Secrets: by controller owner, by our labels, or by the name a MySQL gives them.
+  c.watchMapped(secrets, [&mysqls, group, kind](const runtime::Json& s) {
+    std::vector<runtime::Request> out;
+    const std::string ns = kube::namespaceOf(s), name = kube::name(s);
+    for (const auto& db : mysqls.cache().list(ns)) {
+      const bool owner = kube::isOwnedBy(s, kube::uid(*db));
+      const bool labelled = kube::label(s, api::kLabelInstance) == kube::name(*db) &&
+                            kube::label(s, api::kLabelManagedBy) == std::string(api::kLabelManagedByValue);
+      if (owner || labelled || community::referencedSecrets(*db).count(name)) out.push_back({ns, kube::name(*db)});
+    }
+    return out;
+  });
+  // The catalog: every MySQL of that version.
+  c.watchMapped(versions, [&mysqls](const runtime::Json& v) {
+    std::vector<runtime::Request> out;
+    for (const auto& db : mysqls.cache().list()) {
+      if (db->value("spec", runtime::Json::object()).value("version", "") == kube::name(v)) {
+        out.push_back({kube::namespaceOf(*db), kube::name(*db)});
+      }
+    }
+    return out;
+  });
+  // Pods and StatefulSets changing: check the database's health now.
+  auto healthTrigger = [&checker](const runtime::ObjectPtr& o) {
+    if (auto k = instanceKey(*o)) checker.trigger(*k);
+  };
+  for (auto* inf : {&pods, &statefulSets}) {
+    inf->addHandler({.onAdd = healthTrigger,
+                     .onUpdate = [healthTrigger](const runtime::ObjectPtr&, const runtime::ObjectPtr& o) { healthTrigger(o); },
+                     .onDelete = healthTrigger});
+  }
+
+  checker.start();
+  int rc = m.run();
+  checker.stop();
+  return rc;
+}
