@@ -119,7 +119,10 @@ void Controller::processOne(const std::string& key, std::stop_token stop) {
     } else {
       queue_.addRateLimited(key);
     }
-    log.error("reconcile failed", {{"error", e.toString()}, {"retries", queue_.failures(key)}});
+    // A conflict is the normal outcome of racing a cache or another writer: retried, not alarming.
+    log.log(e.is(core::ErrorCode::kConflict) ? core::LogLevel::kInfo : core::LogLevel::kError,
+            e.is(core::ErrorCode::kConflict) ? "reconcile conflicted; requeued" : "reconcile failed",
+            {{"error", e.toString()}, {"retries", queue_.failures(key)}});
   } else if (r->requeueAfter.count() > 0) {
     result = "requeue_after";
     queue_.forget(key);

@@ -170,7 +170,7 @@ void HealthChecker::check(const std::string& key) {
   }
   if (changed) {
     log_.info(facts.ok ? "database accepts connections" : "database check failed",
-              {{"namespace", ns}, {"name", name}, {"message", facts.message}});
+              {{"namespace", ns}, {"name", name}, {"detail", facts.message}});
     onChange_(key);
   }
 }

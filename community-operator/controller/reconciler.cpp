@@ -132,6 +132,10 @@ core::Result<bool> Reconciler::ensureObject(Run& run, const kube::ResourceType& 
                        fmt::format("{} {}/{} already exists and is not controlled by MySQL {}", rt.kind, run.ns, name, run.key));
   }
   auto outcome = runtime::createOrUpdate(cli_, rt, cached, desired);
+  if (!outcome && !cached && outcome.error().is(core::ErrorCode::kAlreadyExists)) {
+    // Made by an earlier reconcile that our cache has not seen yet: come back when it has.
+    return core::Error(core::ErrorCode::kConflict, fmt::format("{} {}/{} is not in the cache yet", rt.kind, run.ns, name));
+  }
   if (!outcome) return outcome.error();
   if (*outcome == runtime::WriteOutcome::kUnchanged) return false;
   const bool created = *outcome == runtime::WriteOutcome::kCreated;
