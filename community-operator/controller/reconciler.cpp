@@ -246,6 +246,12 @@ core::Result<ReconcileResult> Reconciler::provision(Run& run) {
   // --- the workload
   auto stsWritten = ensureObject(run, kube::kStatefulSets, *c_.statefulSets, buildStatefulSet(run.my, images), "StatefulSet");
   if (!stsWritten) return stsWritten.error();
+  if (*stsWritten && version->deprecated) {
+    events_.event(*run.obj, runtime::kEventWarning, "DeprecatedVersion",
+                  fmt::format("MySQLVersion {:?} is deprecated; plan an upgrade to a current version "
+                              "(`kubectl get mysqlversions`)",
+                              run.my.version));
+  }
   auto sts = c_.statefulSets->get(run.ns, stsName);
   ReplicaCounts counts{run.my.replicas, 0};
   if (sts && !*stsWritten) {

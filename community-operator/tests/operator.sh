@@ -154,9 +154,12 @@ printf 'apiVersion: kubedb.com/v1\nkind: MySQL\nmetadata: {name: bad-kind, names
 expect_fail 'spec.tls.issuerRef.kind: Unsupported value: "Vault"' "$K" apply -f "$WORK/bad.yaml"
 printf 'apiVersion: kubedb.com/v1\nkind: MySQL\nmetadata: {name: bad-alias, namespace: demo}\nspec: {version: "8.4.3", storageType: Ephemeral, tls: {issuerRef: {kind: Issuer, name: ca}, certificates: [{alias: router}]}}\n' > "$WORK/bad.yaml"
 expect_fail 'spec.tls.certificates\[0\].alias: Unsupported value: "router"' "$K" apply -f "$WORK/bad.yaml"
-# Fixing the spec recovers it.
-"$K" patch my bad-version -n demo --type=merge -p '{"spec":{"version":"9.1.0"}}' > /dev/null
+# Fixing the spec recovers it (here with a deprecated version, which runs with a warning).
+"$K" patch my bad-version -n demo --type=merge -p '{"spec":{"version":"8.0.31"}}' > /dev/null
 eventually '^bad-version$' jp sts bad-version -n demo -o 'jsonpath={.metadata.name}'
+eventually '^ReadinessCheck' cond Ready bad-version reason
+expect 'DeprecatedVersion.*MySQLVersion "8.0.31" is deprecated' "$K" get events -n demo \
+  --field-selector involvedObject.name=bad-version,type=Warning
 
 # --- a user's auth Secret is used and never changed; a foreign <db>-auth is not taken over -----
 "$K" create secret generic mine -n demo --from-literal=username=root --from-literal=password=s3cret > /dev/null
