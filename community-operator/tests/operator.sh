@@ -19,9 +19,10 @@ start_apiserver
 "$K" wait --for=condition=Established crd/mysqls.kubedb.com crd/mysqlversions.catalog.kubedb.com --timeout=20s > /dev/null
 expect 'mysqlversion.catalog.kubedb.com/8.4.3 created' "$K" apply -f "$CHART/templates/mysqlversions.yaml"
 "$K" create namespace demo > /dev/null
+"$K" create namespace elsewhere > /dev/null
 
 "$OPERATOR" --kubeconfig "$KUBECONFIG" --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 \
-  --health-check-interval 1 --log-level debug 2> "$WORK/operator.log" &
+  --health-check-interval 1 --log-level debug --watch-namespace demo 2> "$WORK/operator.log" &
 OP_PID=$!
 for _ in $(seq 1 100); do grep -q '"serving metrics"' "$WORK/operator.log" && break; sleep 0.1; done
 METRICS=$(sed -n 's/.*"serving metrics".*"address":"\([^"]*\)".*/\1/p' "$WORK/operator.log" | head -1)
@@ -30,6 +31,10 @@ eventually '^ok' curl -s "http://$HEALTH/readyz"
 
 jp() { "$K" get "$@" 2>&1; }
 cond() { "$K" get my "$2" -n demo -o "jsonpath={.status.conditions[?(@.type==\"$1\")].$3}" 2>&1; }
+
+# A MySQL outside --watch-namespace is not the operator's business (checked at the end).
+printf 'apiVersion: kubedb.com/v1\nkind: MySQL\nmetadata: {name: outside, namespace: elsewhere}\nspec: {version: "8.4.3", storageType: Ephemeral}\n' \
+  | "$K" apply -f - > /dev/null
 
 # --- a plain MySQL: every object, no gate ----------------------------------------------------
 cat > "$WORK/plain.yaml" <<'YAML'
@@ -240,6 +245,8 @@ eventually 'NotFound' "$K" get my donotterminate -n demo
 expect_fail 'NotFound' "$K" get pvc data-donotterminate-0 -n demo
 
 # --- the operator's own surface ----------------------------------------------------------------
+expect '^$' jp all,secret,sa -n elsewhere -l app.kubernetes.io/instance=outside -o 'jsonpath={.items[*].metadata.name}'
+expect '^$' jp my outside -n elsewhere -o 'jsonpath={.metadata.finalizers}{.status}'
 expect 'controller_runtime_reconcile_total\{controller="mysql"' curl -s "http://$METRICS/metrics"
 grep -q 'PRIVATE KEY' "$WORK/operator.log" && fail "a private key reached the operator's log"
 stop_operator
