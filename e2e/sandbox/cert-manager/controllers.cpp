@@ -334,6 +334,10 @@ core::Result<ReconcileResult> CertManagerControllers::reconcileCertificate(const
   for (const auto& [k, v] : secretAnnotations(spec, r.name)) kube::setAnnotation(s, k, v);
   if (opts_.certificateOwnerRef) (void)kube::addOwnerReference(s, kube::makeOwnerReference(*obj, /*controller=*/true));
   auto written = secret ? cli.update(kube::kSecrets, s) : cli.create(kube::kSecrets, r.namespace_, s);
+  if (!written && (written.error().is(core::ErrorCode::kInvalid) || written.error().is(core::ErrorCode::kForbidden))) {
+    // The API server will not take this Secret (e.g. it is immutable): a failed issuance.
+    return fail(fmt::format("Failed to write the Secret {:?}: {}", spec.secretName, written.error().message));
+  }
   if (!written) return written.error();
 
   const auto facts = pki::inspect(*cert);

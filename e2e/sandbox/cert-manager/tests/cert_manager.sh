@@ -170,6 +170,18 @@ bad-keystore|{secretName: bad-keystore-tls, commonName: x, keystores: {pkcs12: {
 TABLE
 expect 'BadConfig' "$K" get events -n demo --field-selector involvedObject.name=bad-duration,type=Warning
 
+# --- a failed issuance is recorded and retried with backoff (an immutable Secret refuses it) ---
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: frozen-tls, namespace: demo}\nimmutable: true\ndata: {tls.crt: eA==}\n' | apply
+printf 'apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: frozen, namespace: demo}\nspec: {secretName: frozen-tls, commonName: f, issuerRef: {name: ca}}\n' | apply
+eventually '^False Failed$' cond certificate/frozen Issuing
+expect 'Failed to write the Secret "frozen-tls".*immutable' field certificate/frozen '{.status.conditions[?(@.type=="Issuing")].message}'
+expect '^False MissingData$' cond certificate/frozen Ready
+expect '^1 20' field certificate/frozen '{.status.failedIssuanceAttempts} {.status.lastFailureTime}'
+eventually '^2$' field certificate/frozen '{.status.failedIssuanceAttempts}'   # after the 2 s backoff
+"$K" delete secret frozen-tls -n demo > /dev/null
+expect 'condition met' "$K" wait --for=condition=Ready certificate/frozen -n demo --timeout=20s
+expect '^$' field certificate/frozen '{.status.failedIssuanceAttempts}{.status.lastFailureTime}'
+
 # --- re-issuance: Issuing=True, Secret deleted, dnsNames changed; secretTemplate alone does not ---
 rev() { field certificate/server '{.status.revision}'; }
 serial() { "$K" get secret server-tls -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d | openssl x509 -noout -serial; }
@@ -181,13 +193,15 @@ eventually '^2$' rev
 "$K" delete secret server-tls -n demo > /dev/null
 eventually '^3$' rev
 expect 'server-tls' field secret/server-tls '{.metadata.name}'
+"$K" patch secret server-tls -n demo --type=merge -p '{"data":{"tls.key":"'"$(printf 'not a key' | base64)"'"}}' > /dev/null
+eventually '^4$' rev   # a corrupted Secret is re-issued
 "$K" patch certificate server -n demo --type=json -p '[{"op":"add","path":"/spec/dnsNames/-","value":"extra.demo.svc"}]' > /dev/null
-eventually '^4$' rev
+eventually '^5$' rev
 expect 'DNS:extra.demo.svc' bash -c "'$K' get secret server-tls -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d | openssl x509 -noout -ext subjectAltName"
 "$K" patch certificate server -n demo --type=merge -p '{"spec":{"secretTemplate":{"labels":{"team":"db"}}}}' > /dev/null
 eventually '^db$' field secret/server-tls '{.metadata.labels.team}'
 sleep 1
-expect '^4$' rev
+expect '^5$' rev
 
 # --- renewal: move the apiserver's clock past renewalTime ----------------------------------
 apply <<'YAML'
