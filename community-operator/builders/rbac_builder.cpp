@@ -6,14 +6,14 @@ namespace mysqlop::community {
 
 Json buildServiceAccount(const api::MySQL& my) {
   return {{"apiVersion", "v1"}, {"kind", "ServiceAccount"},
-          {"metadata", objectMeta(my, api::serviceAccountName(my.name))}};
+          {"metadata", api::objectMeta(my, api::serviceAccountName(my.name))}};
 }
 
 Json buildRole(const api::MySQL& my) {
   std::string authSecret = my.authSecretName.empty() ? api::authSecretName(my.name) : my.authSecretName;
   return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
           {"kind", "Role"},
-          {"metadata", objectMeta(my, api::serviceAccountName(my.name))},
+          {"metadata", api::objectMeta(my, api::serviceAccountName(my.name))},
           {"rules", Json::array({{{"apiGroups", {std::string(api::kGroup)}},
                                   {"resources", {std::string(api::kPlural)}},
                                   {"resourceNames", {my.name}},
@@ -27,7 +27,7 @@ Json buildRole(const api::MySQL& my) {
 Json buildRoleBinding(const api::MySQL& my) {
   return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
           {"kind", "RoleBinding"},
-          {"metadata", objectMeta(my, api::serviceAccountName(my.name))},
+          {"metadata", api::objectMeta(my, api::serviceAccountName(my.name))},
           {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", api::serviceAccountName(my.name)}}},
           {"subjects", Json::array({{{"kind", "ServiceAccount"},
                                      {"name", api::serviceAccountName(my.name)},

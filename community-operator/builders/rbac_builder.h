@@ -2,9 +2,11 @@
 // The database pods' identity (DESIGN §4): ServiceAccount, Role and RoleBinding, all named
 // `<db>`. Least privilege: get this MySQL, get its auth Secret. Pure.
 
-#include "community-operator/builders/common_meta.h"
+#include "common/api/meta.h"
 
 namespace mysqlop::community {
+
+using Json = nlohmann::json;
 
 Json buildServiceAccount(const api::MySQL& my);
 Json buildRole(const api::MySQL& my);

@@ -8,7 +8,7 @@ namespace mysqlop::community {
 Json buildAuthSecret(const api::MySQL& my, const std::string& password) {
   return {{"apiVersion", "v1"},
           {"kind", "Secret"},
-          {"metadata", objectMeta(my, api::authSecretName(my.name), /*owned=*/false)},
+          {"metadata", api::objectMeta(my, api::authSecretName(my.name), /*owned=*/false)},
           {"type", "kubernetes.io/basic-auth"},
           {"data", {{"username", kube::base64Encode("root")}, {"password", kube::base64Encode(password)}}}};
 }

@@ -5,9 +5,11 @@
 
 #include <string>
 
-#include "community-operator/builders/common_meta.h"
+#include "common/api/meta.h"
 
 namespace mysqlop::community {
+
+using Json = nlohmann::json;
 
 Json buildAuthSecret(const api::MySQL& my, const std::string& password);
 

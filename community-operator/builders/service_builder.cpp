@@ -32,7 +32,7 @@ void applyTemplate(const api::MySQL& my, const std::string& alias, Json& svc) {
 Json buildPrimaryService(const api::MySQL& my) {
   Json svc = {{"apiVersion", "v1"},
               {"kind", "Service"},
-              {"metadata", objectMeta(my, api::primaryServiceName(my.name))},
+              {"metadata", api::objectMeta(my, api::primaryServiceName(my.name))},
               {"spec", {{"type", "ClusterIP"},
                         {"selector", selector(my)},
                         {"ports", Json::array({{{"name", std::string(api::kPortNamePrimary)},
@@ -46,7 +46,7 @@ Json buildPrimaryService(const api::MySQL& my) {
 Json buildGoverningService(const api::MySQL& my) {
   return {{"apiVersion", "v1"},
           {"kind", "Service"},
-          {"metadata", objectMeta(my, api::governingServiceName(my.name))},
+          {"metadata", api::objectMeta(my, api::governingServiceName(my.name))},
           {"spec", {{"type", "ClusterIP"},
                     {"clusterIP", "None"},
                     {"publishNotReadyAddresses", true},
@@ -60,7 +60,7 @@ Json buildGoverningService(const api::MySQL& my) {
 Json buildStatsService(const api::MySQL& my) {
   Json svc = {{"apiVersion", "v1"},
               {"kind", "Service"},
-              {"metadata", objectMeta(my, api::statsServiceName(my.name))},
+              {"metadata", api::objectMeta(my, api::statsServiceName(my.name))},
               {"spec", {{"type", "ClusterIP"},
                         {"selector", selector(my)},
                         {"ports", Json::array({{{"name", std::string(api::kPortNameMetrics)},

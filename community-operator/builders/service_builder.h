@@ -4,9 +4,11 @@
 // `<db>-stats` (port metrics 56790). `spec.serviceTemplates` entries with alias primary or stats
 // add their annotations and labels and may set the Service type. Pure.
 
-#include "community-operator/builders/common_meta.h"
+#include "common/api/meta.h"
 
 namespace mysqlop::community {
+
+using Json = nlohmann::json;
 
 Json buildPrimaryService(const api::MySQL& my);
 Json buildGoverningService(const api::MySQL& my);

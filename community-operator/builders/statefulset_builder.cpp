@@ -135,7 +135,7 @@ Json buildStatefulSet(const api::MySQL& my, const Images& images) {
 
   Json sts = {{"apiVersion", "apps/v1"},
               {"kind", "StatefulSet"},
-              {"metadata", objectMeta(my, api::statefulSetName(my.name))},
+              {"metadata", api::objectMeta(my, api::statefulSetName(my.name))},
               {"spec", {{"replicas", my.replicas},
                         {"serviceName", api::governingServiceName(my.name)},
                         {"selector", {{"matchLabels", selector}}},

@@ -9,9 +9,11 @@
 
 #include <string>
 
-#include "community-operator/builders/common_meta.h"
+#include "common/api/meta.h"
 
 namespace mysqlop::community {
+
+using Json = nlohmann::json;
 
 struct Images {
   std::string db;        // MySQLVersion spec.db.image
