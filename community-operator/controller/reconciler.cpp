@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/api/catalog.h"
+#include "common/api/cert_manager.h"
 #include "common/api/naming.h"
 #include "common/kube/conditions.h"
 #include "common/kube/object.h"
@@ -401,6 +402,22 @@ core::Result<ReconcileResult> Reconciler::terminate(Run& run) {
       done.push_back("PVC " + n);
     }
   }
+  // WipeOut: the cert-manager Certificates made for this database go first — while one exists,
+  // cert-manager would issue its Secret again the moment it is deleted. (No cert-manager API on
+  // the cluster: nothing to do.)
+  if (policy == "WipeOut") {
+    auto certs = cli_.listAll(api::certificateResource(), run.ns, {.labelSelector = selectorString(run.name)});
+    if (!certs && !certs.error().is(core::ErrorCode::kNotFound)) return certs.error();
+    bool waiting = false;
+    for (const auto& c : certs ? certs->value("items", Json::array()) : Json::array()) {
+      if (!kube::isOwnedBy(c, run.uid)) continue;
+      waiting = true;
+      if (kube::isBeingDeleted(c)) continue;
+      auto gone = cli_.remove(api::certificateResource(), run.ns, kube::name(c));
+      if (!gone && !gone.error().is(core::ErrorCode::kNotFound)) return gone.error();
+    }
+    if (waiting) return ReconcileResult{.requeueAfter = std::chrono::milliseconds(500)};
+  }
   // The secrets we (or cert-manager for us) made: labelled for this database or owned by it.
   // A user's Secret is neither and is never touched.
   for (const auto& s : c_.secrets->list(run.ns)) {
@@ -419,6 +436,7 @@ core::Result<ReconcileResult> Reconciler::terminate(Run& run) {
     }
   }
   auto dropped = runtime::dropFinalizer(cli_, api::mysqlResource(), *run.obj, std::string(api::kFinalizer));
+  if (!dropped && dropped.error().is(core::ErrorCode::kNotFound)) return ReconcileResult{};  // already gone
   if (!dropped) return dropped.error();
   health_.forget(run.key);
   events_.event(*run.obj, runtime::kEventNormal, "Terminated",

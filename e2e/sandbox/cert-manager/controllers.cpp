@@ -246,6 +246,7 @@ core::Result<ReconcileResult> CertManagerControllers::reconcileCertificate(const
   // --- the caches may trail our last issuance: decide on the live objects before issuing again
   {
     auto liveCert = cli.get(rt, r.namespace_, r.name);
+    if (!liveCert && liveCert.error().is(core::ErrorCode::kNotFound)) return ReconcileResult{};  // deleted meanwhile
     if (!liveCert) return liveCert.error();
     auto liveSecret = cli.get(kube::kSecrets, r.namespace_, spec.secretName);
     if (!liveSecret && !liveSecret.error().is(core::ErrorCode::kNotFound)) return liveSecret.error();

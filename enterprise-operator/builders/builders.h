@@ -1,0 +1,28 @@
+#pragma once
+// The enterprise operator's desired objects (DESIGN §5), pure:
+//  - one cert-manager.io/v1 Certificate per TLS alias, named <db>-<alias>-cert, with the
+//    defaults of §5 (server: CN <db>.<ns>.svc, the Service and pod DNS names, localhost,
+//    127.0.0.1, server + client auth; client: CN root; metrics-exporter: CN <db>-metrics-exporter)
+//    and the user's tls.certificates entry merged over them (user values win; lists are unioned),
+//    secretTemplate.labels = the offshoot labels, a controller ownerReference to the MySQL;
+//  - the exporter configuration Secret <db>-metrics-exporter-config (exporter.cnf: [client] with
+//    the root credentials, 127.0.0.1:3306 and the exporter certificate paths of §4).
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/api/mysql.h"
+
+namespace mysqlop::enterprise {
+
+using Json = nlohmann::json;
+
+// `my` must have been defaulted (api::setDefaults) and carry a tls.issuerRef.
+Json buildCertificate(const api::MySQL& my, const std::string& alias);
+
+// The exporter.cnf text for these credentials.
+std::string exporterConfig(const std::string& user, const std::string& password);
+Json buildExporterConfigSecret(const api::MySQL& my, const std::string& user, const std::string& password);
+
+}  // namespace mysqlop::enterprise

@@ -1,0 +1,129 @@
+// enterprise-operator: with a valid licence, has cert-manager issue the server, client and
+// metrics-exporter certificates of each TLS MySQL and writes the exporter configuration (DESIGN
+// §1 steps 5–6, §5, §6). See docs/tls.md and docs/licence.md.
+#include <chrono>
+#include <iostream>
+
+#include "common/api/catalog.h"
+#include "common/api/cert_manager.h"
+#include "common/api/naming.h"
+#include "common/client/config.h"
+#include "common/kube/object.h"
+#include "common/licence/licence.h"
+#include "common/runtime/manager.h"
+#include "common/runtime/operator_flags.h"
+#include "enterprise-operator/controller/licence_gate.h"
+#include "enterprise-operator/controller/reconciler.h"
+
+using namespace mysqlop;
+
+int main(int argc, char** argv) {
+  CLI::App app{"enterprise-operator has cert-manager issue the TLS certificates of KubeDB-compatible MySQL databases "
+               "(licence required).",
+               "enterprise-operator"};
+  runtime::OperatorFlags flags;
+  runtime::addOperatorFlags(app, flags);
+  std::string licenseFile;
+  app.add_option("--license-file", licenseFile, "The licence (PEM); re-read when it changes");
+  double recheckHours = 1;
+  app.add_option("--license-recheck-interval", recheckHours, "Hours between re-verifications of the licence")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  int workers = 2;
+  app.add_option("--workers", workers, "Concurrent reconciles")->check(CLI::Range(1, 64))->capture_default_str();
+  if (auto rc = runtime::parseFlags(app, flags, argc, argv, "enterprise-operator " MYSQLOP_VERSION)) return *rc;
+
+  core::Logger log = core::Logger::root().with("component", "enterprise-operator");
+  auto cfg = client::loadConfig(flags.kubeconfig);
+  if (!cfg) {
+    log.error("cannot load the cluster configuration", {{"error", cfg.error().message}});
+    return 1;
+  }
+  auto created = runtime::Manager::create(*cfg, runtime::managerOptions(flags, "enterprise-operator"), log);
+  if (!created) {
+    log.error("cannot start", {{"error", created.error().message}});
+    return 1;
+  }
+  runtime::Manager& m = **created;
+
+  const runtime::InformerOptions all{.namespace_ = flags.watchNamespace};
+  auto& mysqls = m.informer(api::mysqlResource(), all);
+  auto& secrets = m.informer(kube::kSecrets, all);
+  auto& services = m.informer(kube::kServices,
+                              {.namespace_ = flags.watchNamespace,
+                               .labelSelector = std::string(api::kLabelManagedBy) + "=" + std::string(api::kLabelManagedByValue)});
+  auto& certificates = m.informer(api::certificateResource(), all);
+  auto& issuers = m.informer(api::issuerResource(), all);
+  auto& clusterIssuers = m.informer(api::clusterIssuerResource());
+
+  runtime::Controller* controller = nullptr;
+  auto enqueueAll = [&mysqls, &controller] {
+    if (!controller) return;
+    for (const auto& db : mysqls.cache().list()) controller->enqueue({kube::namespaceOf(*db), kube::name(*db)});
+  };
+  auto clusterId = [&m]() -> core::Result<std::string> {
+    auto ns = m.client().get(kube::kNamespaces, "", "kube-system");
+    if (!ns) return ns.error();
+    return kube::uid(*ns);
+  };
+  enterprise::LicenceGate gate({.path = licenseFile,
+                                .caPem = licence::embeddedCaPem(),
+                                .recheck = std::chrono::milliseconds(static_cast<int64_t>(recheckHours * 3600 * 1000))},
+                               clusterId, m.metrics().registry(), enqueueAll, core::systemClock(), log);
+  m.addReadyCheck("licence", [&gate]() -> std::optional<std::string> {
+    auto s = gate.state();
+    if (s.valid) return std::nullopt;
+    return s.summary();
+  });
+  enterprise::Reconciler reconciler(m.client(), m.recorder(),
+                                    {.mysqls = &mysqls.cache(),
+                                     .secrets = &secrets.cache(),
+                                     .services = &services.cache(),
+                                     .certificates = &certificates.cache(),
+                                     .issuers = &issuers.cache(),
+                                     .clusterIssuers = &clusterIssuers.cache()},
+                                    gate, core::systemClock(), log);
+  auto& c = m.controller({.name = "mysql-tls", .workers = workers},
+                         [&reconciler](const runtime::Request& r, std::stop_token st) { return reconciler.reconcile(r, st); });
+  controller = &c;
+
+  const std::string group(api::kGroup), kind(api::kKind);
+  c.watchPrimary(mysqls);
+  c.watchOwned(certificates, group, kind);
+  c.watchOwned(services, group, kind);
+  // Secrets: the issued TLS Secrets (our labels through secretTemplate, or an owner), the auth
+  // Secret by name.
+  c.watchMapped(secrets, [&mysqls](const runtime::Json& s) {
+    std::vector<runtime::Request> out;
+    const std::string ns = kube::namespaceOf(s), name = kube::name(s);
+    for (const auto& db : mysqls.cache().list(ns)) {
+      const std::string dbName = kube::name(*db);
+      const auto spec = db->value("spec", runtime::Json::object());
+      const bool labelled = kube::label(s, api::kLabelInstance) == dbName;
+      const bool auth = spec.value("authSecret", runtime::Json::object()).value("name", api::authSecretName(dbName)) == name;
+      if (labelled || auth || kube::isOwnedBy(s, kube::uid(*db))) out.push_back({ns, dbName});
+    }
+    return out;
+  });
+  // Issuers: every TLS MySQL that names them.
+  auto byIssuer = [&mysqls](const std::string& issuerKind) {
+    return [&mysqls, issuerKind](const runtime::Json& issuer) {
+      std::vector<runtime::Request> out;
+      const std::string ns = issuerKind == "Issuer" ? kube::namespaceOf(issuer) : "";
+      for (const auto& db : mysqls.cache().list(ns)) {
+        const auto ref = db->value("spec", runtime::Json::object()).value("tls", runtime::Json::object()).value("issuerRef", runtime::Json::object());
+        if (ref.value("name", "") == kube::name(issuer) && ref.value("kind", "Issuer") == issuerKind) {
+          out.push_back({kube::namespaceOf(*db), kube::name(*db)});
+        }
+      }
+      return out;
+    };
+  };
+  c.watchMapped(issuers, byIssuer("Issuer"));
+  c.watchMapped(clusterIssuers, byIssuer("ClusterIssuer"));
+
+  gate.start();
+  int rc = m.run();
+  gate.stop();
+  return rc;
+}
