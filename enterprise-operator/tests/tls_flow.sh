@@ -66,6 +66,22 @@ expect '^$' field certificates -n demo -o 'jsonpath={.items[*].metadata.name}'
 "$LICENSE" issue --ca-cert "$LICENCE_CA_DIR/ca.crt" --ca-key "$LICENCE_CA_DIR/ca.key" --cluster-id "$CLUSTER" \
   --licensee "Acme" --not-before 2020-01-01T00:00:00Z --days 30 > "$LIC"
 eventually "licence invalid for cluster $CLUSTER: expired on 2020-01-31T00:00:00Z" cond TLSCertificatesReady my message
+# The rest of the matrix, through the running operator (the file is re-read when it changes).
+issue_lic() { "$LICENSE" issue --ca-cert "$LICENCE_CA_DIR/ca.crt" --ca-key "$LICENCE_CA_DIR/ca.key" --licensee Acme "$@"; }
+issue_lic --cluster-id 00000000-aaaa-bbbb-cccc-000000000000 --days 30 > "$LIC"
+eventually "licence invalid for cluster $CLUSTER: issued for cluster 00000000-aaaa-bbbb-cccc-000000000000 but this is cluster $CLUSTER" \
+  cond TLSCertificatesReady my message
+issue_lic --cluster-id "$CLUSTER" --days 30 --features backup > "$LIC"
+eventually 'feature "mysqlop-enterprise" missing \(the licence grants: "backup"\)' cond TLSCertificatesReady my message
+issue_lic --cluster-id "$CLUSTER" --not-before 2099-01-01T00:00:00Z --days 30 > "$LIC"
+eventually "not yet valid: valid from 2099-01-01T00:00:00Z" cond TLSCertificatesReady my message
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/rogue.key" -out "$WORK/rogue.crt" \
+  -subj "/CN=rogue CA" -days 10 2> /dev/null
+"$LICENSE" issue --ca-cert "$WORK/rogue.crt" --ca-key "$WORK/rogue.key" --cluster-id "$CLUSTER" --licensee Acme --days 30 > "$LIC"
+eventually 'not signed by the licence CA \(issuer "CN=rogue CA"\)' cond TLSCertificatesReady my message
+echo "garbage" > "$LIC"
+eventually "licence invalid for cluster $CLUSTER: not a PEM certificate" cond TLSCertificatesReady my message
+expect '^mysqlop_license_valid 0' curl -s "http://$METRICS/metrics"
 expect '^$' field certificates -n demo -o 'jsonpath={.items[*].metadata.name}'
 "$LICENSE" issue --ca-cert "$LICENCE_CA_DIR/ca.crt" --ca-key "$LICENCE_CA_DIR/ca.key" --cluster-id "$CLUSTER" \
   --licensee "Acme" --days 30 > "$LIC.new" && mv "$LIC.new" "$LIC"   # a Secret update swaps the file likewise

@@ -18,7 +18,7 @@ Json keyPairSecret(const pki::Certificate& c, const pki::PrivateKey& k) {
 
 }  // namespace
 
-TEST_CASE("issuers: selfSigned is ready at once; other kinds are not implemented", "[cert-manager]") {
+TEST_CASE("issuers: selfSigned is ready at once, other kinds are not implemented", "[cert-manager]") {
   auto v = evaluateIssuer(Json::parse(R"({"spec":{"selfSigned":{}}})"), nullptr);
   CHECK(v.ready);
   CHECK(v.reason == "IsReady");
