@@ -1,0 +1,152 @@
+{{/*
+The operator's Deployment. Call with a dict:
+  root:    the chart's root context
+  args:    extra command-line flags (list)
+  volumes: extra pod volumes (list), mounts: extra container volumeMounts (list)
+  checksum: a string whose change should roll the pods (e.g. the licence)
+*/}}
+{{- define "mysqlop-lib.deployment" -}}
+{{- $root := .root -}}
+{{- $v := $root.Values -}}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "mysqlop-lib.fullname" $root }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "mysqlop-lib.labels" $root | nindent 4 }}
+spec:
+  replicas: {{ $v.replicaCount }}
+  selector:
+    matchLabels:
+      {{- include "mysqlop-lib.selectorLabels" $root | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "mysqlop-lib.selectorLabels" $root | nindent 8 }}
+        {{- with $v.podLabels }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      annotations:
+        {{- with .checksum }}
+        checksum/config: {{ . | sha256sum }}
+        {{- end }}
+        {{- with $v.podAnnotations }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+    spec:
+      serviceAccountName: {{ include "mysqlop-lib.serviceAccountName" $root }}
+      {{- with $v.imagePullSecrets }}
+      imagePullSecrets:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.priorityClassName }}
+      priorityClassName: {{ . }}
+      {{- end }}
+      securityContext:
+        {{- toYaml $v.podSecurityContext | nindent 8 }}
+      containers:
+      - name: operator
+        image: {{ include "mysqlop-lib.image" $root | quote }}
+        imagePullPolicy: {{ $v.image.pullPolicy }}
+        args:
+        - --metrics-bind-address=:{{ $v.metrics.port }}
+        - --health-probe-bind-address=:{{ $v.health.port }}
+        - --log-level={{ $v.logLevel }}
+        - --workers={{ $v.workers }}
+        {{- if gt (int $v.replicaCount) 1 }}
+        - --leader-elect
+        {{- end }}
+        {{- with $v.watchNamespace }}
+        - --watch-namespace={{ . }}
+        {{- end }}
+        {{- range .args }}
+        - {{ . }}
+        {{- end }}
+        ports:
+        - name: metrics
+          containerPort: {{ $v.metrics.port }}
+          protocol: TCP
+        - name: health
+          containerPort: {{ $v.health.port }}
+          protocol: TCP
+        livenessProbe:
+          httpGet: {path: /healthz, port: health}
+          initialDelaySeconds: 5
+          periodSeconds: 20
+        readinessProbe:
+          httpGet: {path: /readyz, port: health}
+          initialDelaySeconds: 2
+          periodSeconds: 10
+        resources:
+          {{- toYaml $v.resources | nindent 10 }}
+        securityContext:
+          {{- toYaml $v.securityContext | nindent 10 }}
+        {{- with .mounts }}
+        volumeMounts:
+          {{- toYaml . | nindent 8 }}
+        {{- end }}
+      {{- with .volumes }}
+      volumes:
+        {{- toYaml . | nindent 6 }}
+      {{- end }}
+      {{- with $v.nodeSelector }}
+      nodeSelector:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.tolerations }}
+      tolerations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.affinity }}
+      affinity:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+{{- end -}}
+
+{{- define "mysqlop-lib.metrics" -}}
+{{- if .Values.metrics.service.enabled }}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "mysqlop-lib.fullname" . }}-metrics
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "mysqlop-lib.labels" . | nindent 4 }}
+  {{- with .Values.metrics.service.annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+spec:
+  type: {{ .Values.metrics.service.type }}
+  selector:
+    {{- include "mysqlop-lib.selectorLabels" . | nindent 4 }}
+  ports:
+  - name: metrics
+    port: {{ .Values.metrics.port }}
+    targetPort: metrics
+    protocol: TCP
+{{- end }}
+{{- if .Values.metrics.serviceMonitor.enabled }}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ include "mysqlop-lib.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "mysqlop-lib.labels" . | nindent 4 }}
+    {{- with .Values.metrics.serviceMonitor.labels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "mysqlop-lib.selectorLabels" . | nindent 6 }}
+  endpoints:
+  - port: metrics
+    path: /metrics
+    interval: {{ .Values.metrics.serviceMonitor.interval }}
+    scrapeTimeout: {{ .Values.metrics.serviceMonitor.scrapeTimeout }}
+{{- end }}
+{{- end -}}
