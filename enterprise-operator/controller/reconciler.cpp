@@ -57,6 +57,15 @@ core::Result<ReconcileResult> Reconciler::report(const Json& obj, const Verdict&
 core::Result<ReconcileResult> Reconciler::reconcile(const runtime::Request& req, std::stop_token) {
   auto obj = c_.mysqls->get(req.key());
   if (!obj || kube::isBeingDeleted(*obj)) return ReconcileResult{};
+  auto result = run(req, obj);
+  if (!result && !result.error().is(core::ErrorCode::kConflict)) {
+    events_.event(*obj, runtime::kEventWarning, "ReconcileFailed",
+                  fmt::format("Failed to manage the TLS certificates of MySQL {}: {}", req.key(), result.error().message));
+  }
+  return result;
+}
+
+core::Result<ReconcileResult> Reconciler::run(const runtime::Request& req, const runtime::ObjectPtr& obj) {
   auto parsed = api::parseMySQL(*obj);
   if (!parsed) return ReconcileResult{};  // the community operator reports the spec
   api::MySQL my = std::move(*parsed);

@@ -40,6 +40,7 @@ class Reconciler {
     bool ready = false;
     std::string reason, message;
   };
+  core::Result<runtime::ReconcileResult> run(const runtime::Request& req, const runtime::ObjectPtr& obj);
   core::Result<runtime::ReconcileResult> report(const runtime::Json& obj, const Verdict& v);
 
   client::RestClient& cli_;
