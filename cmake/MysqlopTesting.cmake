@@ -6,7 +6,15 @@ function(mysqlop_add_test)
   if(NOT BUILD_TESTING)
     return()
   endif()
+  # A ";" in a test name would split it into two ctest tests that both fail: refuse it here.
+  foreach(_src IN LISTS T_SOURCES)
+    file(STRINGS "${CMAKE_CURRENT_SOURCE_DIR}/${_src}" _bad REGEX "TEST_CASE\\(\"[^\"]*;")
+    if(_bad)
+      message(FATAL_ERROR "${_src}: a test name holds ';' (ctest would split it): ${_bad}")
+    endif()
+  endforeach()
   add_executable(${T_NAME} ${T_SOURCES})
+  set_property(GLOBAL APPEND PROPERTY MYSQLOP_TEST_TARGETS ${T_NAME})
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} Catch2::Catch2WithMain)
   mysqlop_warnings(${T_NAME})
   if(NOT T_LABELS)
@@ -16,4 +24,10 @@ function(mysqlop_add_test)
   # matches nothing into a failure instead of a silent pass.
   catch_discover_tests(${T_NAME} EXTRA_ARGS -w NoTests
                        PROPERTIES LABELS "${T_LABELS}" TIMEOUT 120)
+endfunction()
+
+# Targets that tests outside the e2e label run besides the Catch2 binaries (helpers, servers);
+# with them, the `mysqlop-tests` target builds all that `ctest -LE e2e` needs (the sanitizer run).
+function(mysqlop_test_needs)
+  set_property(GLOBAL APPEND PROPERTY MYSQLOP_TEST_TARGETS ${ARGN})
 endfunction()

@@ -72,7 +72,7 @@ TEST_CASE("kubelet: OrderedReady creates pods one by one, each after the previou
   CHECK(a.podName == "db-2");
 }
 
-TEST_CASE("kubelet: rolling updates go from the top, one Ready pod at a time; OnDelete waits", "[kubelet]") {
+TEST_CASE("kubelet: rolling updates go from the top, one Ready pod at a time, and OnDelete waits", "[kubelet]") {
   Json s = makeSts(3);
   std::vector<Json> pods = {pod("db-0", "r1", true), pod("db-1", "r1", true), pod("db-2", "r1", true)};
   Action a = nextStatefulSetStep(s, pods, "r2");
