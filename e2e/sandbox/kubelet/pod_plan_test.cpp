@@ -1,0 +1,126 @@
+// The plan for the community operator's own pod contract (the golden StatefulSet with TLS,
+// requireSSL and monitor) — what the pod runner will execute on the sandbox.
+#include "e2e/sandbox/kubelet/pod_plan.h"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "e2e/sandbox/kubelet/workloads.h"
+
+#ifndef GOLDEN_STS
+#error "GOLDEN_STS must name the community operator's golden objects"
+#endif
+
+namespace mysqlop::sandbox::kubelet {
+namespace {
+
+Json goldenStatefulSet() {
+  std::ifstream in(GOLDEN_STS);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  Json sts = Json::parse(ss.str())["statefulSet"];
+  sts["metadata"]["uid"] = "sts-uid";
+  return sts;
+}
+
+Lookups lookups() {
+  Lookups l;
+  l.data = [](const std::string& kind, const std::string& ns, const std::string& name)
+      -> std::optional<std::map<std::string, std::string>> {
+    if (kind != "Secret" || ns != "prod") return std::nullopt;
+    if (name == "secure-auth") return std::map<std::string, std::string>{{"username", "root"}, {"password", "pw"}};
+    if (name == "secure-tls-custom" || name == "secure-client-cert" || name == "secure-metrics-exporter-cert") {
+      return std::map<std::string, std::string>{{"ca.crt", "CA"}, {"tls.crt", name + " CRT"}, {"tls.key", name + " KEY"}};
+    }
+    if (name == "secure-metrics-exporter-config") return std::map<std::string, std::string>{{"exporter.cnf", "[client]"}};
+    return std::nullopt;
+  };
+  l.serviceAccountToken = "TOKEN";
+  l.caPem = "APISERVER CA";
+  l.podIP = "10.77.0.11";
+  return l;
+}
+
+const std::vector<ImageRule> kImages = {
+    {"mysql", "/sandbox/images/mysql-entrypoint", {}, {}},
+    {"mysqld-exporter", "/usr/bin/prometheus-mysqld-exporter", {}, {{"mysqld_exporter", "/usr/bin/prometheus-mysqld-exporter"}}},
+};
+
+const Volume* volume(const PodPlan& p, const std::string& name) {
+  for (const auto& v : p.volumes) {
+    if (v.name == name) return &v;
+  }
+  return nullptr;
+}
+
+std::string file(const Volume& v, const std::string& path) {
+  for (const auto& f : v.files) {
+    if (f.path == path) return f.content;
+  }
+  return "<absent>";
+}
+
+}  // namespace
+
+TEST_CASE("pod plan: the community operator's TLS pod on the sandbox", "[kubelet][pod-plan]") {
+  Json pod = statefulSetPod(goldenStatefulSet(), 0, "secure-rev");
+  pod["metadata"]["uid"] = "pod-uid";
+  auto plan = planPod(pod, lookups(), kImages);
+  REQUIRE(plan);
+  CHECK(plan->name == "secure-0");
+  CHECK(plan->ns == "prod");
+  CHECK(plan->hostname == "secure-0");
+  CHECK(plan->subdomain == "secure-pods");
+
+  // tls-volume: the server Secret's ca/cert/key and the client pair, under the operator's names.
+  const Volume* tls = volume(*plan, "tls-volume");
+  REQUIRE(tls);
+  CHECK(file(*tls, "ca.crt") == "CA");
+  CHECK(file(*tls, "server.crt") == "secure-tls-custom CRT");
+  CHECK(file(*tls, "server.key") == "secure-tls-custom KEY");
+  CHECK(file(*tls, "client.crt") == "secure-client-cert CRT");
+  const Volume* exp = volume(*plan, "exporter-tls-volume");
+  REQUIRE(exp);
+  CHECK(file(*exp, "exporter.cnf") == "[client]");
+  CHECK(file(*exp, "exporter.key") == "secure-metrics-exporter-cert KEY");
+  CHECK(volume(*plan, "tmp")->kind == Volume::kEmptyDir);
+  const Volume* sa = volume(*plan, "kube-api-access");
+  REQUIRE(sa);
+  CHECK(file(*sa, "namespace") == "prod");
+  CHECK(file(*sa, "token") == "TOKEN");
+
+  REQUIRE(plan->containers.size() == 2);
+  const ContainerPlan& mysql = plan->containers[0];
+  CHECK(mysql.argv.front() == "/sandbox/images/mysql-entrypoint");
+  CHECK(std::find(mysql.argv.begin(), mysql.argv.end(), "--require-secure-transport=ON") != mysql.argv.end());
+  CHECK(std::find(mysql.argv.begin(), mysql.argv.end(), "--ssl-ca=/etc/mysql/certs/ca.crt") != mysql.argv.end());
+  CHECK(mysql.env == std::vector<std::pair<std::string, std::string>>{{"MYSQL_ROOT_USERNAME", "root"}, {"MYSQL_ROOT_PASSWORD", "pw"}});
+  bool certs = false;
+  for (const auto& m : mysql.mounts) certs |= m.volume == "tls-volume" && m.mountPath == "/etc/mysql/certs";
+  CHECK(certs);
+  CHECK(mysql.readinessProbe.contains("exec"));
+  const ContainerPlan& exporter = plan->containers[1];
+  CHECK(exporter.argv.front() == "/usr/bin/prometheus-mysqld-exporter");
+  CHECK(exporter.argv.back() == "--config.my-cnf=/etc/mysql/certs/exporter.cnf");
+}
+
+TEST_CASE("pod plan: missing Secrets, unknown images and $(VAR) expansion", "[kubelet][pod-plan]") {
+  Json pod = statefulSetPod(goldenStatefulSet(), 0, "r");
+  Lookups l = lookups();
+  auto base = l.data;
+  l.data = [base](const std::string& kind, const std::string& ns, const std::string& name) {
+    return name == "secure-client-cert" ? std::nullopt : base(kind, ns, name);
+  };
+  auto missing = planPod(pod, l, kImages);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message == "spec.volumes[2].projected.sources[1]: Secret prod/secure-client-cert does not exist");
+  auto unknown = planPod(pod, lookups(), {kImages[0]});
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message.find("no local program stands in for image \"prom/mysqld-exporter:v0.15.1\"") != std::string::npos);
+
+  CHECK(expandVars("--user=$(USER) $(NOPE) $$(USER)", {{"USER", "root"}}) == "--user=root $(NOPE) $(USER)");
+}
+
+}  // namespace mysqlop::sandbox::kubelet
