@@ -6,10 +6,56 @@
 #include "common/runtime/manager.h"
 #include "common/runtime/operator_flags.h"
 #include "e2e/sandbox/kubelet/controllers.h"
+#include "e2e/sandbox/kubelet/node_network.h"
+
+#include <iostream>
 
 using namespace mysqlop;
 
+namespace {
+
+// `sandbox-kubelet net up|add KEY|remove KEY|down`: the node network by hand (and the clean-up
+// after a crash).
+int netCommand(int argc, char** argv) {
+  CLI::App app{"Set up or tear down the sandbox node's network (needs root).", "sandbox-kubelet net"};
+  sandbox::kubelet::NodeNetworkOptions opts;
+  std::string action, key;
+  app.add_option("action", action, "up, add, remove or down")->required()->check(CLI::IsMember({"up", "add", "remove", "down"}));
+  app.add_option("key", key, "The pod key (add, remove)");
+  app.add_option("--bridge", opts.bridge, "Bridge name")->capture_default_str();
+  app.add_option("--cidr", opts.cidr, "Pod network (a /24)")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  sandbox::kubelet::NodeNetwork net(opts);
+  core::Result<std::string> r = std::string();
+  if (action == "up") {
+    auto u = net.up();
+    r = u ? core::Result<std::string>(net.nodeAddress()) : core::Result<std::string>(u.error());
+  } else if (action == "add") {
+    r = net.addPod(key);
+  } else if (action == "remove") {
+    // A fresh process has no table: remove by the names it would have used.
+    auto d = net.removePodByName(key);
+    r = d ? core::Result<std::string>(std::string("removed")) : core::Result<std::string>(d.error());
+  } else {
+    auto d = net.down();
+    r = d ? core::Result<std::string>(std::string("down")) : core::Result<std::string>(d.error());
+  }
+  if (!r) {
+    std::cerr << "sandbox-kubelet net " << action << ": " << r.error().message << "\n";
+    return 1;
+  }
+  std::cout << *r << "\n";
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "net") return netCommand(argc - 1, argv + 1);
   CLI::App app{"sandbox-kubelet runs the sandbox's StatefulSet and Deployment controllers.", "sandbox-kubelet"};
   runtime::OperatorFlags flags;
   flags.metricsBindAddress = "0";

@@ -1,0 +1,147 @@
+#include "e2e/sandbox/kubelet/node_network.h"
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <array>
+
+extern char** environ;
+
+namespace mysqlop::sandbox::kubelet {
+
+NodeNetwork::NodeNetwork(NodeNetworkOptions opts) : opts_(std::move(opts)) {
+  // "10.77.0.0/24" → "10.77.0."
+  const std::string net = opts_.cidr.substr(0, opts_.cidr.find('/'));
+  prefix_ = net.substr(0, net.rfind('.') + 1);
+}
+
+std::string NodeNetwork::nodeAddress() const { return prefix_ + "1"; }
+
+std::string NodeNetwork::namespaceName(const std::string& podKey) const { return "sbx-" + podKey.substr(0, 12); }
+
+core::Result<std::string> NodeNetwork::run(const std::vector<std::string>& args) const {
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(opts_.ipTool.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  int pipefd[2];
+  if (pipe(pipefd) != 0) return core::internal("pipe failed");
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+  posix_spawn_file_actions_addclose(&fa, pipefd[0]);
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, opts_.ipTool.c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(pipefd[1]);
+  std::string out;
+  std::array<char, 4096> buf{};
+  ssize_t n = 0;
+  while ((n = read(pipefd[0], buf.data(), buf.size())) > 0) out.append(buf.data(), static_cast<size_t>(n));
+  close(pipefd[0]);
+  if (rc != 0) return core::unavailable(fmt::format("cannot run {}: {}", opts_.ipTool, rc));
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::string line = opts_.ipTool;
+  for (const auto& a : args) line += " " + a;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return core::unavailable(fmt::format("`{}` failed: {}", line, out));
+  }
+  return out;
+}
+
+core::Result<bool> NodeNetwork::up() {
+  // An existing bridge of ours (a crashed run) is reused.
+  if (!run({"link", "show", opts_.bridge})) {
+    if (auto r = run({"link", "add", opts_.bridge, "type", "bridge"}); !r) return r.error();
+  }
+  const std::string addr = nodeAddress() + "/" + opts_.cidr.substr(opts_.cidr.find('/') + 1);
+  auto shown = run({"-4", "addr", "show", "dev", opts_.bridge});
+  if (!shown) return shown.error();
+  if (shown->find(nodeAddress() + "/") == std::string::npos) {
+    if (auto r = run({"addr", "add", addr, "dev", opts_.bridge}); !r) return r.error();
+  }
+  if (auto r = run({"link", "set", opts_.bridge, "up"}); !r) return r.error();
+  return true;
+}
+
+core::Result<bool> NodeNetwork::down() {
+  std::vector<std::string> keys;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [k, _] : hosts_) keys.push_back(k);
+  }
+  for (const auto& k : keys) (void)removePod(k);
+  if (run({"link", "show", opts_.bridge})) {
+    if (auto r = run({"link", "del", opts_.bridge}); !r) return r.error();
+  }
+  return true;
+}
+
+core::Result<std::string> NodeNetwork::addPod(const std::string& podKey) {
+  int host = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = hosts_.find(podKey); it != hosts_.end()) return prefix_ + std::to_string(it->second);
+    for (int h = 2; h < 255; ++h) {
+      if (!used_.count(h)) {
+        host = h;
+        break;
+      }
+    }
+    if (host == 0) return core::unavailable("no free pod address in " + opts_.cidr);
+    used_.insert(host);
+    hosts_[podKey] = host;
+  }
+  const std::string ns = namespaceName(podKey), ip = prefix_ + std::to_string(host);
+  const std::string veth = fmt::format("vsbx{}", host);
+  const std::string mask = opts_.cidr.substr(opts_.cidr.find('/') + 1);
+  const std::vector<std::vector<std::string>> steps = {
+      {"netns", "add", ns},
+      {"link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns},
+      {"link", "set", veth, "master", opts_.bridge, "up"},
+      {"-n", ns, "addr", "add", ip + "/" + mask, "dev", "eth0"},
+      {"-n", ns, "link", "set", "eth0", "up"},
+      {"-n", ns, "link", "set", "lo", "up"},
+      {"-n", ns, "route", "add", "default", "via", nodeAddress()},
+  };
+  for (const auto& s : steps) {
+    if (auto r = run(s); !r) {
+      (void)removePod(podKey);
+      return r.error();
+    }
+  }
+  return ip;
+}
+
+core::Result<bool> NodeNetwork::removePodByName(const std::string& podKey) {
+  // Deleting the namespace deletes eth0, and a veth pair goes with either end.
+  auto r = run({"netns", "del", namespaceName(podKey)});
+  if (!r) return r.error();
+  return true;
+}
+
+core::Result<bool> NodeNetwork::removePod(const std::string& podKey) {
+  int host = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto it = hosts_.find(podKey);
+    if (it == hosts_.end()) return false;
+    host = it->second;
+  }
+  auto r = removePodByName(podKey);
+  {
+    std::lock_guard lock(mu_);
+    hosts_.erase(podKey);
+    used_.erase(host);
+  }
+  if (!r) return r.error();
+  return true;
+}
+
+}  // namespace mysqlop::sandbox::kubelet
