@@ -1,0 +1,152 @@
+#include "e2e/sandbox/kubelet/container_runner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace mysqlop::sandbox::kubelet {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string shellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+core::Result<bool> writeFile(const fs::path& path, const std::string& content, int mode) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) return core::internal(fmt::format("cannot create {}: {}", path.parent_path().string(), ec.message()));
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (in) {
+      std::stringstream ss;
+      ss << in.rdbuf();
+      if (ss.str() == content) return false;
+    }
+  }
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << content;
+    if (!out) return core::internal("cannot write " + tmp.string());
+  }
+  ::chmod(tmp.c_str(), static_cast<mode_t>(mode));
+  fs::rename(tmp, path, ec);
+  if (ec) return core::internal(fmt::format("cannot rename {}: {}", tmp.string(), ec.message()));
+  return true;
+}
+
+}  // namespace
+
+core::Result<VolumeDirs> materialise(const PodPlan& plan, const std::string& nodeDir) {
+  VolumeDirs dirs;
+  const fs::path podDir = fs::path(nodeDir) / "pods" / plan.uid / "volumes";
+  std::error_code ec;
+  for (const auto& v : plan.volumes) {
+    fs::path dir = v.kind == Volume::kClaim ? fs::path(nodeDir) / "claims" / plan.ns / v.claim : podDir / v.name;
+    fs::create_directories(dir, ec);
+    if (ec) return core::internal(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+    for (const auto& f : v.files) {
+      if (f.path.find("..") != std::string::npos || (!f.path.empty() && f.path.front() == '/')) {
+        return core::invalid(fmt::format("volume {:?}: item path {:?} leaves the volume", v.name, f.path));
+      }
+      if (auto w = writeFile(dir / f.path, f.content, f.mode); !w) return w.error();
+    }
+    dirs[v.name] = dir.string();
+  }
+  return dirs;
+}
+
+core::Result<pid_t> startContainer(const PodPlan& plan, const ContainerPlan& c, const VolumeDirs& dirs,
+                                   const ContainerEnv& env) {
+  // The mount namespace's set-up, then exec of the program with exactly its environment.
+  // Every source is first bound into a staging directory on the fresh /run, because a mount
+  // target (say /tmp) may hide a source below it (a node directory under /tmp); the staging
+  // mounts are dropped once the targets are in place.
+  std::string script = "set -e\nmount -t tmpfs container-run /run\nmkdir -p /run/.stage\n";
+  std::string targets, unstage;
+  int n = 0;
+  for (const auto& m : c.mounts) {
+    auto it = dirs.find(m.volume);
+    if (it == dirs.end()) return core::invalid(fmt::format("container {:?}: volume {:?} was not materialised", c.name, m.volume));
+    const std::string stage = fmt::format("/run/.stage/{}", n++);
+    script += fmt::format("mkdir -p {0}\nmount --bind {1} {0}\n", stage, shellQuote(it->second));
+    targets += fmt::format("mkdir -p {0}\nmount --bind {1} {0}\n", shellQuote(m.mountPath), stage);
+    if (m.readOnly) targets += fmt::format("mount -o remount,bind,ro {}\n", shellQuote(m.mountPath));
+    unstage += fmt::format("umount {}\n", stage);
+  }
+  if (!env.hostsFile.empty()) {
+    script += fmt::format("touch /run/.stage/hosts\nmount --bind {} /run/.stage/hosts\n", shellQuote(env.hostsFile));
+    targets += "mount --bind /run/.stage/hosts /etc/hosts\n";
+    unstage += "umount /run/.stage/hosts\n";
+  }
+  script += targets + unstage + "rm -rf /run/.stage\n";
+  script += fmt::format("hostname {}\n", shellQuote(plan.hostname));
+  script += "exec env -i \"$@\"\n";
+
+  std::vector<std::string> args = {"ip", "netns", "exec", env.netns, "unshare", "--mount", "--uts", "--propagation", "private",
+                                    "--", "/bin/sh", "-c", script, "container-setup",
+                                    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                    "HOSTNAME=" + plan.hostname};
+  for (const auto& [k, v] : c.env) args.push_back(k + "=" + v);
+  for (const auto& a : c.argv) args.push_back(a);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (!env.logFile.empty()) {
+    posix_spawn_file_actions_addopen(&fa, 1, env.logFile.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  }
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);  // its own process group: a kill reaches helpers too
+  posix_spawnattr_setpgroup(&attr, 0);
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, "ip", &fa, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return core::unavailable(fmt::format("cannot start container {:?}: {}", c.name, strerror(rc)));
+  return pid;
+}
+
+int stopContainer(pid_t pid, std::chrono::milliseconds grace) {
+  int status = 0;
+  if (waitpid(pid, &status, WNOHANG) == pid) return status;
+  ::kill(pid, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(-pid, SIGKILL);
+  ::kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+}  // namespace mysqlop::sandbox::kubelet

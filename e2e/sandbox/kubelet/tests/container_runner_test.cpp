@@ -1,0 +1,123 @@
+// Containers on the sandbox node, for real: run inside private network and mount namespaces
+// (ctest starts this binary under `unshare --mount --net`), needs root. A container sees its
+// volumes at their mount paths, its environment and only that, the sandbox's /etc/hosts, the
+// pod's hostname and address; SIGTERM stops it within the grace period; the host is untouched.
+#define CATCH_CONFIG_MAIN
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <sstream>
+
+#include "e2e/sandbox/kubelet/container_runner.h"
+#include "e2e/sandbox/kubelet/node_network.h"
+
+namespace mysqlop::sandbox::kubelet {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Node {
+  fs::path dir = fs::temp_directory_path() / ("kubelet-node-" + std::to_string(::getpid()));
+  NodeNetwork net{{.bridge = "sbxc0", .cidr = "10.98.0.0/24"}};
+  Node() {
+    REQUIRE(std::getenv("MYSQLOP_IN_PRIVATE_NS") != nullptr);  // never on the machine's own network
+    REQUIRE(std::system("mount -t tmpfs node-run /run && ip link set lo up") == 0);
+    fs::create_directories(dir);
+    REQUIRE(net.up());
+    std::ofstream(dir / "hosts") << "127.0.0.1 localhost\n10.98.0.2 my.demo.svc my\n";
+  }
+  ~Node() {
+    (void)net.down();
+    fs::remove_all(dir);
+  }
+};
+
+PodPlan plan(const std::vector<std::string>& argv) {
+  PodPlan p;
+  p.ns = "demo";
+  p.name = "my-0";
+  p.uid = "0123456789abcdef";
+  p.hostname = "my-0";
+  p.volumes = {{Volume::kFiles, "tls-volume", {{"ca.crt", "THE CA\n", 0644}, {"server.key", "KEY\n", 0600}}, ""},
+               {Volume::kEmptyDir, "tmp", {}, ""},
+               {Volume::kClaim, "data", {}, "data-my-0"}};
+  ContainerPlan c;
+  c.name = "mysql";
+  c.argv = argv;
+  c.env = {{"MYSQL_ROOT_PASSWORD", "s3cr3t"}};
+  c.mounts = {{"tls-volume", "/etc/mysql/certs", true}, {"tmp", "/tmp", false}, {"data", "/var/lib/mysql", false}};
+  p.containers = {c};
+  p.terminationGracePeriodSeconds = 2;
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("a container sees its volumes, environment, hosts, hostname and address", "[kubelet][runner]") {
+  Node node;
+  auto ip = node.net.addPod("0123456789abcdef");
+  REQUIRE(ip);
+  PodPlan p = plan({"/bin/sh", "-c",
+                    "cat /etc/mysql/certs/ca.crt; echo \"pw=$MYSQL_ROOT_PASSWORD home=${HOME:-unset}\"; hostname; "
+                    "grep my.demo.svc /etc/hosts; ip -4 -o addr show eth0 | awk '{print $4}'; "
+                    "echo data > /var/lib/mysql/f; touch /etc/mysql/certs/x 2>/dev/null || echo read-only"});
+  auto dirs = materialise(p, node.dir.string());
+  REQUIRE(dirs);
+  const fs::path log = node.dir / "mysql.log";
+  auto pid = startContainer(p, p.containers[0], *dirs,
+                            {.netns = node.net.namespaceName(p.uid), .hostsFile = (node.dir / "hosts").string(), .logFile = log.string()});
+  REQUIRE(pid);
+  int status = 0;
+  waitpid(*pid, &status, 0);
+  INFO(slurp(log));
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(slurp(log) == "THE CA\npw=s3cr3t home=unset\nmy-0\n10.98.0.2 my.demo.svc my\n" + *ip + "/24\nread-only\n");
+  // The claim is a node directory that outlives the pod; the key kept its mode.
+  CHECK(slurp(node.dir / "claims" / "demo" / "data-my-0" / "f") == "data\n");
+  CHECK((fs::status(node.dir / "pods" / p.uid / "volumes" / "tls-volume" / "server.key").permissions() & fs::perms::others_read) ==
+        fs::perms::none);
+  // Nothing leaked into this namespace: the bind mounts were the container's own.
+  CHECK_FALSE(fs::exists("/etc/mysql/certs/ca.crt"));
+  REQUIRE(node.net.removePod(p.uid));
+}
+
+TEST_CASE("SIGTERM stops a container, SIGKILL after the grace period", "[kubelet][runner]") {
+  Node node;
+  REQUIRE(node.net.addPod("0123456789abcdef"));
+  PodPlan p = plan({"/bin/sh", "-c", "trap 'echo term; exit 0' TERM; while true; do sleep 0.1; done"});
+  auto dirs = materialise(p, node.dir.string());
+  REQUIRE(dirs);
+  const ContainerEnv env{.netns = node.net.namespaceName(p.uid), .hostsFile = "", .logFile = (node.dir / "a.log").string()};
+  auto polite = startContainer(p, p.containers[0], *dirs, env);
+  REQUIRE(polite);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  int status = stopContainer(*polite, std::chrono::seconds(5));
+  CHECK(WIFEXITED(status));
+  CHECK(slurp(node.dir / "a.log") == "term\n");
+
+  p.containers[0].argv = {"/bin/sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"};
+  auto stubborn = startContainer(p, p.containers[0], *dirs, env);
+  REQUIRE(stubborn);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto t0 = std::chrono::steady_clock::now();
+  status = stopContainer(*stubborn, std::chrono::milliseconds(800));
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGKILL);
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(800));
+}
+
+}  // namespace mysqlop::sandbox::kubelet
