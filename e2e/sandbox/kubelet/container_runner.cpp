@@ -124,8 +124,17 @@ core::Result<pid_t> startContainer(const PodPlan& plan, const ContainerPlan& c, 
   }
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);  // its own process group: a kill reaches helpers too
+  // Its own process group (the final SIGKILL reaches every process of the container), and the
+  // default signal state: the kubelet blocks SIGTERM for its own orderly shutdown, and a
+  // container must not inherit that.
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGQUIT}) sigaddset(&defaults, sig);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
   pid_t pid = -1;
   const int rc = posix_spawnp(&pid, "ip", &fa, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
@@ -134,16 +143,28 @@ core::Result<pid_t> startContainer(const PodPlan& plan, const ContainerPlan& c, 
   return pid;
 }
 
+void reapGroup(pid_t pid) {
+  // Whatever the container's main process left behind goes with it, as a container's other
+  // processes do when its init exits.
+  ::kill(-pid, SIGKILL);
+}
+
 int stopContainer(pid_t pid, std::chrono::milliseconds grace) {
   int status = 0;
-  if (waitpid(pid, &status, WNOHANG) == pid) return status;
+  if (waitpid(pid, &status, WNOHANG) == pid) {
+    reapGroup(pid);
+    return status;
+  }
   ::kill(pid, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (waitpid(pid, &status, WNOHANG) == pid) return status;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      reapGroup(pid);
+      return status;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ::kill(-pid, SIGKILL);
+  reapGroup(pid);
   ::kill(pid, SIGKILL);
   waitpid(pid, &status, 0);
   return status;

@@ -36,7 +36,10 @@ struct ContainerEnv {
 
 core::Result<pid_t> startContainer(const PodPlan& plan, const ContainerPlan& c, const VolumeDirs& dirs,
                                    const ContainerEnv& env);
-// SIGTERM, then SIGKILL after `grace`; reaps it. Returns the exit status as waitpid reports it.
+// SIGTERM, then SIGKILL after `grace`; reaps it and kills what is left of its process group.
+// Returns the exit status as waitpid reports it.
 int stopContainer(pid_t pid, std::chrono::milliseconds grace);
+// Kills what is left of an exited container's process group.
+void reapGroup(pid_t pid);
 
 }  // namespace mysqlop::sandbox::kubelet

@@ -7,6 +7,12 @@
 #include "common/runtime/operator_flags.h"
 #include "e2e/sandbox/kubelet/controllers.h"
 #include "e2e/sandbox/kubelet/node_network.h"
+#include "e2e/sandbox/kubelet/pod_runner.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
 
 #include <iostream>
 
@@ -61,7 +67,38 @@ int main(int argc, char** argv) {
   flags.metricsBindAddress = "0";
   flags.healthProbeBindAddress = "0";
   runtime::addOperatorFlags(app, flags);
+  bool runPods = false;
+  sandbox::kubelet::PodRunnerOptions pr;
+  std::vector<std::string> images, imageCommands;
+  app.add_flag("--run-pods", runPods, "Also run the Pods (needs root): network namespaces on a bridge, containers as processes");
+  app.add_option("--node-dir", pr.nodeDir, "Where pod volumes, claims and logs live")->default_val("/var/lib/mysqlop-sandbox/node");
+  app.add_option("--bridge", pr.network.bridge, "The node bridge")->capture_default_str();
+  app.add_option("--pod-cidr", pr.network.cidr, "The pod network (a /24; .1 is the node)")->capture_default_str();
+  app.add_option("--image", images, "IMAGE=PROGRAM: run PROGRAM for containers of IMAGE (matched by name or suffix)");
+  app.add_option("--image-command", imageCommands, "IMAGE:COMMAND=PROGRAM: a command the image provides, mapped to PROGRAM");
   if (auto rc = runtime::parseFlags(app, flags, argc, argv, "sandbox-kubelet " MYSQLOP_VERSION)) return *rc;
+  for (const auto& i : images) {
+    const auto eq = i.find('=');
+    if (eq == std::string::npos) {
+      std::cerr << "sandbox-kubelet: --image wants IMAGE=PROGRAM, got " << i << "\n";
+      return 2;
+    }
+    pr.images.push_back({i.substr(0, eq), i.substr(eq + 1), {}, {}});
+  }
+  for (const auto& i : imageCommands) {
+    const auto colon = i.find(':'), eq = i.find('=');
+    if (colon == std::string::npos || eq == std::string::npos || eq < colon) {
+      std::cerr << "sandbox-kubelet: --image-command wants IMAGE:COMMAND=PROGRAM, got " << i << "\n";
+      return 2;
+    }
+    const std::string image = i.substr(0, colon);
+    auto rule = std::find_if(pr.images.begin(), pr.images.end(), [&](const auto& r) { return r.match == image; });
+    if (rule == pr.images.end()) {
+      std::cerr << "sandbox-kubelet: --image-command for " << image << " needs an --image for it first\n";
+      return 2;
+    }
+    rule->commands[i.substr(colon + 1, eq - colon - 1)] = i.substr(eq + 1);
+  }
   core::Logger log = core::Logger::root().with("component", "sandbox-kubelet");
   auto cfg = client::loadConfig(flags.kubeconfig);
   if (!cfg) {
@@ -74,5 +111,24 @@ int main(int argc, char** argv) {
     return 1;
   }
   sandbox::kubelet::WorkloadControllers controllers(**created, log);
-  return (*created)->run();
+  std::unique_ptr<sandbox::kubelet::PodRunner> runner;
+  if (runPods) {
+    if (geteuid() != 0) {
+      log.error("--run-pods needs root: pods get their own network and mount namespaces");
+      return 1;
+    }
+    // Pods reach the API server at the node address, on the port the kubeconfig names.
+    const std::string server = cfg->server;
+    pr.apiServerPort = server.substr(server.rfind(':') + 1);
+    while (!pr.apiServerPort.empty() && !std::isdigit(static_cast<unsigned char>(pr.apiServerPort.back()))) pr.apiServerPort.pop_back();
+    pr.caPem = cfg->caPem;
+    runner = std::make_unique<sandbox::kubelet::PodRunner>(**created, pr, log);
+    if (auto started = runner->start(); !started) {
+      log.error("cannot set up the node network", {{"error", started.error().message}});
+      return 1;
+    }
+  }
+  int rc = (*created)->run();
+  if (runner) runner->shutdown();
+  return rc;
 }

@@ -210,6 +210,7 @@ core::Result<PodPlan> planPod(const Json& pod, const Lookups& l, const std::vect
     if (automount) cp.mounts.push_back({"kube-api-access", kServiceAccountDir, true});
     cp.readinessProbe = c.value("readinessProbe", Json());
     cp.livenessProbe = c.value("livenessProbe", Json());
+    cp.ports = c.value("ports", Json::array());
     plan.containers.push_back(std::move(cp));
   }
   return plan;

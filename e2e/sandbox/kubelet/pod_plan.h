@@ -52,6 +52,7 @@ struct ContainerPlan {
   std::vector<std::pair<std::string, std::string>> env;
   std::vector<Mount> mounts;
   Json readinessProbe, livenessProbe;  // as in the spec (null when absent)
+  Json ports;                          // the container's ports (named probe ports)
 };
 
 struct PodPlan {

@@ -1,0 +1,88 @@
+#pragma once
+// The sandbox kubelet's pod runner (DESIGN §7): every Pod gets a network namespace and address
+// on the node bridge, its volumes, and its containers as processes (container_runner.h); a
+// supervisor thread restarts containers that exit (exponential backoff, 1 s → 5 min, as a
+// kubelet's CrashLoopBackOff), runs readiness and liveness probes (exec inside the container,
+// tcpSocket, httpGet), keeps the sandbox's /etc/hosts in step with Services and Pods, and the
+// reconciler writes Pod status (phase, podIP, conditions, containerStatuses). A deleted Pod's
+// containers get SIGTERM, then SIGKILL after the grace period; its namespace and volumes go
+// (claims stay).
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/core/log.h"
+#include "common/runtime/manager.h"
+#include "e2e/sandbox/kubelet/container_runner.h"
+#include "e2e/sandbox/kubelet/node_network.h"
+#include "e2e/sandbox/kubelet/pod_plan.h"
+
+namespace mysqlop::sandbox::kubelet {
+
+struct PodRunnerOptions {
+  std::string nodeDir;
+  NodeNetworkOptions network;
+  std::vector<ImageRule> images;
+  std::string apiServerPort;  // pods reach the API server at the node address and this port
+  std::string caPem;          // the API server's CA, for the service-account volume
+  std::chrono::milliseconds supervisePeriod{500};
+};
+
+class PodRunner {
+ public:
+  PodRunner(runtime::Manager& m, PodRunnerOptions opts, core::Logger log = core::Logger::root());
+  ~PodRunner();
+  // Brings the node network up and starts supervising; an error when the network cannot be made.
+  core::Result<bool> start();
+  // Stops every container and removes the node network (the sandbox going down).
+  void shutdown();
+
+ private:
+  struct Container {
+    pid_t pid = -1;
+    int restarts = 0;
+    bool ready = false;
+    int lastExit = 0;
+    int livenessFailures = 0;
+    std::chrono::steady_clock::time_point startedAt{}, restartAt{};
+    std::string startedTime;  // RFC 3339, for status
+  };
+  struct Running {
+    std::string uid;
+    PodPlan plan;
+    std::string ip;
+    VolumeDirs dirs;
+    std::map<std::string, Container> containers;
+  };
+
+  core::Result<runtime::ReconcileResult> reconcile(const runtime::Request& r);
+  core::Result<Running> launch(const runtime::Json& pod);
+  void stopPod(Running& p);
+  void supervise(std::stop_token stop);
+  bool probe(const Running& p, const ContainerPlan& c, const Container& state, const runtime::Json& probe);
+  void writeHosts();
+  void writeHostsLocked();  // requires mu_
+  runtime::Json statusOf(const Running& p) const;
+
+  runtime::Manager& m_;
+  PodRunnerOptions opts_;
+  core::Logger log_;
+  NodeNetwork net_;
+  runtime::Informer* pods_ = nullptr;
+  runtime::Informer* secrets_ = nullptr;
+  runtime::Informer* configMaps_ = nullptr;
+  runtime::Informer* services_ = nullptr;
+  runtime::Controller* controller_ = nullptr;
+  std::mutex mu_;
+  std::map<std::string, Running> running_;  // pod key → state; guarded by mu_
+  std::jthread supervisor_;
+};
+
+}  // namespace mysqlop::sandbox::kubelet

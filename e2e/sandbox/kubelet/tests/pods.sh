@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The pod runner end to end (issue 9): in private network and mount namespaces, a sandbox-apiserver
+# listening for pods on the node address, and sandbox-kubelet --run-pods. Pods get addresses on
+# the bridge and Ready from their probes; a Service name resolves in another pod; the
+# service-account volume and KUBERNETES_SERVICE_HOST reach the API server over verified TLS; a
+# failing container restarts with backoff; deleting a pod stops its process and removes its
+# namespace. Needs root.
+set -euo pipefail
+if [[ -z "${MYSQLOP_PRIVATE_NS:-}" ]]; then
+  [[ $(id -u) -eq 0 ]] || { echo "FAIL: needs root (network and mount namespaces)" >&2; exit 1; }
+  exec unshare --mount --net env MYSQLOP_PRIVATE_NS=1 bash "$0" "$@"
+fi
+mount -t tmpfs pods-test-run /run   # `ip netns` files stay private to this test
+ip link set lo up
+source "$(dirname "$0")/../../apiserver/tests/lib.sh"
+KUBELET=${KUBELET:?path of the sandbox-kubelet binary}
+K=/usr/lib/google-cloud-sdk/bin/kubectl.1.33
+KPID=""
+trap '[[ -n "$KPID" ]] && kill -TERM "$KPID" 2>/dev/null && wait "$KPID"; cleanup' EXIT
+
+NODE=10.96.0.1
+# The node address exists before the API server binds to it (the kubelet reuses the bridge).
+"$KUBELET" net up --bridge sbxp0 --cidr 10.96.0.0/24 > /dev/null
+start_apiserver --bind "$NODE"
+"$KUBELET" --kubeconfig "$KUBECONFIG" --run-pods --node-dir "$WORK/node" --bridge sbxp0 --pod-cidr 10.96.0.0/24 \
+  --image busybox=/bin/sh --image python=/usr/bin/python3 2> "$WORK/kubelet.log" & KPID=$!
+for _ in $(seq 1 100); do ip link show sbxp0 > /dev/null 2>&1 && break; sleep 0.1; done
+"$K" create namespace demo > /dev/null
+podfield() { "$K" get pod "$1" -n demo -o "jsonpath=$2" 2>&1; }
+logof() { cat "$WORK/node/pods/$("$K" get pod "$1" -n demo -o jsonpath='{.metadata.uid}')/$2.log" 2>&1; }
+
+"$K" apply -f - > /dev/null <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: demo, labels: {app: web}}
+spec:
+  containers:
+  - name: http
+    image: python:3.11
+    command: [python3, -m, http.server, "8080"]
+    ports: [{name: http, containerPort: 8080}]
+    readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: demo}
+spec: {selector: {app: web}, ports: [{port: 8080}]}
+YAML
+expect 'condition met' "$K" wait --for=condition=Ready pod/web -n demo --timeout=30s
+expect '^Running 10\.96\.0\.[0-9]+ true$' podfield web '{.status.phase} {.status.podIP} {.status.containerStatuses[0].ready}'
+WEB_IP=$(podfield web '{.status.podIP}')
+expect '^web +1/1 +Running' "$K" get pod web -n demo
+
+"$K" apply -f - > /dev/null <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: demo}
+spec:
+  containers:
+  - name: main
+    image: busybox:1.36
+    env:
+    - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
+    - {name: POD_UID, valueFrom: {fieldRef: {fieldPath: metadata.uid}}}
+    command:
+    - /bin/sh
+    - -c
+    - |
+      echo "me=$POD_NAME@$POD_IP host=$(hostname)"
+      python3 -c 'import urllib.request; print("web", urllib.request.urlopen("http://web:8080/").status)'
+      python3 -c 'import urllib.request; print("fqdn", urllib.request.urlopen("http://web.demo.svc.cluster.local:8080/").status)'
+      SA=/var/run/secrets/kubernetes.io/serviceaccount
+      echo "ns=$(cat $SA/namespace)"
+      python3 - <<'PY'
+      import os, ssl, urllib.request, urllib.error
+      sa = "/var/run/secrets/kubernetes.io/serviceaccount"
+      ctx = ssl.create_default_context(cafile=sa + "/ca.crt")
+      req = urllib.request.Request("https://%s:%s/api/v1/namespaces/demo/pods" % (os.environ["KUBERNETES_SERVICE_HOST"], os.environ["KUBERNETES_SERVICE_PORT"]),
+                                   headers={"Authorization": "Bearer " + open(sa + "/token").read()})
+      try:
+          urllib.request.urlopen(req, context=ctx); print("api 200")
+      except urllib.error.HTTPError as e:
+          print("api", e.code)
+      PY
+      python3 -c 'import time; time.sleep(3600)' "$POD_UID"   # a child that only the container's end may stop
+YAML
+expect 'condition met' "$K" wait --for=condition=Ready pod/client -n demo --timeout=30s
+eventually 'api [0-9]+' logof client main
+LOG=$(logof client main)
+grep -qE "^me=client@10\.96\.0\.[0-9]+ host=client$" <<<"$LOG" || fail "env/hostname: $LOG"
+grep -q '^web 200$' <<<"$LOG" || fail "the Service's short name did not resolve to the web pod: $LOG"
+grep -q '^fqdn 200$' <<<"$LOG" || fail "the Service's FQDN did not resolve: $LOG"
+grep -q '^ns=demo$' <<<"$LOG" || fail "the service-account volume lacks the namespace: $LOG"
+# Authenticated over verified TLS: the default ServiceAccount may not list pods (403), which
+# proves the token and the CA both worked.
+grep -q '^api 403$' <<<"$LOG" || fail "in-cluster API access: $LOG"
+
+# A failing container restarts with backoff.
+"$K" apply -f - > /dev/null <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: crash, namespace: demo}
+spec:
+  containers: [{name: main, image: busybox, command: [/bin/sh, -c, "echo started; exit 3"]}]
+YAML
+eventually '^[2-9] 3$' podfield crash '{.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].lastState.terminated.exitCode}'
+
+# Deleting a pod stops its process and removes its namespace.
+WEB_UID=$(podfield web '{.metadata.uid}')
+ip netns list | grep -q "sbx-${WEB_UID:0:12}" || fail "no namespace for the web pod"
+"$K" delete pod web -n demo --wait=false > /dev/null
+for _ in $(seq 1 100); do ip netns list | grep -q "sbx-${WEB_UID:0:12}" || break; sleep 0.1; done
+ip netns list | grep -q "sbx-${WEB_UID:0:12}" && fail "the web pod's namespace survived its deletion"
+pgrep -f "http.server 8080" > /dev/null && fail "the web pod's process survived its deletion"
+
+CLIENT_UID=$(podfield client '{.metadata.uid}')
+pgrep -f "$CLIENT_UID" > /dev/null || fail "the client pod's child process is not running"
+kill -TERM "$KPID"; wait "$KPID" || true; KPID=""
+ip link show sbxp0 > /dev/null 2>&1 && fail "the bridge survived the kubelet's shutdown"
+pgrep -f "$CLIENT_UID" > /dev/null && fail "a pod's process survived the kubelet's shutdown"
+if [[ $FAILED -ne 0 ]]; then echo "--- kubelet log (tail)" >&2; tail -20 "$WORK/kubelet.log" >&2; fi
+finish
