@@ -171,6 +171,11 @@ core::Status ApiServer::Impl::start() {
   std::vector<std::string> dns = {"localhost", "kubernetes", "kubernetes.default",
                                   "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"};
   std::vector<std::string> ips = {"127.0.0.1", "10.96.0.1"};
+  // The address it listens on is one it answers to (kube-apiserver's advertise address).
+  if (opts.bindAddress != "0.0.0.0" && opts.bindAddress != "127.0.0.1" &&
+      std::find(ips.begin(), ips.end(), opts.bindAddress) == ips.end()) {
+    ips.push_back(opts.bindAddress);
+  }
   for (const auto& s : opts.extraSans) {
     bool ip = !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) { return isdigit(ch) || ch == '.'; });
     (ip ? ips : dns).push_back(s);

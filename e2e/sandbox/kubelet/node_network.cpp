@@ -134,6 +134,9 @@ core::Result<bool> NodeNetwork::removePod(const std::string& podKey) {
     if (it == hosts_.end()) return false;
     host = it->second;
   }
+  // The bridge end first: a namespace's interfaces go away only when the kernel gets to it, and
+  // the address's next pod would reuse this veth name.
+  (void)run({"link", "del", fmt::format("vsbx{}", host)});
   auto r = removePodByName(podKey);
   {
     std::lock_guard lock(mu_);

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The operators as the charts deploy them, running as sandbox pods (issues 8 and 9): in private
+# network and mount namespaces, sandbox-apiserver on the node address, sandbox-kubelet running
+# pods with the operators' images mapped to the built binaries; `helm install` of the umbrella
+# chart with the enterprise edition and a licence for this sandbox; the Deployments roll out
+# (their pods Ready through /readyz over in-cluster config and the charts' RBAC), and the
+# operators provision a MySQL. Needs root.
+set -euo pipefail
+if [[ -z "${MYSQLOP_PRIVATE_NS:-}" ]]; then
+  [[ $(id -u) -eq 0 ]] || { echo "FAIL: needs root (network and mount namespaces)" >&2; exit 1; }
+  exec unshare --mount --net env MYSQLOP_PRIVATE_NS=1 bash "$0" "$@"
+fi
+mount -t tmpfs operators-test-run /run
+ip link set lo up
+source "$(dirname "$0")/../sandbox/apiserver/tests/lib.sh"
+: "${KUBELET:?}" "${COMMUNITY:?}" "${ENTERPRISE:?}" "${CERT_MANAGER:?}" "${LICENSE:?}" "${LICENCE_CA_DIR:?}" "${HELM:?}"
+K=/usr/lib/google-cloud-sdk/bin/kubectl.1.33
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+KPID="" CMPID=""
+trap '[[ -n "$KPID" ]] && kill -TERM "$KPID" 2>/dev/null && wait "$KPID"; [[ -n "$CMPID" ]] && kill -TERM "$CMPID" 2>/dev/null && wait "$CMPID"; cleanup' EXIT
+
+"$KUBELET" net up --bridge sbxo0 --cidr 10.95.0.0/24 > /dev/null
+start_apiserver --bind 10.95.0.1
+"$KUBELET" --kubeconfig "$KUBECONFIG" --run-pods --node-dir "$WORK/node" --bridge sbxo0 --pod-cidr 10.95.0.0/24 \
+  --image "mysqlop/community-operator=$COMMUNITY" --image "mysqlop/enterprise-operator=$ENTERPRISE" \
+  --image "mysql=$ROOT/e2e/sandbox/images/mysql-entrypoint" --image busybox=/bin/sh 2> "$WORK/kubelet.log" &
+KPID=$!
+"$K" apply -f "$ROOT/e2e/sandbox/cert-manager/crds" > /dev/null
+"$K" create namespace cert-manager > /dev/null
+"$CERT_MANAGER" --kubeconfig "$KUBECONFIG" 2> "$WORK/cert-manager.log" & CMPID=$!
+CLUSTER=$("$K" get namespace kube-system -o jsonpath='{.metadata.uid}')
+"$LICENSE" issue --ca-cert "$LICENCE_CA_DIR/ca.crt" --ca-key "$LICENCE_CA_DIR/ca.key" --cluster-id "$CLUSTER" \
+  --licensee sandbox --days 30 > "$WORK/license.pem"
+"$K" create namespace mysqlop > /dev/null
+expect 'STATUS: deployed' bash -c "'$HELM' install mysqlop '$ROOT/charts/mysqlop' -n mysqlop --set enterprise.enabled=true \
+  --set-file global.license='$WORK/license.pem' --set mysqlop-community.healthCheckInterval=1 2>&1"
+expect 'successfully rolled out' "$K" rollout status deployment/mysqlop-mysqlop-community -n mysqlop --timeout=60s
+expect 'successfully rolled out' "$K" rollout status deployment/mysqlop-mysqlop-enterprise -n mysqlop --timeout=60s
+expect '1/1 +Running' "$K" get pods -n mysqlop -l app.kubernetes.io/name=mysqlop-community
+logs() { cat "$WORK/node/pods/$("$K" get pods -n mysqlop -l "app.kubernetes.io/name=$1" -o jsonpath='{.items[0].metadata.uid}')/operator.log" 2>&1; }
+expect 'licence accepted' logs mysqlop-enterprise
+# The seed flow, all in pods: CA → Issuer → MySQL with requireSSL → Ready.
+"$K" create namespace demo > /dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/ca.key" -out "$WORK/ca.crt" -days 3 -subj "/CN=mysql-ca" \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null
+"$K" create secret tls mysql-ca -n demo --cert "$WORK/ca.crt" --key "$WORK/ca.key" > /dev/null
+"$K" apply -f - > /dev/null <<'YAML'
+apiVersion: cert-manager.io/v1
+kind: Issuer
+metadata: {name: mysql-ca, namespace: demo}
+spec: {ca: {secretName: mysql-ca}}
+---
+apiVersion: kubedb.com/v1
+kind: MySQL
+metadata: {name: my, namespace: demo}
+spec:
+  version: "8.4.3"
+  storageType: Durable
+  storage: {resources: {requests: {storage: 1Gi}}}
+  requireSSL: true
+  deletionPolicy: WipeOut
+  tls:
+    issuerRef: {apiGroup: cert-manager.io, kind: Issuer, name: mysql-ca}
+YAML
+expect 'condition met' "$K" wait --for=condition=Ready my/my -n demo --timeout=120s
+expect 'answered a query over TLSv1\.[23]' "$K" get my my -n demo -o 'jsonpath={.status.conditions[?(@.type=="Ready")].message}'
+# From a client pod: the client certificate, host-name verification, TLS in use, the server's
+# certificate paths, require_secure_transport, and a plain connection refused.
+"$K" apply -f - > /dev/null <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: demo}
+spec:
+  volumes: [{name: certs, secret: {secretName: my-client-cert}}]
+  containers:
+  - name: main
+    image: busybox
+    env: [{name: PW, valueFrom: {secretKeyRef: {name: my-auth, key: password}}}]
+    volumeMounts: [{name: certs, mountPath: /certs}]
+    command:
+    - /bin/sh
+    - -c
+    - |
+      mariadb --no-defaults -h my.demo.svc -uroot -p"$PW" --ssl-ca=/certs/ca.crt --ssl-cert=/certs/tls.crt --ssl-key=/certs/tls.key \
+        --ssl-verify-server-cert -N -e "SHOW STATUS LIKE 'Ssl_version'; SHOW VARIABLES LIKE 'ssl_cert'; SHOW VARIABLES LIKE 'require_secure_transport'"
+      mariadb --no-defaults -h my.demo.svc -uroot -p"$PW" --skip-ssl -e 'SELECT 1' > /dev/null 2>&1 && echo "plain accepted" || echo "plain refused"
+      openssl x509 -in /certs/tls.crt -noout -subject
+      echo done; sleep 3600
+YAML
+clientlog() { cat "$WORK/node/pods/$("$K" get pod client -n demo -o jsonpath='{.metadata.uid}')/main.log" 2>&1; }
+eventually '^done$' clientlog
+OUT=$(clientlog)
+grep -qE '^Ssl_version\s+TLSv1\.[23]$' <<<"$OUT" || fail "no TLS: $OUT"
+grep -qE '^ssl_cert\s+/etc/mysql/certs/server.crt$' <<<"$OUT" || fail "server certificate path: $OUT"
+grep -qE '^require_secure_transport\s+ON$' <<<"$OUT" || fail "require_secure_transport: $OUT"
+grep -q '^plain refused$' <<<"$OUT" || fail "a plain connection must be refused: $OUT"
+grep -qE '^subject=CN ?= ?root$' <<<"$OUT" || fail "client certificate subject: $OUT"
+for l in mysqlop-community mysqlop-enterprise; do
+  logs "$l" | grep -qiE 'forbidden|"code":403' && fail "$l met a 403 in its pod"
+done
+if [[ $FAILED -ne 0 ]]; then
+  echo "--- kubelet log (tail)" >&2; tail -20 "$WORK/kubelet.log" >&2
+  for l in mysqlop-community mysqlop-enterprise; do echo "--- $l log (tail)" >&2; logs "$l" | tail -8 >&2; done
+fi
+finish
