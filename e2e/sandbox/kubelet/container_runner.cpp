@@ -101,6 +101,15 @@ core::Result<pid_t> startContainer(const PodPlan& plan, const ContainerPlan& c, 
     targets += "mount --bind /run/.stage/hosts /etc/hosts\n";
     unstage += "umount /run/.stage/hosts\n";
   }
+  // The program too may live below a mount target (a build tree under /tmp): it is bound onto
+  // a file of the fresh /run first and run from there.
+  std::vector<std::string> argv0 = c.argv;
+  if (!argv0.empty() && !argv0[0].empty() && argv0[0][0] == '/') {
+    script += fmt::format("touch /run/.stage/program\nmount --bind {} /run/.stage/program\n", shellQuote(argv0[0]));
+    targets += "touch /run/.sandbox-program\nmount --bind /run/.stage/program /run/.sandbox-program\n";
+    unstage += "umount /run/.stage/program\n";
+    argv0[0] = "/run/.sandbox-program";
+  }
   script += targets + unstage + "rm -rf /run/.stage\n";
   script += fmt::format("hostname {}\n", shellQuote(plan.hostname));
   script += "exec env -i \"$@\"\n";
@@ -110,7 +119,7 @@ core::Result<pid_t> startContainer(const PodPlan& plan, const ContainerPlan& c, 
                                     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                                     "HOSTNAME=" + plan.hostname};
   for (const auto& [k, v] : c.env) args.push_back(k + "=" + v);
-  for (const auto& a : c.argv) args.push_back(a);
+  for (const auto& a : argv0) args.push_back(a);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <sstream>
 
 extern char** environ;
 
@@ -120,8 +121,26 @@ core::Result<std::string> NodeNetwork::addPod(const std::string& podKey) {
 }
 
 core::Result<bool> NodeNetwork::removePodByName(const std::string& podKey) {
-  // Deleting the namespace deletes eth0, and a veth pair goes with either end.
-  auto r = run({"netns", "del", namespaceName(podKey)});
+  const std::string ns = namespaceName(podKey);
+  // The bridge end of the pod's veth, found through eth0's peer index ("eth0@if12"): deleted
+  // first and synchronously — the kernel tears a namespace's interfaces down only later.
+  if (auto link = run({"-n", ns, "-o", "link", "show", "eth0"})) {
+    const auto at = link->find("@if");
+    if (at != std::string::npos) {
+      const std::string index = link->substr(at + 3, link->find_first_not_of("0123456789", at + 3) - at - 3);
+      if (auto all = run({"-o", "link", "show"})) {
+        std::istringstream lines(*all);
+        for (std::string line; std::getline(lines, line);) {
+          if (line.rfind(index + ": ", 0) != 0) continue;
+          const auto start = index.size() + 2;
+          const std::string name = line.substr(start, line.find_first_of("@:", start) - start);
+          (void)run({"link", "del", name});
+          break;
+        }
+      }
+    }
+  }
+  auto r = run({"netns", "del", ns});
   if (!r) return r.error();
   return true;
 }
@@ -134,9 +153,6 @@ core::Result<bool> NodeNetwork::removePod(const std::string& podKey) {
     if (it == hosts_.end()) return false;
     host = it->second;
   }
-  // The bridge end first: a namespace's interfaces go away only when the kernel gets to it, and
-  // the address's next pod would reuse this veth name.
-  (void)run({"link", "del", fmt::format("vsbx{}", host)});
   auto r = removePodByName(podKey);
   {
     std::lock_guard lock(mu_);

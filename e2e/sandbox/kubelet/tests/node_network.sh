@@ -32,10 +32,16 @@ s=socket.socket(); s.bind(("0.0.0.0", 3306)); s.listen()
 for _ in range(2):
     c, a = s.accept(); c.send(("hello " + a[0]).encode()); c.close()' &
 SERVER=$!
-sleep 0.3
-GOT=$(ip netns exec sbx-bbbbbbbbbbbb python3 -c 'import socket; print(socket.create_connection(("10.99.0.2", 3306), 3).recv(64).decode())')
+# The server may take a moment to listen: connect with retries.
+connect='import socket, time
+for _ in range(100):
+    try:
+        print(socket.create_connection(("10.99.0.2", 3306), 3).recv(64).decode()); break
+    except ConnectionRefusedError:
+        time.sleep(0.1)'
+GOT=$(ip netns exec sbx-bbbbbbbbbbbb python3 -c "$connect")
 [[ "$GOT" == "hello 10.99.0.3" ]] || fail "pod b → pod a: $GOT"
-GOT=$(python3 -c 'import socket; print(socket.create_connection(("10.99.0.2", 3306), 3).recv(64).decode())')
+GOT=$(python3 -c "$connect")
 [[ "$GOT" == "hello 10.99.0.1" ]] || fail "node → pod a: $GOT"
 wait "$SERVER" || true
 net remove aaaaaaaaaaaa-pod > /dev/null || fail "remove pod a"
