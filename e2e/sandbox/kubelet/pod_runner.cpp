@@ -364,6 +364,8 @@ void PodRunner::supervise(std::stop_token stop) {
                                        .logFile = (fs::path(opts_.nodeDir) / "pods" / p.uid / (c.name + ".log")).string()});
             if (pid) {
               s.pid = *pid;
+              // For `sandbox exec`: which process is this container.
+              std::ofstream(fs::path(opts_.nodeDir) / "pods" / p.uid / (c.name + ".pid"), std::ios::trunc) << *pid << "\n";
               s.startedAt = now;
               s.startedTime = core::formatTime(core::systemClock().now());
               s.ready = c.readinessProbe.is_null();
