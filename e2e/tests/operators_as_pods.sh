@@ -4,7 +4,9 @@
 # pods with the operators' images mapped to the built binaries; `helm install` of the umbrella
 # chart with the enterprise edition and a licence for this sandbox; the Deployments roll out
 # (their pods Ready through /readyz over in-cluster config and the charts' RBAC), and the
-# operators provision a MySQL. Needs root.
+# operators provision MySQLs as pods: TLS-only (verified from a client pod, plain refused), TLS
+# without requireSSL (TLS offered, plain allowed) and no TLS (Ready without certificates).
+# Needs root.
 set -euo pipefail
 if [[ -z "${MYSQLOP_PRIVATE_NS:-}" ]]; then
   [[ $(id -u) -eq 0 ]] || { echo "FAIL: needs root (network and mount namespaces)" >&2; exit 1; }
@@ -62,7 +64,26 @@ spec:
   tls:
     issuerRef: {apiGroup: cert-manager.io, kind: Issuer, name: mysql-ca}
 YAML
+# Beside it: TLS without requireSSL, and no TLS at all (Ready without certificates).
+"$K" apply -f - > /dev/null <<'YAML'
+apiVersion: kubedb.com/v1
+kind: MySQL
+metadata: {name: lax, namespace: demo}
+spec:
+  version: "8.4.3"
+  storageType: Ephemeral
+  tls:
+    issuerRef: {apiGroup: cert-manager.io, kind: Issuer, name: mysql-ca}
+---
+apiVersion: kubedb.com/v1
+kind: MySQL
+metadata: {name: plain, namespace: demo}
+spec: {version: "8.4.3", storageType: Ephemeral}
+YAML
 expect 'condition met' "$K" wait --for=condition=Ready my/my -n demo --timeout=120s
+expect 'condition met' "$K" wait --for=condition=Ready my/lax my/plain -n demo --timeout=120s
+expect 'a plain connection' "$K" get my plain -n demo -o 'jsonpath={.status.conditions[?(@.type=="Ready")].message}'
+expect '^$' "$K" get certificates -n demo -l app.kubernetes.io/instance=plain -o 'jsonpath={.items[*].metadata.name}'
 expect 'answered a query over TLSv1\.[23]' "$K" get my my -n demo -o 'jsonpath={.status.conditions[?(@.type=="Ready")].message}'
 # From a client pod: the client certificate, host-name verification, TLS in use, the server's
 # certificate paths, require_secure_transport, and a plain connection refused.
@@ -71,12 +92,12 @@ apiVersion: v1
 kind: Pod
 metadata: {name: client, namespace: demo}
 spec:
-  volumes: [{name: certs, secret: {secretName: my-client-cert}}]
+  volumes: [{name: certs, secret: {secretName: my-client-cert}}, {name: lax, secret: {secretName: lax-auth}}]
   containers:
   - name: main
     image: busybox
     env: [{name: PW, valueFrom: {secretKeyRef: {name: my-auth, key: password}}}]
-    volumeMounts: [{name: certs, mountPath: /certs}]
+    volumeMounts: [{name: certs, mountPath: /certs}, {name: lax, mountPath: /lax}]
     command:
     - /bin/sh
     - -c
@@ -85,6 +106,9 @@ spec:
         --ssl-verify-server-cert -N -e "SHOW STATUS LIKE 'Ssl_version'; SHOW VARIABLES LIKE 'ssl_cert'; SHOW VARIABLES LIKE 'require_secure_transport'"
       mariadb --no-defaults -h my.demo.svc -uroot -p"$PW" --skip-ssl -e 'SELECT 1' > /dev/null 2>&1 && echo "plain accepted" || echo "plain refused"
       openssl x509 -in /certs/tls.crt -noout -subject
+      LAXPW=$(cat /lax/password)
+      mariadb --no-defaults -h lax.demo.svc -uroot -p"$LAXPW" --ssl -N -e "SHOW STATUS LIKE 'Ssl_version'" | sed 's/^/lax-tls /'
+      mariadb --no-defaults -h lax.demo.svc -uroot -p"$LAXPW" --skip-ssl -N -e "SELECT 'lax-plain accepted'"
       echo done; sleep 3600
 YAML
 clientlog() { cat "$WORK/node/pods/$("$K" get pod client -n demo -o jsonpath='{.metadata.uid}')/main.log" 2>&1; }
@@ -95,6 +119,8 @@ grep -qE '^ssl_cert\s+/etc/mysql/certs/server.crt$' <<<"$OUT" || fail "server ce
 grep -qE '^require_secure_transport\s+ON$' <<<"$OUT" || fail "require_secure_transport: $OUT"
 grep -q '^plain refused$' <<<"$OUT" || fail "a plain connection must be refused: $OUT"
 grep -qE '^subject=CN ?= ?root$' <<<"$OUT" || fail "client certificate subject: $OUT"
+grep -qE '^lax-tls Ssl_version\s+TLSv1\.[23]$' <<<"$OUT" || fail "TLS must be offered without requireSSL: $OUT"
+grep -q '^lax-plain accepted$' <<<"$OUT" || fail "plain connections must be allowed without requireSSL: $OUT"
 for l in mysqlop-community mysqlop-enterprise; do
   logs "$l" | grep -qiE 'forbidden|"code":403' && fail "$l met a 403 in its pod"
 done
