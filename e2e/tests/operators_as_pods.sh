@@ -4,7 +4,8 @@
 # pods with the operators' images mapped to the built binaries; `helm install` of the umbrella
 # chart with the enterprise edition and a licence for this sandbox; the Deployments roll out
 # (their pods Ready through /readyz over in-cluster config and the charts' RBAC), and the
-# operators provision MySQLs as pods: TLS-only (verified from a client pod, plain refused), TLS
+# operators provision MySQLs as pods: TLS-only with monitoring (verified from a client pod, plain
+# refused; the exporter sidecar reports mysql_up 1 over its own certificate), TLS
 # without requireSSL (TLS offered, plain allowed) and no TLS (Ready without certificates).
 # Needs root.
 set -euo pipefail
@@ -25,7 +26,9 @@ trap '[[ -n "$KPID" ]] && kill -TERM "$KPID" 2>/dev/null && wait "$KPID"; [[ -n 
 start_apiserver --bind 10.95.0.1
 "$KUBELET" --kubeconfig "$KUBECONFIG" --run-pods --node-dir "$WORK/node" --bridge sbxo0 --pod-cidr 10.95.0.0/24 \
   --image "mysqlop/community-operator=$COMMUNITY" --image "mysqlop/enterprise-operator=$ENTERPRISE" \
-  --image "mysql=$ROOT/e2e/sandbox/images/mysql-entrypoint" --image busybox=/bin/sh 2> "$WORK/kubelet.log" &
+  --image "mysql=$ROOT/e2e/sandbox/images/mysql-entrypoint" --image busybox=/bin/sh \
+  --image mysqld-exporter=/usr/bin/prometheus-mysqld-exporter \
+  --image-command mysqld-exporter:mysqld_exporter=/usr/bin/prometheus-mysqld-exporter 2> "$WORK/kubelet.log" &
 KPID=$!
 "$K" apply -f "$ROOT/e2e/sandbox/cert-manager/crds" > /dev/null
 "$K" create namespace cert-manager > /dev/null
@@ -61,6 +64,7 @@ spec:
   storage: {resources: {requests: {storage: 1Gi}}}
   requireSSL: true
   deletionPolicy: WipeOut
+  monitor: {agent: prometheus.io/builtin}
   tls:
     issuerRef: {apiGroup: cert-manager.io, kind: Issuer, name: mysql-ca}
 YAML
@@ -84,6 +88,9 @@ expect 'condition met' "$K" wait --for=condition=Ready my/my -n demo --timeout=1
 expect 'condition met' "$K" wait --for=condition=Ready my/lax my/plain -n demo --timeout=120s
 expect 'a plain connection' "$K" get my plain -n demo -o 'jsonpath={.status.conditions[?(@.type=="Ready")].message}'
 expect '^$' "$K" get certificates -n demo -l app.kubernetes.io/instance=plain -o 'jsonpath={.items[*].metadata.name}'
+# The exporter sidecar reaches mysqld with the exporter certificate (exporter.cnf) and reports it up.
+MY_IP=$("$K" get pod my-0 -n demo -o jsonpath='{.status.podIP}')
+eventually '^mysql_up 1' curl -s "http://$MY_IP:56790/metrics"
 expect 'answered a query over TLSv1\.[23]' "$K" get my my -n demo -o 'jsonpath={.status.conditions[?(@.type=="Ready")].message}'
 # From a client pod: the client certificate, host-name verification, TLS in use, the server's
 # certificate paths, require_secure_transport, and a plain connection refused.
