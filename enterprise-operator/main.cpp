@@ -34,17 +34,9 @@ int main(int argc, char** argv) {
   if (auto rc = runtime::parseFlags(app, flags, argc, argv, "enterprise-operator " MYSQLOP_VERSION)) return *rc;
 
   core::Logger log = core::Logger::root().with("component", "enterprise-operator");
-  auto cfg = client::loadConfig(flags.kubeconfig);
-  if (!cfg) {
-    log.error("cannot load the cluster configuration", {{"error", cfg.error().message}});
-    return 1;
-  }
-  auto created = runtime::Manager::create(*cfg, runtime::managerOptions(flags, "enterprise-operator"), log);
-  if (!created) {
-    log.error("cannot start", {{"error", created.error().message}});
-    return 1;
-  }
-  runtime::Manager& m = **created;
+  auto created = runtime::startManager(flags, "enterprise-operator", log);
+  if (!created) return 1;
+  runtime::Manager& m = *created;
 
   const runtime::InformerOptions all{.namespace_ = flags.watchNamespace};
   auto& mysqls = m.informer(api::mysqlResource(), all);

@@ -58,4 +58,20 @@ ManagerOptions managerOptions(const OperatorFlags& f, const std::string& name) {
   return o;
 }
 
+std::unique_ptr<Manager> startManager(const OperatorFlags& flags, const std::string& name, const core::Logger& log,
+                                      client::RestConfig* cfgOut) {
+  auto cfg = client::loadConfig(flags.kubeconfig);
+  if (!cfg) {
+    log.error("cannot load the cluster configuration", {{"error", cfg.error().message}});
+    return nullptr;
+  }
+  auto created = Manager::create(*cfg, managerOptions(flags, name), log);
+  if (!created) {
+    log.error("cannot start", {{"error", created.error().message}});
+    return nullptr;
+  }
+  if (cfgOut) *cfgOut = std::move(*cfg);
+  return std::move(*created);
+}
+
 }  // namespace mysqlop::runtime

@@ -11,11 +11,13 @@
 //
 // Startup only (CLI11 throws; parseFlags turns that into an exit code).
 
+#include <memory>
 #include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "common/client/config.h"
 #include "common/runtime/manager.h"
 
 namespace mysqlop::runtime {
@@ -40,5 +42,10 @@ std::optional<int> parseFlags(CLI::App& app, const OperatorFlags& flags, int arg
 
 // The manager options the flags describe.
 ManagerOptions managerOptions(const OperatorFlags& flags, const std::string& name);
+
+// Loads the cluster configuration the flags name and creates the manager; on failure logs why
+// and returns null (main then exits 1). `cfgOut`, when given, receives the configuration.
+std::unique_ptr<Manager> startManager(const OperatorFlags& flags, const std::string& name, const core::Logger& log,
+                                      client::RestConfig* cfgOut = nullptr);
 
 }  // namespace mysqlop::runtime

@@ -37,17 +37,9 @@ int main(int argc, char** argv) {
   opts.watchNamespace = flags.watchNamespace;
 
   core::Logger log = core::Logger::root().with("component", "sandbox-cert-manager");
-  auto cfg = client::loadConfig(flags.kubeconfig);
-  if (!cfg) {
-    log.error("cannot load the cluster configuration", {{"error", cfg.error().message}});
-    return 1;
-  }
-  auto created = runtime::Manager::create(*cfg, runtime::managerOptions(flags, "sandbox-cert-manager"), log);
-  if (!created) {
-    log.error("cannot start", {{"error", created.error().message}});
-    return 1;
-  }
-  runtime::Manager& m = **created;
+  auto created = runtime::startManager(flags, "sandbox-cert-manager", log);
+  if (!created) return 1;
+  runtime::Manager& m = *created;
   sandbox::certmanager::CertManagerControllers* controllers = nullptr;
   sandbox::certmanager::ApiServerClock apiClock(m.client(), std::chrono::milliseconds(500), [&controllers] {
     if (controllers) controllers->resync();

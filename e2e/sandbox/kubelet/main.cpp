@@ -100,17 +100,10 @@ int main(int argc, char** argv) {
     rule->commands[i.substr(colon + 1, eq - colon - 1)] = i.substr(eq + 1);
   }
   core::Logger log = core::Logger::root().with("component", "sandbox-kubelet");
-  auto cfg = client::loadConfig(flags.kubeconfig);
-  if (!cfg) {
-    log.error("cannot load the cluster configuration", {{"error", cfg.error().message}});
-    return 1;
-  }
-  auto created = runtime::Manager::create(*cfg, runtime::managerOptions(flags, "sandbox-kubelet"), log);
-  if (!created) {
-    log.error("cannot start", {{"error", created.error().message}});
-    return 1;
-  }
-  sandbox::kubelet::WorkloadControllers controllers(**created, log);
+  client::RestConfig cfg;
+  auto created = runtime::startManager(flags, "sandbox-kubelet", log, &cfg);
+  if (!created) return 1;
+  sandbox::kubelet::WorkloadControllers controllers(*created, log);
   std::unique_ptr<sandbox::kubelet::PodRunner> runner;
   if (runPods) {
     if (geteuid() != 0) {
@@ -118,17 +111,17 @@ int main(int argc, char** argv) {
       return 1;
     }
     // Pods reach the API server at the node address, on the port the kubeconfig names.
-    const std::string server = cfg->server;
+    const std::string server = cfg.server;
     pr.apiServerPort = server.substr(server.rfind(':') + 1);
     while (!pr.apiServerPort.empty() && !std::isdigit(static_cast<unsigned char>(pr.apiServerPort.back()))) pr.apiServerPort.pop_back();
-    pr.caPem = cfg->caPem;
-    runner = std::make_unique<sandbox::kubelet::PodRunner>(**created, pr, log);
+    pr.caPem = cfg.caPem;
+    runner = std::make_unique<sandbox::kubelet::PodRunner>(*created, pr, log);
     if (auto started = runner->start(); !started) {
       log.error("cannot set up the node network", {{"error", started.error().message}});
       return 1;
     }
   }
-  int rc = (*created)->run();
+  int rc = created->run();
   if (runner) runner->shutdown();
   return rc;
 }
