@@ -108,8 +108,7 @@ expect '^yes' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K"
 "$ENTERPRISE" --kubeconfig "$WORK/enterprise-mysqlop-enterprise.kubeconfig" --leader-elect --license-file "$WORK/license.pem" \
   --metrics-bind-address 0 --health-probe-bind-address 0 2> "$WORK/enterprise.log" & PIDS+=($!)
 "$K" create namespace demo > /dev/null
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/ca.key" -out "$WORK/ca.crt" -days 3 \
-  -subj /CN=ca -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign 2> /dev/null
+make_ca /CN=ca
 "$K" create secret tls ca -n demo --cert "$WORK/ca.crt" --key "$WORK/ca.key" > /dev/null
 "$K" apply -f - > /dev/null <<'YAML'
 apiVersion: cert-manager.io/v1

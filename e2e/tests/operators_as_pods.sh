@@ -46,8 +46,7 @@ logs() { cat "$WORK/node/pods/$("$K" get pods -n mysqlop -l "app.kubernetes.io/n
 expect 'licence accepted' logs mysqlop-enterprise
 # The seed flow, all in pods: CA → Issuer → MySQL with requireSSL → Ready.
 "$K" create namespace demo > /dev/null
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/ca.key" -out "$WORK/ca.crt" -days 3 -subj "/CN=mysql-ca" \
-  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null
+make_ca /CN=mysql-ca
 "$K" create secret tls mysql-ca -n demo --cert "$WORK/ca.crt" --key "$WORK/ca.key" > /dev/null
 "$K" apply -f - > /dev/null <<'YAML'
 apiVersion: cert-manager.io/v1

@@ -27,8 +27,7 @@ cond() { "$K" get my "$2" -n demo -o "jsonpath={.status.conditions[?(@.type==\"$
 field() { "$K" get "$@" 2>&1; }
 
 # --- the user's side: an openssl CA, a Secret, an Issuer, a MySQL --------------------------------
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/ca.key" -out "$WORK/ca.crt" -days 30 -subj "/CN=mysql-ca" \
-  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null
+make_ca /CN=mysql-ca
 "$K" create secret tls mysql-ca -n demo --cert "$WORK/ca.crt" --key "$WORK/ca.key" > /dev/null
 printf 'apiVersion: cert-manager.io/v1\nkind: Issuer\nmetadata: {name: mysql-ca, namespace: demo}\nspec: {ca: {secretName: mysql-ca}}\n' \
   | "$K" apply -f - > /dev/null

@@ -42,6 +42,12 @@ api() {
 
 fail() { echo "FAIL: $*" >&2; FAILED=1; }
 
+# make_ca SUBJECT: a CA made with openssl, as a user would, in $WORK/ca.key and $WORK/ca.crt.
+make_ca() {
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/ca.key" -out "$WORK/ca.crt" -days 30 -subj "$1" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null
+}
+
 # expect PATTERN CMD...: runs CMD, requires success and PATTERN (grep -E) in its output.
 expect() {
   local pattern=$1; shift

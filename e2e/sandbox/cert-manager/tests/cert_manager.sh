@@ -26,8 +26,7 @@ secret_file() { "$K" get secret "$1" -n "${3:-demo}" -o "jsonpath={.data.${2//./
 apply() { "$K" apply -f - > /dev/null; }
 
 # --- the documented bootstrap: openssl CA → kubectl create secret tls → Issuer --------------
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/ca.key" -out "$WORK/ca.crt" -days 30 -subj "/CN=demo-ca/O=mysqlop" \
-  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null
+make_ca /CN=demo-ca/O=mysqlop
 "$K" create secret tls ca-key-pair -n demo --cert "$WORK/ca.crt" --key "$WORK/ca.key" > /dev/null
 apply <<'YAML'
 apiVersion: cert-manager.io/v1
