@@ -8,52 +8,19 @@
 # refused; the exporter sidecar reports mysql_up 1 over its own certificate), TLS
 # without requireSSL (TLS offered, plain allowed) and no TLS (Ready without certificates).
 # Needs root.
-set -euo pipefail
-if [[ -z "${MYSQLOP_PRIVATE_NS:-}" ]]; then
-  [[ $(id -u) -eq 0 ]] || { echo "FAIL: needs root (network and mount namespaces)" >&2; exit 1; }
-  exec unshare --mount --net env MYSQLOP_PRIVATE_NS=1 bash "$0" "$@"
-fi
-mount -t tmpfs operators-test-run /run
-ip link set lo up
-source "$(dirname "$0")/../sandbox/apiserver/tests/lib.sh"
-: "${KUBELET:?}" "${COMMUNITY:?}" "${ENTERPRISE:?}" "${CERT_MANAGER:?}" "${LICENSE:?}" "${LICENCE_CA_DIR:?}" "${HELM:?}"
-K=/usr/lib/google-cloud-sdk/bin/kubectl.1.33
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-KPID="" CMPID=""
-trap '[[ -n "$KPID" ]] && kill -TERM "$KPID" 2>/dev/null && wait "$KPID"; [[ -n "$CMPID" ]] && kill -TERM "$CMPID" 2>/dev/null && wait "$CMPID"; cleanup' EXIT
-
-"$KUBELET" net up --bridge sbxo0 --cidr 10.95.0.0/24 > /dev/null
-start_apiserver --bind 10.95.0.1
-"$KUBELET" --kubeconfig "$KUBECONFIG" --run-pods --node-dir "$WORK/node" --bridge sbxo0 --pod-cidr 10.95.0.0/24 \
-  --image "mysqlop/community-operator=$COMMUNITY" --image "mysqlop/enterprise-operator=$ENTERPRISE" \
-  --image "mysql=$ROOT/e2e/sandbox/images/mysql-entrypoint" --image busybox=/bin/sh \
-  --image mysqld-exporter=/usr/bin/prometheus-mysqld-exporter \
-  --image-command mysqld-exporter:mysqld_exporter=/usr/bin/prometheus-mysqld-exporter 2> "$WORK/kubelet.log" &
-KPID=$!
-"$K" apply -f "$ROOT/e2e/sandbox/cert-manager/crds" > /dev/null
-"$K" create namespace cert-manager > /dev/null
-"$CERT_MANAGER" --kubeconfig "$KUBECONFIG" 2> "$WORK/cert-manager.log" & CMPID=$!
-CLUSTER=$("$K" get namespace kube-system -o jsonpath='{.metadata.uid}')
-"$LICENSE" issue --ca-cert "$LICENCE_CA_DIR/ca.crt" --ca-key "$LICENCE_CA_DIR/ca.key" --cluster-id "$CLUSTER" \
-  --licensee sandbox --days 30 > "$WORK/license.pem"
+source "$(dirname "$0")/lib.sh" sbxo0 10.95.0.0/24
+start_sandbox
 "$K" create namespace mysqlop > /dev/null
 expect 'STATUS: deployed' bash -c "'$HELM' install mysqlop '$ROOT/charts/mysqlop' -n mysqlop --set enterprise.enabled=true \
-  --set-file global.license='$WORK/license.pem' --set mysqlop-community.healthCheckInterval=1 2>&1"
+  --set-file global.license='$(licence_file)' --set mysqlop-community.healthCheckInterval=1 2>&1"
 expect 'successfully rolled out' "$K" rollout status deployment/mysqlop-mysqlop-community -n mysqlop --timeout=60s
 expect 'successfully rolled out' "$K" rollout status deployment/mysqlop-mysqlop-enterprise -n mysqlop --timeout=60s
 expect '1/1 +Running' "$K" get pods -n mysqlop -l app.kubernetes.io/name=mysqlop-community
-logs() { cat "$WORK/node/pods/$("$K" get pods -n mysqlop -l "app.kubernetes.io/name=$1" -o jsonpath='{.items[0].metadata.uid}')/operator.log" 2>&1; }
-expect 'licence accepted' logs mysqlop-enterprise
+expect 'licence accepted' oplog mysqlop-enterprise
 # The seed flow, all in pods: CA → Issuer → MySQL with requireSSL → Ready.
 "$K" create namespace demo > /dev/null
-make_ca /CN=mysql-ca
-"$K" create secret tls mysql-ca -n demo --cert "$WORK/ca.crt" --key "$WORK/ca.key" > /dev/null
+seed_ca demo
 "$K" apply -f - > /dev/null <<'YAML'
-apiVersion: cert-manager.io/v1
-kind: Issuer
-metadata: {name: mysql-ca, namespace: demo}
-spec: {ca: {secretName: mysql-ca}}
----
 apiVersion: kubedb.com/v1
 kind: MySQL
 metadata: {name: my, namespace: demo}
@@ -112,26 +79,30 @@ spec:
         --ssl-verify-server-cert -N -e "SHOW STATUS LIKE 'Ssl_version'; SHOW VARIABLES LIKE 'ssl_cert'; SHOW VARIABLES LIKE 'require_secure_transport'"
       mariadb --no-defaults -h my.demo.svc -uroot -p"$PW" --skip-ssl -e 'SELECT 1' > /dev/null 2>&1 && echo "plain accepted" || echo "plain refused"
       openssl x509 -in /certs/tls.crt -noout -subject
+      echo | openssl s_client -starttls mysql -connect my.demo.svc:3306 -CAfile /certs/ca.crt -verify_hostname my.demo.svc \
+        -verify_return_error 2>&1 | grep -E '^(Verification|Verify return code|verify error)' | sed 's/^/s_client right name: /'
+      echo | openssl s_client -starttls mysql -connect my.demo.svc:3306 -CAfile /certs/ca.crt -verify_hostname other.demo.svc \
+        -verify_return_error 2>&1 | grep -E '^(Verification|Verify return code|verify error)' | sed 's/^/s_client other name: /'
       LAXPW=$(cat /lax/password)
       mariadb --no-defaults -h lax.demo.svc -uroot -p"$LAXPW" --ssl -N -e "SHOW STATUS LIKE 'Ssl_version'" | sed 's/^/lax-tls /'
       mariadb --no-defaults -h lax.demo.svc -uroot -p"$LAXPW" --skip-ssl -N -e "SELECT 'lax-plain accepted'"
       echo done; sleep 3600
 YAML
-clientlog() { cat "$WORK/node/pods/$("$K" get pod client -n demo -o jsonpath='{.metadata.uid}')/main.log" 2>&1; }
-eventually '^done$' clientlog
-OUT=$(clientlog)
+eventually '^done$' podlog demo client main
+OUT=$(podlog demo client main)
 grep -qE '^Ssl_version\s+TLSv1\.[23]$' <<<"$OUT" || fail "no TLS: $OUT"
 grep -qE '^ssl_cert\s+/etc/mysql/certs/server.crt$' <<<"$OUT" || fail "server certificate path: $OUT"
 grep -qE '^require_secure_transport\s+ON$' <<<"$OUT" || fail "require_secure_transport: $OUT"
 grep -q '^plain refused$' <<<"$OUT" || fail "a plain connection must be refused: $OUT"
 grep -qE '^subject=CN ?= ?root$' <<<"$OUT" || fail "client certificate subject: $OUT"
+grep -q '^s_client right name: Verification: OK$' <<<"$OUT" || fail "openssl s_client -starttls mysql must verify my.demo.svc: $OUT"
+grep -q '^s_client right name: Verify return code: 0 (ok)$' <<<"$OUT" || fail "openssl s_client return code: $OUT"
+grep -q '^s_client other name: verify error:num=62:hostname mismatch$' <<<"$OUT" \
+  || fail "openssl s_client must refuse a host name the certificate does not carry: $OUT"
 grep -qE '^lax-tls Ssl_version\s+TLSv1\.[23]$' <<<"$OUT" || fail "TLS must be offered without requireSSL: $OUT"
 grep -q '^lax-plain accepted$' <<<"$OUT" || fail "plain connections must be allowed without requireSSL: $OUT"
 for l in mysqlop-community mysqlop-enterprise; do
-  logs "$l" | grep -qiE 'forbidden|"code":403' && fail "$l met a 403 in its pod"
+  oplog "$l" | grep -qiE 'forbidden|"code":403' && fail "$l met a 403 in its pod"
 done
-if [[ $FAILED -ne 0 ]]; then
-  echo "--- kubelet log (tail)" >&2; tail -20 "$WORK/kubelet.log" >&2
-  for l in mysqlop-community mysqlop-enterprise; do echo "--- $l log (tail)" >&2; logs "$l" | tail -8 >&2; done
-fi
+show_logs_on_failure
 finish

@@ -1,0 +1,88 @@
+# Shared by the end-to-end tests: a whole sandbox (node network, sandbox-apiserver on the node
+# address, sandbox-kubelet running pods, sandbox-cert-manager) inside private network and mount
+# namespaces, stopped by pid on exit. Root only.
+#   source lib.sh BRIDGE CIDR     (re-executes the calling script in fresh namespaces first)
+#   start_sandbox; licence_file; oplog NAME; podlog NS POD CONTAINER
+set -euo pipefail
+E2E_BRIDGE=$1 E2E_CIDR=$2
+if [[ -z "${MYSQLOP_PRIVATE_NS:-}" ]]; then
+  [[ $(id -u) -eq 0 ]] || { echo "FAIL: needs root (network and mount namespaces)" >&2; exit 1; }
+  exec unshare --mount --net env MYSQLOP_PRIVATE_NS=1 bash "$0"
+fi
+mount -t tmpfs e2e-run /run
+ip link set lo up
+source "$(dirname "${BASH_SOURCE[0]}")/../sandbox/apiserver/tests/lib.sh"
+: "${KUBELET:?}" "${COMMUNITY:?}" "${ENTERPRISE:?}" "${CERT_MANAGER:?}" "${LICENSE:?}" "${LICENCE_CA_DIR:?}" "${HELM:?}"
+K=/usr/lib/google-cloud-sdk/bin/kubectl.1.33
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+E2E_KUBELET_PID="" E2E_CM_PID=""
+stop_sandbox() {
+  local pid
+  for pid in "$E2E_KUBELET_PID" "$E2E_CM_PID"; do
+    [[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  done
+  cleanup
+}
+trap stop_sandbox EXIT
+
+# start_sandbox: the node network, the apiserver on the node address, the kubelet with the images
+# the charts and the operators name mapped to local programs, cert-manager with its CRDs.
+start_sandbox() {
+  local node=${E2E_CIDR%.*}.1
+  "$KUBELET" net up --bridge "$E2E_BRIDGE" --cidr "$E2E_CIDR" > /dev/null
+  start_apiserver --bind "$node"
+  "$KUBELET" --kubeconfig "$KUBECONFIG" --run-pods --node-dir "$WORK/node" --bridge "$E2E_BRIDGE" --pod-cidr "$E2E_CIDR" \
+    --image "mysqlop/community-operator=$COMMUNITY" --image "mysqlop/enterprise-operator=$ENTERPRISE" \
+    --image "mysql=$ROOT/e2e/sandbox/images/mysql-entrypoint" --image busybox=/bin/sh \
+    --image mysqld-exporter=/usr/bin/prometheus-mysqld-exporter \
+    --image-command mysqld-exporter:mysqld_exporter=/usr/bin/prometheus-mysqld-exporter 2> "$WORK/kubelet.log" &
+  E2E_KUBELET_PID=$!
+  "$K" apply -f "$ROOT/e2e/sandbox/cert-manager/crds" > /dev/null
+  "$K" create namespace cert-manager > /dev/null
+  "$CERT_MANAGER" --kubeconfig "$KUBECONFIG" 2> "$WORK/cert-manager.log" &
+  E2E_CM_PID=$!
+}
+
+# licence_file: a licence for this sandbox's cluster ID (kube-system's uid), printed as a path.
+licence_file() {
+  local cluster
+  cluster=$("$K" get namespace kube-system -o jsonpath='{.metadata.uid}')
+  "$LICENSE" issue --ca-cert "$LICENCE_CA_DIR/ca.crt" --ca-key "$LICENCE_CA_DIR/ca.key" --cluster-id "$cluster" \
+    --licensee sandbox --days 30 > "$WORK/license.pem"
+  echo "$WORK/license.pem"
+}
+
+# podlog NS POD CONTAINER: what the container printed (the kubelet keeps it under the node dir).
+podlog() {
+  local uid
+  uid=$("$K" get pod "$2" -n "$1" -o jsonpath='{.metadata.uid}')
+  cat "$WORK/node/pods/$uid/$3.log" 2>&1
+}
+
+# oplog NAME: the logs of the running pods of an operator Deployment (app.kubernetes.io/name=NAME).
+oplog() {
+  local pod
+  for pod in $("$K" get pods -n mysqlop -l "app.kubernetes.io/name=$1" -o jsonpath='{.items[*].metadata.name}'); do
+    podlog mysqlop "$pod" operator
+  done
+}
+
+# seed_ca NS: a CA made with openssl, its Secret and an Issuer mysql-ca in NS.
+seed_ca() {
+  make_ca /CN=mysql-ca
+  "$K" create secret tls mysql-ca -n "$1" --cert "$WORK/ca.crt" --key "$WORK/ca.key" > /dev/null
+  "$K" apply -f - > /dev/null <<YAML
+apiVersion: cert-manager.io/v1
+kind: Issuer
+metadata: {name: mysql-ca, namespace: $1}
+spec: {ca: {secretName: mysql-ca}}
+YAML
+}
+
+# show_logs_on_failure: the tails of the kubelet's and the operators' logs when a check failed.
+show_logs_on_failure() {
+  [[ $FAILED -ne 0 ]] || return 0
+  echo "--- kubelet log (tail)" >&2; tail -20 "$WORK/kubelet.log" >&2
+  local l
+  for l in mysqlop-community mysqlop-enterprise; do echo "--- $l log (tail)" >&2; oplog "$l" | tail -8 >&2; done
+}
