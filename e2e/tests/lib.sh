@@ -86,3 +86,6 @@ show_logs_on_failure() {
   local l
   for l in mysqlop-community mysqlop-enterprise; do echo "--- $l log (tail)" >&2; oplog "$l" | tail -8 >&2; done
 }
+
+# step WHAT: progress on stderr, with the seconds since the test began (ctest keeps it in its log).
+step() { echo "[${SECONDS}s] $*" >&2; }

@@ -89,7 +89,11 @@ core::Result<std::string> NodeNetwork::addPod(const std::string& podKey) {
   {
     std::lock_guard lock(mu_);
     if (auto it = hosts_.find(podKey); it != hosts_.end()) return prefix_ + std::to_string(it->second);
-    for (int h = 2; h < 255; ++h) {
+    // The next free address after the last one handed out, as CNI's host-local IPAM does: an
+    // address is not reused at once, so no neighbour still holds the old pod's MAC for it (a
+    // reused address stays unreachable from those pods until their ARP entries expire).
+    for (int i = 1; i <= 253; ++i) {
+      const int h = (lastHost_ - 2 + i) % 253 + 2;  // 2..254
       if (!used_.count(h)) {
         host = h;
         break;
@@ -97,6 +101,7 @@ core::Result<std::string> NodeNetwork::addPod(const std::string& podKey) {
     }
     if (host == 0) return core::unavailable("no free pod address in " + opts_.cidr);
     used_.insert(host);
+    lastHost_ = host;
     hosts_[podKey] = host;
   }
   const std::string ns = namespaceName(podKey), ip = prefix_ + std::to_string(host);

@@ -1,7 +1,8 @@
 #pragma once
 // The sandbox node's network (DESIGN §7): a bridge with the node's address (the gateway pods
 // route through and where the API server listens for them) and, per pod, a network namespace
-// joined to the bridge by a veth pair, with the next free address of the pod CIDR. Built with
+// joined to the bridge by a veth pair, with the next free address of the pod CIDR after the last
+// one handed out. Built with
 // iproute2's `ip` (the real tool); everything it creates it can also remove, so `down` leaves
 // nothing behind. Needs root (CAP_NET_ADMIN).
 //
@@ -52,6 +53,7 @@ class NodeNetwork {
   mutable std::mutex mu_;
   std::map<std::string, int> hosts_;  // pod key → host number; guarded by mu_
   std::set<int> used_;                // guarded by mu_
+  int lastHost_ = 1;                  // the last host number handed out; guarded by mu_
 };
 
 }  // namespace mysqlop::sandbox::kubelet

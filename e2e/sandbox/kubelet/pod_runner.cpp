@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -117,6 +118,7 @@ PodRunner::PodRunner(runtime::Manager& m, PodRunnerOptions opts, core::Logger lo
   secrets_ = &m_.informer(kube::kSecrets);
   configMaps_ = &m_.informer(kube::kConfigMaps);
   services_ = &m_.informer(kube::kServices);
+  claims_ = &m_.informer(kube::kPersistentVolumeClaims);
   auto& c = m_.controller({.name = "pods", .workers = 2},
                           [this](const runtime::Request& r, std::stop_token) { return reconcile(r); });
   controller_ = &c;
@@ -134,6 +136,33 @@ PodRunner::PodRunner(runtime::Manager& m, PodRunnerOptions opts, core::Logger lo
   services_->addHandler({.onAdd = [this](const runtime::ObjectPtr&) { writeHosts(); },
                          .onUpdate = [this](const runtime::ObjectPtr&, const runtime::ObjectPtr&) { writeHosts(); },
                          .onDelete = [this](const runtime::ObjectPtr&) { writeHosts(); }});
+  // A deleted claim's volume is deleted too (the reclaim policy of dynamically provisioned
+  // volumes), once no pod here uses it: a claim made again under the same name starts empty.
+  claims_->addHandler({.onDelete = [this](const runtime::ObjectPtr& claim) {
+    std::lock_guard lock(mu_);
+    releasedClaims_.emplace(kube::namespaceOf(*claim), kube::name(*claim));
+    reclaimLocked();
+  }});
+}
+
+void PodRunner::reclaimLocked() {
+  for (auto it = releasedClaims_.begin(); it != releasedClaims_.end();) {
+    const auto& [ns, name] = *it;
+    const bool inUse = std::any_of(running_.begin(), running_.end(), [&](const auto& entry) {
+      const PodPlan& plan = entry.second.plan;
+      return plan.ns == ns && std::any_of(plan.volumes.begin(), plan.volumes.end(), [&](const Volume& v) {
+               return v.kind == Volume::kClaim && v.claim == name;
+             });
+    });
+    if (inUse) {
+      ++it;
+      continue;
+    }
+    std::error_code ec;
+    fs::remove_all(fs::path(opts_.nodeDir) / "claims" / ns / name, ec);
+    log_.info("deleted the volume of a deleted claim", {{"namespace", ns}, {"claim", name}});
+    it = releasedClaims_.erase(it);
+  }
 }
 
 PodRunner::~PodRunner() { shutdown(); }
@@ -239,6 +268,7 @@ core::Result<ReconcileResult> PodRunner::reconcile(const runtime::Request& req) 
       stopPod(it->second);
       running_.erase(it);
       it = running_.end();
+      reclaimLocked();
     }
     if (!pod || kube::isBeingDeleted(*pod)) {
       writeHostsLocked();

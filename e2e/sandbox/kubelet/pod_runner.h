@@ -18,6 +18,9 @@
 #include <thread>
 #include <vector>
 
+#include <set>
+#include <utility>
+
 #include "common/core/log.h"
 #include "common/runtime/manager.h"
 #include "e2e/sandbox/kubelet/container_runner.h"
@@ -69,6 +72,7 @@ class PodRunner {
   bool probe(const Running& p, const ContainerPlan& c, const Container& state, const runtime::Json& probe);
   void writeHosts();
   void writeHostsLocked();  // requires mu_
+  void reclaimLocked();     // requires mu_: removes the directories of deleted claims no pod uses
   runtime::Json statusOf(const Running& p) const;
 
   runtime::Manager& m_;
@@ -79,9 +83,11 @@ class PodRunner {
   runtime::Informer* secrets_ = nullptr;
   runtime::Informer* configMaps_ = nullptr;
   runtime::Informer* services_ = nullptr;
+  runtime::Informer* claims_ = nullptr;
   runtime::Controller* controller_ = nullptr;
   std::mutex mu_;
   std::map<std::string, Running> running_;  // pod key → state; guarded by mu_
+  std::set<std::pair<std::string, std::string>> releasedClaims_;  // deleted PVCs (ns, name); guarded by mu_
   std::jthread supervisor_;
 };
 

@@ -120,4 +120,23 @@ TEST_CASE("SIGTERM stops a container, SIGKILL after the grace period", "[kubelet
   CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(800));
 }
 
+TEST_CASE("a freed pod address is not handed out again at once", "[kubelet][network]") {
+  Node node;
+  auto a = node.net.addPod("aaaaaaaaaaaa-1");
+  REQUIRE(a);
+  CHECK(*a == "10.98.0.2");
+  REQUIRE(node.net.removePod("aaaaaaaaaaaa-1"));
+  // The next pod gets the next address, not the one just freed: pods that talked to the old pod
+  // still map .2 to its MAC address.
+  auto b = node.net.addPod("bbbbbbbbbbbb-1");
+  REQUIRE(b);
+  CHECK(*b == "10.98.0.3");
+  auto c = node.net.addPod("cccccccccccc-1");
+  REQUIRE(c);
+  CHECK(*c == "10.98.0.4");
+  auto again = node.net.addPod("bbbbbbbbbbbb-1");  // the same pod keeps its address
+  REQUIRE(again);
+  CHECK(*again == "10.98.0.3");
+}
+
 }  // namespace mysqlop::sandbox::kubelet
