@@ -114,7 +114,8 @@ core::Result<std::string> NodeNetwork::addPod(const std::string& podKey) {
       {"-n", ns, "addr", "add", ip + "/" + mask, "dev", "eth0"},
       {"-n", ns, "link", "set", "eth0", "up"},
       {"-n", ns, "link", "set", "lo", "up"},
-      {"-n", ns, "route", "add", "default", "via", nodeAddress()},
+      // No default route: a pod reaches the node and the other pods (the CIDR is on-link) and
+      // nothing else, whatever the machine forwards — no pod traffic can leave the machine.
   };
   for (const auto& s : steps) {
     if (auto r = run(s); !r) {

@@ -1,14 +1,13 @@
 #pragma once
-// The sandbox node's network (DESIGN §7): a bridge with the node's address (the gateway pods
-// route through and where the API server listens for them) and, per pod, a network namespace
-// joined to the bridge by a veth pair, with the next free address of the pod CIDR after the last
-// one handed out. Built with
-// iproute2's `ip` (the real tool); everything it creates it can also remove, so `down` leaves
-// nothing behind. Needs root (CAP_NET_ADMIN).
+// The sandbox node's network (DESIGN §7): a bridge with the node's address (where the API
+// server listens for pods) and, per pod, a network namespace joined to the bridge by a veth pair,
+// with the next free address of the pod CIDR after the last one handed out and no default route.
+// Built with iproute2's `ip` (the real tool); everything it creates it can also remove, so `down`
+// leaves nothing behind. Needs root (CAP_NET_ADMIN).
 //
 //   NodeNetwork net({.bridge = "sbx0", .cidr = "10.77.0.0/24"});
 //   net.up();                         // bridge 10.77.0.1/24
-//   auto ip = net.addPod("3f1c…");    // netns sbx-3f1c…, eth0 10.77.0.2/24, default via .1
+//   auto ip = net.addPod("3f1c…");    // netns sbx-3f1c…, eth0 10.77.0.2/24, no default route
 //   net.removePod("3f1c…");  net.down();
 //
 // Thread-safe.

@@ -20,7 +20,13 @@ A=$(net add aaaaaaaaaaaa-pod) || fail "add pod a"
 [[ "$A" == "10.99.0.2" ]] || fail "the first pod must get .2, got $A"
 ip netns list | grep -q '^sbx-aaaaaaaaaaaa' || fail "no namespace for pod a"
 ip -n sbx-aaaaaaaaaaaa -4 addr show dev eth0 | grep -q 'inet 10.99.0.2/24' || fail "pod a has no 10.99.0.2 on eth0"
-ip -n sbx-aaaaaaaaaaaa route | grep -q 'default via 10.99.0.1' || fail "pod a has no default route via the node"
+ip -n sbx-aaaaaaaaaaaa route | grep -q 'default' && fail "pod a must have no default route (nothing leaves the machine)"
+# An address outside the pod CIDR (TEST-NET-1) is unreachable from the pod: refused locally, no packet sent.
+ip netns exec sbx-aaaaaaaaaaaa python3 -c 'import socket
+try:
+    socket.create_connection(("192.0.2.1", 80), 1); print("connected")
+except OSError as e:
+    print(e.strerror)' | grep -qx 'Network is unreachable' || fail "pod a must not reach addresses off the sandbox"
 # Pod b by hand, through the same steps (the `net` command keeps no address table between runs;
 # the kubelet process does).
 ip netns add sbx-bbbbbbbbbbbb
