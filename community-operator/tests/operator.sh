@@ -86,10 +86,7 @@ for _ in $(seq 1 50); do [[ "$(reconciles)" -ge $((BEFORE + 2)) ]] && break; sle
 sleep 2.5  # two more health-check rounds
 AFTER=$(reconciles)
 [[ "$AFTER" -ge $((BEFORE + 2)) ]] || fail "no reconcile followed the changes ($BEFORE → $AFTER)"
-WRITES=$(api GET /__sandbox/counters | python3 -c '
-import json,sys
-c=json.load(sys.stdin)["counters"]
-print(sum(x["count"] for x in c if x["userAgent"]=="community-operator" and x["verb"] in ("create","update","patch","delete","deletecollection")))')
+WRITES=$(writes_by community-operator)
 [[ "$WRITES" == 0 ]] || { fail "a converged MySQL cost $WRITES writes:"; api GET /__sandbox/counters >&2; }
 
 # --- TLS: the gate, its release, requireSSL ---------------------------------------------------

@@ -133,9 +133,7 @@ BEFORE=$(reconciles)
 for _ in $(seq 1 50); do [[ "$(reconciles)" -gt "$BEFORE" ]] && break; sleep 0.1; done
 sleep 1
 [[ "$(reconciles)" -gt "$BEFORE" ]] || fail "no reconcile followed the label change"
-WRITES=$(api GET /__sandbox/counters | python3 -c '
-import json,sys
-print(sum(x["count"] for x in json.load(sys.stdin)["counters"] if x["userAgent"]=="enterprise-operator" and x["verb"] in ("create","update","patch","delete")))')
+WRITES=$(writes_by enterprise-operator)
 [[ "$WRITES" == 0 ]] || { fail "a converged MySQL cost the enterprise operator $WRITES writes"; api GET /__sandbox/counters >&2; }
 
 # --- a missing issuer; a ClusterIssuer with user overrides ----------------------------------

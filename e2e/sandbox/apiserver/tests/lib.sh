@@ -42,6 +42,13 @@ api() {
 
 fail() { echo "FAIL: $*" >&2; FAILED=1; }
 
+# writes_by AGENT: the writes (create, update, patch, delete, deletecollection) the server counted
+# from clients whose User-Agent is AGENT (the server's /__sandbox/counters).
+writes_by() {
+  api GET /__sandbox/counters | jq --arg ua "$1" \
+    '[.counters[] | select(.userAgent == $ua and (.verb | IN("create", "update", "patch", "delete", "deletecollection"))) | .count] | add // 0'
+}
+
 # make_ca SUBJECT: a CA made with openssl, as a user would, in $WORK/ca.key and $WORK/ca.crt.
 make_ca() {
   openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/ca.key" -out "$WORK/ca.crt" -days 30 -subj "$1" \
