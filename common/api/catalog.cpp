@@ -5,19 +5,12 @@
 namespace mysqlop::api {
 namespace {
 
-std::string stringAt(const Json& obj, const Json::json_pointer& ptr, const std::string& field, bool required,
-                     FieldErrors& errors) {
-  if (!obj.contains(ptr) || obj.at(ptr).is_null()) {
-    if (required) errors.push_back({field, "Required value"});
-    return "";
-  }
-  const Json& v = obj.at(ptr);
-  if (!v.is_string()) {
-    errors.push_back({field, "Invalid value: " + v.dump() + ": must be a string"});
-    return "";
-  }
-  if (required && v.get<std::string>().empty()) errors.push_back({field, "Required value"});
-  return v.get<std::string>();
+// A string field that must be present and non-empty.
+std::string required(FieldReader& r, const Json& o, const char* key, const std::string& path, FieldErrors& errors) {
+  const size_t before = errors.size();
+  std::string v = r.str(o, key, path);
+  if (v.empty() && errors.size() == before) errors.push_back({path + "." + key, "Required value"});
+  return v;
 }
 
 }  // namespace
@@ -26,18 +19,18 @@ core::Result<MySQLVersion, FieldErrors> parseMySQLVersion(const Json& obj) {
   FieldErrors errors;
   MySQLVersion v;
   if (!obj.is_object()) return FieldErrors{{"", "not an object"}};
-  v.name = stringAt(obj, "/metadata/name"_json_pointer, "metadata.name", true, errors);
-  v.version = stringAt(obj, "/spec/version"_json_pointer, "spec.version", true, errors);
-  v.dbImage = stringAt(obj, "/spec/db/image"_json_pointer, "spec.db.image", true, errors);
-  v.exporterImage = stringAt(obj, "/spec/exporter/image"_json_pointer, "spec.exporter.image", false, errors);
-  if (obj.contains("/spec/deprecated"_json_pointer)) {
-    const Json& d = obj.at("/spec/deprecated"_json_pointer);
-    if (d.is_boolean()) {
-      v.deprecated = d.get<bool>();
-    } else if (!d.is_null()) {
-      errors.push_back({"spec.deprecated", "Invalid value: " + d.dump() + ": must be a boolean"});
-    }
-  }
+  FieldReader r(errors);
+  const Json none = Json::object();
+  const Json* meta = r.object(obj, "metadata", "");
+  const Json* spec = r.object(obj, "spec", "");
+  const Json& s = spec ? *spec : none;
+  const Json* db = r.object(s, "db", "spec");
+  const Json* exporter = r.object(s, "exporter", "spec");
+  v.name = required(r, meta ? *meta : none, "name", "metadata", errors);
+  v.version = required(r, s, "version", "spec", errors);
+  v.dbImage = required(r, db ? *db : none, "image", "spec.db", errors);
+  v.exporterImage = r.str(exporter ? *exporter : none, "image", "spec.exporter");
+  v.deprecated = r.boolean(s, "deprecated", "spec");
   if (!errors.empty()) return errors;
   return v;
 }

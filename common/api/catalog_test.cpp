@@ -32,3 +32,14 @@ TEST_CASE("resource types address the MySQL and catalog APIs", "[api][catalog]")
 }
 
 }  // namespace mysqlop::api
+
+namespace mysqlop::api {
+
+TEST_CASE("a MySQLVersion whose spec is not an object is refused, naming spec", "[api][catalog]") {
+  auto v = parseMySQLVersion(Json::parse(R"({"metadata":{"name":"x"},"spec":"8.4.3"})"));
+  REQUIRE_FALSE(v);
+  REQUIRE_FALSE(v.error().empty());
+  CHECK(v.error()[0].toString() == "spec: Invalid value: \"8.4.3\": must be an object");
+}
+
+}  // namespace mysqlop::api

@@ -37,23 +37,11 @@ core::Result<CertificateStatus, FieldErrors> parseCertificateStatus(const Json& 
   CertificateStatus out;
   out.ready = readyState(cert);
   const Json status = cert.is_object() ? cert.value("status", Json::object()) : Json::object();
-  for (auto [key, field] : {std::pair{"notBefore", &out.notBefore}, std::pair{"notAfter", &out.notAfter},
-                            std::pair{"renewalTime", &out.renewalTime}}) {
-    auto it = status.find(key);
-    if (it == status.end() || it->is_null()) continue;
-    if (!it->is_string()) {
-      errors.push_back({std::string("status.") + key, "Invalid value: " + it->dump() + ": must be a string"});
-      continue;
-    }
-    *field = it->get<std::string>();
-  }
-  if (auto it = status.find("revision"); it != status.end() && !it->is_null()) {
-    if (it->is_number_integer()) {
-      out.revision = it->get<int64_t>();
-    } else {
-      errors.push_back({"status.revision", "Invalid value: " + it->dump() + ": must be an integer"});
-    }
-  }
+  FieldReader r(errors);
+  out.notBefore = r.str(status, "notBefore", "status");
+  out.notAfter = r.str(status, "notAfter", "status");
+  out.renewalTime = r.str(status, "renewalTime", "status");
+  out.revision = r.integer(status, "revision", "status");
   if (!errors.empty()) return errors;
   return out;
 }

@@ -12,73 +12,7 @@
 namespace mysqlop::api {
 namespace {
 
-// Reads typed fields, collecting an error per malformed one.
-class Reader {
- public:
-  explicit Reader(FieldErrors& errors) : errors_(errors) {}
-
-  std::string str(const Json& o, const char* key, const std::string& path) {
-    auto it = o.find(key);
-    if (it == o.end() || it->is_null()) return "";
-    if (!it->is_string()) {
-      bad(path + "." + key, *it, "must be a string");
-      return "";
-    }
-    return it->get<std::string>();
-  }
-  bool boolean(const Json& o, const char* key, const std::string& path) {
-    auto it = o.find(key);
-    if (it == o.end() || it->is_null()) return false;
-    if (!it->is_boolean()) {
-      bad(path + "." + key, *it, "must be a boolean");
-      return false;
-    }
-    return it->get<bool>();
-  }
-  int64_t integer(const Json& o, const char* key, const std::string& path) {
-    auto it = o.find(key);
-    if (it == o.end() || it->is_null()) return 0;
-    if (!it->is_number_integer()) {
-      bad(path + "." + key, *it, "must be an integer");
-      return 0;
-    }
-    return it->get<int64_t>();
-  }
-  std::vector<std::string> strings(const Json& o, const char* key, const std::string& path) {
-    std::vector<std::string> out;
-    auto it = o.find(key);
-    if (it == o.end() || it->is_null()) return out;
-    if (!it->is_array()) {
-      bad(path + "." + key, *it, "must be a list of strings");
-      return out;
-    }
-    for (size_t i = 0; i < it->size(); ++i) {
-      if (!(*it)[i].is_string()) {
-        bad(fmt::format("{}.{}[{}]", path, key, i), (*it)[i], "must be a string");
-        continue;
-      }
-      out.push_back((*it)[i].get<std::string>());
-    }
-    return out;
-  }
-  const Json* object(const Json& o, const char* key, const std::string& path) {
-    auto it = o.find(key);
-    if (it == o.end() || it->is_null()) return nullptr;
-    if (!it->is_object()) {
-      bad(path + "." + key, *it, "must be an object");
-      return nullptr;
-    }
-    return &*it;
-  }
-  void bad(const std::string& field, const Json& value, const std::string& why) {
-    std::string v = value.is_string() ? fmt::format("{:?}", value.get<std::string>()) : value.dump();
-    if (v.size() > 60) v = v.substr(0, 57) + "...";
-    errors_.push_back({field, fmt::format("Invalid value: {}: {}", v, why)});
-  }
-
- private:
-  FieldErrors& errors_;
-};
+using Reader = FieldReader;
 
 const std::set<std::string> kSpecFields = {
     "version", "replicas", "storageType", "storage", "authSecret", "requireSSL", "tls",

@@ -18,19 +18,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/api/field_reader.h"
 #include "common/core/result.h"
 
 namespace mysqlop::api {
 
 using Json = nlohmann::json;
 
-struct FieldError {
-  std::string field;    // "spec.tls.certificates[1].alias"
-  std::string message;  // "Unsupported value: \"router\": supported values: ..."
-  std::string toString() const { return field + ": " + message; }
-  bool operator==(const FieldError&) const = default;
-};
-using FieldErrors = std::vector<FieldError>;
 
 struct Subject {
   std::vector<std::string> organizations, countries, organizationalUnits, localities, provinces,

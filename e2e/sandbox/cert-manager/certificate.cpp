@@ -23,52 +23,7 @@ const std::set<std::string> kExtKeyUsages = {"any",          "server auth",     
                                              "ipsec user",   "timestamping",    "ocsp signing",     "microsoft sgc",
                                              "netscape sgc"};
 
-class Reader {
- public:
-  explicit Reader(FieldErrors& e) : errors_(e) {}
-  std::string str(const Json& o, const char* key, const std::string& path) {
-    auto it = o.find(key);
-    if (it == o.end() || it->is_null()) return "";
-    if (!it->is_string()) {
-      errors_.push_back({path + "." + key, "Invalid value: " + it->dump() + ": must be a string"});
-      return "";
-    }
-    return it->get<std::string>();
-  }
-  std::vector<std::string> strings(const Json& o, const char* key, const std::string& path) {
-    std::vector<std::string> out;
-    auto it = o.find(key);
-    if (it == o.end() || it->is_null()) return out;
-    if (!it->is_array()) {
-      errors_.push_back({path + "." + key, "Invalid value: " + it->dump() + ": must be a list of strings"});
-      return out;
-    }
-    for (size_t i = 0; i < it->size(); ++i) {
-      if ((*it)[i].is_string()) {
-        out.push_back((*it)[i].get<std::string>());
-      } else {
-        errors_.push_back({fmt::format("{}.{}[{}]", path, key, i), "Invalid value: " + (*it)[i].dump() + ": must be a string"});
-      }
-    }
-    return out;
-  }
-  std::map<std::string, std::string> stringMap(const Json& o, const char* key, const std::string& path) {
-    std::map<std::string, std::string> out;
-    auto it = o.find(key);
-    if (it == o.end() || it->is_null()) return out;
-    if (!it->is_object()) {
-      errors_.push_back({path + "." + key, "Invalid value: must be a map of strings"});
-      return out;
-    }
-    for (auto kv = it->begin(); kv != it->end(); ++kv) {
-      if (kv.value().is_string()) out[kv.key()] = kv.value().get<std::string>();
-    }
-    return out;
-  }
-
- private:
-  FieldErrors& errors_;
-};
+using Reader = api::FieldReader;
 
 std::string jsonQuoted(const std::string& s) { return fmt::format("{:?}", s); }
 

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/api/field_reader.h"
 #include "common/core/clock.h"
 #include "common/core/result.h"
 #include "common/pki/pki.h"
@@ -25,12 +26,8 @@ namespace mysqlop::sandbox::certmanager {
 
 using Json = nlohmann::json;
 
-struct FieldError {
-  std::string field;
-  std::string message;
-  std::string toString() const { return field.empty() ? message : field + ": " + message; }
-};
-using FieldErrors = std::vector<FieldError>;
+using FieldError = api::FieldError;
+using FieldErrors = api::FieldErrors;
 
 struct IssuerRef {
   std::string name;
