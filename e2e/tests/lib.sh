@@ -2,7 +2,7 @@
 # address, sandbox-kubelet running pods, sandbox-cert-manager) inside private network and mount
 # namespaces, stopped by pid on exit. Root only.
 #   source lib.sh BRIDGE CIDR     (re-executes the calling script in fresh namespaces first)
-#   start_sandbox; licence_file; oplog NAME; podlog NS POD CONTAINER
+#   start_sandbox; licence_file; oplog NAME; seed_ca NS; step WHAT
 set -euo pipefail
 E2E_BRIDGE=$1 E2E_CIDR=$2
 if [[ -z "${MYSQLOP_PRIVATE_NS:-}" ]]; then
@@ -30,7 +30,7 @@ trap stop_sandbox EXIT
 start_sandbox() {
   local node=${E2E_CIDR%.*}.1
   "$KUBELET" net up --bridge "$E2E_BRIDGE" --cidr "$E2E_CIDR" > /dev/null
-  start_apiserver --bind "$node"
+  start_apiserver --bind "$node" --pod-logs-dir "$WORK/node"
   "$KUBELET" --kubeconfig "$KUBECONFIG" --run-pods --node-dir "$WORK/node" --bridge "$E2E_BRIDGE" --pod-cidr "$E2E_CIDR" \
     --image "mysqlop/community-operator=$COMMUNITY" --image "mysqlop/enterprise-operator=$ENTERPRISE" \
     --image "mysql=$ROOT/e2e/sandbox/images/mysql-entrypoint" --image busybox=/bin/sh \
@@ -52,19 +52,19 @@ licence_file() {
   echo "$WORK/license.pem"
 }
 
-# podlog NS POD CONTAINER: what the container printed (the kubelet keeps it under the node dir).
-podlog() {
-  local uid
-  uid=$("$K" get pod "$2" -n "$1" -o jsonpath='{.metadata.uid}')
-  cat "$WORK/node/pods/$uid/$3.log" 2>&1
-}
+# oplog NAME: the log of an operator Deployment's pod (mysqlop-community, mysqlop-enterprise).
+oplog() { "$K" logs -n mysqlop "deployment/mysqlop-$1" 2>&1; }
 
-# oplog NAME: the logs of the running pods of an operator Deployment (app.kubernetes.io/name=NAME).
-oplog() {
-  local pod
-  for pod in $("$K" get pods -n mysqlop -l "app.kubernetes.io/name=$1" -o jsonpath='{.items[*].metadata.name}'); do
-    podlog mysqlop "$pod" operator
+# no_403_in_operator_logs: both operators logged (kubectl logs works) and met no 403 with the
+# charts' RBAC.
+no_403_in_operator_logs() {
+  local l out
+  for l in mysqlop-community mysqlop-enterprise; do
+    out=$(oplog "$l")
+    grep -q '"starting workers"' <<<"$out" || fail "$l: kubectl logs shows no operator log: ${out: -300}"
+    grep -qiE 'forbidden|"code":403' <<<"$out" && fail "$l met a 403 in its pod"
   done
+  return 0
 }
 
 # seed_ca NS: a CA made with openssl, its Secret and an Issuer mysql-ca in NS.

@@ -127,9 +127,7 @@ step "waiting for kept to be Ready"
 expect 'condition met' "$K" wait --for=condition=Ready my/kept -n demo --timeout=120s
 expect '^7	kept through Halt$' sql kept 'SELECT * FROM shop.orders'
 
-for l in mysqlop-community mysqlop-enterprise; do
-  oplog "$l" | grep -qiE 'forbidden|"code":403' && fail "$l met a 403 in its pod"
-done
+no_403_in_operator_logs
 show_logs_on_failure
 step "done"
 finish

@@ -31,6 +31,8 @@ struct ApiServerOptions {
   std::chrono::seconds bookmarkInterval{60};
   // Extra names the serving certificate covers (the pod network address, ...).
   std::vector<std::string> extraSans;
+  // The sandbox kubelet's node directory: pods/<uid>/<container>.log serve `kubectl logs`.
+  std::string podLogsDir;
 };
 
 class ApiServer {

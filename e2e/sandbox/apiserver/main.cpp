@@ -18,7 +18,8 @@ namespace {
 
 void usage() {
   std::cerr << "usage: sandbox-apiserver --data-dir DIR [--port N] [--http-port N] [--minor N]\n"
-               "                         [--bind ADDR] [--extra-san NAME]... [--history N]\n";
+               "                         [--bind ADDR] [--extra-san NAME]... [--history N]\n"
+               "                         [--pod-logs-dir NODE_DIR]\n";
 }
 
 }  // namespace
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
       else if (a == "--minor") opts.minorVersion = next();
       else if (a == "--bind") opts.bindAddress = next();
       else if (a == "--extra-san") opts.extraSans.push_back(next());
+      else if (a == "--pod-logs-dir") opts.podLogsDir = next();
       else if (a == "--history") opts.historyLimit = std::stoul(next());
       else if (a == "--help" || a == "-h") {
         usage();

@@ -226,6 +226,10 @@ ApiResult<Reply> ApiServer::Impl::resource(Call& c) {
   if (!ri.subresource.empty()) {
     const std::string& s = ri.subresource;
     if (s == "token" && ri.resource == "serviceaccounts" && ri.verb == "create") return tokenRequest(c);
+    if (s == "log" && ri.resource == "pods") {
+      if (ri.verb != "get") return errors::methodNotSupported(ri.verb, *r);
+      return podLog(c);
+    }
     bool statusOk = s == "status" && r->hasStatus;
     bool finalize = s == "finalize" && ri.resource == "namespaces";
     if (!statusOk && !finalize) return errors::pathNotFound();

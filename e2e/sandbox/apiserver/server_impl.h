@@ -211,6 +211,7 @@ struct ApiServer::Impl {
   std::optional<std::string> authorize(const UserInfo& u, const RequestInfo& ri);
   ApiResult<Reply> accessReview(Call& c, const ResourceInfo& r);
   ApiResult<Reply> tokenRequest(Call& c);
+  ApiResult<Reply> podLog(Call& c);  // pod_logs.cpp
 
   // --- hooks.cpp
   ApiResult<Reply> sandboxHook(Call& c);

@@ -21,13 +21,12 @@ trap '[[ -n "$KPID" ]] && kill -TERM "$KPID" 2>/dev/null && wait "$KPID"; cleanu
 NODE=10.96.0.1
 # The node address exists before the API server binds to it (the kubelet reuses the bridge).
 "$KUBELET" net up --bridge sbxp0 --cidr 10.96.0.0/24 > /dev/null
-start_apiserver --bind "$NODE"
+start_apiserver --bind "$NODE" --pod-logs-dir "$WORK/node"   # kubectl logs reads the kubelet's files
 "$KUBELET" --kubeconfig "$KUBECONFIG" --run-pods --node-dir "$WORK/node" --bridge sbxp0 --pod-cidr 10.96.0.0/24 \
   --image busybox=/bin/sh --image python=/usr/bin/python3 2> "$WORK/kubelet.log" & KPID=$!
 for _ in $(seq 1 100); do ip link show sbxp0 > /dev/null 2>&1 && break; sleep 0.1; done
 "$K" create namespace demo > /dev/null
 podfield() { "$K" get pod "$1" -n demo -o "jsonpath=$2" 2>&1; }
-logof() { cat "$WORK/node/pods/$("$K" get pod "$1" -n demo -o jsonpath='{.metadata.uid}')/$2.log" 2>&1; }
 
 "$K" apply -f - > /dev/null <<'YAML'
 apiVersion: v1
@@ -86,8 +85,8 @@ spec:
       python3 -c 'import time; time.sleep(3600)' "$POD_UID"   # a child that only the container's end may stop
 YAML
 expect 'condition met' "$K" wait --for=condition=Ready pod/client -n demo --timeout=30s
-eventually 'api [0-9]+' logof client main
-LOG=$(logof client main)
+eventually 'api [0-9]+' "$K" logs client -n demo
+LOG=$("$K" logs client -n demo)
 grep -qE "^me=client@10\.96\.0\.[0-9]+ host=client$" <<<"$LOG" || fail "env/hostname: $LOG"
 grep -q '^web 200$' <<<"$LOG" || fail "the Service's short name did not resolve to the web pod: $LOG"
 grep -q '^fqdn 200$' <<<"$LOG" || fail "the Service's FQDN did not resolve: $LOG"
@@ -105,6 +104,30 @@ spec:
   containers: [{name: main, image: busybox, command: [/bin/sh, -c, "echo started; exit 3"]}]
 YAML
 eventually '^[2-9] 3$' podfield crash '{.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].lastState.terminated.exitCode}'
+
+# kubectl logs: a container by name, the default one, --tail, --limit-bytes, -f, and errors.
+"$K" apply -f - > /dev/null <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: talk, namespace: demo}
+spec:
+  containers:
+  - {name: a, image: busybox, command: [/bin/sh, -c, "echo a starts; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done"]}
+  - {name: b, image: busybox, command: [/bin/sh, -c, "echo b says hi; sleep 3600"]}
+YAML
+eventually '^tick 3$' "$K" logs talk -n demo -c a
+expect '^b says hi$' "$K" logs talk -n demo -c b
+expect 'a starts' "$K" logs talk -n demo                 # kubectl picks the first container
+expect '^tick [0-9]+$' bash -c "'$K' logs talk -n demo -c a --tail=1 | wc -l | grep -qx 1 && '$K' logs talk -n demo -c a --tail=1"
+expect '^a st$' "$K" logs talk -n demo -c a --limit-bytes=4
+expect_fail 'container nope is not valid for pod talk' "$K" logs talk -n demo -c nope
+expect_fail 'pods "ghost" not found' "$K" logs ghost -n demo
+# -f streams what the container writes after the call: the last tick seen grows while it runs.
+BEFORE=$("$K" logs talk -n demo -c a --tail=1 | awk '{print $2}')
+FOLLOWED=$(timeout 2 "$K" logs -f talk -n demo -c a || true)
+AFTER=$(tail -1 <<<"$FOLLOWED" | awk '{print $2}')
+[[ "$AFTER" =~ ^[0-9]+$ && "$AFTER" -ge $((BEFORE + 3)) ]] || fail "kubectl logs -f did not follow (tick $BEFORE before, then: ${FOLLOWED: -80})"
+"$K" delete pod talk -n demo --wait=false > /dev/null
 
 # Deleting a pod stops its process and removes its namespace.
 WEB_UID=$(podfield web '{.metadata.uid}')
