@@ -211,7 +211,8 @@ struct ApiServer::Impl {
   std::optional<std::string> authorize(const UserInfo& u, const RequestInfo& ri);
   ApiResult<Reply> accessReview(Call& c, const ResourceInfo& r);
   ApiResult<Reply> tokenRequest(Call& c);
-  ApiResult<Reply> podLog(Call& c);  // pod_logs.cpp
+  ApiResult<Reply> podLog(Call& c);                                  // pod_logs.cpp
+  ApiResult<Reply> scaleSubresource(Call& c, const ResourceInfo& r);  // scale.cpp
 
   // --- hooks.cpp
   ApiResult<Reply> sandboxHook(Call& c);

@@ -64,8 +64,9 @@ expect '^mysql:9.1.0 mysql:9.1.0 mysql:9.1.0$' "$K" get pods -n demo -l app=db -
 "$K" delete pod db-1 -n demo > /dev/null
 eventually 'mysql:9.0.1' "$K" get pod db-1 -n demo -o 'jsonpath={.spec.containers[0].image}'
 # Scale down from the top; PVCs stay.
-"$K" patch sts db -n demo --type=merge -p '{"spec":{"replicas":1}}' > /dev/null   # (the sandbox has no /scale subresource yet)
+expect 'statefulset.apps/db scaled' "$K" scale sts db -n demo --replicas=1
 eventually '^db-0$' names pods app=db
+expect '^1$' "$K" get sts db -n demo -o 'jsonpath={.spec.replicas}' 
 expect '^data-db-0 data-db-1 data-db-2$' names pvc
 # Deleting the StatefulSet collects its pods, not its PVCs (upstream's default retention).
 "$K" delete sts db -n demo > /dev/null
@@ -98,4 +99,16 @@ ready $NEW
 expect 'successfully rolled out' "$K" rollout status deployment/op -n demo --timeout=20s
 eventually "^$(echo $NEW | tr '\n' ' ' | sed 's/ $//')\$" names pods app=op
 expect '^2 2 2 2$' "$K" get deployment op -n demo -o 'jsonpath={.status.replicas} {.status.updatedReplicas} {.status.readyReplicas} {.status.availableReplicas}'
+
+# --- the scale subresource: kubectl scale, its precondition, the Scale object, bad input -------
+expect_fail 'Expected replicas to be 5, was 2' "$K" scale deployment op -n demo --current-replicas=5 --replicas=3
+expect 'deployment.apps/op scaled' "$K" scale deployment op -n demo --current-replicas=2 --replicas=3
+eventually '^([^ ]+ ){2}[^ ]+$' names pods app=op
+expect '^3$' "$K" get deployment op -n demo -o 'jsonpath={.spec.replicas}'
+SCALE=$("$K" get --raw /apis/apps/v1/namespaces/demo/deployments/op/scale)
+expect '^autoscaling/v1 Scale 3 app=op$' jq -r '"\(.apiVersion) \(.kind) \(.spec.replicas) \(.status.selector)"' <<<"$SCALE"
+expect_fail 'spec.replicas: Invalid value: -1: must be greater than or equal to 0' \
+  "$K" patch deployment op -n demo --subresource=scale --type=merge -p '{"spec":{"replicas":-1}}'
+expect 'deployment.apps/op scaled' "$K" scale deployment op -n demo --replicas=1
+eventually '^[^ ]+$' names pods app=op
 finish
