@@ -1,40 +1,48 @@
 #include "community-operator/health/mysql_probe.h"
 
 #include <mysql.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
+#include <cstring>
 #include <memory>
 
 namespace mysqlop::community {
 namespace {
 
-// Connector/C reads the CA from a file: a private temporary one, removed afterwards.
-class TempCaFile {
+// Connector/C reads the CA from a file. It gets an anonymous in-memory one (memfd), opened by
+// its /proc/self/fd path: nothing is written to disk, which a read-only root filesystem (the
+// charts' securityContext) would refuse, and nothing is left behind.
+class MemoryCaFile {
  public:
-  explicit TempCaFile(const std::string& pem) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "mysqlop-probe-ca-XXXXXX").string();
-    int fd = mkstemp(tmpl.data());
-    if (fd < 0) return;
-    path_ = tmpl;
+  explicit MemoryCaFile(const std::string& pem) {
+    fd_ = ::memfd_create("mysqlop-probe-ca", MFD_CLOEXEC);
+    if (fd_ < 0) return;
     size_t off = 0;
     while (off < pem.size()) {
-      ssize_t n = ::write(fd, pem.data() + off, pem.size() - off);
-      if (n <= 0) break;
+      ssize_t n = ::write(fd_, pem.data() + off, pem.size() - off);
+      if (n <= 0) {
+        ::close(fd_);
+        fd_ = -1;
+        return;
+      }
       off += static_cast<size_t>(n);
     }
-    ::close(fd);
+    path_ = "/proc/self/fd/" + std::to_string(fd_);
   }
-  ~TempCaFile() {
-    if (!path_.empty()) std::remove(path_.c_str());
+  ~MemoryCaFile() {
+    if (fd_ >= 0) ::close(fd_);
   }
-  const std::string& path() const { return path_; }
+  MemoryCaFile(const MemoryCaFile&) = delete;
+  MemoryCaFile& operator=(const MemoryCaFile&) = delete;
+  const std::string& path() const { return path_; }  // empty when it could not be made
 
  private:
+  int fd_ = -1;
   std::string path_;
 };
 
@@ -49,10 +57,10 @@ core::Result<ProbeResult> probeMySQL(const ProbeTarget& t) {
   mysql_optionsv(conn.get(), MYSQL_OPT_WRITE_TIMEOUT, &timeout);
   unsigned int protocol = MYSQL_PROTOCOL_TCP;  // never a local socket, even for "localhost"
   mysql_optionsv(conn.get(), MYSQL_OPT_PROTOCOL, &protocol);
-  std::unique_ptr<TempCaFile> ca;
+  std::unique_ptr<MemoryCaFile> ca;
   if (t.tls) {
-    ca = std::make_unique<TempCaFile>(t.tls->caPem);
-    if (ca->path().empty()) return core::internal("cannot write the CA to a temporary file");
+    ca = std::make_unique<MemoryCaFile>(t.tls->caPem);
+    if (ca->path().empty()) return core::internal(fmt::format("cannot hold the CA for the TLS client: {}", strerror(errno)));
     my_bool enforce = 1;
     mysql_optionsv(conn.get(), MYSQL_OPT_SSL_ENFORCE, &enforce);
     mysql_optionsv(conn.get(), MYSQL_OPT_SSL_CA, ca->path().c_str());

@@ -17,6 +17,11 @@ expect 'successfully rolled out' "$K" rollout status deployment/mysqlop-mysqlop-
 expect 'successfully rolled out' "$K" rollout status deployment/mysqlop-mysqlop-enterprise -n mysqlop --timeout=60s
 expect '1/1 +Running' "$K" get pods -n mysqlop -l app.kubernetes.io/name=mysqlop-community
 expect 'licence accepted' oplog mysqlop-enterprise
+# The charts' securityContext holds on the sandbox: the operators run as 65534 on a read-only root.
+for l in mysqlop-community mysqlop-enterprise; do
+  pod_uid=$("$K" get pods -n mysqlop -l "app.kubernetes.io/name=$l" -o jsonpath='{.items[0].metadata.uid}')
+  expect '^Uid:\s+65534\s+65534' grep '^Uid:' "/proc/$(cat "$WORK/node/pods/$pod_uid/operator.pid")/status"
+done
 # The seed flow, all in pods: CA → Issuer → MySQL with requireSSL → Ready.
 "$K" create namespace demo > /dev/null
 seed_ca demo

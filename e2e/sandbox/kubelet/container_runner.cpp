@@ -67,6 +67,9 @@ core::Result<VolumeDirs> materialise(const PodPlan& plan, const std::string& nod
     fs::path dir = v.kind == Volume::kClaim ? fs::path(nodeDir) / "claims" / plan.ns / v.claim : podDir / v.name;
     fs::create_directories(dir, ec);
     if (ec) return core::internal(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+    // An emptyDir is world-writable, as a kubelet makes it, so a container's non-root user can
+    // use it.
+    if (v.kind == Volume::kEmptyDir) fs::permissions(dir, fs::perms::all, ec);
     for (const auto& f : v.files) {
       if (f.path.find("..") != std::string::npos || (!f.path.empty() && f.path.front() == '/')) {
         return core::invalid(fmt::format("volume {:?}: item path {:?} leaves the volume", v.name, f.path));
@@ -112,7 +115,18 @@ core::Result<pid_t> startContainer(const PodPlan& plan, const ContainerPlan& c, 
   }
   script += targets + unstage + "rm -rf /run/.stage\n";
   script += fmt::format("hostname {}\n", shellQuote(plan.hostname));
-  script += "exec env -i \"$@\"\n";
+  // The security context: a read-only root (the volumes, /run and /etc/hosts are mounts of their
+  // own and keep their modes), then util-linux's setpriv for the user, group, capabilities and
+  // no_new_privs before the program starts.
+  const Security& sec = c.security;
+  if (sec.readOnlyRootFilesystem) script += "mount -o remount,bind,ro /\n";
+  std::string setpriv;
+  if (sec.runAsUser) setpriv += fmt::format(" --reuid={}", *sec.runAsUser);
+  // Without runAsGroup the primary group is the image's, root's group here (as a runtime does).
+  if (sec.runAsGroup || sec.runAsUser) setpriv += fmt::format(" --regid={} --clear-groups", sec.runAsGroup.value_or(0));
+  if (sec.dropAllCapabilities) setpriv += " --inh-caps=-all --bounding-set=-all";
+  if (sec.noNewPrivileges) setpriv += " --no-new-privs";
+  script += setpriv.empty() ? "exec env -i \"$@\"\n" : "exec setpriv" + setpriv + " env -i \"$@\"\n";
 
   std::vector<std::string> args = {"ip", "netns", "exec", env.netns, "unshare", "--mount", "--uts", "--propagation", "private",
                                     "--", "/bin/sh", "-c", script, "container-setup",

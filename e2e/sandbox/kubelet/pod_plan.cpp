@@ -71,6 +71,35 @@ std::string expandVars(const std::string& s, const std::vector<std::pair<std::st
   return out;
 }
 
+namespace {
+
+// The pod's and the container's securityContext as the runtime applies them; runAsNonRoot is
+// checked as a kubelet does (an image's user is root here, so runAsUser must say otherwise).
+core::Result<Security> securityOf(const Json& pod, const Json& container, const PodPlan& plan, const std::string& name) {
+  Security s;
+  bool nonRoot = false;
+  for (const Json* ctx : {&pod, &container}) {
+    if (!ctx->is_object()) continue;
+    if (auto it = ctx->find("runAsUser"); it != ctx->end() && it->is_number_integer()) s.runAsUser = it->get<int64_t>();
+    if (auto it = ctx->find("runAsGroup"); it != ctx->end() && it->is_number_integer()) s.runAsGroup = it->get<int64_t>();
+    if (auto it = ctx->find("runAsNonRoot"); it != ctx->end() && it->is_boolean()) nonRoot = it->get<bool>();
+  }
+  if (nonRoot && s.runAsUser.value_or(0) == 0) {
+    return core::invalid(fmt::format("container has runAsNonRoot and image will run as root (pod: \"{}_{}({})\", container: {})",
+                                     plan.name, plan.ns, plan.uid, name));
+  }
+  if (container.is_object()) {
+    s.readOnlyRootFilesystem = container.value("readOnlyRootFilesystem", false);
+    s.noNewPrivileges = !container.value("allowPrivilegeEscalation", true);
+    for (const auto& cap : container.value("capabilities", Json::object()).value("drop", Json::array())) {
+      if (cap == "ALL") s.dropAllCapabilities = true;
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
 core::Result<PodPlan> planPod(const Json& pod, const Lookups& l, const std::vector<ImageRule>& images) {
   PodPlan plan;
   const Json md = pod.value("metadata", Json::object());
@@ -211,6 +240,10 @@ core::Result<PodPlan> planPod(const Json& pod, const Lookups& l, const std::vect
     cp.readinessProbe = c.value("readinessProbe", Json());
     cp.livenessProbe = c.value("livenessProbe", Json());
     cp.ports = c.value("ports", Json::array());
+    auto security = securityOf(spec.value("securityContext", Json::object()), c.value("securityContext", Json::object()),
+                               plan, cp.name);
+    if (!security) return security.error();
+    cp.security = *security;
     plan.containers.push_back(std::move(cp));
   }
   return plan;

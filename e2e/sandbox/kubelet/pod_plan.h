@@ -45,6 +45,14 @@ struct Mount {
   bool readOnly = false;
 };
 
+// The container's effective security context (the pod's, overridden by the container's).
+struct Security {
+  std::optional<int64_t> runAsUser, runAsGroup;  // unset: the image's user, root on the sandbox
+  bool readOnlyRootFilesystem = false;
+  bool noNewPrivileges = false;  // allowPrivilegeEscalation: false
+  bool dropAllCapabilities = false;
+};
+
 struct ContainerPlan {
   std::string name;
   std::string image;
@@ -53,6 +61,7 @@ struct ContainerPlan {
   std::vector<Mount> mounts;
   Json readinessProbe, livenessProbe;  // as in the spec (null when absent)
   Json ports;                          // the container's ports (named probe ports)
+  Security security;
 };
 
 struct PodPlan {

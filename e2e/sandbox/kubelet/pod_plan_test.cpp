@@ -123,4 +123,42 @@ TEST_CASE("pod plan: missing Secrets, unknown images and $(VAR) expansion", "[ku
   CHECK(expandVars("--user=$(USER) $(NOPE) $$(USER)", {{"USER", "root"}}) == "--user=root $(NOPE) $(USER)");
 }
 
+TEST_CASE("pod plan: the security context, pod-wide and per container, and runAsNonRoot checked", "[kubelet][pod-plan]") {
+  Json pod = {{"metadata", {{"name", "op-1"}, {"namespace", "ops"}, {"uid", "u1"}}},
+              {"spec",
+               {{"automountServiceAccountToken", false},
+                {"securityContext", {{"runAsNonRoot", true}, {"runAsUser", 65534}, {"runAsGroup", 65534}}},
+                {"containers",
+                 Json::array({{{"name", "main"},
+                               {"image", "mysql:8.4.3"},
+                               {"securityContext",
+                                {{"runAsUser", 1001},
+                                 {"readOnlyRootFilesystem", true},
+                                 {"allowPrivilegeEscalation", false},
+                                 {"capabilities", {{"drop", Json::array({"ALL"})}}}}}},
+                              {{"name", "side"}, {"image", "mysql:8.4.3"}}})}}}};
+  auto plan = planPod(pod, lookups(), kImages);
+  REQUIRE(plan);
+  const Security& main = plan->containers[0].security;
+  CHECK(main.runAsUser == 1001);  // the container's word wins
+  CHECK(main.runAsGroup == 65534);
+  CHECK(main.readOnlyRootFilesystem);
+  CHECK(main.noNewPrivileges);
+  CHECK(main.dropAllCapabilities);
+  const Security& side = plan->containers[1].security;
+  CHECK(side.runAsUser == 65534);
+  CHECK_FALSE(side.readOnlyRootFilesystem);
+  CHECK_FALSE(side.noNewPrivileges);
+  CHECK_FALSE(side.dropAllCapabilities);
+
+  // runAsNonRoot with no user, or user 0, cannot run: the image's user is root here.
+  pod["spec"]["securityContext"].erase("runAsUser");
+  pod["spec"]["containers"][0]["securityContext"].erase("runAsUser");
+  auto root = planPod(pod, lookups(), kImages);
+  REQUIRE_FALSE(root);
+  CHECK(root.error().message == "container has runAsNonRoot and image will run as root (pod: \"op-1_ops(u1)\", container: main)");
+  pod["spec"]["containers"][0]["securityContext"]["runAsUser"] = 0;
+  CHECK_FALSE(planPod(pod, lookups(), kImages));
+}
+
 }  // namespace mysqlop::sandbox::kubelet

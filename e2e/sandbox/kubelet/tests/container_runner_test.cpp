@@ -95,6 +95,35 @@ TEST_CASE("a container sees its volumes, environment, hosts, hostname and addres
   REQUIRE(node.net.removePod(p.uid));
 }
 
+TEST_CASE("a container runs with its security context: user, group, read-only root, no privileges", "[kubelet][runner]") {
+  Node node;
+  REQUIRE(node.net.addPod("0123456789abcdef"));
+  PodPlan p = plan({"/bin/sh", "-c",
+                    "echo \"$(id -u):$(id -g)\"; touch /etc/sbx-probe 2>/dev/null && echo root-writable || echo root-read-only; "
+                    "echo x > /tmp/f && echo tmp-writable; grep -E '^(NoNewPrivs|CapBnd|CapEff):' /proc/self/status; "
+                    "cat /etc/mysql/certs/ca.crt"});
+  p.volumes.push_back({Volume::kEmptyDir, "scratch", {}, ""});
+  p.containers[0].mounts = {{"tls-volume", "/etc/mysql/certs", true}, {"scratch", "/tmp", false}};
+  p.containers[0].security = {.runAsUser = 65534, .runAsGroup = 65533, .readOnlyRootFilesystem = true,
+                              .noNewPrivileges = true, .dropAllCapabilities = true};
+  auto dirs = materialise(p, node.dir.string());
+  REQUIRE(dirs);
+  const fs::path log = node.dir / "secure.log";
+  auto pid = startContainer(p, p.containers[0], *dirs, {.netns = node.net.namespaceName(p.uid), .logFile = log.string()});
+  REQUIRE(pid);
+  int status = 0;
+  waitpid(*pid, &status, 0);
+  INFO(slurp(log));
+  CHECK(WIFEXITED(status));
+  // The user and group asked for; the root refuses writes while an emptyDir takes them; no new
+  // privileges and no capabilities; a 0644 Secret file stays readable.
+  CHECK(slurp(log) ==
+        "65534:65533\nroot-read-only\ntmp-writable\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\n"
+        "NoNewPrivs:\t1\nTHE CA\n");
+  CHECK_FALSE(fs::exists("/etc/sbx-probe"));
+  REQUIRE(node.net.removePod(p.uid));
+}
+
 TEST_CASE("SIGTERM stops a container, SIGKILL after the grace period", "[kubelet][runner]") {
   Node node;
   REQUIRE(node.net.addPod("0123456789abcdef"));
