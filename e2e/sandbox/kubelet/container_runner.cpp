@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -31,6 +32,47 @@ std::string shellQuote(const std::string& s) {
     }
   }
   return out + "'";
+}
+
+// The machine's mount points, from /proc/self/mounts (octal escapes such as \040 decoded).
+std::vector<std::string> mountPoints() {
+  std::vector<std::string> out;
+  std::ifstream in("/proc/self/mounts");
+  std::string dev, dir, rest;
+  while (in >> dev >> dir && std::getline(in, rest)) {
+    std::string decoded;
+    for (size_t k = 0; k < dir.size(); ++k) {
+      if (dir[k] == '\\' && k + 3 < dir.size()) {
+        decoded.push_back(static_cast<char>(std::stoi(dir.substr(k + 1, 3), nullptr, 8)));
+        k += 3;
+      } else {
+        decoded.push_back(dir[k]);
+      }
+    }
+    out.push_back(decoded);
+  }
+  return out;
+}
+
+// Where a mount target that does not exist on the machine gets its directory without writing
+// to the machine's filesystem: its deepest existing ancestor, to be covered in the container by
+// an overlay whose upper layer is on the container's /run. Empty when the target exists, lies on
+// the container's own /run, or the ancestor is / or holds other mounts (an overlay would hide
+// them): then the directory is made on the machine, as before.
+std::string overlayAnchor(const std::string& target, const std::vector<std::string>& mounts) {
+  std::error_code ec;
+  fs::path t = fs::path(target).lexically_normal();
+  if (fs::exists(t, ec)) return "";
+  fs::path a = t.parent_path();
+  while (!a.empty() && a != a.root_path() && !fs::exists(a, ec)) a = a.parent_path();
+  if (a.empty() || a == a.root_path() || !fs::is_directory(a, ec)) return "";
+  const fs::path resolved = fs::canonical(a, ec);
+  if (ec || resolved == "/run" || resolved.string().rfind("/run/", 0) == 0) return "";
+  const std::string prefix = resolved.string() + "/";
+  for (const auto& m : mounts) {
+    if (m == resolved.string() || m.rfind(prefix, 0) == 0) return "";
+  }
+  return resolved.string();
 }
 
 core::Result<bool> writeFile(const fs::path& path, const std::string& content, int mode) {
@@ -90,6 +132,20 @@ core::Result<pid_t> startContainer(const PodPlan& plan, const ContainerPlan& c, 
   std::string script = "set -e\nmount -t tmpfs container-run /run\nmkdir -p /run/.stage\n";
   std::string targets, unstage;
   int n = 0;
+  // Mount targets missing on the machine are made inside overlays (see overlayAnchor).
+  const std::vector<std::string> mounts = mountPoints();
+  std::vector<std::string> overlays;
+  std::string overlayScript;  // after the sources are staged, before the targets are made
+  for (const auto& m : c.mounts) {
+    const std::string anchor = overlayAnchor(m.mountPath, mounts);
+    if (anchor.empty() || std::find(overlays.begin(), overlays.end(), anchor) != overlays.end()) continue;
+    // An anchor inside another one is covered by the outer overlay.
+    if (std::any_of(overlays.begin(), overlays.end(), [&](const std::string& o) { return anchor.rfind(o + "/", 0) == 0; })) continue;
+    const std::string layer = fmt::format("/run/.sandbox-overlay/{}", overlays.size());
+    overlayScript += fmt::format("mkdir -p {0}/upper {0}/work\nmount -t overlay sandbox-overlay -o lowerdir={1},upperdir={0}/upper,workdir={0}/work {1}\n",
+                          layer, shellQuote(anchor));
+    overlays.push_back(anchor);
+  }
   for (const auto& m : c.mounts) {
     auto it = dirs.find(m.volume);
     if (it == dirs.end()) return core::invalid(fmt::format("container {:?}: volume {:?} was not materialised", c.name, m.volume));
@@ -113,13 +169,16 @@ core::Result<pid_t> startContainer(const PodPlan& plan, const ContainerPlan& c, 
     unstage += "umount /run/.stage/program\n";
     argv0[0] = "/run/.sandbox-program";
   }
-  script += targets + unstage + "rm -rf /run/.stage\n";
+  script += overlayScript + targets + unstage + "rm -rf /run/.stage\n";
   script += fmt::format("hostname {}\n", shellQuote(plan.hostname));
   // The security context: a read-only root (the volumes, /run and /etc/hosts are mounts of their
   // own and keep their modes), then util-linux's setpriv for the user, group, capabilities and
   // no_new_privs before the program starts.
   const Security& sec = c.security;
-  if (sec.readOnlyRootFilesystem) script += "mount -o remount,bind,ro /\n";
+  if (sec.readOnlyRootFilesystem) {
+    script += "mount -o remount,bind,ro /\n";
+    for (const auto& o : overlays) script += fmt::format("mount -o remount,bind,ro {}\n", shellQuote(o));
+  }
   std::string setpriv;
   if (sec.runAsUser) setpriv += fmt::format(" --reuid={}", *sec.runAsUser);
   // Without runAsGroup the primary group is the image's, root's group here (as a runtime does).

@@ -182,7 +182,12 @@ void PodRunner::shutdown() {
   }
   std::lock_guard lock(mu_);
   if (!running_.empty()) log_.info("stopping every pod", {{"pods", running_.size()}});
-  for (auto& [_, p] : running_) stopPod(p);
+  {
+    // All at once, as a node shutting down terminates its pods: each gets its grace period
+    // side by side, not one after the other.
+    std::vector<std::jthread> stops;
+    for (auto& [_, p] : running_) stops.emplace_back([this, &p] { stopPod(p); });
+  }
   running_.clear();
   (void)net_.down();
 }

@@ -124,6 +124,28 @@ TEST_CASE("a container runs with its security context: user, group, read-only ro
   REQUIRE(node.net.removePod(p.uid));
 }
 
+TEST_CASE("a mount path missing on the machine is made in the container only", "[kubelet][runner]") {
+  Node node;
+  REQUIRE(node.net.addPod("0123456789abcdef"));
+  const std::string top = "/etc/sbx-runner-test-" + std::to_string(::getpid());
+  REQUIRE_FALSE(fs::exists(top));
+  PodPlan p = plan({"/bin/sh", "-c", "cat " + top + "/deep/certs/ca.crt; test -f /etc/passwd && echo etc-intact"});
+  p.containers[0].mounts = {{"tls-volume", top + "/deep/certs", true}};
+  auto dirs = materialise(p, node.dir.string());
+  REQUIRE(dirs);
+  const fs::path log = node.dir / "overlay.log";
+  auto pid = startContainer(p, p.containers[0], *dirs, {.netns = node.net.namespaceName(p.uid), .logFile = log.string()});
+  REQUIRE(pid);
+  int status = 0;
+  waitpid(*pid, &status, 0);
+  INFO(slurp(log));
+  CHECK(WIFEXITED(status));
+  // The container saw the volume at its path and the rest of /etc; the machine got no directory.
+  CHECK(slurp(log) == "THE CA\netc-intact\n");
+  CHECK_FALSE(fs::exists(top));
+  REQUIRE(node.net.removePod(p.uid));
+}
+
 TEST_CASE("SIGTERM stops a container, SIGKILL after the grace period", "[kubelet][runner]") {
   Node node;
   REQUIRE(node.net.addPod("0123456789abcdef"));
