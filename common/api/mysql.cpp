@@ -12,8 +12,6 @@
 namespace mysqlop::api {
 namespace {
 
-using Reader = FieldReader;
-
 const std::set<std::string> kSpecFields = {
     "version", "replicas", "storageType", "storage", "authSecret", "requireSSL", "tls",
     "podTemplate", "serviceTemplates", "monitor", "configSecret", "halted", "deletionPolicy",
@@ -53,7 +51,7 @@ std::string MySQL::certSecretName(const std::string& alias) const {
 
 core::Result<MySQL, FieldErrors> parseMySQL(const Json& obj) {
   FieldErrors errors;
-  Reader r(errors);
+  FieldReader r(errors);
   MySQL my;
   if (!obj.is_object()) return FieldErrors{{"<root>", "must be an object"}};
   my.apiVersion = r.str(obj, "apiVersion", "");

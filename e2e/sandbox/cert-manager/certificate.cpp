@@ -23,8 +23,6 @@ const std::set<std::string> kExtKeyUsages = {"any",          "server auth",     
                                              "ipsec user",   "timestamping",    "ocsp signing",     "microsoft sgc",
                                              "netscape sgc"};
 
-using Reader = api::FieldReader;
-
 std::string jsonQuoted(const std::string& s) { return fmt::format("{:?}", s); }
 
 std::string csvEscape(const std::string& v) {
@@ -78,7 +76,7 @@ std::vector<std::string> CertificateSpec::extKeyUsages() const {
 
 core::Result<CertificateSpec, FieldErrors> parseCertificate(const Json& obj) {
   FieldErrors errors;
-  Reader r(errors);
+  api::FieldReader r(errors);
   CertificateSpec c;
   const Json spec = obj.is_object() ? obj.value("spec", Json::object()) : Json::object();
   if (!spec.is_object()) return FieldErrors{{"spec", "Required value"}};

@@ -64,6 +64,26 @@ PodPlan plan(const std::vector<std::string>& argv) {
   return p;
 }
 
+struct Exit {
+  int status = 0;
+  std::string output;
+};
+
+// Runs the plan's first container in the node's pod namespace until it exits.
+Exit runToEnd(const Node& node, const PodPlan& p, const std::string& hostsFile = "") {
+  auto dirs = materialise(p, node.dir.string());
+  REQUIRE(dirs);
+  const fs::path log = node.dir / (p.containers[0].name + ".log");
+  fs::remove(log);
+  auto pid = startContainer(p, p.containers[0], *dirs,
+                            {.netns = node.net.namespaceName(p.uid), .hostsFile = hostsFile, .logFile = log.string()});
+  REQUIRE(pid);
+  Exit e;
+  waitpid(*pid, &e.status, 0);
+  e.output = slurp(log);
+  return e;
+}
+
 }  // namespace
 
 TEST_CASE("a container sees its volumes, environment, hosts, hostname and address", "[kubelet][runner]") {
@@ -74,18 +94,11 @@ TEST_CASE("a container sees its volumes, environment, hosts, hostname and addres
                     "cat /etc/mysql/certs/ca.crt; echo \"pw=$MYSQL_ROOT_PASSWORD home=${HOME:-unset}\"; hostname; "
                     "grep my.demo.svc /etc/hosts; ip -4 -o addr show eth0 | awk '{print $4}'; "
                     "echo data > /var/lib/mysql/f; touch /etc/mysql/certs/x 2>/dev/null || echo read-only"});
-  auto dirs = materialise(p, node.dir.string());
-  REQUIRE(dirs);
-  const fs::path log = node.dir / "mysql.log";
-  auto pid = startContainer(p, p.containers[0], *dirs,
-                            {.netns = node.net.namespaceName(p.uid), .hostsFile = (node.dir / "hosts").string(), .logFile = log.string()});
-  REQUIRE(pid);
-  int status = 0;
-  waitpid(*pid, &status, 0);
-  INFO(slurp(log));
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
-  CHECK(slurp(log) == "THE CA\npw=s3cr3t home=unset\nmy-0\n10.98.0.2 my.demo.svc my\n" + *ip + "/24\nread-only\n");
+  const Exit e = runToEnd(node, p, (node.dir / "hosts").string());
+  INFO(e.output);
+  CHECK(WIFEXITED(e.status));
+  CHECK(WEXITSTATUS(e.status) == 0);
+  CHECK(e.output == "THE CA\npw=s3cr3t home=unset\nmy-0\n10.98.0.2 my.demo.svc my\n" + *ip + "/24\nread-only\n");
   // The claim is a node directory that outlives the pod; the key kept its mode.
   CHECK(slurp(node.dir / "claims" / "demo" / "data-my-0" / "f") == "data\n");
   CHECK((fs::status(node.dir / "pods" / p.uid / "volumes" / "tls-volume" / "server.key").permissions() & fs::perms::others_read) ==
@@ -106,18 +119,12 @@ TEST_CASE("a container runs with its security context: user, group, read-only ro
   p.containers[0].mounts = {{"tls-volume", "/etc/mysql/certs", true}, {"scratch", "/tmp", false}};
   p.containers[0].security = {.runAsUser = 65534, .runAsGroup = 65533, .readOnlyRootFilesystem = true,
                               .noNewPrivileges = true, .dropAllCapabilities = true};
-  auto dirs = materialise(p, node.dir.string());
-  REQUIRE(dirs);
-  const fs::path log = node.dir / "secure.log";
-  auto pid = startContainer(p, p.containers[0], *dirs, {.netns = node.net.namespaceName(p.uid), .logFile = log.string()});
-  REQUIRE(pid);
-  int status = 0;
-  waitpid(*pid, &status, 0);
-  INFO(slurp(log));
-  CHECK(WIFEXITED(status));
+  const Exit e = runToEnd(node, p);
+  INFO(e.output);
+  CHECK(WIFEXITED(e.status));
   // The user and group asked for; the root refuses writes while an emptyDir takes them; no new
   // privileges and no capabilities; a 0644 Secret file stays readable.
-  CHECK(slurp(log) ==
+  CHECK(e.output ==
         "65534:65533\nroot-read-only\ntmp-writable\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\n"
         "NoNewPrivs:\t1\nTHE CA\n");
   CHECK_FALSE(fs::exists("/etc/sbx-probe"));
@@ -131,17 +138,11 @@ TEST_CASE("a mount path missing on the machine is made in the container only", "
   REQUIRE_FALSE(fs::exists(top));
   PodPlan p = plan({"/bin/sh", "-c", "cat " + top + "/deep/certs/ca.crt; test -f /etc/passwd && echo etc-intact"});
   p.containers[0].mounts = {{"tls-volume", top + "/deep/certs", true}};
-  auto dirs = materialise(p, node.dir.string());
-  REQUIRE(dirs);
-  const fs::path log = node.dir / "overlay.log";
-  auto pid = startContainer(p, p.containers[0], *dirs, {.netns = node.net.namespaceName(p.uid), .logFile = log.string()});
-  REQUIRE(pid);
-  int status = 0;
-  waitpid(*pid, &status, 0);
-  INFO(slurp(log));
-  CHECK(WIFEXITED(status));
+  const Exit e = runToEnd(node, p);
+  INFO(e.output);
+  CHECK(WIFEXITED(e.status));
   // The container saw the volume at its path and the rest of /etc; the machine got no directory.
-  CHECK(slurp(log) == "THE CA\netc-intact\n");
+  CHECK(e.output == "THE CA\netc-intact\n");
   CHECK_FALSE(fs::exists(top));
   REQUIRE(node.net.removePod(p.uid));
 }
