@@ -12,26 +12,10 @@
 #include "common/runtime/manager.h"
 #include "common/runtime/operator_flags.h"
 #include "community-operator/controller/health_checker.h"
+#include "community-operator/controller/mappers.h"
 #include "community-operator/controller/reconciler.h"
 
 using namespace mysqlop;
-
-namespace {
-
-// Objects the operator makes carry these labels; their informers watch only them.
-std::string ownedSelector() {
-  return std::string(api::kLabelManagedBy) + "=" + std::string(api::kLabelManagedByValue) + "," +
-         std::string(api::kLabelName) + "=" + std::string(api::kLabelNameValue);
-}
-
-// The database a labelled object belongs to (pods, StatefulSets): "<ns>/<instance>".
-std::optional<std::string> instanceKey(const runtime::Json& obj) {
-  auto db = kube::label(obj, api::kLabelInstance);
-  if (!db || db->empty()) return std::nullopt;
-  return runtime::objectKey(kube::namespaceOf(obj), *db);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"community-operator provisions KubeDB-compatible MySQL databases: auth Secret, RBAC, Services and, "
@@ -53,7 +37,7 @@ int main(int argc, char** argv) {
   runtime::Manager& m = *created;
 
   const runtime::InformerOptions all{.namespace_ = flags.watchNamespace};
-  const runtime::InformerOptions owned{.namespace_ = flags.watchNamespace, .labelSelector = ownedSelector()};
+  const runtime::InformerOptions owned{.namespace_ = flags.watchNamespace, .labelSelector = community::ownedSelector()};
   auto& mysqls = m.informer(api::mysqlResource(), all);
   auto& versions = m.informer(api::mysqlVersionResource());
   auto& secrets = m.informer(kube::kSecrets, all);
@@ -89,31 +73,13 @@ int main(int argc, char** argv) {
   const std::string group(api::kGroup), kind(api::kKind);
   c.watchPrimary(mysqls);
   for (auto* inf : {&services, &statefulSets, &serviceAccounts, &roles, &roleBindings}) c.watchOwned(*inf, group, kind);
-  // Secrets: by controller owner, by our labels, or by the name a MySQL gives them.
-  c.watchMapped(secrets, [&mysqls, group, kind](const runtime::Json& s) {
-    std::vector<runtime::Request> out;
-    const std::string ns = kube::namespaceOf(s), name = kube::name(s);
-    for (const auto& db : mysqls.cache().list(ns)) {
-      const bool owner = kube::isOwnedBy(s, kube::uid(*db));
-      const bool labelled = kube::label(s, api::kLabelInstance) == kube::name(*db) &&
-                            kube::label(s, api::kLabelManagedBy) == std::string(api::kLabelManagedByValue);
-      if (owner || labelled || community::referencedSecrets(*db).count(name)) out.push_back({ns, kube::name(*db)});
-    }
-    return out;
-  });
-  // The catalog: every MySQL of that version.
-  c.watchMapped(versions, [&mysqls](const runtime::Json& v) {
-    std::vector<runtime::Request> out;
-    for (const auto& db : mysqls.cache().list()) {
-      if (db->value("spec", runtime::Json::object()).value("version", "") == kube::name(v)) {
-        out.push_back({kube::namespaceOf(*db), kube::name(*db)});
-      }
-    }
-    return out;
-  });
+  // Secrets: by controller owner, by our labels, or by the name a MySQL gives them; the catalog:
+  // every MySQL of that version.
+  c.watchMapped(secrets, [&mysqls](const runtime::Json& s) { return community::mysqlsForSecret(mysqls.cache(), s); });
+  c.watchMapped(versions, [&mysqls](const runtime::Json& v) { return community::mysqlsForVersion(mysqls.cache(), v); });
   // Pods and StatefulSets changing: check the database's health now.
   auto healthTrigger = [&checker](const runtime::ObjectPtr& o) {
-    if (auto k = instanceKey(*o)) checker.trigger(*k);
+    if (auto k = community::instanceKey(*o)) checker.trigger(*k);
   };
   for (auto* inf : {&pods, &statefulSets}) {
     inf->addHandler({.onAdd = healthTrigger,

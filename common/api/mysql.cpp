@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/api/naming.h"
+#include "common/kube/duration.h"
 
 namespace mysqlop::api {
 namespace {
@@ -35,11 +36,55 @@ void ipOk(const std::string& ip, const std::string& field, FieldErrors& out) {
 
 }  // namespace
 
+std::string_view toString(DeletionPolicy p) {
+  switch (p) {
+    case DeletionPolicy::kDelete: return "Delete";
+    case DeletionPolicy::kWipeOut: return "WipeOut";
+    case DeletionPolicy::kHalt: return "Halt";
+    case DeletionPolicy::kDoNotTerminate: return "DoNotTerminate";
+  }
+  return "Delete";
+}
+
+std::optional<DeletionPolicy> parseDeletionPolicy(std::string_view s) {
+  for (auto p : {DeletionPolicy::kDelete, DeletionPolicy::kWipeOut, DeletionPolicy::kHalt, DeletionPolicy::kDoNotTerminate}) {
+    if (toString(p) == s) return p;
+  }
+  return std::nullopt;
+}
+
+core::Result<std::optional<DeletionPolicy>, FieldErrors> readDeletionPolicy(const Json& spec) {
+  FieldErrors errors;
+  FieldReader r(errors);
+  const std::string deletion = r.str(spec, "deletionPolicy", "spec");
+  const std::string termination = r.str(spec, "terminationPolicy", "spec");
+  std::optional<DeletionPolicy> policy;
+  for (const auto& [field, value] : {std::pair{"spec.deletionPolicy", deletion}, {"spec.terminationPolicy", termination}}) {
+    if (value.empty()) continue;
+    auto p = parseDeletionPolicy(value);
+    if (!p) {
+      errors.push_back({field, fmt::format("Unsupported value: {:?}: supported values: \"Delete\", \"DoNotTerminate\", "
+                                           "\"Halt\", \"WipeOut\"", value)});
+    } else if (policy && *policy != *p) {
+      errors.push_back({field, fmt::format("Invalid value: {:?}: conflicts with spec.deletionPolicy {:?} (they are synonyms)",
+                                           value, deletion)});
+    } else {
+      policy = p;
+    }
+  }
+  if (!errors.empty()) return errors;
+  return policy;
+}
+
 const CertificateSpec* TLSConfig::certificate(const std::string& alias) const {
   for (const auto& c : certificates) {
     if (c.alias == alias) return &c;
   }
   return nullptr;
+}
+
+std::string MySQL::effectiveAuthSecretName() const {
+  return authSecretName.empty() ? api::authSecretName(name) : authSecretName;
 }
 
 std::string MySQL::certSecretName(const std::string& alias) const {
@@ -92,14 +137,11 @@ core::Result<MySQL, FieldErrors> parseMySQL(const Json& obj) {
   if (const Json* m = r.object(*spec, "monitor", "spec")) my.monitor = *m;
   if (const Json* c = r.object(*spec, "configSecret", "spec")) my.configSecretName = r.str(*c, "name", "spec.configSecret");
   my.halted = r.boolean(*spec, "halted", "spec");
-  std::string deletion = r.str(*spec, "deletionPolicy", "spec");
-  std::string termination = r.str(*spec, "terminationPolicy", "spec");
-  if (!deletion.empty() && !termination.empty() && deletion != termination) {
-    errors.push_back({"spec.terminationPolicy",
-                      fmt::format("Invalid value: {:?}: conflicts with spec.deletionPolicy {:?} (they are synonyms)",
-                                  termination, deletion)});
+  if (auto policy = readDeletionPolicy(*spec)) {
+    my.deletionPolicy = *policy;
+  } else {
+    errors.insert(errors.end(), policy.error().begin(), policy.error().end());
   }
-  my.deletionPolicy = deletion.empty() ? termination : deletion;
 
   if (const Json* tls = r.object(*spec, "tls", "spec")) {
     TLSConfig t;
@@ -154,7 +196,7 @@ bool setDefaults(MySQL& my) {
   };
   if (my.replicas == 0) set(my.replicas, int64_t{1});
   if (my.storageType.empty()) set(my.storageType, std::string("Durable"));
-  if (my.deletionPolicy.empty()) set(my.deletionPolicy, std::string("Delete"));
+  if (!my.deletionPolicy) set(my.deletionPolicy, std::optional<DeletionPolicy>(DeletionPolicy::kDelete));
   if (my.tls && my.tls->issuerRef) {
     for (const auto& alias : tlsAliases()) {
       auto it = std::find_if(my.tls->certificates.begin(), my.tls->certificates.end(),
@@ -183,14 +225,10 @@ FieldErrors validate(const MySQL& my) {
   if (my.storageType == "Durable" && (my.storage.is_null() || my.storage.empty())) {
     out.push_back({"spec.storage", "Required value: a Durable database needs a storage (PVC) spec"});
   }
-  static const std::set<std::string> kPolicies = {"Delete", "WipeOut", "Halt", "DoNotTerminate"};
-  if (!kPolicies.count(my.deletionPolicy)) {
-    out.push_back({"spec.deletionPolicy",
-                   fmt::format("Unsupported value: {:?}: supported values: \"Delete\", \"DoNotTerminate\", \"Halt\", \"WipeOut\"", my.deletionPolicy)});
-  } else if (my.deletionPolicy == "Halt" && my.storageType == "Ephemeral") {
+  if (my.deletionPolicy == DeletionPolicy::kHalt && my.storageType == "Ephemeral") {
     out.push_back({"spec.deletionPolicy", "Invalid value: \"Halt\": Halt keeps the data, which an Ephemeral database does not have"});
   }
-  if (my.halted && my.deletionPolicy == "DoNotTerminate") {
+  if (my.halted && my.deletionPolicy == DeletionPolicy::kDoNotTerminate) {
     out.push_back({"spec.halted", "Invalid value: true: cannot halt a database whose deletionPolicy is DoNotTerminate; set it to Halt first"});
   }
   if (my.requireSSL && !my.tls) {
@@ -243,14 +281,14 @@ FieldErrors validate(const MySQL& my) {
       for (size_t j = 0; j < c.ipAddresses.size(); ++j) ipOk(c.ipAddresses[j], fmt::format("{}.ipAddresses[{}]", p, j), out);
       int64_t duration = 0, renew = 0;
       if (!c.duration.empty()) {
-        if (auto d = parseGoDuration(c.duration); !d) {
+        if (auto d = kube::parseGoDuration(c.duration); !d) {
           out.push_back({p + ".duration", fmt::format("Invalid value: {:?}: {}", c.duration, d.error().message)});
         } else {
           duration = *d;
         }
       }
       if (!c.renewBefore.empty()) {
-        if (auto d = parseGoDuration(c.renewBefore); !d) {
+        if (auto d = kube::parseGoDuration(c.renewBefore); !d) {
           out.push_back({p + ".renewBefore", fmt::format("Invalid value: {:?}: {}", c.renewBefore, d.error().message)});
         } else {
           renew = *d;
@@ -267,42 +305,6 @@ FieldErrors validate(const MySQL& my) {
   return out;
 }
 
-core::Result<int64_t> parseGoDuration(const std::string& s) {
-  // [-+]?([0-9]*(\.[0-9]*)?[a-z]+)+ with units ns, us, µs, ms, s, m, h.
-  if (s.empty()) return core::invalid("empty duration");
-  size_t i = 0;
-  bool negative = false;
-  if (s[i] == '-' || s[i] == '+') negative = s[i++] == '-';
-  if (s.substr(i) == "0") return int64_t{0};
-  if (i >= s.size()) return core::invalid("not a duration (e.g. 2160h, 1h30m)");
-  double total = 0;
-  while (i < s.size()) {
-    size_t start = i;
-    while (i < s.size() && (isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-    if (i == start) return core::invalid("not a duration (e.g. 2160h, 1h30m)");
-    double value = 0;
-    try {
-      value = std::stod(s.substr(start, i - start));
-    } catch (...) {
-      return core::invalid("not a duration (e.g. 2160h, 1h30m)");
-    }
-    size_t u = i;
-    while (i < s.size() && !isdigit(static_cast<unsigned char>(s[i])) && s[i] != '.') ++i;
-    std::string unit = s.substr(u, i - u);
-    double scale = 0;
-    if (unit == "ns") scale = 1;
-    else if (unit == "us" || unit == "\u00b5s") scale = 1e3;
-    else if (unit == "ms") scale = 1e6;
-    else if (unit == "s") scale = 1e9;
-    else if (unit == "m") scale = 60e9;
-    else if (unit == "h") scale = 3600e9;
-    else return core::invalid(unit.empty() ? "missing unit (ns, us, ms, s, m, h)" : fmt::format("unknown unit {:?}", unit));
-    total += value * scale;
-  }
-  if (total > 9.2e18) return core::invalid("duration out of range");
-  return static_cast<int64_t>(std::llround(negative ? -total : total));
-}
-
 Json specToJson(const MySQL& my) {
   Json spec = Json::object();
   if (!my.version.empty()) spec["version"] = my.version;
@@ -316,8 +318,8 @@ Json specToJson(const MySQL& my) {
   if (my.monitor) spec["monitor"] = *my.monitor;
   if (!my.configSecretName.empty()) spec["configSecret"] = {{"name", my.configSecretName}};
   if (my.halted) spec["halted"] = true;
-  if (!my.deletionPolicy.empty()) {
-    spec[my.apiVersion == "kubedb.com/v1alpha2" ? "terminationPolicy" : "deletionPolicy"] = my.deletionPolicy;
+  if (my.deletionPolicy) {
+    spec[my.apiVersion == "kubedb.com/v1alpha2" ? "terminationPolicy" : "deletionPolicy"] = toString(*my.deletionPolicy);
   }
   if (my.tls) {
     Json tls = Json::object();

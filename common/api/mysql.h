@@ -18,13 +18,27 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/api/field_reader.h"
+#include "common/kube/field_reader.h"
 #include "common/core/result.h"
 
 namespace mysqlop::api {
 
 using Json = nlohmann::json;
+// Parse errors name the field at fault (common/kube/field_reader.h).
+using kube::FieldError;
+using kube::FieldErrors;
+using kube::FieldReader;
 
+// spec.deletionPolicy (v1) and its synonym spec.terminationPolicy (v1alpha2): what deleting the
+// MySQL removes (DESIGN §4).
+enum class DeletionPolicy { kDelete, kWipeOut, kHalt, kDoNotTerminate };
+std::string_view toString(DeletionPolicy p);
+std::optional<DeletionPolicy> parseDeletionPolicy(std::string_view s);
+
+// The policy a MySQL's spec names, read once for parsing and for deletion (which must work on a
+// spec that is otherwise invalid): nullopt when neither field is set; an error naming the field
+// for a value outside the four or for the two synonyms disagreeing.
+core::Result<std::optional<DeletionPolicy>, FieldErrors> readDeletionPolicy(const Json& spec);
 
 struct Subject {
   std::vector<std::string> organizations, countries, organizationalUnits, localities, provinces,
@@ -78,10 +92,12 @@ struct MySQL {
   std::optional<Json> monitor;
   std::string configSecretName;
   bool halted = false;
-  std::string deletionPolicy;  // "" = not set; Delete | WipeOut | Halt | DoNotTerminate
+  std::optional<DeletionPolicy> deletionPolicy;  // nullopt = not set (defaulting: Delete)
 
   // The secret name of an alias: the user's, else the default <db>-<alias>-cert.
   std::string certSecretName(const std::string& alias) const;
+  // The auth Secret in effect: spec.authSecret.name, else the one the operator makes, <db>-auth.
+  std::string effectiveAuthSecretName() const;
 };
 
 // Structural parse of a MySQL object. Every malformed field is reported (not just the first).
@@ -93,8 +109,5 @@ Json specToJson(const MySQL& my);
 bool setDefaults(MySQL& my);
 // Semantic validation; empty when valid.
 FieldErrors validate(const MySQL& my);
-
-// Go duration syntax as cert-manager takes it ("2160h", "1h30m", "90s", "1.5h"); nanoseconds.
-core::Result<int64_t> parseGoDuration(const std::string& s);
 
 }  // namespace mysqlop::api

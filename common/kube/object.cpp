@@ -1,5 +1,7 @@
 #include "common/kube/object.h"
 
+#include "common/kube/base64.h"
+
 #include <algorithm>
 
 namespace mysqlop::kube {
@@ -235,6 +237,14 @@ bool removeOwnerReference(Json& obj, std::string_view ownerUid) {
     refs = std::move(kept);
   }
   return true;
+}
+
+std::optional<std::string> secretValue(const Json& secret, std::string_view key) {
+  const Json* v = find(secret, {"data", key});
+  if (!v || !v->is_string()) return std::nullopt;
+  auto decoded = base64Decode(v->get<std::string>());
+  if (!decoded) return std::nullopt;
+  return std::move(*decoded);
 }
 
 }  // namespace mysqlop::kube

@@ -79,6 +79,10 @@ bool isOwnedBy(const Json& obj, std::string_view ownerUid);
 core::Result<bool> addOwnerReference(Json& obj, const OwnerReference& ref);
 bool removeOwnerReference(Json& obj, std::string_view ownerUid);
 
+// --- Secrets ----------------------------------------------------------------------------------
+// A key of a Secret's `data`, base64-decoded; nullopt when absent, not a string or not base64.
+std::optional<std::string> secretValue(const Json& secret, std::string_view key);
+
 // Reads a nested value by JSON path segments, nullptr when any step is missing.
 const Json* find(const Json& obj, std::initializer_list<std::string_view> path);
 

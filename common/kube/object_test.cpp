@@ -102,5 +102,14 @@ TEST_CASE("malformed owner references are skipped, not trusted", "[kube][object]
   CHECK_THAT(bad.error().message, Catch::Contains("apiVersion"));
 }
 
+TEST_CASE("a Secret's data values are read decoded, absent or malformed ones are nothing", "[kube][object]") {
+  const Json secret = Json::parse(R"({"data":{"password":"czNjcjN0","bad":"***","num":3}})");
+  CHECK(secretValue(secret, "password") == "s3cr3t");
+  CHECK_FALSE(secretValue(secret, "missing"));
+  CHECK_FALSE(secretValue(secret, "bad"));
+  CHECK_FALSE(secretValue(secret, "num"));
+  CHECK_FALSE(secretValue(Json::object(), "password"));
+}
+
 }  // namespace
 }  // namespace mysqlop::kube

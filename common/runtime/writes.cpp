@@ -1,5 +1,7 @@
 #include "common/runtime/writes.h"
 
+#include <fmt/format.h>
+
 #include "common/kube/object.h"
 
 namespace mysqlop::runtime {
@@ -80,6 +82,54 @@ core::Result<WriteOutcome> createOrUpdate(client::RestClient& cli, const kube::R
   auto updated = cli.update(rt, merged);  // carries the cached resourceVersion
   if (!updated) return updated.error();
   return WriteOutcome::kUpdated;
+}
+
+core::Result<WriteOutcome> ensureOwned(client::RestClient& cli, const kube::ResourceType& rt,
+                                       const ObjectPtr& cached, const Json& desired,
+                                       std::string_view ownerUid, std::string_view owner) {
+  const std::string ns = kube::namespaceOf(desired), name = kube::name(desired);
+  const std::string where = ns.empty() ? name : ns + "/" + name;
+  if (cached && !kube::isOwnedBy(*cached, ownerUid)) {
+    return core::Error(core::ErrorCode::kAlreadyExists,
+                       fmt::format("{} {} already exists and is not controlled by {}", rt.kind, where, owner));
+  }
+  auto outcome = createOrUpdate(cli, rt, cached, desired);
+  if (!outcome && !cached && outcome.error().is(core::ErrorCode::kAlreadyExists)) {
+    // Made by an earlier reconcile that the cache has not seen yet: come back when it has.
+    return core::Error(core::ErrorCode::kConflict, fmt::format("{} {} is not in the cache yet", rt.kind, where));
+  }
+  return outcome;
+}
+
+bool ConditionChange::applyTo(Json& status, core::WallTime now) const {
+  if (!status.is_object()) status = Json::object();
+  Json conds = status.value("conditions", Json::array());
+  if (!conds.is_array()) conds = Json::array();
+  bool changed = false;
+  for (const auto& c : set) changed |= kube::setCondition(conds, c, now);
+  for (const auto& type : remove) changed |= kube::removeCondition(conds, type);
+  if (changed) status["conditions"] = std::move(conds);
+  return changed;
+}
+
+core::Result<bool> writeStatus(client::RestClient& cli, const kube::ResourceType& rt, const Json& cached,
+                               const std::function<void(Json& status)>& mutate) {
+  const Json current = cached.value("status", Json::object());
+  Json next = current;
+  mutate(next);
+  if (next == current) return false;
+  return updateStatus(cli, rt, kube::namespaceOf(cached), kube::name(cached), [&](Json& latest) {
+    Json s = latest.value("status", Json::object());
+    mutate(s);
+    if (latest.contains("status") && s == latest["status"]) return false;
+    latest["status"] = std::move(s);
+    return true;
+  });
+}
+
+core::Result<bool> writeConditions(client::RestClient& cli, const kube::ResourceType& rt,
+                                   const Json& cached, const ConditionChange& change, core::WallTime now) {
+  return writeStatus(cli, rt, cached, [&](Json& status) { change.applyTo(status, now); });
 }
 
 core::Result<bool> updateStatus(client::RestClient& cli, const kube::ResourceType& rt,

@@ -3,17 +3,27 @@
 //  - createOrUpdate: creates the object, or merges what the controller owns into the cached one
 //    and updates it (with the cached resourceVersion: a 409 comes back as Conflict, to requeue)
 //    only when that changes anything;
+//  - ensureOwned: createOrUpdate of an object the owner controls — one that someone else owns
+//    is refused, and a create racing our own earlier create (the cache lags) is a Conflict to
+//    requeue, handled here once for every controller;
 //  - updateStatus: mutates the latest object's status and writes it only on a change,
 //    re-reading and retrying on 409 (a controller owns only its own conditions);
+//  - writeStatus / writeConditions: the same, decided first on the cached object so that a
+//    converged object costs no request at all; they say whether they wrote, so a caller emits
+//    an Event only on a change;
 //  - ensureFinalizer / dropFinalizer.
 
 #include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "common/client/rest_client.h"
+#include "common/core/clock.h"
 #include "common/core/result.h"
+#include "common/kube/conditions.h"
 #include "common/runtime/cache.h"
 
 namespace mysqlop::runtime {
@@ -32,6 +42,30 @@ bool satisfies(const Json& live, const Json& desired);
 
 core::Result<WriteOutcome> createOrUpdate(client::RestClient& cli, const kube::ResourceType& rt,
                                           const ObjectPtr& cached, const Json& desired);
+
+// `desired` carries a controller ownerReference to the object whose uid is `ownerUid`
+// (`owner` names it in messages, e.g. "MySQL demo/my"). A cached object that reference does not
+// control is AlreadyExists ("… already exists and is not controlled by …"): it is never adopted
+// or changed. A create answered AlreadyExists while the cache has nothing is Conflict.
+core::Result<WriteOutcome> ensureOwned(client::RestClient& cli, const kube::ResourceType& rt,
+                                       const ObjectPtr& cached, const Json& desired,
+                                       std::string_view ownerUid, std::string_view owner);
+
+// Conditions to set and to remove, as one change to `status.conditions`.
+struct ConditionChange {
+  std::vector<kube::Condition> set;
+  std::vector<std::string> remove;
+  // Applies the change to a status object; true when anything a reader could see changed.
+  bool applyTo(Json& status, core::WallTime now) const;
+};
+
+// `mutate` changes a status object in place. Applied to the cached object's status first: no
+// change, no request. Otherwise applied to the latest object and written (updateStatus).
+// Returns whether the status was written.
+core::Result<bool> writeStatus(client::RestClient& cli, const kube::ResourceType& rt, const Json& cached,
+                               const std::function<void(Json& status)>& mutate);
+core::Result<bool> writeConditions(client::RestClient& cli, const kube::ResourceType& rt,
+                                   const Json& cached, const ConditionChange& change, core::WallTime now);
 
 // `mutate` changes the object's status in place and returns whether it changed anything.
 core::Result<bool> updateStatus(client::RestClient& cli, const kube::ResourceType& rt,

@@ -6,24 +6,9 @@
 
 #include "common/api/mysql.h"
 #include "common/api/naming.h"
-#include "common/kube/base64.h"
 #include "common/kube/object.h"
 
 namespace mysqlop::community {
-namespace {
-
-// A key of a Secret's data, decoded; nullopt when absent or not base64.
-std::optional<std::string> secretValue(const runtime::Json& secret, const char* key) {
-  const auto& data = secret.value("data", runtime::Json::object());
-  auto it = data.find(key);
-  if (it == data.end() || !it->is_string()) return std::nullopt;
-  auto decoded = kube::base64Decode(it->get<std::string>());
-  if (!decoded) return std::nullopt;
-  return *decoded;
-}
-
-}  // namespace
-
 HealthChecker::HealthChecker(const runtime::ObjectCache& mysqls, const runtime::ObjectCache& secrets,
                              const runtime::ObjectCache& statefulSets, std::function<void(const std::string&)> onChange,
                              HealthCheckerOptions opts, core::Logger log)
@@ -83,15 +68,15 @@ core::Result<ProbeTarget> HealthChecker::target(const runtime::Json& obj) const 
   const std::string authName = my.authSecretName.empty() ? api::authSecretName(my.name) : my.authSecretName;
   auto auth = secrets_.get(my.namespace_, authName);
   if (!auth) return core::notFound(fmt::format("the auth Secret {}/{} does not exist", my.namespace_, authName));
-  t.user = secretValue(*auth, "username").value_or("root");
-  auto password = secretValue(*auth, "password");
+  t.user = kube::secretValue(*auth, "username").value_or("root");
+  auto password = kube::secretValue(*auth, "password");
   if (!password) return core::invalid(fmt::format("the auth Secret {}/{} has no password", my.namespace_, authName));
   t.password = std::move(*password);
   if (my.tls) {
     const std::string serverSecret = my.certSecretName(std::string(api::kAliasServer));
     auto server = secrets_.get(my.namespace_, serverSecret);
     if (!server) return core::notFound(fmt::format("the server certificate Secret {}/{} does not exist", my.namespace_, serverSecret));
-    auto ca = secretValue(*server, "ca.crt");
+    auto ca = kube::secretValue(*server, "ca.crt");
     if (!ca || ca->empty()) {
       return core::invalid(fmt::format("the server certificate Secret {}/{} has no ca.crt to verify the server with",
                                        my.namespace_, serverSecret));

@@ -14,32 +14,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/api/conditions.h"
 #include "common/core/clock.h"
 
 namespace mysqlop::community {
 
 using Json = nlohmann::json;
-
-inline constexpr std::string_view kCondProvisioningStarted = "ProvisioningStarted";
-inline constexpr std::string_view kCondReplicaReady = "ReplicaReady";
-inline constexpr std::string_view kCondAcceptingConnection = "AcceptingConnection";
-inline constexpr std::string_view kCondReady = "Ready";
-inline constexpr std::string_view kCondProvisioned = "Provisioned";
-inline constexpr std::string_view kCondHalted = "Halted";
-inline constexpr std::string_view kCondDeletionBlocked = "DeletionBlocked";
-
-inline constexpr std::string_view kPhaseProvisioning = "Provisioning";
-inline constexpr std::string_view kPhaseReady = "Ready";
-inline constexpr std::string_view kPhaseCritical = "Critical";
-inline constexpr std::string_view kPhaseNotReady = "NotReady";
-inline constexpr std::string_view kPhaseHalted = "Halted";
-
-// Ready=False reasons for what stops provisioning before the health check can tell.
-inline constexpr std::string_view kReasonInvalidSpec = "InvalidSpec";
-inline constexpr std::string_view kReasonWaitingForTLSSecrets = "WaitingForTLSSecrets";
-inline constexpr std::string_view kReasonAuthSecretConflict = "AuthSecretConflict";
-inline constexpr std::string_view kReasonAuthSecretMissing = "AuthSecretNotFound";
-inline constexpr std::string_view kReasonVersionNotFound = "VersionNotFound";
 
 struct ReplicaCounts {
   int64_t desired = 0;
@@ -52,7 +32,7 @@ struct HealthFacts {
 };
 
 struct Blocker {
-  std::string reason;   // one of the Ready=False reasons above
+  std::string reason;   // one of the Ready=False reasons of common/api/conditions.h
   std::string message;
 };
 

@@ -48,45 +48,45 @@ TEST_CASE("phase follows KubeDB's derivation from the conditions", "[community][
 
 TEST_CASE("status through a database's life: gate, replicas, health, provisioned, outage", "[community][status]") {
   StatusFacts f = base();
-  f.blocker = Blocker{std::string(kReasonWaitingForTLSSecrets), "wait for all necessary secrets for db demo/my: missing Secret my-server-cert"};
+  f.blocker = Blocker{std::string(api::kReasonWaitingForTLSSecrets), "wait for all necessary secrets for db demo/my: missing Secret my-server-cert"};
   Json s = desiredStatus(Json::object(), f, kT0);
   CHECK(s["phase"] == "Provisioning");
   CHECK(s["observedGeneration"] == 2);
-  CHECK(cond(s, kCondProvisioningStarted) == "True");
-  CHECK(cond(s, kCondProvisioningStarted, "message") == "The KubeDB operator has started the provisioning of MySQL: demo/my");
-  CHECK(cond(s, kCondReady) == "False");
-  CHECK(cond(s, kCondReady, "reason") == "WaitingForTLSSecrets");
-  CHECK(cond(s, kCondReplicaReady) == "<absent>");
+  CHECK(cond(s, api::kCondProvisioningStarted) == "True");
+  CHECK(cond(s, api::kCondProvisioningStarted, "message") == "The KubeDB operator has started the provisioning of MySQL: demo/my");
+  CHECK(cond(s, api::kCondReady) == "False");
+  CHECK(cond(s, api::kCondReady, "reason") == "WaitingForTLSSecrets");
+  CHECK(cond(s, api::kCondReplicaReady) == "<absent>");
   // Same facts again: nothing changes (a converged object writes nothing).
   CHECK(desiredStatus(s, f, kT1) == s);
 
   f.blocker.reset();
   f.statefulSet = ReplicaCounts{1, 0};
   s = desiredStatus(s, f, kT1);
-  CHECK(cond(s, kCondReplicaReady) == "False");
-  CHECK(cond(s, kCondReplicaReady, "message") == "0 of 1 replicas are ready");
-  CHECK(cond(s, kCondReady, "reason") == "ReadinessCheckPending");
+  CHECK(cond(s, api::kCondReplicaReady) == "False");
+  CHECK(cond(s, api::kCondReplicaReady, "message") == "0 of 1 replicas are ready");
+  CHECK(cond(s, api::kCondReady, "reason") == "ReadinessCheckPending");
 
   f.statefulSet = ReplicaCounts{1, 1};
   f.health = HealthFacts{false, "cannot connect to my.demo.svc:3306: ERROR 2002: refused"};
   s = desiredStatus(s, f, kT1);
-  CHECK(cond(s, kCondReplicaReady) == "True");
-  CHECK(cond(s, kCondAcceptingConnection) == "False");
-  CHECK(cond(s, kCondReady, "message") == "cannot connect to my.demo.svc:3306: ERROR 2002: refused");
+  CHECK(cond(s, api::kCondReplicaReady) == "True");
+  CHECK(cond(s, api::kCondAcceptingConnection) == "False");
+  CHECK(cond(s, api::kCondReady, "message") == "cannot connect to my.demo.svc:3306: ERROR 2002: refused");
   CHECK(s["phase"] == "Provisioning");
-  CHECK(cond(s, kCondProvisioned) == "<absent>");
+  CHECK(cond(s, api::kCondProvisioned) == "<absent>");
 
   f.health = HealthFacts{true, "my.demo.svc:3306 answered a query over TLSv1.3 (server 10.11.6-MariaDB)"};
   s = desiredStatus(s, f, kT1);
   CHECK(s["phase"] == "Ready");
-  CHECK(cond(s, kCondProvisioned) == "True");
-  CHECK(cond(s, kCondReady, "reason") == "ReadinessCheckSucceeded");
+  CHECK(cond(s, api::kCondProvisioned) == "True");
+  CHECK(cond(s, api::kCondReady, "reason") == "ReadinessCheckSucceeded");
 
   // An outage after provisioning: NotReady, and Provisioned stays.
   f.health = HealthFacts{false, "cannot connect"};
   s = desiredStatus(s, f, kT1 + std::chrono::minutes(1));
   CHECK(s["phase"] == "NotReady");
-  CHECK(cond(s, kCondProvisioned) == "True");
+  CHECK(cond(s, api::kCondProvisioned) == "True");
   // A replica down but the server answering: Critical.
   f.health = HealthFacts{true, "ok"};
   f.statefulSet = ReplicaCounts{1, 0};
@@ -102,13 +102,13 @@ TEST_CASE("status keeps conditions it does not own and moves lastTransitionTime 
   f.health = HealthFacts{false, "down"};
   Json s = desiredStatus(current, f, kT0);
   CHECK(cond(s, "TLSCertificatesReady", "reason") == "Issued");
-  const std::string t0 = cond(s, kCondReady, "lastTransitionTime");
+  const std::string t0 = cond(s, api::kCondReady, "lastTransitionTime");
   f.health = HealthFacts{false, "still down, differently"};
   s = desiredStatus(s, f, kT1);
-  CHECK(cond(s, kCondReady, "lastTransitionTime") == t0);
+  CHECK(cond(s, api::kCondReady, "lastTransitionTime") == t0);
   f.health = HealthFacts{true, "up"};
   s = desiredStatus(s, f, kT1);
-  CHECK(cond(s, kCondReady, "lastTransitionTime") != t0);
+  CHECK(cond(s, api::kCondReady, "lastTransitionTime") != t0);
 }
 
 TEST_CASE("halted and deletion-blocked databases say so", "[community][status]") {
@@ -116,29 +116,29 @@ TEST_CASE("halted and deletion-blocked databases say so", "[community][status]")
   f.halted = true;
   Json s = desiredStatus(Json::object(), f, kT0);
   CHECK(s["phase"] == "Halted");
-  CHECK(cond(s, kCondHalted) == "True");
-  CHECK(cond(s, kCondAcceptingConnection) == "False");
+  CHECK(cond(s, api::kCondHalted) == "True");
+  CHECK(cond(s, api::kCondAcceptingConnection) == "False");
   f.halted = false;
   f.statefulSet = ReplicaCounts{1, 0};
   s = desiredStatus(s, f, kT0);
-  CHECK(cond(s, kCondHalted) == "<absent>");
+  CHECK(cond(s, api::kCondHalted) == "<absent>");
   CHECK(s["phase"] == "Provisioning");
 
   f.deletionBlocked = "set another deletionPolicy";
   s = desiredStatus(s, f, kT0);
-  CHECK(cond(s, kCondDeletionBlocked, "reason") == "DoNotTerminate");
+  CHECK(cond(s, api::kCondDeletionBlocked, "reason") == "DoNotTerminate");
   f.deletionBlocked.reset();
   s = desiredStatus(s, f, kT0);
-  CHECK(cond(s, kCondDeletionBlocked) == "<absent>");
+  CHECK(cond(s, api::kCondDeletionBlocked) == "<absent>");
 }
 
 TEST_CASE("an invalid spec blocks Ready with InvalidSpec", "[community][status]") {
   StatusFacts f = base();
-  f.blocker = Blocker{std::string(kReasonInvalidSpec), "The MySQL spec is invalid: spec.storageType: Unsupported value: \"Tape\""};
+  f.blocker = Blocker{std::string(api::kReasonInvalidSpec), "The MySQL spec is invalid: spec.storageType: Unsupported value: \"Tape\""};
   Json s = desiredStatus(Json::object(), f, kT0);
-  CHECK(cond(s, kCondReady) == "False");
-  CHECK(cond(s, kCondReady, "reason") == "InvalidSpec");
-  CHECK(cond(s, kCondReady, "message").find("spec.storageType") != std::string::npos);
+  CHECK(cond(s, api::kCondReady) == "False");
+  CHECK(cond(s, api::kCondReady, "reason") == "InvalidSpec");
+  CHECK(cond(s, api::kCondReady, "message").find("spec.storageType") != std::string::npos);
 }
 
 }  // namespace mysqlop::community

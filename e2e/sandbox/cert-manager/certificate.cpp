@@ -5,9 +5,10 @@
 #include <algorithm>
 #include <set>
 
-#include "common/api/mysql.h"
 #include "common/core/time_format.h"
 #include "common/kube/base64.h"
+#include "common/kube/duration.h"
+#include "common/kube/object.h"
 
 namespace mysqlop::sandbox::certmanager {
 namespace {
@@ -48,14 +49,6 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
 
 }  // namespace
 
-std::string formatGoDuration(std::chrono::seconds d) {
-  const int64_t s = d.count();
-  const int64_t h = s / 3600, m = (s % 3600) / 60, sec = s % 60;
-  if (h > 0) return fmt::format("{}h{}m{}s", h, m, sec);
-  if (m > 0) return fmt::format("{}m{}s", m, sec);
-  return fmt::format("{}s", sec);
-}
-
 std::vector<std::string> CertificateSpec::keyUsages() const {
   std::vector<std::string> out;
   for (const auto& u : usages) {
@@ -76,7 +69,7 @@ std::vector<std::string> CertificateSpec::extKeyUsages() const {
 
 core::Result<CertificateSpec, FieldErrors> parseCertificate(const Json& obj) {
   FieldErrors errors;
-  api::FieldReader r(errors);
+  kube::FieldReader r(errors);
   CertificateSpec c;
   const Json spec = obj.is_object() ? obj.value("spec", Json::object()) : Json::object();
   if (!spec.is_object()) return FieldErrors{{"spec", "Required value"}};
@@ -140,7 +133,7 @@ core::Result<CertificateSpec, FieldErrors> parseCertificate(const Json& obj) {
   auto duration = [&](const char* key) -> std::optional<std::chrono::seconds> {
     std::string text = r.str(spec, key, p);
     if (text.empty()) return std::nullopt;
-    auto ns = api::parseGoDuration(text);
+    auto ns = kube::parseGoDuration(text);
     if (!ns) {
       errors.push_back({std::string("spec.") + key, "Invalid value: " + jsonQuoted(text) + ": " + ns.error().message});
       return std::nullopt;
@@ -150,18 +143,18 @@ core::Result<CertificateSpec, FieldErrors> parseCertificate(const Json& obj) {
   if (auto d = duration("duration")) c.duration = *d;
   c.renewBefore = duration("renewBefore");
   if (c.duration < 1h) {
-    errors.push_back({"spec.duration", "Invalid value: " + jsonQuoted(formatGoDuration(c.duration)) +
+    errors.push_back({"spec.duration", "Invalid value: " + jsonQuoted(kube::formatGoDuration(c.duration)) +
                                            ": certificate duration must be greater than 1h0m0s"});
   }
   if (c.renewBefore) {
     if (*c.renewBefore < 5min) {
-      errors.push_back({"spec.renewBefore", "Invalid value: " + jsonQuoted(formatGoDuration(*c.renewBefore)) +
+      errors.push_back({"spec.renewBefore", "Invalid value: " + jsonQuoted(kube::formatGoDuration(*c.renewBefore)) +
                                                 ": certificate renewBefore must be greater than 5m0s"});
     }
     if (*c.renewBefore >= c.duration) {
       errors.push_back({"spec.renewBefore", fmt::format("Invalid value: {}: certificate duration {} must be greater than renewBefore {}",
-                                                        jsonQuoted(formatGoDuration(*c.renewBefore)), formatGoDuration(c.duration),
-                                                        formatGoDuration(*c.renewBefore))});
+                                                        jsonQuoted(kube::formatGoDuration(*c.renewBefore)), kube::formatGoDuration(c.duration),
+                                                        kube::formatGoDuration(*c.renewBefore))});
     }
   }
   if (auto it = spec.find("renewBeforePercentage"); it != spec.end() && !it->is_null()) {
@@ -171,7 +164,7 @@ core::Result<CertificateSpec, FieldErrors> parseCertificate(const Json& obj) {
       c.renewBeforePercentage = it->get<int>();
     }
     if (c.renewBefore) {
-      errors.push_back({"spec.renewBefore", "Invalid value: " + jsonQuoted(formatGoDuration(*c.renewBefore)) +
+      errors.push_back({"spec.renewBefore", "Invalid value: " + jsonQuoted(kube::formatGoDuration(*c.renewBefore)) +
                                                 ": renewBefore and renewBeforePercentage are mutually exclusive and cannot both be set"});
     }
   }
@@ -247,14 +240,6 @@ core::Result<CertificateSpec, FieldErrors> parseCertificate(const Json& obj) {
   return c;
 }
 
-std::string secretData(const Json& secret, const std::string& key) {
-  const Json data = secret.value("data", Json::object());
-  auto it = data.find(key);
-  if (it == data.end() || !it->is_string()) return "";
-  auto decoded = kube::base64Decode(it->get<std::string>());
-  return decoded ? *decoded : "";
-}
-
 core::WallTime renewalTime(const CertificateSpec& spec, core::WallTime notBefore, core::WallTime notAfter) {
   const auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(notAfter - notBefore);
   std::chrono::seconds before = lifetime / 3;
@@ -268,7 +253,7 @@ core::WallTime renewalTime(const CertificateSpec& spec, core::WallTime notBefore
 
 std::optional<IssueReason> whyIssue(const CertificateSpec& spec, const Json* secret, core::WallTime now) {
   if (!secret) return IssueReason{"DoesNotExist", "Issuing certificate as Secret does not exist"};
-  const std::string certPem = secretData(*secret, "tls.crt"), keyPem = secretData(*secret, "tls.key");
+  const std::string certPem = kube::secretValue(*secret, "tls.crt").value_or(""), keyPem = kube::secretValue(*secret, "tls.key").value_or("");
   if (certPem.empty()) return IssueReason{"MissingData", "Issuing certificate as Secret does not contain a certificate"};
   if (keyPem.empty()) return IssueReason{"MissingData", "Issuing certificate as Secret does not contain a private key"};
   auto key = pki::parsePrivateKey(keyPem);

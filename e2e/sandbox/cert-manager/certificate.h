@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/api/field_reader.h"
+#include "common/kube/field_reader.h"
 #include "common/core/clock.h"
 #include "common/core/result.h"
 #include "common/pki/pki.h"
@@ -26,8 +26,8 @@ namespace mysqlop::sandbox::certmanager {
 
 using Json = nlohmann::json;
 
-using FieldError = api::FieldError;
-using FieldErrors = api::FieldErrors;
+using FieldError = kube::FieldError;
+using FieldErrors = kube::FieldErrors;
 
 struct IssuerRef {
   std::string name;
@@ -61,9 +61,6 @@ struct CertificateSpec {
 
 core::Result<CertificateSpec, FieldErrors> parseCertificate(const Json& certificate);
 
-// "1h0m0s", "2160h0m0s": Go's rendering of a duration, as upstream's messages print them.
-std::string formatGoDuration(std::chrono::seconds d);
-
 struct IssueReason {
   std::string reason;   // DoesNotExist, MissingData, InvalidKeyPair, InvalidCertificate,
                         // SecretMismatch, IncorrectIssuer, RequestChanged, Renewing, Expired
@@ -79,8 +76,5 @@ core::WallTime renewalTime(const CertificateSpec& spec, core::WallTime notBefore
 // with secretTemplate's labels and annotations.
 std::map<std::string, std::string> secretAnnotations(const CertificateSpec& spec, const std::string& certificateName);
 std::map<std::string, std::string> secretLabels(const CertificateSpec& spec);
-
-// A Secret data value, decoded; "" when absent or not base64.
-std::string secretData(const Json& secret, const std::string& key);
 
 }  // namespace mysqlop::sandbox::certmanager

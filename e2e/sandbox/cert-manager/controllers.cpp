@@ -208,7 +208,7 @@ core::Result<ReconcileResult> CertManagerControllers::reconcileCertificate(const
       auto u = cli.update(kube::kSecrets, synced);
       if (!u) return u.error();
     }
-    auto facts = pki::inspect(*pki::parseCertificate(secretData(*secret, "tls.crt")));
+    auto facts = pki::inspect(*pki::parseCertificate(kube::secretValue(*secret, "tls.crt").value_or("")));
     const core::WallTime renewAt = renewalTime(spec, facts.notBefore, facts.notAfter);
     auto w = writeStatus([&](Json& s) {
       setConds(s, {condition(kReady, true, "Ready", kUpToDate, gen)}, {kIssuing});
@@ -286,7 +286,7 @@ core::Result<ReconcileResult> CertManagerControllers::reconcileCertificate(const
   };
   pki::PrivateKey key;
   if (!spec.rotateKey && secret) {
-    if (auto old = pki::parsePrivateKey(secretData(*secret, "tls.key"));
+    if (auto old = pki::parsePrivateKey(kube::secretValue(*secret, "tls.key").value_or(""));
         old && old->algorithm() == spec.key.algorithm &&
         (spec.key.size == 0 || spec.key.algorithm == pki::KeyAlgorithm::kEd25519 || old->size() == spec.key.size)) {
       key = *old;

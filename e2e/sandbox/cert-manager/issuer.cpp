@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/kube/object.h"
 #include "e2e/sandbox/cert-manager/certificate.h"
 
 namespace mysqlop::sandbox::certmanager {
@@ -50,7 +51,7 @@ IssuerVerdict evaluateIssuer(const nlohmann::json& issuer, const nlohmann::json*
     v.message = "Error getting keypair for CA issuer: " + why;
     return v;
   };
-  const std::string certPem = secretData(*caSecret, "tls.crt"), keyPem = secretData(*caSecret, "tls.key");
+  const std::string certPem = kube::secretValue(*caSecret, "tls.crt").value_or(""), keyPem = kube::secretValue(*caSecret, "tls.key").value_or("");
   if (certPem.empty()) return invalid(fmt::format("secret {:?} has no tls.crt", secretName));
   if (keyPem.empty()) return invalid(fmt::format("secret {:?} has no tls.key", secretName));
   auto chain = pki::parseCertificateChain(certPem);

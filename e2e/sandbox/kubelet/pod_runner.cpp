@@ -20,7 +20,6 @@
 #include <thread>
 
 #include "common/core/time_format.h"
-#include "common/kube/base64.h"
 #include "common/kube/label_selector.h"
 #include "common/kube/object.h"
 #include "common/runtime/writes.h"
@@ -220,12 +219,7 @@ core::Result<PodRunner::Running> PodRunner::launch(const Json& pod) {
     const Json data = obj->value("data", Json::object());
     for (const auto& [k, v] : data.items()) {
       if (!v.is_string()) continue;
-      if (kind == "Secret") {
-        auto d = kube::base64Decode(v.get<std::string>());
-        out[k] = d ? *d : "";
-      } else {
-        out[k] = v.get<std::string>();
-      }
+      out[k] = kind == "Secret" ? kube::secretValue(*obj, k).value_or("") : v.get<std::string>();
     }
     return out;
   };

@@ -1,10 +1,10 @@
-#include "common/api/field_reader.h"
+#include "common/kube/field_reader.h"
 
 #include <catch2/catch.hpp>
 
-namespace mysqlop::api {
+namespace mysqlop::kube {
 
-TEST_CASE("field reader: absent and null fields read as empty without an error", "[api][fields]") {
+TEST_CASE("field reader: absent and null fields read as empty without an error", "[kube][fields]") {
   FieldErrors errors;
   FieldReader r(errors);
   const Json o = Json::parse(R"({"a": null})");
@@ -19,7 +19,7 @@ TEST_CASE("field reader: absent and null fields read as empty without an error",
   CHECK(errors.empty());
 }
 
-TEST_CASE("field reader: well-typed fields are read", "[api][fields]") {
+TEST_CASE("field reader: well-typed fields are read", "[kube][fields]") {
   FieldErrors errors;
   FieldReader r(errors);
   const Json o = Json::parse(R"({"s": "x", "b": true, "i": 42, "l": ["p", "q"], "m": {"k": "v"}, "o": {"z": 1}})");
@@ -33,7 +33,7 @@ TEST_CASE("field reader: well-typed fields are read", "[api][fields]") {
   CHECK(errors.empty());
 }
 
-TEST_CASE("field reader: each malformed field is named with the API server's words", "[api][fields]") {
+TEST_CASE("field reader: each malformed field is named with the API server's words", "[kube][fields]") {
   FieldErrors errors;
   FieldReader r(errors);
   const Json o = Json::parse(R"({"s": 8, "b": "yes", "i": 1.5, "l": ["ok", 3], "m": {"k": false}, "o": [], "n": "x"})");
@@ -59,7 +59,7 @@ TEST_CASE("field reader: each malformed field is named with the API server's wor
   CHECK(errors[0].toString() == "spec.s: Invalid value: 8: must be a string");
 }
 
-TEST_CASE("field reader: a long value is shortened in the message", "[api][fields]") {
+TEST_CASE("field reader: a long value is shortened in the message", "[kube][fields]") {
   FieldErrors errors;
   FieldReader r(errors);
   r.integer(Json{{"i", std::string(200, 'a')}}, "i", "spec");
@@ -67,4 +67,4 @@ TEST_CASE("field reader: a long value is shortened in the message", "[api][field
   CHECK(errors[0].message == "Invalid value: \"" + std::string(56, 'a') + "...: must be an integer");
 }
 
-}  // namespace mysqlop::api
+}  // namespace mysqlop::kube

@@ -1,8 +1,8 @@
-#include "common/api/field_reader.h"
+#include "common/kube/field_reader.h"
 
 #include <fmt/format.h>
 
-namespace mysqlop::api {
+namespace mysqlop::kube {
 namespace {
 
 // The field's value when present and not null.
@@ -98,4 +98,4 @@ void FieldReader::bad(const std::string& field, const Json& value, const std::st
   errors_.push_back({field, fmt::format("Invalid value: {}: {}", v, why)});
 }
 
-}  // namespace mysqlop::api
+}  // namespace mysqlop::kube

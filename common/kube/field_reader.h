@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-namespace mysqlop::api {
+namespace mysqlop::kube {
 
 using Json = nlohmann::json;
 
@@ -47,4 +47,4 @@ class FieldReader {
   FieldErrors& errors_;
 };
 
-}  // namespace mysqlop::api
+}  // namespace mysqlop::kube

@@ -1,0 +1,62 @@
+#pragma once
+// The MySQL status vocabulary of both editions (DESIGN §4, KubeDB's words where KubeDB has them):
+// condition types, their reasons and the phases. The community operator owns every condition
+// but TLSCertificatesReady, which the enterprise operator owns; each writes only its own.
+// Constants only; any thread.
+
+#include <string_view>
+
+namespace mysqlop::api {
+
+// --- community: condition types --------------------------------------------------------------
+inline constexpr std::string_view kCondProvisioningStarted = "ProvisioningStarted";
+inline constexpr std::string_view kCondReplicaReady = "ReplicaReady";
+inline constexpr std::string_view kCondAcceptingConnection = "AcceptingConnection";
+inline constexpr std::string_view kCondReady = "Ready";
+inline constexpr std::string_view kCondProvisioned = "Provisioned";
+inline constexpr std::string_view kCondHalted = "Halted";
+inline constexpr std::string_view kCondDeletionBlocked = "DeletionBlocked";
+
+// --- community: phases -----------------------------------------------------------------------
+inline constexpr std::string_view kPhaseProvisioning = "Provisioning";
+inline constexpr std::string_view kPhaseReady = "Ready";
+inline constexpr std::string_view kPhaseCritical = "Critical";
+inline constexpr std::string_view kPhaseNotReady = "NotReady";
+inline constexpr std::string_view kPhaseHalted = "Halted";
+
+// --- community: reasons ----------------------------------------------------------------------
+// Ready=False: what stops provisioning before the health check can tell (Warning Events but
+// WaitingForTLSSecrets, which is a normal wait).
+inline constexpr std::string_view kReasonInvalidSpec = "InvalidSpec";
+inline constexpr std::string_view kReasonWaitingForTLSSecrets = "WaitingForTLSSecrets";
+inline constexpr std::string_view kReasonAuthSecretConflict = "AuthSecretConflict";
+inline constexpr std::string_view kReasonAuthSecretMissing = "AuthSecretNotFound";
+inline constexpr std::string_view kReasonVersionNotFound = "VersionNotFound";
+// Ready from the health checker, and while it has not spoken yet.
+inline constexpr std::string_view kReasonReadinessCheckPending = "ReadinessCheckPending";
+inline constexpr std::string_view kReasonReadinessCheckSucceeded = "ReadinessCheckSucceeded";
+inline constexpr std::string_view kReasonReadinessCheckFailed = "ReadinessCheckFailed";
+inline constexpr std::string_view kReasonDatabaseHalted = "DatabaseHalted";
+// The other conditions' reasons (KubeDB's).
+inline constexpr std::string_view kReasonProvisioningStarted = "DatabaseProvisioningStartedSuccessfully";
+inline constexpr std::string_view kReasonHalted = "DatabaseHaltedSuccessfully";
+inline constexpr std::string_view kReasonAcceptingConnection = "DatabaseAcceptingConnectionRequest";
+inline constexpr std::string_view kReasonNotAcceptingConnection = "DatabaseNotAcceptingConnectionRequest";
+inline constexpr std::string_view kReasonAllReplicasReady = "AllReplicasReady";
+inline constexpr std::string_view kReasonSomeReplicasNotReady = "SomeReplicasNotReady";
+inline constexpr std::string_view kReasonProvisioned = "DatabaseSuccessfullyProvisioned";
+// DeletionBlocked: the policy refuses deletion, or cannot be read.
+inline constexpr std::string_view kReasonDoNotTerminate = "DoNotTerminate";
+inline constexpr std::string_view kReasonInvalidDeletionPolicy = "InvalidDeletionPolicy";
+
+// --- enterprise ------------------------------------------------------------------------------
+inline constexpr std::string_view kCondTLSCertificatesReady = "TLSCertificatesReady";
+inline constexpr std::string_view kReasonLicenseInvalid = "LicenseInvalid";
+inline constexpr std::string_view kReasonIssuerNotFound = "IssuerNotFound";
+inline constexpr std::string_view kReasonIssuerNotReady = "IssuerNotReady";
+inline constexpr std::string_view kReasonWaitingForDatabaseObjects = "WaitingForDatabaseObjects";
+inline constexpr std::string_view kReasonExporterConfigConflict = "ExporterConfigConflict";
+inline constexpr std::string_view kReasonIssuing = "Issuing";
+inline constexpr std::string_view kReasonCertificatesIssued = "CertificatesIssued";
+
+}  // namespace mysqlop::api

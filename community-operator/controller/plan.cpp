@@ -1,0 +1,391 @@
+#include "community-operator/controller/plan.h"
+
+#include <fmt/format.h>
+
+#include "common/api/catalog.h"
+#include "common/api/cert_manager.h"
+#include "common/api/conditions.h"
+#include "common/api/naming.h"
+#include "common/kube/object.h"
+#include "common/runtime/writes.h"
+#include "community-operator/builders/rbac_builder.h"
+#include "community-operator/builders/secret_builder.h"
+#include "community-operator/builders/service_builder.h"
+#include "community-operator/builders/statefulset_builder.h"
+
+namespace mysqlop::community {
+namespace {
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep = ", ") {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : std::string(sep)) + p;
+  return out;
+}
+
+std::string joinErrors(const api::FieldErrors& errs) {
+  std::vector<std::string> parts;
+  for (const auto& e : errs) parts.push_back(e.toString());
+  return join(parts, "; ");
+}
+
+// Ours: it carries this database's instance label and our managed-by label.
+bool labelledFor(const Json& obj, const std::string& db) {
+  return kube::label(obj, api::kLabelInstance) == db &&
+         kube::label(obj, api::kLabelManagedBy) == std::string(api::kLabelManagedByValue);
+}
+
+Blocker blocker(std::string_view reason, std::string message) { return Blocker{std::string(reason), std::move(message)}; }
+
+std::string key(const Json& mysql) { return kube::namespaceOf(mysql) + "/" + kube::name(mysql); }
+
+// One reconcile's decision in the making.
+struct Planner {
+  const Observed& o;
+  core::WallTime now;
+  Plan out;
+  StatusFacts facts;
+
+  void ensure(const kube::ResourceType& rt, Json desired, const runtime::ObjectPtr& cached, std::string what) {
+    out.steps.push_back(EnsureStep{&rt, std::move(desired), cached, std::move(what), {}});
+  }
+  // Finishes with the community status from `facts` (written only when it changes).
+  Plan finish() {
+    StatusChange change{.facts = facts, .deletionBlocked = std::nullopt};
+    const Json current = o.mysql->value("status", Json::object());
+    const Json next = change.applyTo(current, now);
+    if (next != current) {
+      out.status = std::move(change);
+      if (auto e = readyEvent(current, next)) out.onStatusWrite.push_back(*e);
+    }
+    return std::move(out);
+  }
+};
+
+struct Catalog {
+  Images images;
+  bool deprecated = false;
+};
+
+// The MySQLVersion: the images, or why there are none.
+core::Result<Catalog, Blocker> readCatalog(const api::MySQL& my, const Observed& o) {
+  if (!o.version) {
+    return blocker(api::kReasonVersionNotFound,
+                   fmt::format("spec.version: MySQLVersion {:?} not found; `kubectl get mysqlversions` lists the "
+                               "versions this cluster offers",
+                               my.version));
+  }
+  auto version = api::parseMySQLVersion(*o.version);
+  if (!version) {
+    return blocker(api::kReasonVersionNotFound, fmt::format("spec.version: MySQLVersion {:?} is malformed: {}", my.version,
+                                                            joinErrors(version.error())));
+  }
+  if (my.monitor && version->exporterImage.empty()) {
+    return blocker(api::kReasonInvalidSpec,
+                   fmt::format("spec.monitor: MySQLVersion {:?} has no spec.exporter.image for the exporter sidecar",
+                               my.version));
+  }
+  return Catalog{Images{version->dbImage, version->exporterImage}, version->deprecated};
+}
+
+// RBAC for the database pods and the Services; the stats Service goes when monitoring does.
+void planOffshoots(Planner& p, const api::MySQL& my) {
+  const Observed& o = p.o;
+  p.ensure(kube::kServiceAccounts, buildServiceAccount(my), o.serviceAccount, "service account");
+  p.ensure(kube::kRoles, buildRole(my), o.role, "role");
+  p.ensure(kube::kRoleBindings, buildRoleBinding(my), o.roleBinding, "role binding");
+  auto service = [&](const std::string& name) {
+    auto it = o.services.find(name);
+    return it == o.services.end() ? nullptr : it->second;
+  };
+  p.ensure(kube::kServices, buildGoverningService(my), service(api::governingServiceName(my.name)), "governing service");
+  p.ensure(kube::kServices, buildPrimaryService(my), service(api::primaryServiceName(my.name)),
+           "service for primary/standalone");
+  const std::string stats = api::statsServiceName(my.name);
+  if (my.monitor) {
+    p.ensure(kube::kServices, buildStatsService(my), service(stats), "stats service");
+  } else if (auto s = service(stats); s && kube::isOwnedBy(*s, my.uid)) {
+    p.out.steps.push_back(DeleteStep{&kube::kServices, stats, "",
+                                     EventSpec{false, "Deleted",
+                                               fmt::format("Deleted stats service {}/{}: spec.monitor is no longer set",
+                                                           my.namespace_, stats)}});
+  }
+}
+
+// The StatefulSet and what its status and the health checker say of it.
+void planWorkload(Planner& p, const api::MySQL& my, const Images& images, bool deprecated) {
+  const Observed& o = p.o;
+  const Json desired = buildStatefulSet(my, images);
+  const bool writes = !converged(o.statefulSet, desired);
+  EnsureStep step{&kube::kStatefulSets, desired, o.statefulSet, "StatefulSet", {}};
+  if (deprecated) {
+    step.onWrite.push_back({true, "DeprecatedVersion",
+                            fmt::format("MySQLVersion {:?} is deprecated; plan an upgrade to a current version "
+                                        "(`kubectl get mysqlversions`)",
+                                        my.version)});
+  }
+  p.out.steps.push_back(std::move(step));
+  ReplicaCounts counts{my.replicas, 0};
+  if (o.statefulSet && !writes) {
+    const Json& st = o.statefulSet->value("status", Json::object());
+    counts.ready = st.value("readyReplicas", int64_t{0});
+    // A status from an older spec says nothing about this one.
+    if (st.value("observedGeneration", int64_t{0}) < kube::generation(*o.statefulSet)) counts.ready = 0;
+  }
+  p.facts.statefulSet = counts;
+  if (writes) {
+    p.out.triggerHealth = true;
+  } else {
+    p.facts.health = o.health;
+  }
+}
+
+Plan provision(Planner& p) {
+  if (!kube::hasFinalizer(*p.o.mysql, api::kFinalizer)) p.out.steps.push_back(AddFinalizerStep{});
+  auto spec = readSpec(*p.o.mysql);
+  if (!spec) {
+    p.facts.blocker = spec.error();
+    return p.finish();
+  }
+  api::MySQL my = std::move(*spec);
+  auto catalog = readCatalog(my, p.o);
+  if (!catalog) {
+    p.facts.blocker = catalog.error();
+    return p.finish();
+  }
+  planOffshoots(p, my);
+  if (auto b = authSecretBlocker(my, p.o)) {
+    p.facts.blocker = *b;
+    return p.finish();
+  }
+  if (my.authSecretName.empty()) {
+    // Ours: made once, and its name recorded in the spec as KubeDB does.
+    if (!p.o.secret(api::authSecretName(my.name))) p.out.steps.push_back(CreateAuthSecretStep{my});
+    my.authSecretName = api::authSecretName(my.name);
+    p.out.steps.push_back(RecordAuthSecretStep{my.authSecretName});
+  }
+  if (my.halted) {
+    // The workload goes, everything else stays.
+    if (auto sts = p.o.statefulSet; sts && kube::isOwnedBy(*sts, my.uid)) {
+      p.out.steps.push_back(DeleteStep{
+          &kube::kStatefulSets, kube::name(*sts), "Background",
+          EventSpec{false, "Halted",
+                    fmt::format("Halted MySQL {}: deleted StatefulSet {}; PVCs and secrets are kept", key(*p.o.mysql),
+                                kube::name(*sts))}});
+    }
+    p.facts.halted = true;
+    return p.finish();
+  }
+  if (auto b = tlsGate(my, p.o)) {
+    p.facts.blocker = *b;
+    return p.finish();
+  }
+  planWorkload(p, my, catalog->images, catalog->deprecated);
+  return p.finish();
+}
+
+// --- deletion ----------------------------------------------------------------------------------
+
+std::string doNotTerminateMessage(const Json& mysql) {
+  return fmt::format(
+      "MySQL {} is not deleted because its deletionPolicy is DoNotTerminate; to delete it, set another policy, e.g. "
+      "kubectl patch mysql {} -n {} --type=merge -p '{{\"spec\":{{\"deletionPolicy\":\"Delete\"}}}}'",
+      key(mysql), kube::name(mysql), kube::namespaceOf(mysql));
+}
+
+// Deletion refused: only DeletionBlocked is set, and said once.
+Plan blockDeletion(Planner& p, std::string_view reason, const std::string& message) {
+  const kube::Condition blocked{std::string(api::kCondDeletionBlocked), "True", std::string(reason), message,
+                                kube::generation(*p.o.mysql), ""};
+  StatusChange change{.facts = std::nullopt, .deletionBlocked = blocked};
+  const Json current = p.o.mysql->value("status", Json::object());
+  if (change.applyTo(current, p.now) != current) p.out.status = std::move(change);
+  if (!kube::findStatusCondition(*p.o.mysql, api::kCondDeletionBlocked)) {
+    p.out.onStatusWrite.push_back({true, "DeletionBlocked", message});
+  }
+  return std::move(p.out);
+}
+
+// PVCs: Halt keeps them (and their data) out of the garbage collector's reach; the others delete them.
+void planVolumes(Planner& p, api::DeletionPolicy policy, const std::string& uid, std::vector<std::string>& done) {
+  for (const auto& pvc : p.o.pvcs) {
+    if (policy == api::DeletionPolicy::kHalt) {
+      Json next = pvc;
+      if (kube::removeOwnerReference(next, uid)) {
+        p.out.steps.push_back(DisownStep{&kube::kPersistentVolumeClaims, std::move(next)});
+      }
+    } else {
+      p.out.steps.push_back(DeleteStep{&kube::kPersistentVolumeClaims, kube::name(pvc), "", std::nullopt});
+      done.push_back("PVC " + kube::name(pvc));
+    }
+  }
+}
+
+// Secrets we (or cert-manager for us) made: labelled for this database or owned by it. WipeOut
+// deletes them; Delete and Halt keep them without our ownerReference. A user's Secret is neither
+// and is never touched.
+void planSecrets(Planner& p, api::DeletionPolicy policy, const std::string& uid, std::vector<std::string>& done) {
+  const std::string db = kube::name(*p.o.mysql);
+  for (const auto& [name, s] : p.o.secrets) {
+    if (!labelledFor(*s, db) && !kube::isOwnedBy(*s, uid)) continue;
+    if (policy == api::DeletionPolicy::kWipeOut) {
+      p.out.steps.push_back(DeleteStep{&kube::kSecrets, name, "", std::nullopt});
+      done.push_back("Secret " + name);
+    } else if (Json next = *s; kube::removeOwnerReference(next, uid)) {
+      p.out.steps.push_back(DisownStep{&kube::kSecrets, std::move(next)});
+    }
+  }
+}
+
+Plan terminate(Planner& p) {
+  const Json& obj = *p.o.mysql;
+  p.out.forgetHealth = true;
+  if (!kube::hasFinalizer(obj, api::kFinalizer)) return std::move(p.out);
+  auto policy = api::readDeletionPolicy(obj.value("spec", Json::object()));
+  if (!policy) {
+    return blockDeletion(p, api::kReasonInvalidDeletionPolicy,
+                         fmt::format("MySQL {} is not deleted because its deletion policy cannot be read: {}; correct it "
+                                     "with kubectl patch mysql {} -n {} --type=merge",
+                                     key(obj), joinErrors(policy.error()), kube::name(obj), kube::namespaceOf(obj)));
+  }
+  const api::DeletionPolicy pol = policy->value_or(api::DeletionPolicy::kDelete);
+  if (pol == api::DeletionPolicy::kDoNotTerminate) return blockDeletion(p, api::kReasonDoNotTerminate, doNotTerminateMessage(obj));
+
+  const std::string uid = kube::uid(obj);
+  std::vector<std::string> done;
+  if (auto sts = p.o.statefulSet; sts && kube::isOwnedBy(*sts, uid)) {
+    p.out.steps.push_back(DeleteStep{&kube::kStatefulSets, kube::name(*sts), "Background", std::nullopt});
+    done.push_back("StatefulSet " + kube::name(*sts));
+  }
+  planVolumes(p, pol, uid, done);
+  if (pol == api::DeletionPolicy::kWipeOut) {
+    // Our Certificates go first: while one exists, cert-manager would issue its Secret again the
+    // moment it is deleted. Come back once they are gone.
+    bool waiting = false;
+    for (const auto& c : p.o.certificates) {
+      if (!kube::isOwnedBy(c, uid)) continue;
+      waiting = true;
+      if (!kube::isBeingDeleted(c)) p.out.steps.push_back(DeleteStep{&api::certificateResource(), kube::name(c), "", std::nullopt});
+    }
+    if (waiting) {
+      p.out.requeueAfter = std::chrono::milliseconds(500);
+      return std::move(p.out);
+    }
+  }
+  planSecrets(p, pol, uid, done);
+  p.out.steps.push_back(DropFinalizerStep{
+      EventSpec{false, "Terminated",
+                fmt::format("MySQL {} deleted with deletionPolicy {}{}{}", key(obj), api::toString(pol),
+                            done.empty() ? "" : ": removed ", join(done))}});
+  return std::move(p.out);
+}
+
+}  // namespace
+
+runtime::ObjectPtr Observed::secret(const std::string& name) const {
+  auto it = secrets.find(name);
+  return it == secrets.end() ? nullptr : it->second;
+}
+
+Json StatusChange::applyTo(const Json& status, core::WallTime now) const {
+  if (facts) return desiredStatus(status, *facts, now);
+  Json out = status.is_object() ? status : Json::object();
+  if (deletionBlocked) runtime::ConditionChange{{*deletionBlocked}, {}}.applyTo(out, now);
+  return out;
+}
+
+core::Result<api::MySQL, Blocker> readSpec(const Json& mysql) {
+  auto parsed = api::parseMySQL(mysql);
+  api::FieldErrors errors;
+  if (parsed) {
+    api::setDefaults(*parsed);
+    errors = api::validate(*parsed);
+  } else {
+    errors = parsed.error();
+  }
+  if (!errors.empty()) return blocker(api::kReasonInvalidSpec, "The MySQL spec is invalid: " + joinErrors(errors));
+  return std::move(*parsed);
+}
+
+std::optional<Blocker> tlsGate(const api::MySQL& my, const Observed& o) {
+  if (!my.tls) return std::nullopt;
+  std::vector<std::string> missing;
+  for (const auto& alias : api::tlsAliases()) {
+    if (!o.secret(my.certSecretName(alias))) missing.push_back(my.certSecretName(alias));
+  }
+  if (!o.secret(api::exporterConfigSecretName(my.name))) missing.push_back(api::exporterConfigSecretName(my.name));
+  if (missing.empty()) return std::nullopt;
+  return blocker(api::kReasonWaitingForTLSSecrets,
+                 fmt::format("wait for all necessary secrets for db {}/{}: missing Secret{} {}", my.namespace_, my.name,
+                             missing.size() == 1 ? "" : "s", join(missing)));
+}
+
+std::optional<Blocker> authSecretBlocker(const api::MySQL& my, const Observed& o) {
+  if (!my.authSecretName.empty()) {
+    // The user's Secret (or ours, once recorded): read, never changed.
+    auto s = o.secret(my.authSecretName);
+    if (!s) {
+      return blocker(api::kReasonAuthSecretMissing,
+                     fmt::format("spec.authSecret.name: Secret {}/{} does not exist; create it with the keys username "
+                                 "and password",
+                                 my.namespace_, my.authSecretName));
+    }
+    if (!s->value("data", Json::object()).contains("password")) {
+      return blocker(api::kReasonAuthSecretMissing, fmt::format("spec.authSecret.name: Secret {}/{} has no key \"password\"",
+                                                                my.namespace_, my.authSecretName));
+    }
+    return std::nullopt;
+  }
+  const std::string name = api::authSecretName(my.name);
+  if (auto s = o.secret(name); s && !labelledFor(*s, my.name)) {
+    return blocker(api::kReasonAuthSecretConflict,
+                   fmt::format("intended secret {}/{} already exists and does not belong to MySQL {}/{}; it is left alone: "
+                               "name another auth Secret in spec.authSecret.name or remove that Secret",
+                               my.namespace_, name, my.namespace_, my.name));
+  }
+  return std::nullopt;
+}
+
+std::optional<EventSpec> readyEvent(const Json& before, const Json& after) {
+  auto was = kube::findCondition(before.value("conditions", Json::array()), api::kCondReady);
+  auto now = kube::findCondition(after.value("conditions", Json::array()), api::kCondReady);
+  if (!now || (was && was->reason == now->reason && was->message == now->message)) return std::nullopt;
+  if (now->reason == api::kReasonReadinessCheckPending) return std::nullopt;
+  const bool warning = now->reason == api::kReasonInvalidSpec || now->reason == api::kReasonAuthSecretConflict ||
+                       now->reason == api::kReasonAuthSecretMissing || now->reason == api::kReasonVersionNotFound ||
+                       now->reason == api::kReasonReadinessCheckFailed;
+  return EventSpec{warning, now->reason, now->message};
+}
+
+bool converged(const runtime::ObjectPtr& cached, const Json& desired) {
+  if (!cached) return false;
+  const Json merged = runtime::mergeDesired(*cached, desired);
+  return merged == *cached || runtime::satisfies(*cached, merged);
+}
+
+Plan plan(const Observed& o, core::WallTime now) {
+  Planner p{o, now, {}, {}};
+  p.facts.ns = kube::namespaceOf(*o.mysql);
+  p.facts.name = kube::name(*o.mysql);
+  p.facts.generation = kube::generation(*o.mysql);
+  if (kube::isBeingDeleted(*o.mysql)) return terminate(p);
+  return provision(p);
+}
+
+std::set<std::string> referencedSecrets(const Json& mysql) {
+  std::set<std::string> out;
+  auto parsed = api::parseMySQL(mysql);
+  if (!parsed) {
+    out.insert(api::authSecretName(kube::name(mysql)));
+    return out;
+  }
+  api::MySQL my = std::move(*parsed);
+  api::setDefaults(my);
+  out.insert(my.effectiveAuthSecretName());
+  if (my.tls) {
+    for (const auto& alias : api::tlsAliases()) out.insert(my.certSecretName(alias));
+    out.insert(api::exporterConfigSecretName(my.name));
+  }
+  return out;
+}
+
+}  // namespace mysqlop::community

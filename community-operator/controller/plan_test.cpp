@@ -1,0 +1,458 @@
+// The community operator's decisions without an API server: an Observed state in, the ordered
+// writes, the status and the Events out. A small in-memory "apply" stands in for the executor,
+// so a test can also show that a converged database plans no write at all.
+#include "community-operator/controller/plan.h"
+
+#include <catch2/catch.hpp>
+
+#include "common/api/conditions.h"
+#include "common/api/naming.h"
+#include "common/kube/base64.h"
+#include "common/kube/object.h"
+#include "common/runtime/writes.h"
+
+namespace mysqlop::community {
+namespace {
+
+const core::WallTime kNow = core::WallTime{} + std::chrono::hours(24 * 365 * 56);
+const char* kUid = "uid-1";
+
+runtime::ObjectPtr ptr(Json j) { return std::make_shared<const Json>(std::move(j)); }
+
+Json mysql(const std::string& spec, const std::string& extraMeta = "") {
+  return Json::parse(R"({"apiVersion":"kubedb.com/v1","kind":"MySQL","metadata":{"name":"my","namespace":"demo",
+      "uid":"uid-1","generation":2,"finalizers":["kubedb.com"])" + extraMeta + R"(},"spec":)" + spec + "}");
+}
+
+Json version(bool deprecated = false, bool exporter = true) {
+  Json v = {{"apiVersion", "catalog.kubedb.com/v1alpha1"}, {"kind", "MySQLVersion"}, {"metadata", {{"name", "8.4.3"}}},
+            {"spec", {{"version", "8.4.3"}, {"db", {{"image", "mysql:8.4.3"}}}, {"deprecated", deprecated}}}};
+  if (exporter) v["spec"]["exporter"] = {{"image", "prom/mysqld-exporter:v0.15.1"}};
+  return v;
+}
+
+// A Secret; `ours` gives it the database's labels, `owned` an ownerReference to the MySQL.
+runtime::ObjectPtr secret(const std::string& name, bool ours = false, bool owned = false,
+                          std::map<std::string, std::string> data = {{"password", "pw"}}) {
+  Json s = {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", name}, {"namespace", "demo"}}}};
+  for (const auto& [k, v] : data) s["data"][k] = kube::base64Encode(v);
+  if (ours) {
+    for (const auto& [k, v] : api::offshootLabels("my")) kube::setLabel(s, k, v);
+  }
+  if (owned) (void)kube::addOwnerReference(s, {"kubedb.com/v1", "MySQL", "my", kUid, false, true});
+  return ptr(std::move(s));
+}
+
+const char* kPlain = R"({"version":"8.4.3","storageType":"Ephemeral"})";
+const char* kTls = R"({"version":"8.4.3","storageType":"Ephemeral","requireSSL":true,"authSecret":{"name":"my-auth"},
+    "tls":{"issuerRef":{"kind":"Issuer","name":"ca"}}})";
+
+Observed observed(const Json& my) {
+  Observed o;
+  o.mysql = ptr(my);
+  o.version = ptr(version());
+  return o;
+}
+
+// Every TLS Secret and the exporter configuration, as cert-manager and the enterprise operator make them.
+void addTlsSecrets(Observed& o) {
+  for (const char* n : {"my-server-cert", "my-client-cert", "my-metrics-exporter-cert", "my-metrics-exporter-config"}) {
+    o.secrets[n] = secret(n, true, true, {{"tls.crt", "x"}});
+  }
+}
+
+std::optional<kube::Condition> condition(const Plan& p, const Observed& o, std::string_view type) {
+  if (!p.status) return kube::findStatusCondition(*o.mysql, type);
+  return kube::findCondition(p.status->applyTo(o.mysql->value("status", Json::object()), kNow)["conditions"], type);
+}
+
+std::string readyReason(const Plan& p, const Observed& o) {
+  auto c = condition(p, o, api::kCondReady);
+  return c ? c->reason : "<none>";
+}
+
+// What each step is, in order: "ensure:Service/my-pods", "delete:StatefulSet/my", ...
+std::vector<std::string> stepNames(const Plan& p) {
+  std::vector<std::string> out;
+  for (const auto& s : p.steps) {
+    if (auto* e = std::get_if<EnsureStep>(&s)) out.push_back("ensure:" + e->type->kind + "/" + kube::name(e->desired));
+    if (std::holds_alternative<CreateAuthSecretStep>(s)) out.push_back("create-auth-secret");
+    if (auto* r = std::get_if<RecordAuthSecretStep>(&s)) out.push_back("record-auth-secret:" + r->name);
+    if (auto* d = std::get_if<DeleteStep>(&s)) out.push_back("delete:" + d->type->kind + "/" + d->name);
+    if (auto* d = std::get_if<DisownStep>(&s)) out.push_back("disown:" + d->type->kind + "/" + kube::name(d->object));
+    if (std::holds_alternative<AddFinalizerStep>(s)) out.push_back("add-finalizer");
+    if (std::holds_alternative<DropFinalizerStep>(s)) out.push_back("drop-finalizer");
+  }
+  return out;
+}
+
+// How many requests the plan costs: every step but an ensure of a converged object, and the status.
+int writes(const Plan& p) {
+  int n = p.status ? 1 : 0;
+  for (const auto& s : p.steps) {
+    auto* e = std::get_if<EnsureStep>(&s);
+    if (!e || !converged(e->cached, e->desired)) ++n;
+  }
+  return n;
+}
+
+// The executor, in memory: what the caches would hold after the plan was applied.
+void applyInMemory(Observed& o, const Plan& p) {
+  Json my = *o.mysql;
+  for (const auto& s : p.steps) {
+    if (auto* e = std::get_if<EnsureStep>(&s)) {
+      Json obj = e->cached ? runtime::mergeDesired(*e->cached, e->desired) : e->desired;
+      const std::string name = kube::name(obj);
+      if (e->type->kind == "Service") o.services[name] = ptr(obj);
+      if (e->type->kind == "ServiceAccount") o.serviceAccount = ptr(obj);
+      if (e->type->kind == "Role") o.role = ptr(obj);
+      if (e->type->kind == "RoleBinding") o.roleBinding = ptr(obj);
+      if (e->type->kind == "StatefulSet") o.statefulSet = ptr(obj);
+    }
+    if (std::holds_alternative<CreateAuthSecretStep>(s)) o.secrets["my-auth"] = secret("my-auth", true);
+    if (auto* r = std::get_if<RecordAuthSecretStep>(&s)) my["spec"]["authSecret"]["name"] = r->name;
+    if (std::holds_alternative<AddFinalizerStep>(s)) kube::addFinalizer(my, api::kFinalizer);
+  }
+  if (p.status) my["status"] = p.status->applyTo(my.value("status", Json::object()), kNow);
+  o.mysql = ptr(my);
+}
+
+bool hasEvent(const std::vector<EventSpec>& events, std::string_view reason, bool warning) {
+  for (const auto& e : events) {
+    if (e.reason == reason && e.warning == warning) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("plan: a new plain MySQL gets its objects in KubeDB's order, then converges to zero writes",
+          "[community][plan]") {
+  Observed o = observed(mysql(kPlain));
+  Plan p = plan(o, kNow);
+  CHECK(stepNames(p) == std::vector<std::string>{"ensure:ServiceAccount/my", "ensure:Role/my", "ensure:RoleBinding/my",
+                                                 "ensure:Service/my-pods", "ensure:Service/my", "create-auth-secret",
+                                                 "record-auth-secret:my-auth", "ensure:StatefulSet/my"});
+  CHECK(p.triggerHealth);
+  CHECK(readyReason(p, o) == api::kReasonReadinessCheckPending);
+  CHECK(p.onStatusWrite.empty());  // a pending check is not news
+
+  // The StatefulSet reports a ready replica and the health checker has spoken.
+  applyInMemory(o, p);
+  Json sts = *o.statefulSet;
+  sts["metadata"]["generation"] = 1;
+  sts["status"] = {{"observedGeneration", 1}, {"readyReplicas", 1}};
+  o.statefulSet = ptr(sts);
+  o.health = HealthFacts{true, "my.demo.svc:3306 answered a query over a plain connection (server 11)"};
+  p = plan(o, kNow);
+  CHECK_FALSE(p.triggerHealth);
+  CHECK(readyReason(p, o) == api::kReasonReadinessCheckSucceeded);
+  CHECK(condition(p, o, api::kCondProvisioned)->status == "True");
+  CHECK(hasEvent(p.onStatusWrite, api::kReasonReadinessCheckSucceeded, false));
+  CHECK(writes(p) == 1);  // the status only
+
+  applyInMemory(o, p);
+  p = plan(o, kNow);
+  CHECK(writes(p) == 0);
+  CHECK_FALSE(p.status);
+  CHECK(p.onStatusWrite.empty());
+}
+
+TEST_CASE("plan: what stops provisioning, which blocker wins, and what is made before it", "[community][plan]") {
+  struct Row {
+    std::string name;
+    std::function<void(Observed&)> setup;
+    std::string_view reason;
+    std::string message;  // a part of the Ready message
+    bool warning;
+    std::vector<std::string> steps;
+  };
+  const std::vector<std::string> offshoots = {"ensure:ServiceAccount/my", "ensure:Role/my", "ensure:RoleBinding/my",
+                                              "ensure:Service/my-pods", "ensure:Service/my"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto all = offshoots;
+    all.insert(all.end(), extra.begin(), extra.end());
+    return all;
+  };
+  const std::vector<Row> rows = {
+      {"an invalid spec: nothing is made, every field named",
+       [](Observed& o) { o.mysql = ptr(mysql(R"({"version":"8.4.3","storageType":"Ephemeral","requireSSL":true,"replicas":3})")); },
+       api::kReasonInvalidSpec, "spec.replicas: Unsupported value: 3: only a standalone server (1) is supported; spec.requireSSL",
+       true, {}},
+      {"invalid beats a missing version",
+       [](Observed& o) {
+         o.mysql = ptr(mysql(R"({"version":"9.9","storageType":"Durable"})"));
+         o.version = nullptr;
+       },
+       api::kReasonInvalidSpec, "spec.storage: Required value", true, {}},
+      {"an unknown version",
+       [](Observed& o) { o.version = nullptr; },
+       api::kReasonVersionNotFound, "spec.version: MySQLVersion \"8.4.3\" not found", true, {}},
+      {"a malformed catalog entry",
+       [](Observed& o) {
+         Json v = version();
+         v["spec"].erase("db");
+         o.version = ptr(v);
+       },
+       api::kReasonVersionNotFound, "MySQLVersion \"8.4.3\" is malformed: spec.db.image: Required value", true, {}},
+      {"monitoring without an exporter image in the catalog",
+       [](Observed& o) {
+         o.mysql = ptr(mysql(R"({"version":"8.4.3","storageType":"Ephemeral","monitor":{"agent":"prometheus.io/operator"}})"));
+         o.version = ptr(version(false, /*exporter=*/false));
+       },
+       api::kReasonInvalidSpec, "spec.monitor: MySQLVersion \"8.4.3\" has no spec.exporter.image", true, {}},
+      {"the user's auth Secret is missing",
+       [](Observed& o) { o.mysql = ptr(mysql(kTls)); },
+       api::kReasonAuthSecretMissing, "spec.authSecret.name: Secret demo/my-auth does not exist", true, offshoots},
+      {"the user's auth Secret has no password",
+       [](Observed& o) {
+         o.mysql = ptr(mysql(kTls));
+         o.secrets["my-auth"] = secret("my-auth", false, false, {{"username", "root"}});
+       },
+       api::kReasonAuthSecretMissing, "Secret demo/my-auth has no key \"password\"", true, offshoots},
+      {"someone else's Secret under the auth Secret's name is left alone",
+       [](Observed& o) { o.secrets["my-auth"] = secret("my-auth"); },
+       api::kReasonAuthSecretConflict, "intended secret demo/my-auth already exists and does not belong to MySQL demo/my",
+       true, offshoots},
+      {"the TLS gate names every missing Secret",
+       [](Observed& o) {
+         o.mysql = ptr(mysql(kTls));
+         o.secrets["my-auth"] = secret("my-auth", true);
+         o.secrets["my-client-cert"] = secret("my-client-cert", true, true);
+       },
+       api::kReasonWaitingForTLSSecrets,
+       "wait for all necessary secrets for db demo/my: missing Secrets my-server-cert, my-metrics-exporter-cert, "
+       "my-metrics-exporter-config",
+       false, offshoots},
+      {"the TLS gate for the last missing Secret",
+       [](Observed& o) {
+         o.mysql = ptr(mysql(kTls));
+         o.secrets["my-auth"] = secret("my-auth", true);
+         addTlsSecrets(o);
+         o.secrets.erase("my-metrics-exporter-config");
+       },
+       api::kReasonWaitingForTLSSecrets, "missing Secret my-metrics-exporter-config", false, offshoots},
+      {"halted: the workload is not made",
+       [](Observed& o) { o.mysql = ptr(mysql(R"({"version":"8.4.3","storageType":"Ephemeral","halted":true})")); },
+       api::kReasonDatabaseHalted, "MySQL demo/my is halted", false,
+       with({"create-auth-secret", "record-auth-secret:my-auth"})},
+      {"every TLS Secret exists: the StatefulSet is made",
+       [](Observed& o) {
+         o.mysql = ptr(mysql(kTls));
+         o.secrets["my-auth"] = secret("my-auth", true);
+         addTlsSecrets(o);
+       },
+       api::kReasonReadinessCheckPending, "waiting for the first health check", false, with({"ensure:StatefulSet/my"})},
+  };
+  for (const auto& r : rows) {
+    INFO(r.name);
+    Observed o = observed(mysql(kPlain));
+    r.setup(o);
+    Plan p = plan(o, kNow);
+    CHECK(readyReason(p, o) == r.reason);
+    CHECK_THAT(condition(p, o, api::kCondReady)->message, Catch::Contains(r.message));
+    CHECK(stepNames(p) == r.steps);
+    if (r.reason != api::kReasonReadinessCheckPending) {
+      CHECK(hasEvent(p.onStatusWrite, r.reason, r.warning));
+    }
+    // Said once: the same facts again write nothing and say nothing.
+    applyInMemory(o, p);
+    Plan again = plan(o, kNow);
+    CHECK_FALSE(again.status);
+    CHECK(again.onStatusWrite.empty());
+  }
+}
+
+TEST_CASE("plan: the finalizer comes first, even for an invalid spec", "[community][plan]") {
+  Json my = mysql(R"({"storageType":"Ephemeral"})");
+  my["metadata"].erase("finalizers");
+  Plan p = plan(observed(my), kNow);
+  CHECK(stepNames(p) == std::vector<std::string>{"add-finalizer"});
+  CHECK(readyReason(p, observed(my)) == api::kReasonInvalidSpec);
+}
+
+TEST_CASE("plan: health verdicts, replicas and the StatefulSet's own status", "[community][plan]") {
+  Observed o = observed(mysql(kPlain));
+  applyInMemory(o, plan(o, kNow));
+  Json sts = *o.statefulSet;
+  sts["metadata"]["generation"] = 2;
+  sts["status"] = {{"observedGeneration", 1}, {"readyReplicas", 1}};  // about an older spec
+  o.statefulSet = ptr(sts);
+  o.health = HealthFacts{false, "cannot connect to my.demo.svc:3306: refused"};
+  Plan p = plan(o, kNow);
+  CHECK(condition(p, o, api::kCondReplicaReady)->reason == api::kReasonSomeReplicasNotReady);
+  CHECK(readyReason(p, o) == api::kReasonReadinessCheckFailed);
+  CHECK(condition(p, o, api::kCondAcceptingConnection)->reason == api::kReasonNotAcceptingConnection);
+  CHECK(hasEvent(p.onStatusWrite, api::kReasonReadinessCheckFailed, /*warning=*/true));
+  CHECK_FALSE(condition(p, o, api::kCondProvisioned));
+}
+
+TEST_CASE("plan: a changed spec rewrites the StatefulSet and checks the database again", "[community][plan]") {
+  Observed o = observed(mysql(kPlain));
+  o.version = ptr(version(/*deprecated=*/true));
+  applyInMemory(o, plan(o, kNow));
+  o.health = HealthFacts{true, "ok"};
+  o.mysql = ptr(mysql(R"({"version":"8.4.3","storageType":"Ephemeral","authSecret":{"name":"my-auth"},
+      "podTemplate":{"spec":{"args":["--max-connections=50"]}}})"));
+  Plan p = plan(o, kNow);
+  const EnsureStep* sts = nullptr;
+  for (const auto& s : p.steps) {
+    if (auto* e = std::get_if<EnsureStep>(&s); e && e->type->kind == "StatefulSet") sts = e;
+  }
+  REQUIRE(sts);
+  CHECK_FALSE(converged(sts->cached, sts->desired));
+  CHECK(hasEvent(sts->onWrite, "DeprecatedVersion", /*warning=*/true));
+  CHECK(p.triggerHealth);
+  CHECK(readyReason(p, o) == api::kReasonReadinessCheckPending);  // the old verdict says nothing of the new pods
+}
+
+TEST_CASE("plan: monitoring turned off removes our stats Service, never someone else's", "[community][plan]") {
+  Observed o = observed(mysql(R"({"version":"8.4.3","storageType":"Ephemeral","monitor":{"agent":"prometheus.io/operator"}})"));
+  Plan p = plan(o, kNow);
+  auto names = stepNames(p);
+  CHECK(std::count(names.begin(), names.end(), "ensure:Service/my-stats") == 1);
+  applyInMemory(o, p);
+  o.mysql = ptr(mysql(kPlain));
+  p = plan(o, kNow);
+  names = stepNames(p);
+  CHECK(std::count(names.begin(), names.end(), "delete:Service/my-stats") == 1);
+
+  Json foreign = *o.services["my-stats"];
+  kube::removeOwnerReference(foreign, kUid);
+  o.services["my-stats"] = ptr(foreign);
+  names = stepNames(plan(o, kNow));
+  CHECK(std::count(names.begin(), names.end(), "delete:Service/my-stats") == 0);
+}
+
+TEST_CASE("plan: halting deletes our StatefulSet and keeps everything else", "[community][plan]") {
+  Observed o = observed(mysql(kPlain));
+  applyInMemory(o, plan(o, kNow));
+  o.mysql = ptr(mysql(R"({"version":"8.4.3","storageType":"Ephemeral","authSecret":{"name":"my-auth"},"halted":true})"));
+  Plan p = plan(o, kNow);
+  auto names = stepNames(p);
+  REQUIRE(names.back() == "delete:StatefulSet/my");
+  const auto& del = std::get<DeleteStep>(p.steps.back());
+  CHECK(del.propagation == "Background");
+  CHECK(del.event->reason == "Halted");
+  CHECK(condition(p, o, api::kCondHalted)->reason == api::kReasonHalted);
+  CHECK(p.status->applyTo(o.mysql->value("status", Json::object()), kNow)["phase"] == "Halted");
+}
+
+TEST_CASE("plan: deletion follows the policy", "[community][plan]") {
+  struct Row {
+    const char* policy;
+    std::vector<std::string> steps;
+    std::string terminated;  // the Terminated Event's message
+  };
+  const std::vector<Row> rows = {
+      {"Delete",
+       {"delete:StatefulSet/my", "delete:PersistentVolumeClaim/data-my-0", "disown:Secret/my-server-cert", "drop-finalizer"},
+       "MySQL demo/my deleted with deletionPolicy Delete: removed StatefulSet my, PVC data-my-0"},
+      {"Halt",
+       {"delete:StatefulSet/my", "disown:PersistentVolumeClaim/data-my-0", "disown:Secret/my-server-cert", "drop-finalizer"},
+       "MySQL demo/my deleted with deletionPolicy Halt: removed StatefulSet my"},
+      {"WipeOut",
+       {"delete:StatefulSet/my", "delete:PersistentVolumeClaim/data-my-0", "delete:Secret/my-auth",
+        "delete:Secret/my-server-cert", "drop-finalizer"},
+       "MySQL demo/my deleted with deletionPolicy WipeOut: removed StatefulSet my, PVC data-my-0, Secret my-auth, Secret "
+       "my-server-cert"},
+  };
+  for (const auto& r : rows) {
+    INFO(r.policy);
+    Observed o = observed(mysql(std::string(R"({"version":"8.4.3","storageType":"Durable","storage":{},"deletionPolicy":")") +
+                                    r.policy + "\"}",
+                                R"(,"deletionTimestamp":"2026-01-01T00:00:00Z")"));
+    Json sts = {{"metadata", {{"name", "my"}, {"namespace", "demo"}}}};
+    (void)kube::addOwnerReference(sts, {"apps/v1", "MySQL", "my", kUid, true, true});
+    o.statefulSet = ptr(sts);
+    Json pvc = {{"metadata", {{"name", "data-my-0"}, {"namespace", "demo"}}}};
+    (void)kube::addOwnerReference(pvc, {"kubedb.com/v1", "MySQL", "my", kUid, false, true});
+    o.pvcs.push_back(pvc);
+    o.secrets["my-auth"] = secret("my-auth", /*ours=*/true);
+    o.secrets["my-server-cert"] = secret("my-server-cert", true, /*owned=*/true);
+    o.secrets["users-own"] = secret("users-own");  // a user's Secret: never touched
+    Plan p = plan(o, kNow);
+    CHECK(stepNames(p) == r.steps);
+    CHECK(std::get<DropFinalizerStep>(p.steps.back()).event.message == r.terminated);
+    CHECK(p.forgetHealth);
+    CHECK_FALSE(p.status);
+  }
+}
+
+TEST_CASE("plan: WipeOut removes our Certificates first and comes back for the Secrets", "[community][plan]") {
+  Observed o = observed(mysql(R"({"version":"8.4.3","storageType":"Ephemeral","deletionPolicy":"WipeOut"})",
+                              R"(,"deletionTimestamp":"2026-01-01T00:00:00Z")"));
+  o.secrets["my-server-cert"] = secret("my-server-cert", true, true);
+  Json cert = {{"metadata", {{"name", "my-server-cert"}, {"namespace", "demo"}}}};
+  (void)kube::addOwnerReference(cert, {"kubedb.com/v1", "MySQL", "my", kUid, true, true});
+  Json foreign = {{"metadata", {{"name", "users-cert"}, {"namespace", "demo"}}}};
+  o.certificates = {cert, foreign};
+  Plan p = plan(o, kNow);
+  CHECK(stepNames(p) == std::vector<std::string>{"delete:Certificate/my-server-cert"});
+  CHECK(p.requeueAfter == std::chrono::milliseconds(500));
+
+  cert["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:01Z";  // going: wait, do not delete again
+  o.certificates = {cert, foreign};
+  p = plan(o, kNow);
+  CHECK(stepNames(p).empty());
+  CHECK(p.requeueAfter);
+
+  o.certificates = {foreign};
+  p = plan(o, kNow);
+  CHECK(stepNames(p) == std::vector<std::string>{"delete:Secret/my-server-cert", "drop-finalizer"});
+}
+
+TEST_CASE("plan: a deletion the policy refuses says so once and removes nothing", "[community][plan]") {
+  struct Row {
+    const char* spec;
+    std::string_view reason;
+    std::string message;
+  };
+  const std::vector<Row> rows = {
+      {R"({"version":"8.4.3","storageType":"Ephemeral","deletionPolicy":"DoNotTerminate"})", api::kReasonDoNotTerminate,
+       "MySQL demo/my is not deleted because its deletionPolicy is DoNotTerminate; to delete it, set another policy, e.g. "
+       "kubectl patch mysql my -n demo --type=merge -p '{\"spec\":{\"deletionPolicy\":\"Delete\"}}'"},
+      {R"({"version":"8.4.3","deletionPolicy":"Delete","terminationPolicy":"WipeOut"})", api::kReasonInvalidDeletionPolicy,
+       "its deletion policy cannot be read: spec.terminationPolicy: Invalid value: \"WipeOut\": conflicts with "
+       "spec.deletionPolicy \"Delete\""},
+      {R"({"version":"8.4.3","deletionPolicy":"Keep"})", api::kReasonInvalidDeletionPolicy,
+       "spec.deletionPolicy: Unsupported value: \"Keep\""},
+  };
+  for (const auto& r : rows) {
+    INFO(r.spec);
+    Observed o = observed(mysql(r.spec, R"(,"deletionTimestamp":"2026-01-01T00:00:00Z")"));
+    o.statefulSet = ptr({{"metadata", {{"name", "my"}, {"namespace", "demo"}, {"ownerReferences", {{{"uid", kUid}}}}}}});
+    Plan p = plan(o, kNow);
+    CHECK(stepNames(p).empty());
+    auto blocked = condition(p, o, api::kCondDeletionBlocked);
+    REQUIRE(blocked);
+    CHECK(blocked->reason == r.reason);
+    CHECK_THAT(blocked->message, Catch::Contains(r.message));
+    CHECK(hasEvent(p.onStatusWrite, "DeletionBlocked", true));
+    // The rest of the status is left as it is.
+    CHECK_FALSE(condition(p, o, api::kCondReady));
+
+    applyInMemory(o, p);
+    Plan again = plan(o, kNow);
+    CHECK_FALSE(again.status);
+    CHECK(again.onStatusWrite.empty());
+  }
+}
+
+TEST_CASE("plan: a MySQL without our finalizer is let go", "[community][plan]") {
+  Json my = mysql(kPlain, R"(,"deletionTimestamp":"2026-01-01T00:00:00Z")");
+  my["metadata"].erase("finalizers");
+  Plan p = plan(observed(my), kNow);
+  CHECK(p.steps.empty());
+  CHECK_FALSE(p.status);
+}
+
+TEST_CASE("plan: the Secrets a MySQL names", "[community][plan]") {
+  CHECK(referencedSecrets(mysql(kPlain)) == std::set<std::string>{"my-auth"});
+  CHECK(referencedSecrets(mysql(kTls)) == std::set<std::string>{"my-auth", "my-server-cert", "my-client-cert",
+                                                                "my-metrics-exporter-cert", "my-metrics-exporter-config"});
+  CHECK(referencedSecrets(mysql(R"({"version":"8.4.3","authSecret":{"name":"mine"}})")) == std::set<std::string>{"mine"});
+  CHECK(referencedSecrets(mysql(R"({"version":8})")) == std::set<std::string>{"my-auth"});  // unparsable: the default
+}
+
+}  // namespace mysqlop::community
