@@ -8,11 +8,13 @@
 #include "common/api/cert_manager.h"
 #include "common/api/naming.h"
 #include "common/client/config.h"
+#include "common/kube/label_selector.h"
 #include "common/kube/object.h"
 #include "common/licence/licence.h"
 #include "common/runtime/manager.h"
 #include "common/runtime/operator_flags.h"
 #include "enterprise-operator/controller/licence_gate.h"
+#include "enterprise-operator/controller/mappers.h"
 #include "enterprise-operator/controller/reconciler.h"
 
 using namespace mysqlop;
@@ -43,7 +45,9 @@ int main(int argc, char** argv) {
   auto& secrets = m.informer(kube::kSecrets, all);
   auto& services = m.informer(kube::kServices,
                               {.namespace_ = flags.watchNamespace,
-                               .labelSelector = std::string(api::kLabelManagedBy) + "=" + std::string(api::kLabelManagedByValue)});
+                               .labelSelector = kube::LabelSelector::fromMap({{std::string(api::kLabelManagedBy),
+                                                                               std::string(api::kLabelManagedByValue)}})
+                                                 .toString()});
   auto& certificates = m.informer(api::certificateResource(), all);
   auto& issuers = m.informer(api::issuerResource(), all);
   auto& clusterIssuers = m.informer(api::clusterIssuerResource());
@@ -84,35 +88,11 @@ int main(int argc, char** argv) {
   c.watchOwned(certificates, group, kind);
   c.watchOwned(services, group, kind);
   // Secrets: the issued TLS Secrets (our labels through secretTemplate, or an owner), the auth
-  // Secret by name.
-  c.watchMapped(secrets, [&mysqls](const runtime::Json& s) {
-    std::vector<runtime::Request> out;
-    const std::string ns = kube::namespaceOf(s), name = kube::name(s);
-    for (const auto& db : mysqls.cache().list(ns)) {
-      const std::string dbName = kube::name(*db);
-      const auto spec = db->value("spec", runtime::Json::object());
-      const bool labelled = kube::label(s, api::kLabelInstance) == dbName;
-      const bool auth = spec.value("authSecret", runtime::Json::object()).value("name", api::authSecretName(dbName)) == name;
-      if (labelled || auth || kube::isOwnedBy(s, kube::uid(*db))) out.push_back({ns, dbName});
-    }
-    return out;
-  });
-  // Issuers: every TLS MySQL that names them.
-  auto byIssuer = [&mysqls](const std::string& issuerKind) {
-    return [&mysqls, issuerKind](const runtime::Json& issuer) {
-      std::vector<runtime::Request> out;
-      const std::string ns = issuerKind == "Issuer" ? kube::namespaceOf(issuer) : "";
-      for (const auto& db : mysqls.cache().list(ns)) {
-        const auto ref = db->value("spec", runtime::Json::object()).value("tls", runtime::Json::object()).value("issuerRef", runtime::Json::object());
-        if (ref.value("name", "") == kube::name(issuer) && ref.value("kind", "Issuer") == issuerKind) {
-          out.push_back({kube::namespaceOf(*db), kube::name(*db)});
-        }
-      }
-      return out;
-    };
-  };
-  c.watchMapped(issuers, byIssuer("Issuer"));
-  c.watchMapped(clusterIssuers, byIssuer("ClusterIssuer"));
+  // Secret by name; Issuers: every TLS MySQL that names them.
+  c.watchMapped(secrets, [&mysqls](const runtime::Json& s) { return enterprise::mysqlsForSecret(mysqls.cache(), s); });
+  c.watchMapped(issuers, [&mysqls](const runtime::Json& i) { return enterprise::mysqlsForIssuer(mysqls.cache(), i, "Issuer"); });
+  c.watchMapped(clusterIssuers,
+                [&mysqls](const runtime::Json& i) { return enterprise::mysqlsForIssuer(mysqls.cache(), i, "ClusterIssuer"); });
 
   gate.start();
   int rc = m.run();

@@ -4,199 +4,91 @@
 
 #include "common/api/catalog.h"
 #include "common/api/cert_manager.h"
-#include "common/api/meta.h"
-#include "common/api/mysql.h"
 #include "common/api/naming.h"
-#include "common/kube/base64.h"
-#include "common/kube/conditions.h"
 #include "common/kube/object.h"
 #include "common/runtime/writes.h"
-#include "enterprise-operator/builders/builders.h"
 
 namespace mysqlop::enterprise {
 
-using runtime::Json;
 using runtime::ReconcileResult;
-
-namespace {
-
-std::string secretValue(const Json& s, const char* key) {
-  const Json data = s.value("data", Json::object());
-  auto it = data.find(key);
-  if (it == data.end() || !it->is_string()) return "";
-  auto d = kube::base64Decode(it->get<std::string>());
-  return d ? *d : "";
-}
-
-}  // namespace
 
 Reconciler::Reconciler(client::RestClient& cli, runtime::EventRecorder& events, Caches caches, const LicenceGate& licence,
                        const core::Clock& clock, core::Logger log)
     : cli_(cli), events_(events), c_(caches), licence_(licence), clock_(clock), log_(std::move(log)) {}
 
-core::Result<ReconcileResult> Reconciler::report(const Json& obj, const Verdict& v) {
-  const kube::Condition want{std::string(kCondTLSReady), v.ready ? "True" : "False", v.reason, v.message,
-                             kube::generation(obj), ""};
-  const auto now = clock_.now();
-  Json conds = obj.value("status", Json::object()).value("conditions", Json::array());
-  const auto before = kube::findCondition(conds, kCondTLSReady);
-  if (!kube::setCondition(conds, want, now)) return ReconcileResult{};
-  auto w = runtime::updateStatus(cli_, api::mysqlResource(), kube::namespaceOf(obj), kube::name(obj), [&](Json& latest) {
-    Json c = latest.value("status", Json::object()).value("conditions", Json::array());
-    if (!kube::setCondition(c, want, now)) return false;
-    latest["status"]["conditions"] = std::move(c);
-    return true;
-  });
-  if (!w) return w.error();
-  if (!before || before->reason != want.reason || before->status != want.status) {
-    events_.event(obj, v.ready ? runtime::kEventNormal : runtime::kEventWarning, v.reason, v.message);
-  }
-  return ReconcileResult{};
-}
-
 core::Result<ReconcileResult> Reconciler::reconcile(const runtime::Request& req, std::stop_token) {
   auto obj = c_.mysqls->get(req.key());
   if (!obj || kube::isBeingDeleted(*obj)) return ReconcileResult{};
-  auto result = run(req, obj);
-  if (!result && !result.error().is(core::ErrorCode::kConflict)) {
+  auto applied = apply(*obj, plan(observe(obj), clock_.now()));
+  if (!applied && !applied.error().is(core::ErrorCode::kConflict)) {
     events_.event(*obj, runtime::kEventWarning, "ReconcileFailed",
-                  fmt::format("Failed to manage the TLS certificates of MySQL {}: {}", req.key(), result.error().message));
+                  fmt::format("Failed to manage the TLS certificates of MySQL {}: {}", req.key(), applied.error().message));
   }
-  return result;
+  if (!applied) return applied.error();
+  return ReconcileResult{};
 }
 
-core::Result<ReconcileResult> Reconciler::run(const runtime::Request& req, const runtime::ObjectPtr& obj) {
-  auto parsed = api::parseMySQL(*obj);
-  if (!parsed) return ReconcileResult{};  // the community operator reports the spec
-  api::MySQL my = std::move(*parsed);
-  api::setDefaults(my);
-  if (!api::validate(my).empty()) return ReconcileResult{};
-  const std::string db = req.key();
-
-  if (!my.tls) {
-    // TLS was removed: our Certificates and condition go.
-    for (const auto& alias : api::tlsAliases()) {
-      auto cert = c_.certificates->get(req.namespace_, api::certificateName(my.name, alias));
-      if (cert && kube::isOwnedBy(*cert, my.uid)) {
-        auto gone = cli_.remove(api::certificateResource(), req.namespace_, kube::name(*cert));
-        if (!gone && !gone.error().is(core::ErrorCode::kNotFound)) return gone.error();
-      }
-    }
-    if (kube::findStatusCondition(*obj, kCondTLSReady)) {
-      auto w = runtime::updateStatus(cli_, api::mysqlResource(), req.namespace_, req.name, [](Json& latest) {
-        Json c = latest.value("status", Json::object()).value("conditions", Json::array());
-        if (!kube::removeCondition(c, kCondTLSReady)) return false;
-        latest["status"]["conditions"] = std::move(c);
-        return true;
-      });
-      if (!w) return w.error();
-    }
-    return ReconcileResult{};
+Observed Reconciler::observe(const runtime::ObjectPtr& mysql) const {
+  const std::string ns = kube::namespaceOf(*mysql), db = kube::name(*mysql);
+  Observed o;
+  o.mysql = mysql;
+  o.licence = licence_.state();
+  auto my = api::parseMySQL(*mysql);
+  if (!my) return o;  // plan() leaves an unreadable spec to the community operator
+  api::setDefaults(*my);
+  if (my->tls && my->tls->issuerRef) {
+    const auto& ref = *my->tls->issuerRef;
+    o.issuer = ref.kind == "ClusterIssuer" ? c_.clusterIssuers->get(ref.name) : c_.issuers->get(ns, ref.name);
   }
-
-  // --- the licence
-  const LicenceState lic = licence_.state();
-  if (!lic.valid) {
-    return report(*obj, {false, "LicenseInvalid",
-                         fmt::format("No TLS certificates are issued for MySQL {}: {}", db, lic.summary())});
-  }
-
-  // --- the issuer
-  const api::IssuerRef& ref = *my.tls->issuerRef;
-  const bool cluster = ref.kind == "ClusterIssuer";
-  auto issuer = cluster ? c_.clusterIssuers->get(ref.name) : c_.issuers->get(req.namespace_, ref.name);
-  const std::string issuerName = cluster ? "ClusterIssuer " + ref.name : fmt::format("Issuer {}/{}", req.namespace_, ref.name);
-  if (!issuer) {
-    return report(*obj, {false, "IssuerNotFound",
-                         fmt::format("{} (spec.tls.issuerRef) does not exist; create it to issue the certificates", issuerName)});
-  }
-  if (auto st = api::readyState(*issuer); !st.ready) {
-    return report(*obj, {false, "IssuerNotReady", fmt::format("{} is not Ready: {}: {}", issuerName, st.reason, st.message)});
-  }
-
-  // --- what the community operator makes first
-  const std::string authName = my.authSecretName.empty() ? api::authSecretName(my.name) : my.authSecretName;
-  std::vector<std::string> missing;
-  auto auth = c_.secrets->get(req.namespace_, authName);
-  if (!auth) missing.push_back("Secret " + authName);
-  for (const auto& svc : {api::primaryServiceName(my.name), api::governingServiceName(my.name)}) {
-    if (!c_.services->get(req.namespace_, svc)) missing.push_back("Service " + svc);
-  }
-  if (!missing.empty()) {
-    std::string list;
-    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-    return report(*obj, {false, "WaitingForDatabaseObjects",
-                         fmt::format("waiting for the community operator to create {} for MySQL {}", list, db)});
-  }
-
-  // --- Certificates and the exporter configuration
+  std::vector<std::string> secrets = {my->effectiveAuthSecretName(), api::exporterConfigSecretName(db)};
   for (const auto& alias : api::tlsAliases()) {
-    const Json desired = buildCertificate(my, alias);
-    auto cached = c_.certificates->get(req.namespace_, kube::name(desired));
-    auto outcome = runtime::createOrUpdate(cli_, api::certificateResource(), cached, desired);
-    if (!outcome && !cached && outcome.error().is(core::ErrorCode::kAlreadyExists)) {
-      return core::Error(core::ErrorCode::kConflict, "Certificate " + kube::name(desired) + " is not in the cache yet");
-    }
-    if (!outcome) return outcome.error();
-    if (*outcome != runtime::WriteOutcome::kUnchanged) {
-      const bool created = *outcome == runtime::WriteOutcome::kCreated;
-      events_.event(*obj, runtime::kEventNormal, created ? "Created" : "Updated",
-                    fmt::format("Successfully {} Certificate {}/{}", created ? "created" : "patched", req.namespace_,
-                                kube::name(desired)));
-    }
+    if (my->tls) secrets.push_back(my->certSecretName(alias));
+    if (auto cert = c_.certificates->get(ns, api::certificateName(db, alias))) o.certificates.emplace(kube::name(*cert), cert);
   }
-  {
-    const std::string user = secretValue(*auth, "username").empty() ? "root" : secretValue(*auth, "username");
-    const Json desired = buildExporterConfigSecret(my, user, secretValue(*auth, "password"));
-    auto cached = c_.secrets->get(req.namespace_, kube::name(desired));
-    if (cached && !kube::isOwnedBy(*cached, my.uid)) {
-      return report(*obj, {false, "ExporterConfigConflict",
-                           fmt::format("Secret {}/{} exists and does not belong to MySQL {}; it is left alone",
-                                       req.namespace_, kube::name(desired), db)});
-    }
-    auto outcome = runtime::createOrUpdate(cli_, kube::kSecrets, cached, desired);
-    if (!outcome && !cached && outcome.error().is(core::ErrorCode::kAlreadyExists)) {
-      return core::Error(core::ErrorCode::kConflict, "the exporter configuration is not in the cache yet");
-    }
-    if (!outcome) return outcome.error();
-    if (*outcome == runtime::WriteOutcome::kCreated) {
-      events_.event(*obj, runtime::kEventNormal, "Created",
-                    fmt::format("Successfully created exporter configuration {}/{}", req.namespace_, kube::name(desired)));
-    }
+  for (const auto& name : secrets) {
+    if (auto s = c_.secrets->get(ns, name)) o.secrets.emplace(name, s);
   }
+  for (const auto& name : {api::primaryServiceName(db), api::governingServiceName(db)}) {
+    if (auto s = c_.services->get(ns, name)) o.services.emplace(name, s);
+  }
+  return o;
+}
 
-  // --- the issued Secrets follow the MySQL (its deletion policy decides their fate)
-  std::vector<std::string> pending, expiries;
-  for (const auto& alias : api::tlsAliases()) {
-    const std::string secretName = my.certSecretName(alias);
-    auto secret = c_.secrets->get(req.namespace_, secretName);
-    auto cert = c_.certificates->get(req.namespace_, api::certificateName(my.name, alias));
-    if (secret && !kube::isOwnedBy(*secret, my.uid) &&
-        kube::annotation(*secret, "cert-manager.io/certificate-name") == api::certificateName(my.name, alias)) {
-      Json next = *secret;
-      auto added = kube::addOwnerReference(next, *kube::OwnerReference::fromJson(api::ownerReference(my, false)));
-      if (added && *added) {
-        auto u = cli_.update(kube::kSecrets, next);
-        if (!u) return u.error();
-      }
-    }
-    auto st = cert ? api::parseCertificateStatus(*cert) : core::Result<api::CertificateStatus, api::FieldErrors>(api::FieldErrors{});
-    if (!secret || !cert || !st || !st->ready.ready) {
-      std::string why = !cert ? "not created yet" : !st ? "unreadable status" : st->ready.reason + ": " + st->ready.message;
-      if (st && st->ready.ready && !secret) why = "Secret " + secretName + " missing";
-      pending.push_back(fmt::format("{} ({})", api::certificateName(my.name, alias), why));
-    } else {
-      expiries.push_back(fmt::format("{} until {}", alias, st->notAfter));
-    }
+core::Status Reconciler::apply(const Json& mysql, const Plan& p) {
+  for (const auto& step : p.steps) {
+    if (auto st = applyStep(mysql, step); !st) return st;
   }
-  if (!pending.empty()) {
-    std::string list;
-    for (const auto& p : pending) list += (list.empty() ? "" : "; ") + p;
-    return report(*obj, {false, "Issuing", "waiting for cert-manager to issue: " + list});
+  if (!p.status) return {};
+  auto written = runtime::writeConditions(cli_, api::mysqlResource(), mysql, *p.status, clock_.now());
+  if (!written) return written.error();
+  if (p.onStatusWrite) {
+    events_.event(mysql, p.onStatusWrite->warning ? runtime::kEventWarning : runtime::kEventNormal, p.onStatusWrite->reason,
+                  p.onStatusWrite->message);
   }
-  std::string list;
-  for (const auto& e : expiries) list += (list.empty() ? "" : ", ") + e;
-  return report(*obj, {true, "CertificatesIssued", "All TLS certificates are issued: " + list});
+  return {};
+}
+
+core::Status Reconciler::applyStep(const Json& mysql, const Step& step) {
+  const std::string ns = kube::namespaceOf(mysql);
+  if (auto* s = std::get_if<DeleteStep>(&step)) {
+    auto gone = cli_.remove(*s->type, ns, s->name);
+    if (!gone && !gone.error().is(core::ErrorCode::kNotFound)) return gone.error();
+    return {};
+  }
+  if (auto* s = std::get_if<AdoptIssuedSecretStep>(&step)) {
+    auto updated = cli_.update(kube::kSecrets, s->secret);
+    if (!updated) return updated.error();
+    return {};
+  }
+  const auto& e = std::get<EnsureStep>(step);
+  auto outcome = runtime::ensureOwned(cli_, *e.type, e.cached, e.desired, kube::uid(mysql), "MySQL " + runtime::objectKey(mysql));
+  if (!outcome) return outcome.error();
+  const bool created = *outcome == runtime::WriteOutcome::kCreated;
+  if (created || (*outcome == runtime::WriteOutcome::kUpdated && e.announceUpdates)) {
+    events_.event(mysql, runtime::kEventNormal, created ? "Created" : "Updated",
+                  fmt::format("Successfully {} {} {}/{}", created ? "created" : "patched", e.what, ns, kube::name(e.desired)));
+  }
+  return {};
 }
 
 }  // namespace mysqlop::enterprise

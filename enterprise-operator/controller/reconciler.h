@@ -1,10 +1,9 @@
 #pragma once
-// The enterprise operator's reconcile of one MySQL (DESIGN §1 steps 5–6, §5): with spec.tls and
-// a valid licence, once the issuer is Ready and the community operator's auth Secret and
-// Services exist, it keeps one cert-manager Certificate per alias and the exporter configuration,
-// gives the issued TLS Secrets an ownerReference to the MySQL, and reports
-// TLSCertificatesReady (the only condition it writes). Reads come from informer caches; a
-// converged MySQL costs no write.
+// The enterprise operator's reconcile of one MySQL (DESIGN §1 steps 5–6, §5), in three steps:
+// observe (the informer caches and the licence gate), plan (plan.h: pure, every decision and
+// the TLSCertificatesReady verdict), apply (this file: the writes in order, then at most one
+// status write, then the Event). TLSCertificatesReady is the only condition it writes. Reads
+// come from informer caches; a converged MySQL costs no write.
 
 #include <stop_token>
 
@@ -15,10 +14,9 @@
 #include "common/runtime/controller.h"
 #include "common/runtime/event_recorder.h"
 #include "enterprise-operator/controller/licence_gate.h"
+#include "enterprise-operator/controller/plan.h"
 
 namespace mysqlop::enterprise {
-
-inline constexpr std::string_view kCondTLSReady = "TLSCertificatesReady";
 
 struct Caches {
   const runtime::ObjectCache* mysqls = nullptr;
@@ -36,12 +34,9 @@ class Reconciler {
   core::Result<runtime::ReconcileResult> reconcile(const runtime::Request& req, std::stop_token stop);
 
  private:
-  struct Verdict {
-    bool ready = false;
-    std::string reason, message;
-  };
-  core::Result<runtime::ReconcileResult> run(const runtime::Request& req, const runtime::ObjectPtr& obj);
-  core::Result<runtime::ReconcileResult> report(const runtime::Json& obj, const Verdict& v);
+  Observed observe(const runtime::ObjectPtr& mysql) const;
+  core::Status apply(const Json& mysql, const Plan& plan);
+  core::Status applyStep(const Json& mysql, const Step& step);
 
   client::RestClient& cli_;
   runtime::EventRecorder& events_;

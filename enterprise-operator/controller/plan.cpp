@@ -1,0 +1,177 @@
+#include "enterprise-operator/controller/plan.h"
+
+#include <fmt/format.h>
+
+#include "common/api/cert_manager.h"
+#include "common/api/conditions.h"
+#include "common/api/meta.h"
+#include "common/api/naming.h"
+#include "common/kube/conditions.h"
+#include "common/kube/object.h"
+#include "enterprise-operator/builders/builders.h"
+
+namespace mysqlop::enterprise {
+namespace {
+
+runtime::ObjectPtr lookup(const std::map<std::string, runtime::ObjectPtr>& m, const std::string& name) {
+  auto it = m.find(name);
+  return it == m.end() ? nullptr : it->second;
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : std::string(sep)) + p;
+  return out;
+}
+
+Verdict notReady(std::string_view reason, std::string message) { return {false, std::string(reason), std::move(message)}; }
+
+std::string key(const api::MySQL& my) { return my.namespace_ + "/" + my.name; }
+
+std::optional<Verdict> issuerGate(const api::MySQL& my, const Observed& o) {
+  const api::IssuerRef& ref = *my.tls->issuerRef;
+  const std::string issuer =
+      ref.kind == "ClusterIssuer" ? "ClusterIssuer " + ref.name : fmt::format("Issuer {}/{}", my.namespace_, ref.name);
+  if (!o.issuer) {
+    return notReady(api::kReasonIssuerNotFound,
+                    fmt::format("{} (spec.tls.issuerRef) does not exist; create it to issue the certificates", issuer));
+  }
+  if (auto st = api::readyState(*o.issuer); !st.ready) {
+    return notReady(api::kReasonIssuerNotReady, fmt::format("{} is not Ready: {}: {}", issuer, st.reason, st.message));
+  }
+  return std::nullopt;
+}
+
+// Certificates and the exporter configuration: made or kept up to date, never someone else's.
+std::optional<Verdict> planObjects(Plan& p, const api::MySQL& my, const Observed& o) {
+  for (const auto& alias : api::tlsAliases()) {
+    Json desired = buildCertificate(my, alias);
+    auto cached = o.certificate(kube::name(desired));
+    if (cached && !kube::isOwnedBy(*cached, my.uid)) {
+      return notReady(api::kReasonCertificateConflict,
+                      fmt::format("Certificate {}/{} exists and does not belong to MySQL {}; it is left alone",
+                                  my.namespace_, kube::name(desired), key(my)));
+    }
+    p.steps.push_back(EnsureStep{&api::certificateResource(), std::move(desired), cached, "Certificate", true});
+  }
+  auto auth = o.secret(my.effectiveAuthSecretName());
+  const std::string user = kube::secretValue(*auth, "username").value_or("");
+  Json desired = buildExporterConfigSecret(my, user.empty() ? "root" : user, kube::secretValue(*auth, "password").value_or(""));
+  auto cached = o.secret(kube::name(desired));
+  if (cached && !kube::isOwnedBy(*cached, my.uid)) {
+    return notReady(api::kReasonExporterConfigConflict,
+                    fmt::format("Secret {}/{} exists and does not belong to MySQL {}; it is left alone", my.namespace_,
+                                kube::name(desired), key(my)));
+  }
+  p.steps.push_back(EnsureStep{&kube::kSecrets, std::move(desired), cached, "exporter configuration", false});
+  return std::nullopt;
+}
+
+// The Secrets cert-manager issued for our Certificates follow the MySQL.
+void planIssuedSecrets(Plan& p, const api::MySQL& my, const Observed& o) {
+  for (const auto& alias : api::tlsAliases()) {
+    auto secret = o.secret(my.certSecretName(alias));
+    if (!secret || kube::isOwnedBy(*secret, my.uid)) continue;
+    if (kube::annotation(*secret, "cert-manager.io/certificate-name") != api::certificateName(my.name, alias)) continue;
+    Json next = *secret;
+    auto added = kube::addOwnerReference(next, *kube::OwnerReference::fromJson(api::ownerReference(my, false)));
+    if (added && *added) p.steps.push_back(AdoptIssuedSecretStep{std::move(next)});
+  }
+}
+
+// TLS was removed from the MySQL: our Certificates and our condition go.
+Plan planTlsRemoved(const api::MySQL& my, const Observed& o) {
+  Plan p;
+  for (const auto& alias : api::tlsAliases()) {
+    auto cert = o.certificate(api::certificateName(my.name, alias));
+    if (cert && kube::isOwnedBy(*cert, my.uid)) p.steps.push_back(DeleteStep{&api::certificateResource(), kube::name(*cert)});
+  }
+  if (kube::findStatusCondition(*o.mysql, api::kCondTLSCertificatesReady)) {
+    p.status = runtime::ConditionChange{{}, {std::string(api::kCondTLSCertificatesReady)}};
+  }
+  return p;
+}
+
+}  // namespace
+
+runtime::ObjectPtr Observed::secret(const std::string& name) const { return lookup(secrets, name); }
+runtime::ObjectPtr Observed::certificate(const std::string& name) const { return lookup(certificates, name); }
+
+std::optional<Verdict> gate(const api::MySQL& my, const Observed& o) {
+  if (!o.licence.valid) {
+    return notReady(api::kReasonLicenseInvalid,
+                    fmt::format("No TLS certificates are issued for MySQL {}: {}", key(my), o.licence.summary()));
+  }
+  if (auto v = issuerGate(my, o)) return v;
+  std::vector<std::string> missing;
+  if (!o.secret(my.effectiveAuthSecretName())) missing.push_back("Secret " + my.effectiveAuthSecretName());
+  for (const auto& svc : {api::primaryServiceName(my.name), api::governingServiceName(my.name)}) {
+    if (!lookup(o.services, svc)) missing.push_back("Service " + svc);
+  }
+  if (!missing.empty()) {
+    return notReady(api::kReasonWaitingForDatabaseObjects,
+                    fmt::format("waiting for the community operator to create {} for MySQL {}", join(missing, ", "), key(my)));
+  }
+  return std::nullopt;
+}
+
+Verdict issuanceVerdict(const api::MySQL& my, const Observed& o) {
+  std::vector<std::string> pending, expiries;
+  for (const auto& alias : api::tlsAliases()) {
+    const std::string certName = api::certificateName(my.name, alias);
+    auto cert = o.certificate(certName);
+    if (!cert) {
+      pending.push_back(certName + " (not created yet)");
+      continue;
+    }
+    auto st = api::parseCertificateStatus(*cert);
+    if (!st) {
+      pending.push_back(certName + " (unreadable status)");
+    } else if (!st->ready.ready) {
+      pending.push_back(fmt::format("{} ({}: {})", certName, st->ready.reason, st->ready.message));
+    } else if (!o.secret(my.certSecretName(alias))) {
+      pending.push_back(fmt::format("{} (Secret {} missing)", certName, my.certSecretName(alias)));
+    } else {
+      expiries.push_back(fmt::format("{} until {}", alias, st->notAfter));
+    }
+  }
+  if (!pending.empty()) return notReady(api::kReasonIssuing, "waiting for cert-manager to issue: " + join(pending, "; "));
+  return {true, std::string(api::kReasonCertificatesIssued), "All TLS certificates are issued: " + join(expiries, ", ")};
+}
+
+void report(Plan& p, const Observed& o, const Verdict& v, core::WallTime now) {
+  const kube::Condition want{std::string(api::kCondTLSCertificatesReady), v.ready ? "True" : "False", v.reason, v.message,
+                             kube::generation(*o.mysql), ""};
+  runtime::ConditionChange change{{want}, {}};
+  Json status = o.mysql->value("status", Json::object());
+  if (!change.applyTo(status, now)) return;
+  p.status = std::move(change);
+  auto before = kube::findStatusCondition(*o.mysql, api::kCondTLSCertificatesReady);
+  if (!before || before->reason != want.reason || before->status != want.status) {
+    p.onStatusWrite = EventSpec{!v.ready, v.reason, v.message};
+  }
+}
+
+Plan plan(const Observed& o, core::WallTime now) {
+  auto parsed = api::parseMySQL(*o.mysql);
+  if (!parsed) return {};  // the community operator reports the spec
+  api::MySQL my = std::move(*parsed);
+  api::setDefaults(my);
+  if (!api::validate(my).empty()) return {};
+  if (!my.tls) return planTlsRemoved(my, o);
+
+  Plan p;
+  if (auto v = gate(my, o)) {
+    report(p, o, *v, now);
+    return p;
+  }
+  if (auto v = planObjects(p, my, o)) {
+    report(p, o, *v, now);
+    return p;
+  }
+  planIssuedSecrets(p, my, o);
+  report(p, o, issuanceVerdict(my, o), now);
+  return p;
+}
+
+}  // namespace mysqlop::enterprise

@@ -1,0 +1,271 @@
+// The enterprise operator's decisions without an API server: each gate's verdict, what is made
+// in which order, whose objects are left alone, and that a converged MySQL plans no write.
+#include "enterprise-operator/controller/plan.h"
+
+#include <catch2/catch.hpp>
+
+#include "common/api/conditions.h"
+#include "common/kube/base64.h"
+#include "common/kube/conditions.h"
+#include "common/kube/object.h"
+
+namespace mysqlop::enterprise {
+namespace {
+
+const core::WallTime kNow = core::WallTime{} + std::chrono::hours(24 * 365 * 56);
+const char* kUid = "uid-1";
+
+runtime::ObjectPtr ptr(Json j) { return std::make_shared<const Json>(std::move(j)); }
+
+Json mysql(const std::string& spec) {
+  return Json::parse(R"({"apiVersion":"kubedb.com/v1","kind":"MySQL","metadata":{"name":"my","namespace":"demo",
+      "uid":"uid-1","generation":3},"spec":)" + spec + "}");
+}
+
+const char* kTls = R"({"version":"8.4.3","storageType":"Ephemeral","requireSSL":true,"authSecret":{"name":"my-auth"},
+    "tls":{"issuerRef":{"kind":"Issuer","name":"ca"}}})";
+
+Json withCondition(Json obj, const std::string& type, bool ready, const std::string& reason = "Ready") {
+  (void)kube::setStatusCondition(obj, {type, ready ? "True" : "False", reason, "msg", kube::generation(obj), ""}, kNow);
+  return obj;
+}
+
+runtime::ObjectPtr secret(const std::string& name, std::map<std::string, std::string> data, bool owned = false) {
+  Json s = {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", name}, {"namespace", "demo"}}}};
+  for (const auto& [k, v] : data) s["data"][k] = kube::base64Encode(v);
+  if (owned) (void)kube::addOwnerReference(s, {"kubedb.com/v1", "MySQL", "my", kUid, true, true});
+  return ptr(s);
+}
+
+// Everything the gates wait for: a valid licence, a Ready issuer, the auth Secret and Services.
+Observed open(const std::string& spec = kTls) {
+  Observed o;
+  o.mysql = ptr(mysql(spec));
+  o.licence = LicenceState{true, "cluster-1", "", "Example Corp", kNow + std::chrono::hours(24)};
+  o.issuer = ptr(withCondition(Json{{"metadata", {{"name", "ca"}, {"namespace", "demo"}, {"generation", 1}}}}, "Ready", true));
+  o.secrets["my-auth"] = secret("my-auth", {{"username", "admin"}, {"password", "pw"}});
+  for (const char* s : {"my", "my-pods"}) o.services[s] = ptr({{"metadata", {{"name", s}, {"namespace", "demo"}}}});
+  return o;
+}
+
+std::optional<kube::Condition> tlsCondition(const Plan& p, const Observed& o) {
+  Json status = o.mysql->value("status", Json::object());
+  if (p.status) p.status->applyTo(status, kNow);
+  return kube::findCondition(status.value("conditions", Json::array()), api::kCondTLSCertificatesReady);
+}
+
+std::vector<std::string> stepNames(const Plan& p) {
+  std::vector<std::string> out;
+  for (const auto& s : p.steps) {
+    if (auto* e = std::get_if<EnsureStep>(&s)) out.push_back("ensure:" + e->type->kind + "/" + kube::name(e->desired));
+    if (auto* d = std::get_if<DeleteStep>(&s)) out.push_back("delete:" + d->type->kind + "/" + d->name);
+    if (auto* a = std::get_if<AdoptIssuedSecretStep>(&s)) out.push_back("adopt:" + kube::name(a->secret));
+  }
+  return out;
+}
+
+// The executor, in memory: the caches after the plan (cert-manager not included).
+void applyInMemory(Observed& o, const Plan& p) {
+  for (const auto& s : p.steps) {
+    if (auto* e = std::get_if<EnsureStep>(&s)) {
+      Json obj = e->cached ? runtime::mergeDesired(*e->cached, e->desired) : e->desired;
+      (e->type->kind == "Certificate" ? o.certificates : o.secrets)[kube::name(obj)] = ptr(obj);
+    }
+    if (auto* d = std::get_if<DeleteStep>(&s)) o.certificates.erase(d->name);
+    if (auto* a = std::get_if<AdoptIssuedSecretStep>(&s)) o.secrets[kube::name(a->secret)] = ptr(a->secret);
+  }
+  Json my = *o.mysql;
+  if (p.status) {
+    Json status = my.value("status", Json::object());
+    p.status->applyTo(status, kNow);
+    my["status"] = status;
+  }
+  o.mysql = ptr(my);
+}
+
+// cert-manager, in memory: every Certificate Ready and its Secret written.
+void issueAll(Observed& o) {
+  for (auto& [name, cert] : o.certificates) {
+    Json c = withCondition(*cert, "Ready", true);
+    c["status"]["notAfter"] = "2027-02-27T10:00:00Z";
+    cert = ptr(c);
+    const std::string secretName = (*cert)["spec"]["secretName"];
+    Json s = *secret(secretName, {{"tls.crt", "x"}, {"tls.key", "k"}, {"ca.crt", "ca"}});
+    kube::setAnnotation(s, "cert-manager.io/certificate-name", name);
+    o.secrets[secretName] = ptr(s);
+  }
+}
+
+int writes(const Plan& p) {
+  int n = p.status ? 1 : 0;
+  for (const auto& s : p.steps) {
+    auto* e = std::get_if<EnsureStep>(&s);
+    if (!e || !e->cached || !runtime::satisfies(*e->cached, runtime::mergeDesired(*e->cached, e->desired))) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("enterprise plan: the gates in order, each with its reason and words", "[enterprise][plan]") {
+  struct Row {
+    std::string name;
+    std::function<void(Observed&)> setup;
+    std::string_view reason;
+    std::string message;
+  };
+  const std::vector<Row> rows = {
+      {"no valid licence beats everything",
+       [](Observed& o) {
+         o.licence = LicenceState{false, "cluster-1", "the licence has expired", "", std::nullopt};
+         o.issuer = nullptr;
+       },
+       api::kReasonLicenseInvalid,
+       "No TLS certificates are issued for MySQL demo/my: licence invalid for cluster cluster-1: the licence has expired"},
+      {"the Issuer is missing",
+       [](Observed& o) { o.issuer = nullptr; },
+       api::kReasonIssuerNotFound, "Issuer demo/ca (spec.tls.issuerRef) does not exist; create it to issue the certificates"},
+      {"a ClusterIssuer is missing",
+       [](Observed& o) {
+         o.mysql = ptr(mysql(R"({"version":"8.4.3","storageType":"Ephemeral","tls":{"issuerRef":{"kind":"ClusterIssuer","name":"root"}}})"));
+         o.issuer = nullptr;
+       },
+       api::kReasonIssuerNotFound, "ClusterIssuer root (spec.tls.issuerRef) does not exist"},
+      {"the Issuer is not Ready",
+       [](Observed& o) { o.issuer = ptr(withCondition(*o.issuer, "Ready", false, "ErrGetKeyPair")); },
+       api::kReasonIssuerNotReady, "Issuer demo/ca is not Ready: ErrGetKeyPair: msg"},
+      {"the Issuer's Ready is about an older generation",
+       [](Observed& o) {
+         Json i = *o.issuer;
+         i["metadata"]["generation"] = 2;
+         o.issuer = ptr(i);
+       },
+       api::kReasonIssuerNotReady, "Issuer demo/ca is not Ready: Outdated"},
+      {"the community operator has not made its objects yet",
+       [](Observed& o) {
+         o.secrets.clear();
+         o.services.erase("my-pods");
+       },
+       api::kReasonWaitingForDatabaseObjects,
+       "waiting for the community operator to create Secret my-auth, Service my-pods for MySQL demo/my"},
+  };
+  for (const auto& r : rows) {
+    INFO(r.name);
+    Observed o = open();
+    r.setup(o);
+    Plan p = plan(o, kNow);
+    CHECK(p.steps.empty());
+    auto c = tlsCondition(p, o);
+    REQUIRE(c);
+    CHECK(c->status == "False");
+    CHECK(c->reason == r.reason);
+    CHECK_THAT(c->message, Catch::StartsWith(r.message) || Catch::Contains(r.message));
+    CHECK(c->observedGeneration == 3);
+    REQUIRE(p.onStatusWrite);
+    CHECK(p.onStatusWrite->warning);
+    CHECK(p.onStatusWrite->reason == r.reason);
+    applyInMemory(o, p);
+    Plan again = plan(o, kNow);
+    CHECK_FALSE(again.status);  // said once: no write, no Event
+    CHECK_FALSE(again.onStatusWrite);
+  }
+}
+
+TEST_CASE("enterprise plan: Certificates and the exporter configuration, then issuance, then zero writes",
+          "[enterprise][plan]") {
+  Observed o = open();
+  Plan p = plan(o, kNow);
+  CHECK(stepNames(p) == std::vector<std::string>{"ensure:Certificate/my-server-cert", "ensure:Certificate/my-client-cert",
+                                                 "ensure:Certificate/my-metrics-exporter-cert",
+                                                 "ensure:Secret/my-metrics-exporter-config"});
+  const auto& cnf = std::get<EnsureStep>(p.steps.back());
+  CHECK_THAT(*kube::secretValue(cnf.desired, "exporter.cnf"), Catch::Contains("user=admin"));
+  CHECK_FALSE(cnf.announceUpdates);
+  auto c = tlsCondition(p, o);
+  CHECK(c->reason == api::kReasonIssuing);
+  CHECK(c->message ==
+        "waiting for cert-manager to issue: my-server-cert (not created yet); my-client-cert (not created yet); "
+        "my-metrics-exporter-cert (not created yet)");
+
+  applyInMemory(o, p);
+  p = plan(o, kNow);
+  CHECK_THAT(tlsCondition(p, o)->message, Catch::Contains("my-server-cert (NoReadyCondition: "));
+  CHECK(p.onStatusWrite == std::nullopt);  // same reason: no second Event
+
+  issueAll(o);
+  o.secrets.erase("my-client-cert");
+  p = plan(o, kNow);
+  CHECK_THAT(tlsCondition(p, o)->message, Catch::Contains("my-client-cert (Secret my-client-cert missing)"));
+
+  issueAll(o);
+  p = plan(o, kNow);
+  CHECK(stepNames(p) == std::vector<std::string>{"ensure:Certificate/my-server-cert", "ensure:Certificate/my-client-cert",
+                                                 "ensure:Certificate/my-metrics-exporter-cert",
+                                                 "ensure:Secret/my-metrics-exporter-config", "adopt:my-server-cert",
+                                                 "adopt:my-client-cert", "adopt:my-metrics-exporter-cert"});
+  const auto& adopted = std::get<AdoptIssuedSecretStep>(p.steps[4]).secret;
+  REQUIRE(kube::ownerReferences(adopted).size() == 1);
+  CHECK_FALSE(kube::ownerReferences(adopted)[0].controller);  // cert-manager manages it
+  c = tlsCondition(p, o);
+  CHECK(c->status == "True");
+  CHECK(c->reason == api::kReasonCertificatesIssued);
+  CHECK(c->message == "All TLS certificates are issued: server until 2027-02-27T10:00:00Z, client until "
+                      "2027-02-27T10:00:00Z, metrics-exporter until 2027-02-27T10:00:00Z");
+  REQUIRE(p.onStatusWrite);
+  CHECK_FALSE(p.onStatusWrite->warning);
+
+  applyInMemory(o, p);
+  p = plan(o, kNow);
+  CHECK(writes(p) == 0);
+}
+
+TEST_CASE("enterprise plan: someone else's Certificate or exporter configuration is never adopted", "[enterprise][plan]") {
+  Observed o = open();
+  o.secrets["my-metrics-exporter-config"] = secret("my-metrics-exporter-config", {{"exporter.cnf", "[client]"}});
+  Plan p = plan(o, kNow);
+  auto names = stepNames(p);
+  CHECK(std::find(names.begin(), names.end(), "ensure:Secret/my-metrics-exporter-config") == names.end());
+  CHECK(tlsCondition(p, o)->reason == api::kReasonExporterConfigConflict);
+  CHECK(tlsCondition(p, o)->message ==
+        "Secret demo/my-metrics-exporter-config exists and does not belong to MySQL demo/my; it is left alone");
+
+  o = open();
+  o.certificates["my-client-cert"] = ptr({{"metadata", {{"name", "my-client-cert"}, {"namespace", "demo"}}}});
+  p = plan(o, kNow);
+  CHECK(stepNames(p) == std::vector<std::string>{"ensure:Certificate/my-server-cert"});
+  CHECK(tlsCondition(p, o)->reason == api::kReasonCertificateConflict);
+
+  // A Secret of the TLS secret name that cert-manager did not issue for our Certificate is not adopted.
+  o = open();
+  applyInMemory(o, plan(o, kNow));
+  issueAll(o);
+  Json foreign = *o.secrets["my-server-cert"];
+  kube::setAnnotation(foreign, "cert-manager.io/certificate-name", "someone-elses");
+  o.secrets["my-server-cert"] = ptr(foreign);
+  names = stepNames(plan(o, kNow));
+  CHECK(std::find(names.begin(), names.end(), "adopt:my-server-cert") == names.end());
+}
+
+TEST_CASE("enterprise plan: TLS removed from a MySQL takes our Certificates and condition away", "[enterprise][plan]") {
+  Observed o = open();
+  applyInMemory(o, plan(o, kNow));
+  o.certificates["my-client-cert"] = ptr({{"metadata", {{"name", "my-client-cert"}, {"namespace", "demo"}}}});  // not ours
+  Json plain = mysql(R"({"version":"8.4.3","storageType":"Ephemeral"})");
+  plain["status"] = (*o.mysql)["status"];
+  o.mysql = ptr(plain);
+  Plan p = plan(o, kNow);
+  CHECK(stepNames(p) == std::vector<std::string>{"delete:Certificate/my-server-cert",
+                                                 "delete:Certificate/my-metrics-exporter-cert"});
+  CHECK_FALSE(tlsCondition(p, o));
+  applyInMemory(o, p);
+  CHECK(writes(plan(o, kNow)) == 0);
+}
+
+TEST_CASE("enterprise plan: an invalid spec is the community operator's to report", "[enterprise][plan]") {
+  Observed o = open(R"({"version":"8.4.3","storageType":"Ephemeral","requireSSL":true})");
+  Plan p = plan(o, kNow);
+  CHECK(p.steps.empty());
+  CHECK_FALSE(p.status);
+}
+
+}  // namespace mysqlop::enterprise
