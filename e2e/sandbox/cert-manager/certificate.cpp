@@ -7,6 +7,7 @@
 
 #include "common/core/time_format.h"
 #include "common/kube/base64.h"
+#include "common/kube/conditions.h"
 #include "common/kube/duration.h"
 #include "common/kube/object.h"
 
@@ -238,6 +239,32 @@ core::Result<CertificateSpec, FieldErrors> parseCertificate(const Json& obj) {
   }
   if (!errors.empty()) return errors;
   return c;
+}
+
+std::optional<IssueReason> issuanceDue(const CertificateSpec& spec, const Json* secret, const Json& status,
+                                       core::WallTime now) {
+  if (auto why = whyIssue(spec, secret, now)) return why;
+  const auto issuing = kube::findCondition(status.value("conditions", Json::array()), "Issuing");
+  if (!issuing || issuing->status != "True") return std::nullopt;
+  return IssueReason{issuing->reason.empty() ? "ManuallyTriggered" : issuing->reason,
+                     issuing->message.empty() ? "Certificate re-issuance manually triggered" : issuing->message};
+}
+
+bool stillValidWhile(const IssueReason& why) {
+  for (const char* r : {"Renewing", "ManuallyTriggered", "RequestChanged", "IncorrectIssuer", "SecretMismatch"}) {
+    if (why.reason == r) return true;
+  }
+  return false;
+}
+
+std::optional<std::chrono::nanoseconds> backoffRemaining(const Json& status, core::WallTime now, std::chrono::seconds base) {
+  const int attempts = status.value("failedIssuanceAttempts", 0);
+  if (attempts <= 0) return std::nullopt;
+  auto last = core::parseTime(status.value("lastFailureTime", ""));
+  if (!last) return std::nullopt;
+  const auto due = *last + base * (1 << std::min(attempts - 1, 5));
+  if (now >= due) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(due - now);
 }
 
 core::WallTime renewalTime(const CertificateSpec& spec, core::WallTime notBefore, core::WallTime notAfter) {

@@ -70,6 +70,17 @@ struct IssueReason {
 // Why the Secret no longer satisfies the Certificate, or nullopt when it does.
 std::optional<IssueReason> whyIssue(const CertificateSpec& spec, const Json* secret, core::WallTime now);
 
+// Whether issuance is due: whyIssue(), or a re-issuance someone asked for by setting the
+// Issuing condition to True (cmctl renew). `status` is the Certificate's status.
+std::optional<IssueReason> issuanceDue(const CertificateSpec& spec, const Json* secret, const Json& status,
+                                       core::WallTime now);
+// Whether the certificate in the Secret stays usable while it is re-issued for `why` (Ready
+// stays True: a renewal or a changed request is not an outage).
+bool stillValidWhile(const IssueReason& why);
+// How long to wait before the next attempt after failed issuances (status.failedIssuanceAttempts,
+// lastFailureTime): `base`, doubling per failure, capped at 32x; nullopt when none is due.
+std::optional<std::chrono::nanoseconds> backoffRemaining(const Json& status, core::WallTime now, std::chrono::seconds base);
+
 core::WallTime renewalTime(const CertificateSpec& spec, core::WallTime notBefore, core::WallTime notAfter);
 
 // The cert-manager.io/* annotations of the Secret and the controller.cert-manager.io/fao label,

@@ -117,235 +117,167 @@ core::Result<ReconcileResult> CertManagerControllers::reconcileIssuer(const runt
   if (!obj) return ReconcileResult{};
   runtime::ObjectPtr hold;
   IssuerVerdict v = evaluateIssuer(*obj, issuerSecret(*obj, cluster, hold));
-  const kube::Condition want = condition(kReady, v.ready, v.reason, v.message, kube::generation(*obj));
-  Json conds = obj->value("status", Json::object()).value("conditions", Json::array());
-  const auto before = kube::findCondition(conds, kReady);
-  if (!kube::setCondition(conds, want, clock_.now())) return ReconcileResult{};
-  auto written = runtime::updateStatus(m_.client(), rt, r.namespace_, r.name, [&](Json& latest) {
-    Json c = latest.value("status", Json::object()).value("conditions", Json::array());
-    if (!kube::setCondition(c, want, clock_.now())) return false;
-    latest["status"]["conditions"] = std::move(c);
-    return true;
-  });
+  const auto before = kube::findStatusCondition(*obj, kReady);
+  const runtime::ConditionChange change{{condition(kReady, v.ready, v.reason, v.message, kube::generation(*obj))}, {}};
+  auto written = runtime::writeConditions(m_.client(), rt, *obj, change, clock_.now());
   if (!written) return written.error();
-  if (!before || before->status != want.status || before->reason != want.reason) {
+  if (*written && (!before || before->status != change.set[0].status || before->reason != v.reason)) {
     m_.recorder().event(*obj, v.ready ? runtime::kEventNormal : runtime::kEventWarning, v.reason,
                         v.message.empty() ? std::string("Issuer is ready") : v.message);
   }
   return ReconcileResult{};
 }
 
+core::Result<bool> CertManagerControllers::writeCertificateStatus(const Json& cert,
+                                                                   const std::function<void(Json&)>& mutate) {
+  return runtime::writeStatus(m_.client(), api::certificateResource(), cert, mutate);
+}
+
 core::Result<ReconcileResult> CertManagerControllers::reconcileCertificate(const runtime::Request& r) {
   auto obj = certificates_->cache().get(r.key());
   if (!obj) return ReconcileResult{};
-  const core::WallTime now = clock_.now();
-  const int64_t gen = kube::generation(*obj);
-  Json status = obj->value("status", Json::object());
-  Json conds = status.value("conditions", Json::array());
-  auto& cli = m_.client();
-  const auto& rt = api::certificateResource();
-
-  // Writes the status `mutate` leaves when it differs; says `event` once, when Ready or
-  // Issuing's reason changes.
-  auto writeStatus = [&](const std::function<void(Json&)>& mutate) -> core::Result<bool> {
-    Json next = status;
-    mutate(next);
-    if (next == status) return false;
-    return runtime::updateStatus(cli, rt, r.namespace_, r.name, [&](Json& latest) {
-      Json s = latest.value("status", Json::object());
-      mutate(s);
-      if (latest.contains("status") && s == latest["status"]) return false;
-      latest["status"] = std::move(s);
-      return true;
-    });
-  };
-  auto setConds = [&](Json& s, const std::vector<kube::Condition>& set, const std::vector<std::string>& remove) {
-    Json c = s.value("conditions", Json::array());
-    for (const auto& k : set) kube::setCondition(c, k, now);
-    for (const auto& k : remove) kube::removeCondition(c, k);
-    s["conditions"] = std::move(c);
-  };
-  auto changedReason = [&](const std::string& type, const std::string& reason) {
-    auto c = kube::findCondition(conds, type);
-    return !c || c->reason != reason;
-  };
-
-  // --- the spec
   auto parsed = parseCertificate(*obj);
-  if (!parsed) {
-    std::string msg = "Certificate is invalid: ";
-    for (size_t i = 0; i < parsed.error().size(); ++i) msg += (i ? "; " : "") + parsed.error()[i].toString();
-    auto w = writeStatus([&](Json& s) { setConds(s, {condition(kReady, false, "BadConfig", msg, gen)}, {kIssuing}); });
-    if (!w) return w.error();
-    if (changedReason(kReady, "BadConfig")) m_.recorder().event(*obj, runtime::kEventWarning, "BadConfig", msg);
-    return ReconcileResult{};
-  }
+  if (!parsed) return reportBadConfig(*obj, parsed.error());
   const CertificateSpec spec = std::move(*parsed);
   auto secret = secrets_->cache().get(r.namespace_, spec.secretName);
+  const core::WallTime now = clock_.now();
+  auto why = issuanceDue(spec, secret.get(), obj->value("status", Json::object()), now);
+  if (!why) return keepCurrent(*obj, spec, *secret);
 
-  // --- does the Secret still answer the spec?
-  std::optional<IssueReason> why = whyIssue(spec, secret.get(), now);
-  const auto issuing = kube::findCondition(conds, kIssuing);
-  if (!why && issuing && issuing->status == "True") {
-    why = IssueReason{issuing->reason.empty() ? "ManuallyTriggered" : issuing->reason,
-                      issuing->message.empty() ? "Certificate re-issuance manually triggered" : issuing->message};
-  }
-  // A certificate still valid keeps Ready=True while it is being renewed.
-  const bool validNow = !why || why->reason == "Renewing" || why->reason == "ManuallyTriggered" ||
-                        why->reason == "RequestChanged" || why->reason == "IncorrectIssuer" || why->reason == "SecretMismatch";
-
-  if (!why) {
-    // Up to date: keep the Secret's metadata in step, report, come back at renewal time.
-    Json synced = *secret;
-    bool changed = false;
-    for (const auto& [k, v] : secretLabels(spec)) changed |= kube::setLabel(synced, k, v);
-    for (const auto& [k, v] : secretAnnotations(spec, r.name)) changed |= kube::setAnnotation(synced, k, v);
-    if (opts_.certificateOwnerRef) {
-      auto added = kube::addOwnerReference(synced, kube::makeOwnerReference(*obj, /*controller=*/true));
-      changed |= added && *added;
-    }
-    if (changed) {
-      auto u = cli.update(kube::kSecrets, synced);
-      if (!u) return u.error();
-    }
-    auto facts = pki::inspect(*pki::parseCertificate(kube::secretValue(*secret, "tls.crt").value_or("")));
-    const core::WallTime renewAt = renewalTime(spec, facts.notBefore, facts.notAfter);
-    auto w = writeStatus([&](Json& s) {
-      setConds(s, {condition(kReady, true, "Ready", kUpToDate, gen)}, {kIssuing});
-      s["notBefore"] = core::formatTime(facts.notBefore);
-      s["notAfter"] = core::formatTime(facts.notAfter);
-      s["renewalTime"] = core::formatTime(renewAt);
-      if (!s.contains("revision")) s["revision"] = 1;
-    });
-    if (!w) return w.error();
-    return ReconcileResult{.requeueAfter = until(renewAt, now)};
-  }
-
-  // --- issuance is due; is the issuer there and Ready?
+  // Issuance is due; is the issuer there and Ready?
   const bool cluster = spec.issuerRef.kind == "ClusterIssuer";
   auto issuerObj = cluster ? clusterIssuers_->cache().get(spec.issuerRef.name)
                            : issuers_->cache().get(r.namespace_, spec.issuerRef.name);
   runtime::ObjectPtr caHold;
   IssuerVerdict issuer;
   if (issuerObj) issuer = evaluateIssuer(*issuerObj, issuerSecret(*issuerObj, cluster, caHold));
-  if (!issuerObj || !issuer.ready) {
-    const std::string problem = !issuerObj ? fmt::format("{} {:?} not found", spec.issuerRef.kind, spec.issuerRef.name)
-                                           : fmt::format("{} {:?} is not Ready: {}: {}", spec.issuerRef.kind,
-                                                         spec.issuerRef.name, issuer.reason, issuer.message);
-    const std::string msg = why->message + "; waiting for the issuer: " + problem;
-    auto w = writeStatus([&](Json& s) {
-      std::vector<kube::Condition> set = {condition(kIssuing, true, why->reason, msg, gen)};
-      if (!validNow) set.push_back(condition(kReady, false, why->reason, why->message, gen));
-      setConds(s, set, {});
-    });
-    if (!w) return w.error();
-    if (*w && changedReason(kIssuing, why->reason)) m_.recorder().event(*obj, runtime::kEventWarning, "IssuerNotReady", problem);
-    return ReconcileResult{};  // the issuer's watch brings us back
+  if (!issuerObj) return waitForIssuer(*obj, *why, fmt::format("{} {:?} not found", spec.issuerRef.kind, spec.issuerRef.name));
+  if (!issuer.ready) {
+    return waitForIssuer(*obj, *why, fmt::format("{} {:?} is not Ready: {}: {}", spec.issuerRef.kind, spec.issuerRef.name,
+                                                  issuer.reason, issuer.message));
   }
 
-  // --- the caches may trail our last issuance: decide on the live objects before issuing again
-  {
-    auto liveCert = cli.get(rt, r.namespace_, r.name);
-    if (!liveCert && liveCert.error().is(core::ErrorCode::kNotFound)) return ReconcileResult{};  // deleted meanwhile
-    if (!liveCert) return liveCert.error();
-    auto liveSecret = cli.get(kube::kSecrets, r.namespace_, spec.secretName);
-    if (!liveSecret && !liveSecret.error().is(core::ErrorCode::kNotFound)) return liveSecret.error();
-    secret = liveSecret ? std::make_shared<const Json>(std::move(*liveSecret)) : nullptr;
-    status = liveCert->value("status", Json::object());
-    conds = status.value("conditions", Json::array());
-    why = whyIssue(spec, secret.get(), now);
-    const auto liveIssuing = kube::findCondition(conds, kIssuing);
-    if (!why && liveIssuing && liveIssuing->status == "True") {
-      why = IssueReason{liveIssuing->reason.empty() ? "ManuallyTriggered" : liveIssuing->reason,
-                        liveIssuing->message.empty() ? "Certificate re-issuance manually triggered" : liveIssuing->message};
-    }
-    if (!why) return ReconcileResult{.requeueAfter = std::chrono::milliseconds(200)};  // already done
-  }
+  // The caches may trail our last issuance: decide on the live objects before issuing again.
+  auto& cli = m_.client();
+  auto liveCert = cli.get(api::certificateResource(), r.namespace_, r.name);
+  if (!liveCert && liveCert.error().is(core::ErrorCode::kNotFound)) return ReconcileResult{};  // deleted meanwhile
+  if (!liveCert) return liveCert.error();
+  auto liveSecret = cli.get(kube::kSecrets, r.namespace_, spec.secretName);
+  if (!liveSecret && !liveSecret.error().is(core::ErrorCode::kNotFound)) return liveSecret.error();
+  const Json* current = liveSecret ? &*liveSecret : nullptr;
+  const Json status = liveCert->value("status", Json::object());
+  why = issuanceDue(spec, current, status, now);
+  if (!why) return ReconcileResult{.requeueAfter = std::chrono::milliseconds(200)};  // already done
+  if (auto wait = backoffRemaining(status, now, opts_.backoffBase)) return ReconcileResult{.requeueAfter = *wait};
+  return issueNow(*liveCert, spec, current, *why, issuer);
+}
 
-  // --- backoff after failures
-  const int attempts = status.value("failedIssuanceAttempts", 0);
-  if (attempts > 0) {
-    auto last = core::parseTime(status.value("lastFailureTime", ""));
-    auto delay = opts_.backoffBase * (1 << std::min(attempts - 1, 5));
-    if (last && now < *last + delay) return ReconcileResult{.requeueAfter = until(*last + delay, now)};
-  }
+core::Result<ReconcileResult> CertManagerControllers::reportBadConfig(const Json& cert, const FieldErrors& errors) {
+  std::string msg = "Certificate is invalid: ";
+  for (size_t i = 0; i < errors.size(); ++i) msg += (i ? "; " : "") + errors[i].toString();
+  const auto before = kube::findStatusCondition(cert, kReady);
+  const runtime::ConditionChange change{{condition(kReady, false, "BadConfig", msg, kube::generation(cert))}, {kIssuing}};
+  auto w = runtime::writeConditions(m_.client(), api::certificateResource(), cert, change, clock_.now());
+  if (!w) return w.error();
+  if (!before || before->reason != "BadConfig") m_.recorder().event(cert, runtime::kEventWarning, "BadConfig", msg);
+  return ReconcileResult{};
+}
 
-  // --- issue
-  m_.recorder().event(*obj, runtime::kEventNormal, "Issuing", why->message);
-  auto fail = [&](const std::string& message) -> core::Result<ReconcileResult> {
-    auto w = writeStatus([&](Json& s) {
-      setConds(s, {condition(kIssuing, false, "Failed", message, gen)}, {});
-      if (!validNow) setConds(s, {condition(kReady, false, why->reason, why->message, gen)}, {});
-      s["lastFailureTime"] = core::formatTime(now);
-      s["failedIssuanceAttempts"] = attempts + 1;
-    });
-    if (!w) return w.error();
-    m_.recorder().event(*obj, runtime::kEventWarning, "Failed", message);
-    return ReconcileResult{.requeueAfter = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               opts_.backoffBase * (1 << std::min(attempts, 5)))};
-  };
-  pki::PrivateKey key;
-  if (!spec.rotateKey && secret) {
-    if (auto old = pki::parsePrivateKey(kube::secretValue(*secret, "tls.key").value_or(""));
-        old && old->algorithm() == spec.key.algorithm &&
-        (spec.key.size == 0 || spec.key.algorithm == pki::KeyAlgorithm::kEd25519 || old->size() == spec.key.size)) {
-      key = *old;
-    }
+// Up to date: keep the Secret's metadata in step, report, come back at renewal time.
+core::Result<ReconcileResult> CertManagerControllers::keepCurrent(const Json& cert, const CertificateSpec& spec,
+                                                                  const Json& secret) {
+  Json synced = secret;
+  bool changed = false;
+  for (const auto& [k, v] : secretLabels(spec)) changed |= kube::setLabel(synced, k, v);
+  for (const auto& [k, v] : secretAnnotations(spec, kube::name(cert))) changed |= kube::setAnnotation(synced, k, v);
+  if (opts_.certificateOwnerRef) {
+    auto added = kube::addOwnerReference(synced, kube::makeOwnerReference(cert, /*controller=*/true));
+    changed |= added && *added;
   }
-  if (!key) {
-    auto fresh = pki::generateKey(spec.key);
-    if (!fresh) return fail("Failed to generate a private key: " + fresh.error().message);
-    key = *fresh;
+  if (changed) {
+    auto u = m_.client().update(kube::kSecrets, synced);
+    if (!u) return u.error();
   }
-  pki::CertTemplate t{.subject = spec.subject,
-                      .dnsNames = spec.dnsNames,
-                      .ipAddresses = spec.ipAddresses,
-                      .uris = spec.uris,
-                      .emailAddresses = spec.emailAddresses,
-                      .isCA = spec.isCA,
-                      .keyUsages = spec.keyUsages(),
-                      .extKeyUsages = spec.extKeyUsages(),
-                      .notBefore = std::chrono::time_point_cast<std::chrono::seconds>(now),
-                      .notAfter = std::chrono::time_point_cast<std::chrono::seconds>(now) + spec.duration};
-  auto cert = pki::issueCertificate(t, key, issuer.selfSigned ? std::nullopt : issuer.signer);
-  if (!cert) return fail("Failed to sign the certificate: " + cert.error().message);
-  auto keyPem = key.toPem(spec.encoding);
-  if (!keyPem) return fail("Failed to encode the private key: " + keyPem.error().message);
-  std::string tlsCrt = cert->toPem(), caCrt;
-  if (issuer.selfSigned) {
-    caCrt = tlsCrt;
-  } else {
-    // The signer and its intermediates follow the leaf; the root is ca.crt, never in tls.crt.
-    for (const auto& c : issuer.chain) {
-      if (!pki::signedBy(c, c)) tlsCrt += c.toPem();
-    }
-    caCrt = issuer.chain.back().toPem();
+  const auto now = clock_.now();
+  auto facts = pki::inspect(*pki::parseCertificate(kube::secretValue(secret, "tls.crt").value_or("")));
+  const core::WallTime renewAt = renewalTime(spec, facts.notBefore, facts.notAfter);
+  auto w = writeCertificateStatus(cert, [&](Json& s) {
+    runtime::ConditionChange{{condition(kReady, true, "Ready", kUpToDate, kube::generation(cert))}, {kIssuing}}.applyTo(s, now);
+    s["notBefore"] = core::formatTime(facts.notBefore);
+    s["notAfter"] = core::formatTime(facts.notAfter);
+    s["renewalTime"] = core::formatTime(renewAt);
+    if (!s.contains("revision")) s["revision"] = 1;
+  });
+  if (!w) return w.error();
+  return ReconcileResult{.requeueAfter = until(renewAt, now)};
+}
+
+core::Result<ReconcileResult> CertManagerControllers::waitForIssuer(const Json& cert, const IssueReason& why,
+                                                                    const std::string& problem) {
+  const int64_t gen = kube::generation(cert);
+  runtime::ConditionChange change{{condition(kIssuing, true, why.reason, why.message + "; waiting for the issuer: " + problem, gen)},
+                                  {}};
+  if (!stillValidWhile(why)) change.set.push_back(condition(kReady, false, why.reason, why.message, gen));
+  const auto before = kube::findStatusCondition(cert, kIssuing);
+  auto w = runtime::writeConditions(m_.client(), api::certificateResource(), cert, change, clock_.now());
+  if (!w) return w.error();
+  if (*w && (!before || before->reason != why.reason)) {
+    m_.recorder().event(cert, runtime::kEventWarning, "IssuerNotReady", problem);
   }
+  return ReconcileResult{};  // the issuer's watch brings us back
+}
+
+core::Result<ReconcileResult> CertManagerControllers::recordFailure(const Json& cert, const IssueReason& why,
+                                                                    const std::string& message) {
+  const core::WallTime now = clock_.now();
+  const int64_t gen = kube::generation(cert);
+  const int attempts = cert.value("status", Json::object()).value("failedIssuanceAttempts", 0);
+  auto w = writeCertificateStatus(cert, [&](Json& s) {
+    runtime::ConditionChange change{{condition(kIssuing, false, "Failed", message, gen)}, {}};
+    if (!stillValidWhile(why)) change.set.push_back(condition(kReady, false, why.reason, why.message, gen));
+    change.applyTo(s, now);
+    s["lastFailureTime"] = core::formatTime(now);
+    s["failedIssuanceAttempts"] = attempts + 1;
+  });
+  if (!w) return w.error();
+  m_.recorder().event(cert, runtime::kEventWarning, "Failed", message);
+  return ReconcileResult{.requeueAfter = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             opts_.backoffBase * (1 << std::min(attempts, 5)))};
+}
+
+core::Result<ReconcileResult> CertManagerControllers::issueNow(const Json& cert, const CertificateSpec& spec,
+                                                               const Json* secret, const IssueReason& why,
+                                                               const IssuerVerdict& issuer) {
+  const std::string ns = kube::namespaceOf(cert), name = kube::name(cert);
+  m_.recorder().event(cert, runtime::kEventNormal, "Issuing", why.message);
+  const core::WallTime now = clock_.now();
+  auto material = issue(issuer, spec, secret, now);
+  if (!material) return recordFailure(cert, why, material.error().message);
 
   // One write of the Secret: data and metadata together.
   Json s = secret ? *secret
                   : Json{{"apiVersion", "v1"},
                          {"kind", "Secret"},
-                         {"metadata", {{"name", spec.secretName}, {"namespace", r.namespace_}}},
+                         {"metadata", {{"name", spec.secretName}, {"namespace", ns}}},
                          {"type", "kubernetes.io/tls"}};
-  s["data"]["tls.crt"] = kube::base64Encode(tlsCrt);
-  s["data"]["tls.key"] = kube::base64Encode(*keyPem);
-  s["data"]["ca.crt"] = kube::base64Encode(caCrt);
+  s["data"]["tls.crt"] = kube::base64Encode(material->tlsCrt);
+  s["data"]["tls.key"] = kube::base64Encode(material->keyPem);
+  s["data"]["ca.crt"] = kube::base64Encode(material->caCrt);
   for (const auto& [k, v] : secretLabels(spec)) kube::setLabel(s, k, v);
-  for (const auto& [k, v] : secretAnnotations(spec, r.name)) kube::setAnnotation(s, k, v);
-  if (opts_.certificateOwnerRef) (void)kube::addOwnerReference(s, kube::makeOwnerReference(*obj, /*controller=*/true));
-  auto written = secret ? cli.update(kube::kSecrets, s) : cli.create(kube::kSecrets, r.namespace_, s);
+  for (const auto& [k, v] : secretAnnotations(spec, name)) kube::setAnnotation(s, k, v);
+  if (opts_.certificateOwnerRef) (void)kube::addOwnerReference(s, kube::makeOwnerReference(cert, /*controller=*/true));
+  auto written = secret ? m_.client().update(kube::kSecrets, s) : m_.client().create(kube::kSecrets, ns, s);
   if (!written && (written.error().is(core::ErrorCode::kInvalid) || written.error().is(core::ErrorCode::kForbidden))) {
     // The API server will not take this Secret (e.g. it is immutable): a failed issuance.
-    return fail(fmt::format("Failed to write the Secret {:?}: {}", spec.secretName, written.error().message));
+    return recordFailure(cert, why, fmt::format("Failed to write the Secret {:?}: {}", spec.secretName, written.error().message));
   }
   if (!written) return written.error();
 
-  const auto facts = pki::inspect(*cert);
+  const auto& facts = material->facts;
   const core::WallTime renewAt = renewalTime(spec, facts.notBefore, facts.notAfter);
-  const int64_t revision = status.value("revision", int64_t{0}) + 1;
-  auto w = writeStatus([&](Json& st) {
-    setConds(st, {condition(kReady, true, "Ready", kUpToDate, gen)}, {kIssuing});
+  const int64_t revision = cert.value("status", Json::object()).value("revision", int64_t{0}) + 1;
+  auto w = writeCertificateStatus(cert, [&](Json& st) {
+    runtime::ConditionChange{{condition(kReady, true, "Ready", kUpToDate, kube::generation(cert))}, {kIssuing}}.applyTo(st, now);
     st["notBefore"] = core::formatTime(facts.notBefore);
     st["notAfter"] = core::formatTime(facts.notAfter);
     st["renewalTime"] = core::formatTime(renewAt);
@@ -354,9 +286,9 @@ core::Result<ReconcileResult> CertManagerControllers::reconcileCertificate(const
     st.erase("failedIssuanceAttempts");
   });
   if (!w) return w.error();
-  m_.recorder().event(*obj, runtime::kEventNormal, "Issuing", "The certificate has been successfully issued");
-  log_.info("issued", {{"namespace", r.namespace_}, {"name", r.name}, {"revision", revision}, {"serial", facts.serialHex},
-                       {"reason", why->reason}});
+  m_.recorder().event(cert, runtime::kEventNormal, "Issuing", "The certificate has been successfully issued");
+  log_.info("issued", {{"namespace", ns}, {"name", name}, {"revision", revision}, {"serial", facts.serialHex},
+                       {"reason", why.reason}});
   return ReconcileResult{.requeueAfter = until(renewAt, now)};
 }
 

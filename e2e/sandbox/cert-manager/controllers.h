@@ -14,6 +14,8 @@
 #include "common/core/clock.h"
 #include "common/core/log.h"
 #include "common/runtime/manager.h"
+#include "e2e/sandbox/cert-manager/certificate.h"
+#include "e2e/sandbox/cert-manager/issuer.h"
 
 namespace mysqlop::sandbox::certmanager {
 
@@ -34,6 +36,18 @@ class CertManagerControllers {
  private:
   core::Result<runtime::ReconcileResult> reconcileIssuer(const runtime::Request& r, bool cluster);
   core::Result<runtime::ReconcileResult> reconcileCertificate(const runtime::Request& r);
+  // The steps of reconcileCertificate, one per outcome.
+  core::Result<runtime::ReconcileResult> reportBadConfig(const runtime::Json& cert, const FieldErrors& errors);
+  core::Result<runtime::ReconcileResult> keepCurrent(const runtime::Json& cert, const CertificateSpec& spec,
+                                                     const runtime::Json& secret);
+  core::Result<runtime::ReconcileResult> waitForIssuer(const runtime::Json& cert, const IssueReason& why,
+                                                       const std::string& problem);
+  core::Result<runtime::ReconcileResult> issueNow(const runtime::Json& cert, const CertificateSpec& spec,
+                                                  const runtime::Json* secret, const IssueReason& why,
+                                                  const IssuerVerdict& issuer);
+  core::Result<runtime::ReconcileResult> recordFailure(const runtime::Json& cert, const IssueReason& why,
+                                                       const std::string& message);
+  core::Result<bool> writeCertificateStatus(const runtime::Json& cert, const std::function<void(runtime::Json&)>& mutate);
   const runtime::Json* issuerSecret(const runtime::Json& issuer, bool cluster, runtime::ObjectPtr& hold) const;
 
   runtime::Manager& m_;

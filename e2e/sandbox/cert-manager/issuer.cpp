@@ -68,4 +68,53 @@ IssuerVerdict evaluateIssuer(const nlohmann::json& issuer, const nlohmann::json*
   return v;
 }
 
+namespace {
+
+// The Secret's key when it still fits the spec and may be reused.
+pki::PrivateKey reusableKey(const CertificateSpec& spec, const nlohmann::json* secret) {
+  if (spec.rotateKey || !secret) return {};
+  auto old = pki::parsePrivateKey(kube::secretValue(*secret, "tls.key").value_or(""));
+  if (!old || old->algorithm() != spec.key.algorithm) return {};
+  if (spec.key.size != 0 && spec.key.algorithm != pki::KeyAlgorithm::kEd25519 && old->size() != spec.key.size) return {};
+  return *old;
+}
+
+}  // namespace
+
+core::Result<IssuedMaterial> issue(const IssuerVerdict& issuer, const CertificateSpec& spec,
+                                   const nlohmann::json* secret, core::WallTime now) {
+  pki::PrivateKey key = reusableKey(spec, secret);
+  if (!key) {
+    auto fresh = pki::generateKey(spec.key);
+    if (!fresh) return core::internal("Failed to generate a private key: " + fresh.error().message);
+    key = *fresh;
+  }
+  const auto from = std::chrono::time_point_cast<std::chrono::seconds>(now);
+  pki::CertTemplate t{.subject = spec.subject,
+                      .dnsNames = spec.dnsNames,
+                      .ipAddresses = spec.ipAddresses,
+                      .uris = spec.uris,
+                      .emailAddresses = spec.emailAddresses,
+                      .isCA = spec.isCA,
+                      .keyUsages = spec.keyUsages(),
+                      .extKeyUsages = spec.extKeyUsages(),
+                      .notBefore = from,
+                      .notAfter = from + spec.duration};
+  auto cert = pki::issueCertificate(t, key, issuer.selfSigned ? std::nullopt : issuer.signer);
+  if (!cert) return core::internal("Failed to sign the certificate: " + cert.error().message);
+  auto keyPem = key.toPem(spec.encoding);
+  if (!keyPem) return core::internal("Failed to encode the private key: " + keyPem.error().message);
+  IssuedMaterial out{cert->toPem(), *keyPem, "", pki::inspect(*cert)};
+  if (issuer.selfSigned) {
+    out.caCrt = out.tlsCrt;
+  } else {
+    // The signer and its intermediates follow the leaf; the root is ca.crt, never in tls.crt.
+    for (const auto& c : issuer.chain) {
+      if (!pki::signedBy(c, c)) out.tlsCrt += c.toPem();
+    }
+    out.caCrt = issuer.chain.back().toPem();
+  }
+  return out;
+}
+
 }  // namespace mysqlop::sandbox::certmanager

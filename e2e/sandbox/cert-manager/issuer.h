@@ -10,7 +10,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/core/clock.h"
+#include "common/core/result.h"
 #include "common/pki/pki.h"
+#include "e2e/sandbox/cert-manager/certificate.h"
 
 namespace mysqlop::sandbox::certmanager {
 
@@ -28,5 +31,19 @@ std::string caSecretName(const nlohmann::json& issuer);
 
 // `caSecret` is the Secret caSecretName() names, or null when it does not exist.
 IssuerVerdict evaluateIssuer(const nlohmann::json& issuer, const nlohmann::json* caSecret);
+
+// What an issuance writes into the Secret.
+struct IssuedMaterial {
+  std::string tlsCrt;  // the leaf, then the signer and its intermediates (never the root)
+  std::string keyPem;  // in the spec's encoding
+  std::string caCrt;   // the root (a self-signed certificate is its own)
+  pki::CertFacts facts;
+};
+
+// Signs a certificate for `spec` at `now` with a Ready issuer. The key already in `secret` is
+// kept unless rotationPolicy is Always or it no longer fits the spec. The error's message says
+// which part failed, in upstream's words ("Failed to sign the certificate: …").
+core::Result<IssuedMaterial> issue(const IssuerVerdict& issuer, const CertificateSpec& spec,
+                                   const nlohmann::json* secret, core::WallTime now);
 
 }  // namespace mysqlop::sandbox::certmanager
