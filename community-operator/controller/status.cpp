@@ -29,69 +29,89 @@ std::string computePhase(const Json& conds) {
   return "";
 }
 
-Json desiredStatus(const Json& current, const StatusFacts& f, core::WallTime now) {
-  Json status = current.is_object() ? current : Json::object();
-  Json conds = status.value("conditions", Json::array());
-  if (!conds.is_array()) conds = Json::array();
-  auto set = [&](std::string_view type, std::string_view st, std::string_view reason, std::string message) {
+namespace {
+
+// The conditions being computed for one status.
+struct Conditions {
+  Json conds;
+  const StatusFacts& f;
+  core::WallTime now;
+  std::string db;
+
+  void set(std::string_view type, std::string_view st, std::string_view reason, std::string message) {
     kube::setCondition(conds,
                        Condition{std::string(type), std::string(st), std::string(reason), std::move(message), f.generation, ""},
                        now);
-  };
-  const std::string db = f.ns + "/" + f.name;
+  }
+  void remove(std::string_view type) { kube::removeCondition(conds, type); }
+};
 
-  set(api::kCondProvisioningStarted, kube::kConditionTrue, api::kReasonProvisioningStarted,
-      "The KubeDB operator has started the provisioning of MySQL: " + db);
+void setHalted(Conditions& c) {
+  c.set(api::kCondHalted, kube::kConditionTrue, api::kReasonHalted,
+        "MySQL " + c.db + " is halted: its workload is removed, its data and secrets are kept");
+  c.set(api::kCondAcceptingConnection, kube::kConditionFalse, api::kReasonNotAcceptingConnection, "MySQL " + c.db + " is halted");
+  c.set(api::kCondReady, kube::kConditionFalse, api::kReasonDatabaseHalted, "MySQL " + c.db + " is halted");
+  c.remove(api::kCondReplicaReady);
+}
 
+// Ready (and AcceptingConnection) from what stops provisioning, else from the health checker.
+void setReady(Conditions& c) {
+  const StatusFacts& f = c.f;
+  if (f.blocker) {
+    c.set(api::kCondReady, kube::kConditionFalse, f.blocker->reason, f.blocker->message);
+  } else if (f.statefulSet && f.health && f.health->ok) {
+    c.set(api::kCondAcceptingConnection, kube::kConditionTrue, api::kReasonAcceptingConnection,
+          "The MySQL server " + c.db + " accepts connections");
+    c.set(api::kCondReady, kube::kConditionTrue, api::kReasonReadinessCheckSucceeded, f.health->message);
+  } else if (f.statefulSet && f.health) {
+    c.set(api::kCondAcceptingConnection, kube::kConditionFalse, api::kReasonNotAcceptingConnection, f.health->message);
+    c.set(api::kCondReady, kube::kConditionFalse, api::kReasonReadinessCheckFailed, f.health->message);
+  } else if (f.statefulSet) {
+    c.set(api::kCondReady, kube::kConditionFalse, api::kReasonReadinessCheckPending,
+          "The StatefulSet of " + c.db + " exists; waiting for the first health check");
+  }
+}
+
+void setRunning(Conditions& c) {
+  c.remove(api::kCondHalted);
+  if (const auto& r = c.f.statefulSet) {
+    if (r->ready >= r->desired) {
+      c.set(api::kCondReplicaReady, kube::kConditionTrue, api::kReasonAllReplicasReady,
+            fmt::format("All desired replicas are ready: {}/{}", r->ready, r->desired));
+    } else {
+      c.set(api::kCondReplicaReady, kube::kConditionFalse, api::kReasonSomeReplicasNotReady,
+            fmt::format("{} of {} replicas are ready", r->ready, r->desired));
+    }
+  }
+  setReady(c);
+  if (isStatus(c.conds, api::kCondReplicaReady, kube::kConditionTrue) &&
+      isStatus(c.conds, api::kCondAcceptingConnection, kube::kConditionTrue) &&
+      isStatus(c.conds, api::kCondReady, kube::kConditionTrue)) {
+    c.set(api::kCondProvisioned, kube::kConditionTrue, api::kReasonProvisioned,
+          "The KubeDB operator has successfully provisioned MySQL: " + c.db);
+  }
+}
+
+}  // namespace
+
+Json desiredStatus(const Json& current, const StatusFacts& f, core::WallTime now) {
+  Json status = current.is_object() ? current : Json::object();
+  Conditions c{status.value("conditions", Json::array()), f, now, f.ns + "/" + f.name};
+  if (!c.conds.is_array()) c.conds = Json::array();
+  c.set(api::kCondProvisioningStarted, kube::kConditionTrue, api::kReasonProvisioningStarted,
+        "The KubeDB operator has started the provisioning of MySQL: " + c.db);
   if (f.deletionBlocked) {
-    set(api::kCondDeletionBlocked, kube::kConditionTrue, api::kReasonDoNotTerminate, *f.deletionBlocked);
+    c.set(api::kCondDeletionBlocked, kube::kConditionTrue, api::kReasonDoNotTerminate, *f.deletionBlocked);
   } else {
-    kube::removeCondition(conds, api::kCondDeletionBlocked);
+    c.remove(api::kCondDeletionBlocked);
   }
-
   if (f.halted && !f.blocker) {
-    set(api::kCondHalted, kube::kConditionTrue, api::kReasonHalted,
-        "MySQL " + db + " is halted: its workload is removed, its data and secrets are kept");
-    set(api::kCondAcceptingConnection, kube::kConditionFalse, api::kReasonNotAcceptingConnection,
-        "MySQL " + db + " is halted");
-    set(api::kCondReady, kube::kConditionFalse, api::kReasonDatabaseHalted, "MySQL " + db + " is halted");
-    kube::removeCondition(conds, api::kCondReplicaReady);
+    setHalted(c);
   } else {
-    kube::removeCondition(conds, api::kCondHalted);
-    if (f.statefulSet) {
-      const auto& r = *f.statefulSet;
-      if (r.ready >= r.desired) {
-        set(api::kCondReplicaReady, kube::kConditionTrue, api::kReasonAllReplicasReady,
-            fmt::format("All desired replicas are ready: {}/{}", r.ready, r.desired));
-      } else {
-        set(api::kCondReplicaReady, kube::kConditionFalse, api::kReasonSomeReplicasNotReady,
-            fmt::format("{} of {} replicas are ready", r.ready, r.desired));
-      }
-    }
-    if (f.blocker) {
-      set(api::kCondReady, kube::kConditionFalse, f.blocker->reason, f.blocker->message);
-    } else if (f.statefulSet && f.health) {
-      if (f.health->ok) {
-        set(api::kCondAcceptingConnection, kube::kConditionTrue, api::kReasonAcceptingConnection,
-            "The MySQL server " + db + " accepts connections");
-        set(api::kCondReady, kube::kConditionTrue, api::kReasonReadinessCheckSucceeded, f.health->message);
-      } else {
-        set(api::kCondAcceptingConnection, kube::kConditionFalse, api::kReasonNotAcceptingConnection, f.health->message);
-        set(api::kCondReady, kube::kConditionFalse, api::kReasonReadinessCheckFailed, f.health->message);
-      }
-    } else if (f.statefulSet) {
-      set(api::kCondReady, kube::kConditionFalse, api::kReasonReadinessCheckPending,
-          "The StatefulSet of " + db + " exists; waiting for the first health check");
-    }
-    if (isStatus(conds, api::kCondReplicaReady, kube::kConditionTrue) &&
-        isStatus(conds, api::kCondAcceptingConnection, kube::kConditionTrue) && isStatus(conds, api::kCondReady, kube::kConditionTrue)) {
-      set(api::kCondProvisioned, kube::kConditionTrue, api::kReasonProvisioned,
-          "The KubeDB operator has successfully provisioned MySQL: " + db);
-    }
+    setRunning(c);
   }
-
-  status["conditions"] = conds;
-  status["phase"] = computePhase(conds);
+  status["conditions"] = c.conds;
+  status["phase"] = computePhase(c.conds);
   status["observedGeneration"] = f.generation;
   return status;
 }

@@ -12,6 +12,7 @@
 #include "common/runtime/writes.h"
 #include "e2e/sandbox/cert-manager/certificate.h"
 #include "e2e/sandbox/cert-manager/issuer.h"
+#include "e2e/sandbox/cert-manager/mappers.h"
 
 namespace mysqlop::sandbox::certmanager {
 
@@ -58,46 +59,16 @@ CertManagerControllers::CertManagerControllers(runtime::Manager& m, const core::
   issuerCtl.watchPrimary(*issuers_);
   clusterIssuerCtl.watchPrimary(*clusterIssuers_);
   certCtl.watchPrimary(*certificates_);
-  // A CA Secret changing re-evaluates the issuers that read it.
-  issuerCtl.watchMapped(*secrets_, [this](const Json& s) {
-    std::vector<runtime::Request> out;
-    for (const auto& i : issuers_->cache().list(kube::namespaceOf(s))) {
-      if (caSecretName(*i) == kube::name(s)) out.push_back({kube::namespaceOf(*i), kube::name(*i)});
-    }
-    return out;
-  });
+  // A CA Secret changing re-evaluates the issuers that read it; Certificates follow their
+  // Secret and their issuer.
+  issuerCtl.watchMapped(*secrets_, [this](const Json& s) { return issuersForSecret(issuers_->cache(), s); });
   clusterIssuerCtl.watchMapped(*secrets_, [this](const Json& s) {
-    std::vector<runtime::Request> out;
-    if (kube::namespaceOf(s) != opts_.clusterResourceNamespace) return out;
-    for (const auto& i : clusterIssuers_->cache().list()) {
-      if (caSecretName(*i) == kube::name(s)) out.push_back({"", kube::name(*i)});
-    }
-    return out;
+    return clusterIssuersForSecret(clusterIssuers_->cache(), s, opts_.clusterResourceNamespace);
   });
-  // Certificates follow their Secret and their issuer.
-  certCtl.watchMapped(*secrets_, [this](const Json& s) {
-    std::vector<runtime::Request> out;
-    const std::string ns = kube::namespaceOf(s);
-    for (const auto& c : certificates_->cache().list(ns)) {
-      if (c->value("spec", Json::object()).value("secretName", "") == kube::name(s)) out.push_back({ns, kube::name(*c)});
-    }
-    return out;
-  });
-  auto byIssuer = [this](const std::string& kind) {
-    return [this, kind](const Json& issuer) {
-      std::vector<runtime::Request> out;
-      const std::string ns = kind == "Issuer" ? kube::namespaceOf(issuer) : "";
-      for (const auto& c : certificates_->cache().list(ns)) {
-        const Json ref = c->value("spec", Json::object()).value("issuerRef", Json::object());
-        if (ref.value("name", "") == kube::name(issuer) && ref.value("kind", "Issuer") == kind) {
-          out.push_back({kube::namespaceOf(*c), kube::name(*c)});
-        }
-      }
-      return out;
-    };
-  };
-  certCtl.watchMapped(*issuers_, byIssuer("Issuer"));
-  certCtl.watchMapped(*clusterIssuers_, byIssuer("ClusterIssuer"));
+  certCtl.watchMapped(*secrets_, [this](const Json& s) { return certificatesForSecret(certificates_->cache(), s); });
+  certCtl.watchMapped(*issuers_, [this](const Json& i) { return certificatesForIssuer(certificates_->cache(), i, "Issuer"); });
+  certCtl.watchMapped(*clusterIssuers_,
+                      [this](const Json& i) { return certificatesForIssuer(certificates_->cache(), i, "ClusterIssuer"); });
 }
 
 void CertManagerControllers::resync() {
