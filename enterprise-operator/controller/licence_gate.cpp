@@ -12,6 +12,23 @@
 #include "common/licence/licence.h"
 
 namespace mysqlop::enterprise {
+namespace {
+
+// The file's bytes; nullopt when it cannot be read.
+std::optional<std::string> readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Tells one version of the licence file from another: size and a hash of the bytes.
+std::string stampOf(const std::optional<std::string>& content) {
+  return content ? fmt::format("{}:{}", content->size(), std::hash<std::string>{}(*content)) : "";
+}
+
+}  // namespace
 
 std::string LicenceState::summary() const {
   const std::string cluster = clusterId.empty() ? std::string("(unknown)") : clusterId;
@@ -59,32 +76,20 @@ bool LicenceGate::evaluate() {
     auto id = clusterIdFn_();
     if (id) next.clusterId = *id;
   }
-  std::string stamp;
+  const auto content = opts_.path.empty() ? std::nullopt : readFile(opts_.path);
   if (opts_.path.empty()) {
     next.reason = "no licence: start the operator with --license-file (helm: --set-file license=PATH)";
+  } else if (!content) {
+    next.reason = fmt::format("cannot read the licence file {}", opts_.path);
+  } else if (next.clusterId.empty()) {
+    next.reason = "the cluster ID (UID of namespace kube-system) cannot be read yet";
+  } else if (auto l = licence::verifyLicence(*content, opts_.caPem, next.clusterId, clock_.now())) {
+    next.valid = true;
+    next.licensee = l->licensee;
+    next.notAfter = l->notAfter;
   } else {
-    std::ifstream in(opts_.path, std::ios::binary);
-    if (!in) {
-      next.reason = fmt::format("cannot read the licence file {}", opts_.path);
-    } else {
-      std::stringstream ss;
-      ss << in.rdbuf();
-      const std::string pem = ss.str();
-      stamp = fmt::format("{}:{}", pem.size(), std::hash<std::string>{}(pem));
-      if (next.clusterId.empty()) {
-        next.reason = "the cluster ID (UID of namespace kube-system) cannot be read yet";
-      } else {
-        auto l = licence::verifyLicence(pem, opts_.caPem, next.clusterId, clock_.now());
-        if (l) {
-          next.valid = true;
-          next.licensee = l->licensee;
-          next.notAfter = l->notAfter;
-        } else {
-          next.reason = l.error().message;
-          if (auto r = licence::readLicence(pem)) next.notAfter = r->notAfter;
-        }
-      }
-    }
+    next.reason = l.error().message;
+    if (auto r = licence::readLicence(*content)) next.notAfter = r->notAfter;
   }
   bool changed = false;
   {
@@ -92,7 +97,8 @@ bool LicenceGate::evaluate() {
     changed = next.valid != state_.valid || next.reason != state_.reason || next.clusterId != state_.clusterId ||
               next.notAfter != state_.notAfter;
     state_ = next;
-    fileStamp_ = stamp;
+    fileStamp_ = stampOf(content);
+    lastCheck_ = clock_.monotonic();
   }
   valid_.Set(next.valid ? 1 : 0);
   expiry_.Set(next.notAfter ? static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
@@ -110,38 +116,31 @@ bool LicenceGate::evaluate() {
   return changed;
 }
 
+bool LicenceGate::poll() {
+  // The file changed (a Secret update, a new mount), the cluster ID is still unknown, or the
+  // periodic re-check is due.
+  const std::string stamp = opts_.path.empty() ? "" : stampOf(readFile(opts_.path));
+  bool due = false;
+  {
+    std::lock_guard lock(mu_);
+    due = clock_.monotonic() - lastCheck_ >= opts_.recheck || stamp != fileStamp_ || state_.clusterId.empty();
+  }
+  if (due) evaluate();
+  return due;
+}
+
 void LicenceGate::start() {
   evaluate();
   thread_ = std::jthread([this](std::stop_token stop) {
     std::mutex m;
     std::condition_variable_any cv;
-    auto lastCheck = clock_.monotonic();
     while (!stop.stop_requested()) {
       {
         std::unique_lock lock(m);
         cv.wait_for(lock, stop, opts_.filePoll, [] { return false; });
       }
       if (stop.stop_requested()) return;
-      // The file changed (a Secret update, a new mount), the cluster ID is still unknown, or
-      // the periodic re-check is due.
-      std::string stamp;
-      if (!opts_.path.empty()) {
-        std::ifstream in(opts_.path, std::ios::binary);
-        if (in) {
-          std::stringstream ss;
-          ss << in.rdbuf();
-          stamp = fmt::format("{}:{}", ss.str().size(), std::hash<std::string>{}(ss.str()));
-        }
-      }
-      bool due = clock_.monotonic() - lastCheck >= opts_.recheck;
-      {
-        std::lock_guard lock(mu_);
-        due = due || stamp != fileStamp_ || state_.clusterId.empty();
-      }
-      if (due) {
-        evaluate();
-        lastCheck = clock_.monotonic();
-      }
+      poll();
     }
   });
 }

@@ -55,6 +55,10 @@ class LicenceGate {
   LicenceState state() const;
   // Evaluates now; returns whether the verdict changed.
   bool evaluate();
+  // One round of the watch start() runs every filePoll: evaluates when the file changed, the
+  // cluster ID is still unknown or `recheck` has passed on the injected clock since the last
+  // evaluation; returns whether it evaluated.
+  bool poll();
 
  private:
   LicenceGateOptions opts_;
@@ -66,7 +70,8 @@ class LicenceGate {
   prometheus::Gauge& expiry_;
   mutable std::mutex mu_;
   LicenceState state_;         // guarded by mu_
-  std::string fileStamp_;      // size:mtime:content hash of the last read; guarded by mu_
+  std::string fileStamp_;      // "size:content hash" of the file as last read; guarded by mu_
+  core::MonoTime lastCheck_{};  // when evaluate() last ran (injected clock); guarded by mu_
   std::jthread thread_;
 };
 

@@ -82,4 +82,28 @@ TEST_CASE("licence gate: without --license-file it says how to pass one", "[ente
   CHECK(gate.state().reason == "no licence: start the operator with --license-file (helm: --set-file license=PATH)");
 }
 
+TEST_CASE("licence gate: the periodic re-check runs on the injected clock and catches an expiry", "[enterprise][licence]") {
+  Fixture f;
+  const fs::path file = f.dir / "license.pem";
+  std::ofstream(file) << f.licence(kCluster, 2h);  // valid from an hour ago for two more hours
+  core::FakeClock clock(core::systemClock().now());
+  LicenceGate gate({.path = file.string(), .caPem = f.ca.toPem(), .recheck = 1h},
+                   [] { return core::Result<std::string>(kCluster); }, f.registry, [&] { ++f.changes; }, clock);
+  gate.evaluate();
+  REQUIRE(gate.state().valid);
+  CHECK_FALSE(gate.poll());  // nothing changed, nothing due
+  clock.advance(50min);
+  CHECK_FALSE(gate.poll());
+  clock.advance(2h);  // past the licence's notAfter and the re-check
+  CHECK(gate.poll());
+  CHECK_FALSE(gate.state().valid);
+  CHECK_THAT(gate.state().reason, Catch::Contains("expired"));
+  CHECK(f.metrics().find("mysqlop_license_valid 0") != std::string::npos);
+  CHECK_FALSE(gate.poll());  // just re-checked
+
+  std::ofstream(file) << f.licence(kCluster, 24h);  // a renewed licence: the file changed
+  CHECK(gate.poll());
+  CHECK(gate.state().valid);
+}
+
 }  // namespace mysqlop::enterprise

@@ -1,6 +1,7 @@
-// sandbox-kubelet: the sandbox's controller-manager and kubelet (DESIGN §7, issue 9). Today it
-// runs the StatefulSet and Deployment controllers (Pods, PVCs, status); the pod runner that
-// starts the Pods' programs in their own namespaces is still to come, so Pods stay Pending
+// sandbox-kubelet: the sandbox's controller-manager and kubelet (DESIGN §7): the StatefulSet and
+// Deployment controllers (Pods, PVCs, status) and, with --run-pods (root), the pod runner that
+// starts each Pod's containers as processes in the Pod's own network and mount namespaces on a
+// bridge, with its volumes, probes, restarts and status. Without --run-pods, Pods stay Pending
 // unless something else reports their status.
 #include "common/client/config.h"
 #include "common/runtime/manager.h"
