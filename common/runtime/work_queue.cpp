@@ -8,6 +8,8 @@ using Steady = std::chrono::steady_clock;
 
 WorkQueue::WorkQueue(WorkQueueOptions opts) : opts_(std::move(opts)) {}
 
+core::MonoTime WorkQueue::now() const { return opts_.clock ? opts_.clock->monotonic() : Steady::now(); }
+
 WorkQueue::~WorkQueue() { shutDown(); }
 
 void WorkQueue::reportDepthLocked() {
@@ -38,7 +40,7 @@ void WorkQueue::addAfter(const std::string& key, std::chrono::nanoseconds delay)
     addLocked(key);
     return;
   }
-  auto at = Steady::now() + std::chrono::duration_cast<Steady::duration>(delay);
+  auto at = now() + std::chrono::duration_cast<Steady::duration>(delay);
   auto it = delayedAt_.find(key);
   if (it != delayedAt_.end()) {
     if (it->second <= at) return;  // an earlier wake-up is already pending
@@ -86,8 +88,8 @@ int WorkQueue::failures(const std::string& key) const {
 }
 
 void WorkQueue::promoteDueLocked() {
-  auto now = Steady::now();
-  while (!delayed_.empty() && delayed_.begin()->first <= now) {
+  const auto t = now();
+  while (!delayed_.empty() && delayed_.begin()->first <= t) {
     std::string key = delayed_.begin()->second;
     delayed_.erase(delayed_.begin());
     delayedAt_.erase(key);
@@ -107,7 +109,11 @@ std::optional<std::string> WorkQueue::get() {
       // A copy: wait_until holds its argument by reference while the lock is released, and
       // other threads may erase that map entry meanwhile (found by TSan).
       const core::MonoTime until = delayed_.begin()->first;
-      cv_.wait_until(lock, until);
+      if (opts_.clock) {
+        cv_.wait_for(lock, std::min<Steady::duration>(until - now(), std::chrono::milliseconds(5)));
+      } else {
+        cv_.wait_until(lock, until);
+      }
     }
   }
   std::string key = std::move(queue_.front());

@@ -33,6 +33,10 @@ struct WorkQueueOptions {
   std::string name = "queue";
   core::BackoffPolicy backoff{std::chrono::milliseconds{5}, std::chrono::seconds{1000}, 2.0, 0.0, {}};
   Metrics* metrics = nullptr;  // optional
+  // The clock delays (addAfter, backoff) are measured on; nullptr: the system's. With another
+  // clock (a test's FakeClock), get() re-reads it every few milliseconds while it waits, so
+  // advancing it releases what is due.
+  const core::Clock* clock = nullptr;
 };
 
 class WorkQueue {
@@ -64,6 +68,7 @@ class WorkQueue {
   void addLocked(const std::string& key);  // requires mu_
   void promoteDueLocked();                 // requires mu_
   void reportDepthLocked();                // requires mu_
+  core::MonoTime now() const;
 
   const WorkQueueOptions opts_;
   mutable std::mutex mu_;

@@ -69,6 +69,21 @@ TEST_CASE("work queue: delayed adds arrive after their delay, earliest wins", "[
   CHECK(steady_clock::now() - start >= milliseconds{290});
 }
 
+TEST_CASE("work queue: delays are measured on the injected clock", "[runtime][workqueue]") {
+  core::FakeClock clock;
+  WorkQueue q({.name = "fake", .clock = &clock});
+  q.addAfter("k", hours{1});
+  std::optional<std::string> got;
+  std::thread waiter([&] { got = q.get(); });
+  clock.advance(minutes{59});
+  CHECK(q.len() == 0);
+  clock.advance(minutes{1});
+  waiter.join();  // released by the clock, not by an hour of waiting
+  CHECK(got == "k");
+  q.done("k");
+  q.shutDown();
+}
+
 TEST_CASE("work queue: shutdown drains queued keys, then get returns nothing", "[runtime][workqueue]") {
   WorkQueue q;
   q.add("a");

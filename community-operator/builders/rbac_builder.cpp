@@ -10,7 +10,7 @@ Json buildServiceAccount(const api::MySQL& my) {
 }
 
 Json buildRole(const api::MySQL& my) {
-  std::string authSecret = my.authSecretName.empty() ? api::authSecretName(my.name) : my.authSecretName;
+  const std::string authSecret = my.effectiveAuthSecretName();
   return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
           {"kind", "Role"},
           {"metadata", api::objectMeta(my, api::serviceAccountName(my.name))},

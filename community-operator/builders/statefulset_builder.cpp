@@ -33,7 +33,7 @@ const Json& templateMeta(const api::MySQL& my) {
 Json buildStatefulSet(const api::MySQL& my, const Images& images) {
   const Json& ts = templateSpec(my);
   const Json& tm = templateMeta(my);
-  const std::string authSecret = my.authSecretName.empty() ? api::authSecretName(my.name) : my.authSecretName;
+  const std::string authSecret = my.effectiveAuthSecretName();
   const bool tls = my.tls.has_value();
   const bool monitor = my.monitor.has_value();
 

@@ -11,38 +11,30 @@
 namespace mysqlop::community {
 HealthChecker::HealthChecker(const runtime::ObjectCache& mysqls, const runtime::ObjectCache& secrets,
                              const runtime::ObjectCache& statefulSets, std::function<void(const std::string&)> onChange,
-                             HealthCheckerOptions opts, core::Logger log)
+                             HealthCheckerOptions opts, const core::Clock& clock, core::Logger log)
     : mysqls_(mysqls),
       secrets_(secrets),
       statefulSets_(statefulSets),
       onChange_(std::move(onChange)),
       opts_(std::move(opts)),
-      log_(log.with("component", "health-checker")) {}
+      log_(log.with("component", "health-checker")),
+      queue_({.name = "health-checker", .clock = &clock}) {}
 
 HealthChecker::~HealthChecker() { stop(); }
 
 void HealthChecker::start() {
   if (!threads_.empty()) return;
-  threads_.emplace_back([this](std::stop_token st) { ticker(st); });
-  for (int i = 0; i < std::max(1, opts_.workers); ++i) {
-    threads_.emplace_back([this](std::stop_token st) { worker(st); });
-  }
+  for (int i = 0; i < std::max(1, opts_.workers); ++i) threads_.emplace_back([this] { worker(); });
 }
 
 void HealthChecker::stop() {
-  for (auto& t : threads_) t.request_stop();
-  cv_.notify_all();
-  threads_.clear();  // joins
+  // Queued checks are dropped, not run: stopping must not wait for every database.
+  stopping_ = true;
+  queue_.shutDown();
+  threads_.clear();  // joins once the checks in flight end
 }
 
-void HealthChecker::trigger(const std::string& key) {
-  {
-    std::lock_guard lock(mu_);
-    if (!pending_.insert(key).second) return;
-    order_.push_back(key);
-  }
-  cv_.notify_one();
-}
+void HealthChecker::trigger(const std::string& key) { queue_.add(key); }
 
 std::optional<HealthFacts> HealthChecker::verdict(const std::string& key, const std::string& uid) const {
   std::lock_guard lock(mu_);
@@ -65,7 +57,7 @@ core::Result<ProbeTarget> HealthChecker::target(const runtime::Json& obj) const 
   t.host = api::serviceHost(my.name, my.namespace_);
   t.port = api::kMySQLPort;
   t.timeout = opts_.probeTimeout;
-  const std::string authName = my.authSecretName.empty() ? api::authSecretName(my.name) : my.authSecretName;
+  const std::string authName = my.effectiveAuthSecretName();
   auto auth = secrets_.get(my.namespace_, authName);
   if (!auth) return core::notFound(fmt::format("the auth Secret {}/{} does not exist", my.namespace_, authName));
   t.user = kube::secretValue(*auth, "username").value_or("root");
@@ -86,50 +78,22 @@ core::Result<ProbeTarget> HealthChecker::target(const runtime::Json& obj) const 
   return t;
 }
 
-void HealthChecker::ticker(std::stop_token stop) {
-  std::mutex m;
-  std::condition_variable_any cv;
-  while (!stop.stop_requested()) {
-    for (const auto& obj : mysqls_.list()) trigger(runtime::objectKey(*obj));
-    std::unique_lock lock(m);
-    cv.wait_for(lock, stop, opts_.interval, [] { return false; });
+void HealthChecker::worker() {
+  while (auto key = queue_.get()) {
+    if (!stopping_ && check(*key)) queue_.addAfter(*key, opts_.interval);
+    queue_.done(*key);
   }
 }
 
-void HealthChecker::worker(std::stop_token stop) {
-  while (true) {
-    std::string key;
-    {
-      std::unique_lock lock(mu_);
-      // The first pending key nobody is checking.
-      auto ready = [&] {
-        return std::any_of(order_.begin(), order_.end(), [&](const std::string& k) { return !inFlight_.count(k); });
-      };
-      if (!cv_.wait(lock, stop, ready)) return;
-      auto it = std::find_if(order_.begin(), order_.end(), [&](const std::string& k) { return !inFlight_.count(k); });
-      key = *it;
-      order_.erase(it);
-      pending_.erase(key);
-      inFlight_.insert(key);
-    }
-    check(key);
-    {
-      std::lock_guard lock(mu_);
-      inFlight_.erase(key);
-    }
-    cv_.notify_all();
-  }
-}
-
-void HealthChecker::check(const std::string& key) {
+bool HealthChecker::check(const std::string& key) {
   auto obj = mysqls_.get(key);
   if (!obj || kube::isBeingDeleted(*obj)) {
     forget(key);
-    return;
+    return false;
   }
   const std::string ns = kube::namespaceOf(*obj), name = kube::name(*obj), uid = kube::uid(*obj);
   const auto& spec = obj->value("spec", runtime::Json::object());
-  if (spec.value("halted", false) == true || !statefulSets_.get(ns, api::statefulSetName(name))) return;
+  if (spec.value("halted", false) == true || !statefulSets_.get(ns, api::statefulSetName(name))) return false;
 
   HealthFacts facts;
   auto t = target(*obj);
@@ -158,6 +122,7 @@ void HealthChecker::check(const std::string& key) {
               {{"namespace", ns}, {"name", name}, {"detail", facts.message}});
     onChange_(key);
   }
+  return true;
 }
 
 }  // namespace mysqlop::community

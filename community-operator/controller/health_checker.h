@@ -5,26 +5,29 @@
 // the latest verdict per database. When a verdict changes it calls `onChange` (the reconciler's
 // enqueue), so status is written by the reconciler alone and a steady verdict costs no write.
 //
-// Checks run on the checker's own threads — periodically, and at once when `trigger(key)` is
-// called (pods or the StatefulSet changed) — never on the controller's workers. A key is never
-// checked by two threads at once.
+// Checks run on the checker's own threads, never on the controller's workers: at once when
+// `trigger(key)` is called (pods or the StatefulSet changed, the reconciler wrote the
+// StatefulSet), then every `interval` (measured on the injected clock) while the database has a
+// StatefulSet and is not halted. Keys wait in a runtime::WorkQueue, so a key is never checked by
+// two threads at once and a trigger while it is queued or being checked is not lost.
 //
 // start()/stop() from one thread; trigger() and verdict() from any.
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/core/clock.h"
 #include "common/core/log.h"
 #include "common/core/result.h"
 #include "common/runtime/cache.h"
+#include "common/runtime/work_queue.h"
 #include "community-operator/controller/status.h"
 #include "community-operator/health/mysql_probe.h"
 
@@ -48,7 +51,8 @@ class HealthChecker {
  public:
   HealthChecker(const runtime::ObjectCache& mysqls, const runtime::ObjectCache& secrets,
                 const runtime::ObjectCache& statefulSets, std::function<void(const std::string& key)> onChange,
-                HealthCheckerOptions opts = {}, core::Logger log = core::Logger::root());
+                HealthCheckerOptions opts = {}, const core::Clock& clock = core::systemClock(),
+                core::Logger log = core::Logger::root());
   ~HealthChecker();
   HealthChecker(const HealthChecker&) = delete;
   HealthChecker& operator=(const HealthChecker&) = delete;
@@ -64,11 +68,13 @@ class HealthChecker {
   // What a check of this MySQL would dial (exposed for tests); an error when it cannot be built
   // (auth Secret or server CA missing).
   core::Result<ProbeTarget> target(const runtime::Json& mysql) const;
+  // One check of a database, on the calling thread (the workers' step, exposed for tests):
+  // probes it when it has a StatefulSet and is not halted, records the verdict, calls onChange
+  // when the verdict changed. Returns whether it probed (and so schedules the next check).
+  bool check(const std::string& key);
 
  private:
-  void ticker(std::stop_token stop);
-  void worker(std::stop_token stop);
-  void check(const std::string& key);
+  void worker();
 
   const runtime::ObjectCache& mysqls_;
   const runtime::ObjectCache& secrets_;
@@ -76,14 +82,12 @@ class HealthChecker {
   std::function<void(const std::string&)> onChange_;
   HealthCheckerOptions opts_;
   core::Logger log_;
+  runtime::WorkQueue queue_;
+  std::atomic<bool> stopping_{false};
 
   mutable std::mutex mu_;
-  std::condition_variable_any cv_;
-  std::set<std::string> pending_;           // guarded by mu_
-  std::vector<std::string> order_;          // FIFO of pending keys; guarded by mu_
-  std::set<std::string> inFlight_;          // guarded by mu_
   std::map<std::string, Verdict> verdicts_;  // guarded by mu_
-  std::vector<std::jthread> threads_;
+  std::vector<std::jthread> threads_;        // start()/stop() only
 };
 
 }  // namespace mysqlop::community
