@@ -1,6 +1,7 @@
 #pragma once
-// Test-only PKI: a CA and leaf certificates made in memory with OpenSSL at test time, so no
-// key is ever committed. P-256 keys (fast to generate), SHA-256 signatures, PEM output.
+// Test-only PKI: a CA and leaf certificates made in memory at test time, so no key is ever
+// committed — a thin layer over common/pki with test defaults: P-256 keys (fast to generate),
+// validity in days around now, PEM output (keys in PKCS#8).
 //
 //   TestPki pki;                                    // a fresh CA
 //   auto server = pki.issue({.commonName = "localhost", .dnsNames = {"localhost"},

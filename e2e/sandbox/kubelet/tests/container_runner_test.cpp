@@ -150,21 +150,29 @@ TEST_CASE("a mount path missing on the machine is made in the container only", "
 TEST_CASE("SIGTERM stops a container, SIGKILL after the grace period", "[kubelet][runner]") {
   Node node;
   REQUIRE(node.net.addPod("0123456789abcdef"));
-  PodPlan p = plan({"/bin/sh", "-c", "trap 'echo term; exit 0' TERM; while true; do sleep 0.1; done"});
+  PodPlan p = plan({"/bin/sh", "-c", "trap 'echo term; exit 0' TERM; echo ready; while true; do sleep 0.1; done"});
   auto dirs = materialise(p, node.dir.string());
   REQUIRE(dirs);
   const ContainerEnv env{.netns = node.net.namespaceName(p.uid), .hostsFile = "", .logFile = (node.dir / "a.log").string()};
+  // The shell says "ready" once its trap is set: only then does a SIGTERM test the trap.
+  auto trapped = [&](const std::string& log) {
+    for (int i = 0; i < 500 && slurp(node.dir / log).find("ready") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return slurp(node.dir / log).find("ready") != std::string::npos;
+  };
   auto polite = startContainer(p, p.containers[0], *dirs, env);
   REQUIRE(polite);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  REQUIRE(trapped("a.log"));
   int status = stopContainer(*polite, std::chrono::seconds(5));
   CHECK(WIFEXITED(status));
-  CHECK(slurp(node.dir / "a.log") == "term\n");
+  CHECK(slurp(node.dir / "a.log") == "ready\nterm\n");
 
-  p.containers[0].argv = {"/bin/sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"};
-  auto stubborn = startContainer(p, p.containers[0], *dirs, env);
+  p.containers[0].argv = {"/bin/sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.1; done"};
+  const ContainerEnv env2{.netns = env.netns, .hostsFile = "", .logFile = (node.dir / "b.log").string()};
+  auto stubborn = startContainer(p, p.containers[0], *dirs, env2);
   REQUIRE(stubborn);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  REQUIRE(trapped("b.log"));
   const auto t0 = std::chrono::steady_clock::now();
   status = stopContainer(*stubborn, std::chrono::milliseconds(800));
   CHECK(WIFSIGNALED(status));

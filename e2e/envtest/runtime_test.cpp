@@ -1,11 +1,10 @@
-// The runtime against a real sandbox-apiserver (in-process, port 0): informers under watch
-// drops, compaction and injected faults; a sample controller end to end; the manager's probes
-// and metrics.
+// common/runtime against envtest (a real sandbox-apiserver in-process, port 0): informers under
+// watch drops, compaction and injected faults; a sample controller end to end; the manager's
+// probes and metrics.
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
 #include <atomic>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
@@ -15,64 +14,33 @@
 #include "common/kube/object.h"
 #include "common/runtime/manager.h"
 #include "common/runtime/writes.h"
-#include "e2e/sandbox/apiserver/api_server.h"
+#include "e2e/envtest/envtest.h"
 
 namespace mysqlop::runtime {
 namespace {
 
-namespace fs = std::filesystem;
 using namespace std::chrono;
 
+// One envtest server per case, with the helpers these tests share.
 struct Cluster {
-  fs::path dir;
-  std::unique_ptr<sandbox::ApiServer> server;
-  client::RestConfig cfg;
-  std::unique_ptr<client::RestClient> admin;
+  envtest::Envtest env;
+  client::RestConfig cfg = env.config();
+  std::unique_ptr<client::RestClient> admin = env.connect();
 
-  Cluster() {
-    std::string tmpl = (fs::temp_directory_path() / "runtime-test-XXXXXX").string();
-    dir = mkdtemp(tmpl.data());
-    server = std::make_unique<sandbox::ApiServer>(sandbox::ApiServerOptions{.dataDir = dir.string()});
-    REQUIRE(server->start());
-    cfg.server = server->url();
-    cfg.caPem = server->caCertPem();
-    cfg.token = server->adminToken();
-    cfg.source = "test";
-    admin = std::move(*client::RestClient::create(cfg));
-  }
-  ~Cluster() {
-    admin.reset();
-    server->stop();
-    fs::remove_all(dir);
-  }
   Json hook(const std::string& method, const std::string& path, const Json& body = Json::object()) {
-    bool get = method == "GET";
-    auto r = admin->execute({method, "/__sandbox/" + path, get ? "" : "application/json", get ? "" : body.dump(),
-                             get ? "get" : "create", ""});
+    auto r = env.hook(method, path, body);
     REQUIRE(r);
     return *r;
   }
   // Requests counted by the sandbox since the last reset, for one verb and resource.
-  int64_t count(const std::string& verb, const std::string& resource) {
-    int64_t n = 0;
-    Json all = hook("GET", "counters");
-    for (const auto& c : all["counters"]) {
-      if (c["verb"] == verb && c["resource"] == resource) n += c["count"].get<int64_t>();
-    }
-    return n;
-  }
+  int64_t count(const std::string& verb, const std::string& resource) { return env.requests(verb, resource); }
   static Json configMap(const std::string& name, Json labels = Json::object(), Json data = {{"k", "v"}}) {
     return {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
             {"metadata", {{"name", name}, {"namespace", "default"}, {"labels", labels}}}, {"data", data}};
   }
   template <typename P>
   bool eventually(P pred, milliseconds limit = milliseconds{15000}) {
-    auto end = steady_clock::now() + limit;
-    while (steady_clock::now() < end) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(milliseconds{20});
-    }
-    return pred();
+    return envtest::eventually(pred, limit);
   }
 };
 
