@@ -21,6 +21,13 @@ namespace mysqlop::runtime {
 inline constexpr const char* kEventNormal = "Normal";
 inline constexpr const char* kEventWarning = "Warning";
 
+// An Event as a value: what a reconciler's plan asks to be said once its write is done.
+struct EventSpec {
+  bool warning = false;  // Warning, else Normal
+  std::string reason, message;
+  bool operator==(const EventSpec&) const = default;
+};
+
 class EventRecorder {
  public:
   EventRecorder(client::RestClient& cli, std::string component, std::string instance,
@@ -29,6 +36,9 @@ class EventRecorder {
   // `involved` is the object (apiVersion, kind, metadata.name/namespace/uid are used).
   void event(const nlohmann::json& involved, const std::string& type, const std::string& reason,
              const std::string& message);
+  void event(const nlohmann::json& involved, const EventSpec& e) {
+    event(involved, e.warning ? kEventWarning : kEventNormal, e.reason, e.message);
+  }
 
  private:
   struct Seen {

@@ -29,6 +29,7 @@
 #include "common/kube/conditions.h"
 #include "common/kube/resource.h"
 #include "common/runtime/cache.h"
+#include "common/runtime/event_recorder.h"
 #include "community-operator/controller/status.h"
 
 namespace mysqlop::community {
@@ -50,11 +51,7 @@ struct Observed {
   runtime::ObjectPtr secret(const std::string& name) const;
 };
 
-struct EventSpec {
-  bool warning = false;
-  std::string reason, message;
-  bool operator==(const EventSpec&) const = default;
-};
+using runtime::EventSpec;
 
 // --- steps, applied in order -----------------------------------------------------------------
 // Create or update an object the MySQL controls; `what` names it in the Created/Updated Event.

@@ -176,8 +176,6 @@ core::Status Reconciler::createAuthSecret(const Json& mysql, const api::MySQL& m
   return {};
 }
 
-void Reconciler::say(const Json& mysql, const EventSpec& e) {
-  events_.event(mysql, e.warning ? runtime::kEventWarning : runtime::kEventNormal, e.reason, e.message);
-}
+void Reconciler::say(const Json& mysql, const EventSpec& e) { events_.event(mysql, e); }
 
 }  // namespace mysqlop::community

@@ -19,6 +19,7 @@
 #include "common/core/clock.h"
 #include "common/kube/resource.h"
 #include "common/runtime/cache.h"
+#include "common/runtime/event_recorder.h"
 #include "common/runtime/writes.h"
 #include "enterprise-operator/controller/licence_gate.h"
 
@@ -45,10 +46,7 @@ struct Verdict {
   bool operator==(const Verdict&) const = default;
 };
 
-struct EventSpec {
-  bool warning = false;
-  std::string reason, message;
-};
+using runtime::EventSpec;
 
 // Create or update an object the MySQL controls (a Certificate, the exporter configuration).
 struct EnsureStep {

@@ -61,10 +61,7 @@ core::Status Reconciler::apply(const Json& mysql, const Plan& p) {
   if (!p.status) return {};
   auto written = runtime::writeConditions(cli_, api::mysqlResource(), mysql, *p.status, clock_.now());
   if (!written) return written.error();
-  if (p.onStatusWrite) {
-    events_.event(mysql, p.onStatusWrite->warning ? runtime::kEventWarning : runtime::kEventNormal, p.onStatusWrite->reason,
-                  p.onStatusWrite->message);
-  }
+  if (p.onStatusWrite) events_.event(mysql, *p.onStatusWrite);
   return {};
 }
 
