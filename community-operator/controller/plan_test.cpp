@@ -147,7 +147,11 @@ TEST_CASE("plan: a new plain MySQL gets its objects in KubeDB's order, then conv
   p = plan(o, kNow);
   CHECK_FALSE(p.triggerHealth);
   CHECK(readyReason(p, o) == api::kReasonReadinessCheckSucceeded);
-  CHECK(condition(p, o, api::kCondProvisioned)->status == "True");
+  CHECK(condition(p, o, api::kCondProvisioningStarted)->reason == api::kReasonProvisioningStarted);
+  CHECK(condition(p, o, api::kCondReplicaReady)->reason == api::kReasonAllReplicasReady);
+  CHECK(condition(p, o, api::kCondAcceptingConnection)->reason == api::kReasonAcceptingConnection);
+  CHECK(condition(p, o, api::kCondProvisioned)->reason == api::kReasonProvisioned);
+  CHECK(p.status->applyTo(o.mysql->value("status", Json::object()), kNow)["phase"] == "Ready");
   CHECK(hasEvent(p.onStatusWrite, api::kReasonReadinessCheckSucceeded, false));
   CHECK(writes(p) == 1);  // the status only
 
@@ -335,6 +339,8 @@ TEST_CASE("plan: halting deletes our StatefulSet and keeps everything else", "[c
   CHECK(del.propagation == "Background");
   CHECK(del.event->reason == "Halted");
   CHECK(condition(p, o, api::kCondHalted)->reason == api::kReasonHalted);
+  CHECK(condition(p, o, api::kCondAcceptingConnection)->reason == api::kReasonNotAcceptingConnection);
+  CHECK(readyReason(p, o) == api::kReasonDatabaseHalted);
   CHECK(p.status->applyTo(o.mysql->value("status", Json::object()), kNow)["phase"] == "Halted");
 }
 
