@@ -51,4 +51,11 @@ ip link show sbxs0 > /dev/null 2>&1 && fail "the bridge survived down"
 [[ -z "$(ip netns list)" ]] || fail "namespaces survived down: $(ip netns list)"
 for c in apiserver cert-manager kubelet; do [[ -f "$SANDBOX_DIR/$c.pid" ]] && fail "$c still has a pid file"; done
 pgrep -f "$SANDBOX_DIR" > /dev/null && fail "a process of the sandbox survived down"
+# The next up is a new cluster (the API server keeps objects in memory): no volume of the last
+# one may survive into it, or a new database would find an old datadir.
+mkdir -p "$SANDBOX_DIR/node/claims/default/data-old-0" && echo stale > "$SANDBOX_DIR/node/claims/default/data-old-0/f"
+OUT=$("$SANDBOX" up 2>&1) || { echo "$OUT" >&2; fail "a second sandbox up failed"; }
+[[ -e "$SANDBOX_DIR/node/claims/default/data-old-0" ]] && fail "a volume of the last cluster survived into the new one"
+K get secret greeting -n default > /dev/null 2>&1 && fail "the new cluster still has the last one's objects"
+"$SANDBOX" down > /dev/null || fail "the second down failed"
 [[ $FAILED -eq 0 ]] && echo PASS || exit 1
