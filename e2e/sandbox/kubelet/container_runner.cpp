@@ -1,5 +1,7 @@
 #include "e2e/sandbox/kubelet/container_runner.h"
 
+#include "e2e/sandbox/kubelet/atomic_writer.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -75,30 +77,6 @@ std::string overlayAnchor(const std::string& target, const std::vector<std::stri
   return resolved.string();
 }
 
-core::Result<bool> writeFile(const fs::path& path, const std::string& content, int mode) {
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  if (ec) return core::internal(fmt::format("cannot create {}: {}", path.parent_path().string(), ec.message()));
-  {
-    std::ifstream in(path, std::ios::binary);
-    if (in) {
-      std::stringstream ss;
-      ss << in.rdbuf();
-      if (ss.str() == content) return false;
-    }
-  }
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << content;
-    if (!out) return core::internal("cannot write " + tmp.string());
-  }
-  ::chmod(tmp.c_str(), static_cast<mode_t>(mode));
-  fs::rename(tmp, path, ec);
-  if (ec) return core::internal(fmt::format("cannot rename {}: {}", tmp.string(), ec.message()));
-  return true;
-}
-
 }  // namespace
 
 core::Result<VolumeDirs> materialise(const PodPlan& plan, const std::string& nodeDir) {
@@ -112,11 +90,10 @@ core::Result<VolumeDirs> materialise(const PodPlan& plan, const std::string& nod
     // An emptyDir is world-writable, as a kubelet makes it, so a container's non-root user can
     // use it.
     if (v.kind == Volume::kEmptyDir) fs::permissions(dir, fs::perms::all, ec);
-    for (const auto& f : v.files) {
-      if (f.path.find("..") != std::string::npos || (!f.path.empty() && f.path.front() == '/')) {
-        return core::invalid(fmt::format("volume {:?}: item path {:?} leaves the volume", v.name, f.path));
+    if (v.kind == Volume::kFiles) {
+      if (auto w = writeAtomically(dir.string(), v.files); !w) {
+        return core::Error(w.error().code, fmt::format("volume {:?}: {}", v.name, w.error().message));
       }
-      if (auto w = writeFile(dir / f.path, f.content, f.mode); !w) return w.error();
     }
     dirs[v.name] = dir.string();
   }

@@ -24,8 +24,9 @@ namespace mysqlop::sandbox::kubelet {
 // Volume name → host directory.
 using VolumeDirs = std::map<std::string, std::string>;
 
-// Writes the pod's volumes under <nodeDir>/pods/<uid>/volumes (files replaced atomically when
-// their content changed) and <nodeDir>/claims/<ns>/<claim>.
+// Writes the pod's volumes under <nodeDir>/pods/<uid>/volumes — Secret, ConfigMap and projected
+// ones with the kubelet's atomic writer (atomic_writer.h), so calling it again with a new plan
+// updates them in place for the running containers — and <nodeDir>/claims/<ns>/<claim>.
 core::Result<VolumeDirs> materialise(const PodPlan& plan, const std::string& nodeDir);
 
 struct ContainerEnv {

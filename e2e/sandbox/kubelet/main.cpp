@@ -75,6 +75,11 @@ int main(int argc, char** argv) {
   app.add_option("--node-dir", pr.nodeDir, "Where pod volumes, claims and logs live")->default_val("/var/lib/mysqlop-sandbox/node");
   app.add_option("--bridge", pr.network.bridge, "The node bridge")->capture_default_str();
   app.add_option("--pod-cidr", pr.network.cidr, "The pod network (a /24; .1 is the node)")->capture_default_str();
+  double syncSeconds = 2;
+  app.add_option("--sync-frequency", syncSeconds,
+                 "Seconds between syncs of a running pod's Secret, ConfigMap and projected volumes with their sources")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--image", images, "IMAGE=PROGRAM: run PROGRAM for containers of IMAGE (matched by name or suffix)");
   app.add_option("--image-command", imageCommands, "IMAGE:COMMAND=PROGRAM: a command the image provides, mapped to PROGRAM");
   if (auto rc = runtime::parseFlags(app, flags, argc, argv, "sandbox-kubelet " MYSQLOP_VERSION)) return *rc;
@@ -116,6 +121,7 @@ int main(int argc, char** argv) {
     pr.apiServerPort = server.substr(server.rfind(':') + 1);
     while (!pr.apiServerPort.empty() && !std::isdigit(static_cast<unsigned char>(pr.apiServerPort.back()))) pr.apiServerPort.pop_back();
     pr.caPem = cfg.caPem;
+    pr.syncFrequency = std::chrono::milliseconds(static_cast<int64_t>(syncSeconds * 1000));
     runner = std::make_unique<sandbox::kubelet::PodRunner>(*created, pr, log);
     if (auto started = runner->start(); !started) {
       log.error("cannot set up the node network", {{"error", started.error().message}});

@@ -1,5 +1,7 @@
 #include "e2e/sandbox/kubelet/pod_runner.h"
 
+#include "e2e/sandbox/kubelet/atomic_writer.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -191,6 +193,41 @@ void PodRunner::shutdown() {
   (void)net_.down();
 }
 
+Lookups PodRunner::lookups(const Running& r) const {
+  Lookups l;
+  l.data = [this](const std::string& kind, const std::string& ns, const std::string& name)
+      -> std::optional<std::map<std::string, std::string>> {
+    auto obj = (kind == "Secret" ? secrets_ : configMaps_)->cache().get(ns, name);
+    if (!obj) return std::nullopt;
+    std::map<std::string, std::string> out;
+    const Json data = obj->value("data", Json::object());
+    for (const auto& [k, v] : data.items()) {
+      if (!v.is_string()) continue;
+      out[k] = kind == "Secret" ? kube::secretValue(*obj, k).value_or("") : v.get<std::string>();
+    }
+    return out;
+  };
+  l.serviceAccountToken = r.token;
+  l.caPem = opts_.caPem;
+  l.podIP = r.ip;
+  return l;
+}
+
+void PodRunner::syncVolumes(Running& r, const Json& pod) {
+  auto plan = planPod(pod, lookups(r), opts_.images);
+  if (!plan) return;  // a source gone: the volume keeps what it had, as a kubelet's does
+  for (const auto& v : plan->volumes) {
+    auto dir = r.dirs.find(v.name);
+    if (v.kind != Volume::kFiles || dir == r.dirs.end()) continue;
+    auto changed = writeAtomically(dir->second, v.files);
+    if (!changed) {
+      log_.warn("cannot update a volume", {{"pod", runtime::objectKey(pod)}, {"volume", v.name}, {"error", changed.error().message}});
+    } else if (*changed) {
+      log_.info("volume updated", {{"pod", runtime::objectKey(pod)}, {"volume", v.name}});
+    }
+  }
+}
+
 core::Result<PodRunner::Running> PodRunner::launch(const Json& pod) {
   Running r;
   r.uid = kube::uid(pod);
@@ -210,22 +247,8 @@ core::Result<PodRunner::Running> PodRunner::launch(const Json& pod) {
   auto ip = net_.addPod(r.uid);
   if (!ip) return ip.error();
   r.ip = *ip;
-  Lookups l;
-  l.data = [this](const std::string& kind, const std::string& ns2, const std::string& name)
-      -> std::optional<std::map<std::string, std::string>> {
-    auto obj = (kind == "Secret" ? secrets_ : configMaps_)->cache().get(ns2, name);
-    if (!obj) return std::nullopt;
-    std::map<std::string, std::string> out;
-    const Json data = obj->value("data", Json::object());
-    for (const auto& [k, v] : data.items()) {
-      if (!v.is_string()) continue;
-      out[k] = kind == "Secret" ? kube::secretValue(*obj, k).value_or("") : v.get<std::string>();
-    }
-    return out;
-  };
-  l.serviceAccountToken = token->value("status", Json::object()).value("token", "");
-  l.caPem = opts_.caPem;
-  l.podIP = r.ip;
+  r.token = token->value("status", Json::object()).value("token", "");
+  const Lookups l = lookups(r);
   auto plan = planPod(pod, l, opts_.images);
   if (!plan) {
     (void)net_.removePod(r.uid);
@@ -291,6 +314,8 @@ core::Result<ReconcileResult> PodRunner::reconcile(const runtime::Request& req) 
       log_.info("running pod", {{"pod", req.key()}, {"ip", launched->ip}});
       it = running_.emplace(req.key(), std::move(*launched)).first;
       writeHostsLocked();
+    } else {
+      syncVolumes(it->second, *pod);
     }
     status = statusOf(it->second);
   }
@@ -303,7 +328,7 @@ core::Result<ReconcileResult> PodRunner::reconcile(const runtime::Request& req) 
     return true;
   });
   if (!w && !w.error().is(core::ErrorCode::kNotFound)) return w.error();
-  return ReconcileResult{};
+  return ReconcileResult{.requeueAfter = opts_.syncFrequency};  // the next volume sync
 }
 
 Json PodRunner::statusOf(const Running& p) const {

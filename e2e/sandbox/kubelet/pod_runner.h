@@ -6,7 +6,8 @@
 // tcpSocket, httpGet), keeps the sandbox's /etc/hosts in step with Services and Pods, and the
 // reconciler writes Pod status (phase, podIP, conditions, containerStatuses). A deleted Pod's
 // containers get SIGTERM, then SIGKILL after the grace period; its namespace and volumes go
-// (claims stay).
+// (claims stay). While a pod runs, its Secret, ConfigMap and projected volumes follow their
+// sources every syncFrequency, swapped atomically (atomic_writer.h); containers are not restarted.
 
 #include <sys/types.h>
 
@@ -36,6 +37,9 @@ struct PodRunnerOptions {
   std::string apiServerPort;  // pods reach the API server at the node address and this port
   std::string caPem;          // the API server's CA, for the service-account volume
   std::chrono::milliseconds supervisePeriod{500};
+  // How often a running pod's Secret, ConfigMap and projected volumes are brought in step with
+  // their sources (the real kubelet's --sync-frequency, 1 min there; a few seconds here).
+  std::chrono::milliseconds syncFrequency{2000};
 };
 
 class PodRunner {
@@ -61,12 +65,16 @@ class PodRunner {
     std::string uid;
     PodPlan plan;
     std::string ip;
+    std::string token;  // the service account's, for the service-account volume
     VolumeDirs dirs;
     std::map<std::string, Container> containers;
   };
 
   core::Result<runtime::ReconcileResult> reconcile(const runtime::Request& r);
   core::Result<Running> launch(const runtime::Json& pod);
+  Lookups lookups(const Running& r) const;
+  // Re-plans the pod's volumes from the caches and rewrites those whose sources changed.
+  void syncVolumes(Running& r, const runtime::Json& pod);
   void stopPod(Running& p);
   void supervise(std::stop_token stop);
   bool probe(const Running& p, const ContainerPlan& c, const Container& state, const runtime::Json& probe);

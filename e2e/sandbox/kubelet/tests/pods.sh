@@ -3,8 +3,8 @@
 # listening for pods on the node address, and sandbox-kubelet --run-pods. Pods get addresses on
 # the bridge and Ready from their probes; a Service name resolves in another pod; the
 # service-account volume and KUBERNETES_SERVICE_HOST reach the API server over verified TLS; a
-# failing container restarts with backoff; deleting a pod stops its process and removes its
-# namespace. Needs root.
+# failing container restarts with backoff; mounted Secrets follow their source atomically while
+# the pod runs; deleting a pod stops its process and removes its namespace. Needs root.
 set -euo pipefail
 if [[ -z "${MYSQLOP_PRIVATE_NS:-}" ]]; then
   [[ $(id -u) -eq 0 ]] || { echo "FAIL: needs root (network and mount namespaces)" >&2; exit 1; }
@@ -23,7 +23,7 @@ NODE=10.96.0.1
 "$KUBELET" net up --bridge sbxp0 --cidr 10.96.0.0/24 > /dev/null
 start_apiserver --bind "$NODE" --pod-logs-dir "$WORK/node"   # kubectl logs reads the kubelet's files
 "$KUBELET" --kubeconfig "$KUBECONFIG" --run-pods --node-dir "$WORK/node" --bridge sbxp0 --pod-cidr 10.96.0.0/24 \
-  --image busybox=/bin/sh --image python=/usr/bin/python3 2> "$WORK/kubelet.log" & KPID=$!
+  --image busybox=/bin/sh --image python=/usr/bin/python3 --sync-frequency 1 2> "$WORK/kubelet.log" & KPID=$!
 for _ in $(seq 1 100); do ip link show sbxp0 > /dev/null 2>&1 && break; sleep 0.1; done
 "$K" create namespace demo > /dev/null
 podfield() { "$K" get pod "$1" -n demo -o "jsonpath=$2" 2>&1; }
@@ -128,6 +128,48 @@ FOLLOWED=$(timeout 2 "$K" logs -f talk -n demo -c a || true)
 AFTER=$(tail -1 <<<"$FOLLOWED" | awk '{print $2}')
 [[ "$AFTER" =~ ^[0-9]+$ && "$AFTER" -ge $((BEFORE + 3)) ]] || fail "kubectl logs -f did not follow (tick $BEFORE before, then: ${FOLLOWED: -80})"
 "$K" delete pod talk -n demo --wait=false > /dev/null
+
+# A mounted Secret follows its source while the pod runs (the kubelet's atomic writer, every
+# --sync-frequency): a reader resolving ..data once per round never sees a mix of versions, the
+# user-visible names and a projected volume change too, and the container is not restarted.
+"$K" create secret generic pair -n demo --from-literal=a=v0 --from-literal=b=v0 > /dev/null
+"$K" apply -f - > /dev/null <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: watcher, namespace: demo}
+spec:
+  volumes:
+  - {name: pair, secret: {secretName: pair}}
+  - {name: proj, projected: {sources: [{secret: {name: pair, items: [{key: a, path: certs/a.txt}]}}]}}
+  containers:
+  - name: main
+    image: busybox
+    volumeMounts: [{name: pair, mountPath: /etc/pair}, {name: proj, mountPath: /etc/proj}]
+    command:
+    - /bin/sh
+    - -c
+    - |
+      last=""
+      while true; do
+        d=$(readlink /etc/pair/..data) || continue
+        a=$(cat "/etc/pair/$d/a" 2>/dev/null) || continue   # that version went meanwhile
+        b=$(cat "/etc/pair/$d/b" 2>/dev/null) || continue
+        [ "$a" = "$b" ] || echo "MIX $a $b"
+        if [ "$a" != "$last" ]; then echo "seen $a $(cat /etc/pair/a) $(cat /etc/proj/certs/a.txt)"; last=$a; fi
+      done
+YAML
+expect 'condition met' "$K" wait --for=condition=Ready pod/watcher -n demo --timeout=30s
+eventually '^seen v0 v0 v0$' "$K" logs watcher -n demo
+for v in 1 2 3 4 5; do
+  T0=$(date +%s%N)
+  "$K" create secret generic pair -n demo --from-literal=a=v$v --from-literal=b=v$v --dry-run=client -o yaml \
+    | "$K" apply -f - > /dev/null
+  eventually "^seen v$v v$v v$v\$" "$K" logs watcher -n demo
+  echo "  secret version $v reached the running container in $(( ($(date +%s%N) - T0) / 1000000 )) ms (sync frequency 1 s)"
+done
+LOG=$("$K" logs watcher -n demo)
+grep -q '^MIX' <<<"$LOG" && fail "a reader saw a mix of two versions: $(grep -m3 '^MIX' <<<"$LOG")"
+expect '^0$' podfield watcher '{.status.containerStatuses[0].restartCount}'
 
 # Deleting a pod stops its process and removes its namespace.
 WEB_UID=$(podfield web '{.metadata.uid}')
