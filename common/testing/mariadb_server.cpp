@@ -110,9 +110,13 @@ void MariaDbServer::sql(const std::string& statement) const {
 }
 
 void MariaDbServer::rotate(const KeyPair& serving) {
-  write(fs::path(dir_) / "server.crt", serving.certPem);
-  write(fs::path(dir_) / "server.key", serving.keyPem);
+  writeServing(serving.certPem, serving.keyPem);
   sql("FLUSH SSL");
+}
+
+void MariaDbServer::writeServing(const std::string& certPem, const std::string& keyPem) const {
+  write(fs::path(dir_) / "server.crt", certPem);
+  write(fs::path(dir_) / "server.key", keyPem);
 }
 
 }  // namespace mysqlop::testing

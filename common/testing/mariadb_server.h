@@ -24,6 +24,8 @@ class MariaDbServer {
   void sql(const std::string& statement) const;
   // Replaces the served certificate and reloads it (FLUSH SSL).
   void rotate(const KeyPair& serving);
+  // Replaces the certificate and key files only, as a renewal does before anything reloads them.
+  void writeServing(const std::string& certPem, const std::string& keyPem) const;
 
  private:
   std::string dir_;

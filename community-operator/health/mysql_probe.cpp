@@ -46,10 +46,11 @@ class MemoryCaFile {
   std::string path_;
 };
 
-}  // namespace
+using Connection = std::unique_ptr<MYSQL, decltype(&mysql_close)>;
 
-core::Result<ProbeResult> probeMySQL(const ProbeTarget& t) {
-  std::unique_ptr<MYSQL, decltype(&mysql_close)> conn(mysql_init(nullptr), mysql_close);
+// A connection as the target says (TLS with its CA and host-name check, or plain), or why not.
+core::Result<Connection> connect(const ProbeTarget& t) {
+  Connection conn(mysql_init(nullptr), mysql_close);
   if (!conn) return core::internal("mysql_init failed");
   unsigned int timeout = static_cast<unsigned int>(t.timeout.count());
   mysql_optionsv(conn.get(), MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
@@ -76,6 +77,26 @@ core::Result<ProbeResult> probeMySQL(const ProbeTarget& t) {
     return core::unavailable(fmt::format("cannot connect to {}:{}: ERROR {}: {}", t.host, t.port,
                                          mysql_errno(conn.get()), mysql_error(conn.get())));
   }
+  return conn;
+}
+
+}  // namespace
+
+core::Status runStatement(const ProbeTarget& t, const std::string& sql) {
+  auto conn = connect(t);
+  if (!conn) return conn.error();
+  if (mysql_query(conn->get(), sql.c_str()) != 0) {
+    return core::Error(core::ErrorCode::kInvalid, fmt::format("{}:{} refused {:?}: ERROR {}: {}", t.host, t.port, sql,
+                                                              mysql_errno(conn->get()), mysql_error(conn->get())));
+  }
+  if (MYSQL_RES* res = mysql_store_result(conn->get())) mysql_free_result(res);
+  return {};
+}
+
+core::Result<ProbeResult> probeMySQL(const ProbeTarget& t) {
+  auto connected = connect(t);
+  if (!connected) return connected.error();
+  Connection conn = std::move(*connected);
   if (mysql_query(conn.get(), "SELECT 1") != 0) {
     return core::unavailable(fmt::format("{}:{} did not answer a query: {}", t.host, t.port, mysql_error(conn.get())));
   }

@@ -35,5 +35,8 @@ struct ProbeResult {
 
 // Unavailable with the server's or the TLS library's message when the connection fails.
 core::Result<ProbeResult> probeMySQL(const ProbeTarget& target);
+// Runs one statement (FLUSH SSL, ...) as the target's user. Unavailable when the connection
+// fails, Invalid with the server's words when it refuses the statement.
+core::Status runStatement(const ProbeTarget& target, const std::string& sql);
 
 }  // namespace mysqlop::community

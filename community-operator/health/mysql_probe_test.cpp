@@ -1,8 +1,10 @@
 // The health probe against a real MariaDB started by the test, with TLS from a test CA.
 #include "community-operator/health/mysql_probe.h"
+#include "community-operator/health/served_certificate.h"
 
 #include <catch2/catch.hpp>
 
+#include "common/pki/pki.h"
 #include "common/testing/mariadb_server.h"
 #include "common/testing/test_pki.h"
 
@@ -69,6 +71,54 @@ TEST_CASE("probe: a wrong CA or a certificate for another host fails with a clea
   CHECK_THAT(mismatch.error().message, Catch::Contains("ERROR 2026"));
   // The chain alone (no host-name check) still verifies.
   CHECK(probeMySQL(f.target(db, ProbeTls{f.pki.ca().certPem, false})));
+}
+
+std::string serial(const std::string& pem) { return pki::inspect(*pki::parseCertificate(pem)).serialHex; }
+
+TEST_CASE("served certificate: what a fresh handshake presents, before and after a reload", "[community][health]") {
+  Fixture f;
+  MariaDbServer db(f.pki.ca().certPem, f.good, /*requireSecureTransport=*/true);
+  db.sql("CREATE USER 'app'@'%' IDENTIFIED BY 'apppw'; GRANT RELOAD, PROCESS ON *.* TO 'app'@'%';");
+  auto served = fetchServedCertificate("127.0.0.1", db.port(), std::chrono::seconds{5});
+  if (!served) FAIL(served.error().message);
+  CHECK(serial(*served) == serial(f.good.certPem));
+
+  // A renewal writes new files: the running server still presents the old certificate...
+  const testing::KeyPair renewed = f.pki.issue({.commonName = "my.demo.svc", .dnsNames = {"localhost"}, .serverAuth = true});
+  db.writeServing(renewed.certPem, renewed.keyPem);
+  CHECK(serial(*fetchServedCertificate("127.0.0.1", db.port(), std::chrono::seconds{5})) == serial(f.good.certPem));
+  // ...until it reloads them, chosen by its version; a connection opened before survives.
+  auto before = probeMySQL(f.target(db, ProbeTls{f.pki.ca().certPem, false}));
+  REQUIRE(before);
+  const auto statement = tlsReloadStatement(before->serverVersion);
+  REQUIRE(statement == "FLUSH SSL");
+  REQUIRE(runStatement(f.target(db, ProbeTls{f.pki.ca().certPem, false}), *statement));
+  CHECK(serial(*fetchServedCertificate("127.0.0.1", db.port(), std::chrono::seconds{5})) == serial(renewed.certPem));
+
+  // A key that does not match the certificate is refused: the server keeps what it served.
+  const testing::KeyPair other = f.pki.issue({.commonName = "x", .serverAuth = true});
+  const testing::KeyPair third = f.pki.issue({.commonName = "y", .serverAuth = true});
+  db.writeServing(other.certPem, third.keyPem);
+  auto refused = runStatement(f.target(db, ProbeTls{f.pki.ca().certPem, false}), "FLUSH SSL");
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == core::ErrorCode::kInvalid);
+  CHECK_THAT(refused.error().message, Catch::Contains("refused \"FLUSH SSL\""));
+  CHECK(serial(*fetchServedCertificate("127.0.0.1", db.port(), std::chrono::seconds{5})) == serial(renewed.certPem));
+
+  auto nothing = fetchServedCertificate("127.0.0.1", 1, std::chrono::seconds{2});
+  REQUIRE_FALSE(nothing);
+  CHECK_THAT(nothing.error().message, Catch::Contains("cannot connect to 127.0.0.1:1"));
+}
+
+TEST_CASE("served certificate: the reload statement by server version", "[community][health]") {
+  CHECK(tlsReloadStatement("10.11.6-MariaDB-0+deb12u1") == "FLUSH SSL");
+  CHECK(tlsReloadStatement("5.5.5-10.4.2-MariaDB") == "FLUSH SSL");
+  CHECK(tlsReloadStatement("10.3.39-MariaDB") == std::nullopt);
+  CHECK(tlsReloadStatement("8.4.3") == "ALTER INSTANCE RELOAD TLS");
+  CHECK(tlsReloadStatement("8.0.16") == "ALTER INSTANCE RELOAD TLS");
+  CHECK(tlsReloadStatement("8.0.15") == std::nullopt);
+  CHECK(tlsReloadStatement("5.7.44-log") == std::nullopt);
+  CHECK(tlsReloadStatement("nonsense") == std::nullopt);
 }
 
 }  // namespace

@@ -1,0 +1,28 @@
+#pragma once
+// What a MySQL (or MariaDB) server presents to a TLS client right now: the certificate of a fresh
+// handshake, read the way `openssl s_client -starttls mysql` reads it — the server's greeting,
+// the protocol's SSLRequest, a TLS handshake, the peer certificate, then the connection is
+// closed before any authentication. The community operator compares it with the certificate in
+// the server's Secret to know whether a renewal has reached the running server (issue 15).
+// Also what to ask a server to reload its TLS material with, by its version.
+// Blocking (bounded by the timeout); any thread.
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "common/core/result.h"
+
+namespace mysqlop::community {
+
+// The leaf certificate the server at host:port presents, as PEM. Unavailable when it cannot be
+// reached or does not speak TLS; the message says why in the OS's or the TLS library's words.
+core::Result<std::string> fetchServedCertificate(const std::string& host, int port, std::chrono::seconds timeout);
+
+// The statement that makes a running server load its certificate, key and CA files again
+// without a restart: "FLUSH SSL" for MariaDB ≥ 10.4, "ALTER INSTANCE RELOAD TLS" for MySQL
+// ≥ 8.0.16; nullopt for older servers (only a restart brings a new certificate there).
+// `serverVersion` is what the server reports ("10.11.6-MariaDB-0+deb12u1", "8.4.3").
+std::optional<std::string> tlsReloadStatement(const std::string& serverVersion);
+
+}  // namespace mysqlop::community
