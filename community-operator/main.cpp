@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
         auto [ns, name] = runtime::splitKey(key);
         if (controller) controller->enqueue({ns, name});
       },
-      {.interval = std::chrono::milliseconds(static_cast<int64_t>(healthInterval * 1000))}, core::systemClock(), log);
+      {.interval = std::chrono::milliseconds(static_cast<int64_t>(healthInterval * 1000)), .metrics = &m.metrics().registry()},
+      core::systemClock(), log);
   community::Reconciler reconciler(m.client(), m.recorder(),
                                    {.mysqls = &mysqls.cache(),
                                     .versions = &versions.cache(),

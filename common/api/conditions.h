@@ -49,6 +49,15 @@ inline constexpr std::string_view kReasonProvisioned = "DatabaseSuccessfullyProv
 inline constexpr std::string_view kReasonDoNotTerminate = "DoNotTerminate";
 inline constexpr std::string_view kReasonInvalidDeletionPolicy = "InvalidDeletionPolicy";
 
+// ServedCertificatesCurrent (issue 15): does every pod's server present the certificate of the
+// server Secret? False while a renewal has not reached it yet (Outdated), or when it cannot.
+inline constexpr std::string_view kCondServedCertificatesCurrent = "ServedCertificatesCurrent";
+inline constexpr std::string_view kReasonServedCurrent = "CertificatesCurrent";
+inline constexpr std::string_view kReasonServedOutdated = "Outdated";
+inline constexpr std::string_view kReasonReloadFailed = "ReloadFailed";
+inline constexpr std::string_view kReasonReloadUnsupported = "ReloadUnsupported";
+inline constexpr std::string_view kReasonServedUnreachable = "Unreachable";
+
 // --- enterprise ------------------------------------------------------------------------------
 inline constexpr std::string_view kCondTLSCertificatesReady = "TLSCertificatesReady";
 inline constexpr std::string_view kReasonLicenseInvalid = "LicenseInvalid";

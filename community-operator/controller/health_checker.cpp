@@ -4,11 +4,61 @@
 
 #include <algorithm>
 
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include "common/api/conditions.h"
 #include "common/api/mysql.h"
 #include "common/api/naming.h"
+#include "common/core/time_format.h"
 #include "common/kube/object.h"
+#include "common/pki/pki.h"
 
 namespace mysqlop::community {
+
+// DESIGN §10's names: the expiry of each certificate in each Secret and of each served one,
+// and the reloads by result.
+struct HealthChecker::Metrics {
+  prometheus::Family<prometheus::Gauge>& expiry;
+  prometheus::Family<prometheus::Counter>& reloads;
+  explicit Metrics(prometheus::Registry& r)
+      : expiry(prometheus::BuildGauge()
+                   .Name("mysqlop_certificate_expiration_timestamp_seconds")
+                   .Help("When a certificate of a MySQL expires (Unix seconds): in its Secret, or as a pod serves it")
+                   .Register(r)),
+        reloads(prometheus::BuildCounter()
+                    .Name("mysqlop_tls_reloads_total")
+                    .Help("Reloads of TLS material the operator asked a MySQL server for, by result")
+                    .Register(r)) {}
+};
+
+namespace {
+
+std::optional<pki::CertFacts> factsOf(const std::string& pem) {
+  auto c = pki::parseCertificate(pem);
+  if (!c) return std::nullopt;
+  return pki::inspect(*c);
+}
+
+double unixSeconds(core::WallTime t) {
+  return static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
+}
+
+void describe(ServedCertificate& s, const std::string& pem) {
+  if (auto f = factsOf(pem)) {
+    s.serialNumber = f->serialHex;
+    s.notAfter = core::formatTime(f->notAfter);
+    s.issuer = "CN=" + f->issuerCommonName;
+  }
+}
+
+}  // namespace
+
+bool sameCertificate(const std::string& a, const std::string& b) {
+  auto x = pki::parseCertificate(a), y = pki::parseCertificate(b);
+  return x && y && x->toPem() == y->toPem();
+}
 HealthChecker::HealthChecker(const runtime::ObjectCache& mysqls, const runtime::ObjectCache& secrets,
                              const runtime::ObjectCache& statefulSets, std::function<void(const std::string&)> onChange,
                              HealthCheckerOptions opts, const core::Clock& clock, core::Logger log)
@@ -18,6 +68,8 @@ HealthChecker::HealthChecker(const runtime::ObjectCache& mysqls, const runtime::
       onChange_(std::move(onChange)),
       opts_(std::move(opts)),
       log_(log.with("component", "health-checker")),
+      clock_(clock),
+      metrics_(opts_.metrics ? std::make_unique<Metrics>(*opts_.metrics) : nullptr),
       queue_({.name = "health-checker", .clock = &clock}) {}
 
 HealthChecker::~HealthChecker() { stop(); }
@@ -46,6 +98,7 @@ std::optional<HealthFacts> HealthChecker::verdict(const std::string& key, const 
 void HealthChecker::forget(const std::string& key) {
   std::lock_guard lock(mu_);
   verdicts_.erase(key);
+  reloadRetries_.erase(key);
 }
 
 core::Result<ProbeTarget> HealthChecker::target(const runtime::Json& obj) const {
@@ -80,9 +133,98 @@ core::Result<ProbeTarget> HealthChecker::target(const runtime::Json& obj) const 
 
 void HealthChecker::worker() {
   while (auto key = queue_.get()) {
-    if (!stopping_ && check(*key)) queue_.addAfter(*key, opts_.interval);
+    if (!stopping_ && check(*key)) {
+      // A pod whose files lag behind its Secret is checked again soon, backing off to the interval.
+      int retries = 0;
+      {
+        std::lock_guard lock(mu_);
+        auto it = reloadRetries_.find(*key);
+        retries = it == reloadRetries_.end() ? 0 : it->second;
+      }
+      auto next = retries == 0 ? opts_.interval : std::min(opts_.interval, opts_.reloadRetry * (1 << std::min(retries - 1, 10)));
+      queue_.addAfter(*key, next);
+    }
     queue_.done(*key);
   }
+}
+
+void HealthChecker::recordSecretExpiries(const api::MySQL& my) {
+  if (!metrics_ || !my.tls) return;
+  for (const auto& alias : api::tlsAliases()) {
+    auto secret = secrets_.get(my.namespace_, my.certSecretName(alias));
+    auto f = secret ? factsOf(kube::secretValue(*secret, "tls.crt").value_or("")) : std::nullopt;
+    if (!f) continue;
+    metrics_->expiry
+        .Add({{"namespace", my.namespace_}, {"mysql", my.name}, {"alias", alias}, {"source", "secret"}, {"pod", ""}})
+        .Set(unixSeconds(f->notAfter));
+  }
+}
+
+std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, const ProbeTarget& t,
+                                                          const std::string& serverVersion,
+                                                          const std::optional<HealthFacts>& previous) {
+  const std::string serverSecret = my.certSecretName(std::string(api::kAliasServer));
+  auto secret = secrets_.get(my.namespace_, serverSecret);
+  const std::string want = secret ? kube::secretValue(*secret, "tls.crt").value_or("") : "";
+  std::vector<ServedCertificate> out;
+  for (int i = 0; i < std::max<int64_t>(my.replicas, 1); ++i) {
+    ServedCertificate s{.pod = api::podName(my.name, i)};
+    if (previous && previous->served) {
+      for (const auto& p : *previous->served) {
+        if (p.pod == s.pod) s.lastReloadTime = p.lastReloadTime;
+      }
+    }
+    ProbeTarget pod = t;
+    pod.host = api::podHost(my.name, my.namespace_, i);
+    auto served = opts_.fetchServed(pod.host, pod.port, pod.timeout);
+    if (!served) {
+      out.push_back({s.pod, "", "", "", false, s.lastReloadTime, std::string(api::kReasonServedUnreachable), served.error().message});
+      continue;
+    }
+    describe(s, *served);
+    s.matchesSecret = sameCertificate(*served, want);
+    if (!s.matchesSecret) {
+      const std::string holds = factsOf(want) ? factsOf(want)->serialHex : std::string("none");
+      auto statement = tlsReloadStatement(serverVersion);
+      if (!statement) {
+        s.reason = api::kReasonReloadUnsupported;
+        s.message = fmt::format("server {} cannot reload TLS without a restart; it serves serial {} while Secret {} holds {}",
+                                serverVersion, s.serialNumber, serverSecret, holds);
+      } else if (auto st = opts_.runStatement(pod, *statement); !st) {
+        if (metrics_) metrics_->reloads.Add({{"namespace", my.namespace_}, {"mysql", my.name}, {"result", "failed"}}).Increment();
+        s.reason = api::kReasonReloadFailed;
+        s.message = fmt::format("{}; it still serves serial {} (Secret {} holds {})", st.error().message, s.serialNumber,
+                                serverSecret, holds);
+      } else {
+        if (auto again = opts_.fetchServed(pod.host, pod.port, pod.timeout)) {
+          describe(s, *again);
+          s.matchesSecret = sameCertificate(*again, want);
+        }
+        // Only a reload that brought the Secret's certificate is recorded: retries while the
+        // pod's files lag change nothing a reader would see (and cost no status write).
+        if (s.matchesSecret) s.lastReloadTime = core::formatTime(clock_.now());
+        const char* result = s.matchesSecret ? "success" : "outdated";
+        if (metrics_) metrics_->reloads.Add({{"namespace", my.namespace_}, {"mysql", my.name}, {"result", result}}).Increment();
+        log_.info("asked the server to reload its TLS material",
+                  {{"namespace", my.namespace_}, {"pod", s.pod}, {"statement", *statement}, {"serial", s.serialNumber},
+                   {"current", s.matchesSecret}});
+        if (!s.matchesSecret) {
+          s.reason = api::kReasonServedOutdated;
+          s.message = fmt::format("still serves serial {} after a reload while Secret {} holds {}: the pod's files are "
+                                  "not refreshed yet",
+                                  s.serialNumber, serverSecret, holds);
+        }
+      }
+    }
+    if (metrics_ && !s.notAfter.empty()) {
+      metrics_->expiry
+          .Add({{"namespace", my.namespace_}, {"mysql", my.name}, {"alias", std::string(api::kAliasServer)},
+                {"source", "served"}, {"pod", s.pod}})
+          .Set(unixSeconds(*core::parseTime(s.notAfter)));
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
 bool HealthChecker::check(const std::string& key) {
@@ -99,23 +241,33 @@ bool HealthChecker::check(const std::string& key) {
   auto t = target(*obj);
   if (!t) {
     facts.message = "cannot check " + key + ": " + t.error().message;
+  } else if (auto r = opts_.probe(*t); !r) {
+    facts.message = r.error().message;
   } else {
-    auto r = opts_.probe(*t);
-    if (r) {
-      facts.ok = true;
-      facts.message = fmt::format("{}:{} answered a query over {} (server {})", t->host, t->port,
-                                  r->tlsVersion.empty() ? std::string("a plain connection") : r->tlsVersion,
-                                  r->serverVersion);
-    } else {
-      facts.message = r.error().message;
+    facts.ok = true;
+    facts.message = fmt::format("{}:{} answered a query over {} (server {})", t->host, t->port,
+                                r->tlsVersion.empty() ? std::string("a plain connection") : r->tlsVersion, r->serverVersion);
+    auto my = api::parseMySQL(*obj);
+    if (my && t->tls) {
+      api::setDefaults(*my);
+      recordSecretExpiries(*my);
+      facts.served = checkServed(*my, *t, r->serverVersion, verdict(key, uid));
     }
   }
+  const bool outdated = facts.served && std::any_of(facts.served->begin(), facts.served->end(), [](const ServedCertificate& s) {
+                          return s.reason == api::kReasonServedOutdated;
+                        });
   bool changed = false;
   {
     std::lock_guard lock(mu_);
     auto& v = verdicts_[key];
-    changed = v.uid != uid || v.facts.ok != facts.ok || v.facts.message != facts.message;
+    changed = v.uid != uid || !(v.facts == facts);
     v = Verdict{uid, facts};
+    if (outdated) {
+      ++reloadRetries_[key];
+    } else {
+      reloadRetries_.erase(key);
+    }
   }
   if (changed) {
     log_.info(facts.ok ? "database accepts connections" : "database check failed",

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -28,19 +29,37 @@
 #include "common/core/result.h"
 #include "common/runtime/cache.h"
 #include "common/runtime/work_queue.h"
+#include "common/api/mysql.h"
+
+namespace prometheus {
+class Registry;
+}
 #include "community-operator/controller/status.h"
 #include "community-operator/health/mysql_probe.h"
+#include "community-operator/health/served_certificate.h"
 
 namespace mysqlop::community {
 
 using ProbeFn = std::function<core::Result<ProbeResult>(const ProbeTarget&)>;
+using FetchServedFn = std::function<core::Result<std::string>(const std::string& host, int port, std::chrono::seconds)>;
+using StatementFn = std::function<core::Status(const ProbeTarget&, const std::string& sql)>;
 
 struct HealthCheckerOptions {
   std::chrono::milliseconds interval{10000};
   int workers = 2;
   std::chrono::seconds probeTimeout{5};
   ProbeFn probe = probeMySQL;
+  // With TLS (issue 15): what each pod presents, and the reload statement's runner.
+  FetchServedFn fetchServed = fetchServedCertificate;
+  StatementFn runStatement = community::runStatement;
+  // After a reload that did not bring the Secret's certificate yet (the pod's files lag), the
+  // next check comes after this, doubling up to `interval`.
+  std::chrono::milliseconds reloadRetry{1000};
+  prometheus::Registry* metrics = nullptr;  // the expiry gauges and reload counter; optional
 };
+
+// Whether two PEM certificates are the same certificate (the first one of each bundle).
+bool sameCertificate(const std::string& a, const std::string& b);
 
 struct Verdict {
   std::string uid;  // the MySQL it is about (a recreated database starts afresh)
@@ -74,7 +93,13 @@ class HealthChecker {
   bool check(const std::string& key);
 
  private:
+  struct Metrics;
   void worker();
+  // What each pod presents; a pod that does not serve the Secret's certificate is asked to
+  // reload (and checked again). `previous` carries the last reload times.
+  std::vector<ServedCertificate> checkServed(const api::MySQL& my, const ProbeTarget& t, const std::string& serverVersion,
+                                             const std::optional<HealthFacts>& previous);
+  void recordSecretExpiries(const api::MySQL& my);
 
   const runtime::ObjectCache& mysqls_;
   const runtime::ObjectCache& secrets_;
@@ -82,11 +107,14 @@ class HealthChecker {
   std::function<void(const std::string&)> onChange_;
   HealthCheckerOptions opts_;
   core::Logger log_;
+  const core::Clock& clock_;
+  std::unique_ptr<Metrics> metrics_;
   runtime::WorkQueue queue_;
   std::atomic<bool> stopping_{false};
 
   mutable std::mutex mu_;
   std::map<std::string, Verdict> verdicts_;  // guarded by mu_
+  std::map<std::string, int> reloadRetries_;  // checks in a row with an outdated pod; guarded by mu_
   std::vector<std::jthread> threads_;        // start()/stop() only
 };
 

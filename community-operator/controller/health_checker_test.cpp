@@ -8,7 +8,11 @@
 #include <chrono>
 #include <thread>
 
+#include "common/api/conditions.h"
+#include "common/core/time_format.h"
 #include "common/kube/base64.h"
+#include "common/pki/pki.h"
+#include "common/testing/test_pki.h"
 
 namespace mysqlop::community {
 namespace {
@@ -158,6 +162,141 @@ TEST_CASE("health: stopping does not wait for the queued checks", "[community][h
   REQUIRE(f.waitFor([&] { return f.probes.load() >= 1; }));
   f.checker.stop();
   CHECK(f.probes.load() <= 2);  // the checks in flight (two workers), not the twenty queued
+}
+
+namespace {
+
+// A TLS database whose server Secret holds `secretCert`, and a scripted server presenting
+// `served` until a reload statement makes it present `afterReload`.
+struct TlsFixture {
+  testing::TestPki pki;
+  testing::KeyPair v1 = pki.issue({.commonName = "my.demo.svc", .serverAuth = true});
+  testing::KeyPair v2 = pki.issue({.commonName = "my.demo.svc", .serverAuth = true});
+  core::FakeClock clock;
+  runtime::ObjectCache mysqls, secrets, sts;
+  std::mutex mu;
+  std::string served, afterReload;
+  std::string version = "10.11.6-MariaDB";
+  std::optional<std::string> refuse;  // the server's answer to the reload statement
+  std::vector<std::string> statements;
+  int changes = 0;
+  HealthChecker checker{mysqls, secrets, sts, [this](const std::string&) { ++changes; },
+                        {.probe = [this](const ProbeTarget&) { return core::Result<ProbeResult>(ProbeResult{version, "TLSv1.3", "x"}); },
+                         .fetchServed = [this](const std::string& host, int, std::chrono::seconds) -> core::Result<std::string> {
+                           std::lock_guard l(mu);
+                           if (host != "my-0.my-pods.demo.svc") return core::unavailable("unexpected host " + host);
+                           return served;
+                         },
+                         .runStatement = [this](const ProbeTarget& t, const std::string& sql) -> core::Status {
+                           std::lock_guard l(mu);
+                           statements.push_back(t.host + ": " + sql);
+                           if (refuse) return core::Error(core::ErrorCode::kInvalid, *refuse);
+                           served = afterReload;
+                           return {};
+                         }},
+                        clock};
+  explicit TlsFixture() {
+    mysqls.upsert(obj(R"({"apiVersion":"kubedb.com/v1","kind":"MySQL","metadata":{"name":"my","namespace":"demo","uid":"u1"},
+      "spec":{"version":"8.4.3","storageType":"Ephemeral","requireSSL":true,"authSecret":{"name":"my-auth"},
+              "tls":{"issuerRef":{"kind":"Issuer","name":"ca"}}}})"));
+    secrets.upsert(secret("my-auth", {{"username", "root"}, {"password", "pw"}}));
+    sts.upsert(obj(R"({"metadata":{"name":"my","namespace":"demo"}})"));
+    holdInSecret(v1);
+    served = afterReload = v1.certPem;
+  }
+  void holdInSecret(const testing::KeyPair& k) {
+    secrets.upsert(secret("my-server-cert", {{"ca.crt", pki.ca().certPem}, {"tls.crt", k.certPem}, {"tls.key", k.keyPem}}));
+  }
+  ServedCertificate pod() {
+    auto v = checker.verdict("demo/my", "u1");
+    REQUIRE(v);
+    REQUIRE(v->served);
+    REQUIRE(v->served->size() == 1);
+    return v->served->front();
+  }
+  std::string serial(const testing::KeyPair& k) { return pki::inspect(*pki::parseCertificate(k.certPem)).serialHex; }
+};
+
+}  // namespace
+
+TEST_CASE("health: each pod's served certificate is compared with the Secret's, no reload when they match",
+          "[community][health][tls]") {
+  TlsFixture f;
+  REQUIRE(f.checker.check("demo/my"));
+  auto s = f.pod();
+  CHECK(s.pod == "my-0");
+  CHECK(s.matchesSecret);
+  CHECK(s.serialNumber == f.serial(f.v1));
+  CHECK(s.issuer == "CN=mysqlop-test-ca");
+  CHECK(s.reason.empty());
+  CHECK(f.statements.empty());
+  CHECK(f.changes == 1);
+  REQUIRE(f.checker.check("demo/my"));  // the same again: nobody is told
+  CHECK(f.changes == 1);
+}
+
+TEST_CASE("health: a renewed Secret makes the pod reload, and the new certificate is checked", "[community][health][tls]") {
+  TlsFixture f;
+  REQUIRE(f.checker.check("demo/my"));
+  f.holdInSecret(f.v2);   // cert-manager renewed it; the pod's files follow
+  f.afterReload = f.v2.certPem;
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.statements == std::vector<std::string>{"my-0.my-pods.demo.svc: FLUSH SSL"});
+  auto s = f.pod();
+  CHECK(s.matchesSecret);
+  CHECK(s.serialNumber == f.serial(f.v2));
+  CHECK(s.lastReloadTime == core::formatTime(f.clock.now()));
+  CHECK(f.changes == 2);
+
+  // MySQL is asked in its own words.
+  f.version = "8.4.3";
+  f.holdInSecret(f.v1);
+  f.afterReload = f.v1.certPem;
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.statements.back() == "my-0.my-pods.demo.svc: ALTER INSTANCE RELOAD TLS");
+  CHECK(f.pod().matchesSecret);
+}
+
+TEST_CASE("health: files that lag behind the Secret are retried without new news", "[community][health][tls]") {
+  TlsFixture f;
+  REQUIRE(f.checker.check("demo/my"));
+  f.holdInSecret(f.v2);  // the pod's files still hold v1: a reload brings v1 again
+  REQUIRE(f.checker.check("demo/my"));
+  auto s = f.pod();
+  CHECK_FALSE(s.matchesSecret);
+  CHECK(s.reason == api::kReasonServedOutdated);
+  CHECK_THAT(s.message, Catch::Contains("the pod's files are not refreshed yet"));
+  CHECK(s.lastReloadTime.empty());  // no reload brought the Secret's certificate yet
+  const int told = f.changes;
+  f.clock.advance(1s);
+  REQUIRE(f.checker.check("demo/my"));  // retried: asked again, nothing new to tell
+  CHECK(f.statements.size() == 2);
+  CHECK(f.changes == told);
+  f.afterReload = f.v2.certPem;  // the kubelet has synced the volume
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.pod().matchesSecret);
+  CHECK(f.changes == told + 1);
+}
+
+TEST_CASE("health: a reload the server refuses or cannot do is reported, the old certificate still named",
+          "[community][health][tls]") {
+  TlsFixture f;
+  f.holdInSecret(f.v2);
+  f.refuse = "my-0.my-pods.demo.svc:3306 refused \"FLUSH SSL\": ERROR 1105: Failed to refresh SSL cipher";
+  REQUIRE(f.checker.check("demo/my"));
+  auto s = f.pod();
+  CHECK_FALSE(s.matchesSecret);
+  CHECK(s.reason == api::kReasonReloadFailed);
+  CHECK_THAT(s.message, Catch::Contains("ERROR 1105") && Catch::Contains("it still serves serial " + f.serial(f.v1)));
+  CHECK(s.serialNumber == f.serial(f.v1));
+
+  f.refuse.reset();
+  f.version = "5.7.44";
+  const size_t asked = f.statements.size();
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.statements.size() == asked);  // nothing to ask an old server
+  CHECK(f.pod().reason == api::kReasonReloadUnsupported);
+  CHECK_THAT(f.pod().message, Catch::Contains("cannot reload TLS without a restart"));
 }
 
 }  // namespace mysqlop::community

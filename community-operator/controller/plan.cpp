@@ -56,6 +56,7 @@ struct Planner {
     if (next != current) {
       out.status = std::move(change);
       if (auto e = readyEvent(current, next)) out.onStatusWrite.push_back(*e);
+      for (auto& e : servedEvents(current, next)) out.onStatusWrite.push_back(std::move(e));
     }
     return std::move(out);
   }
@@ -147,6 +148,7 @@ Plan provision(Planner& p) {
     return p.finish();
   }
   api::MySQL my = std::move(*spec);
+  p.facts.tls = my.tls.has_value();
   auto catalog = readCatalog(my, p.o);
   if (!catalog) {
     p.facts.blocker = catalog.error();
@@ -354,6 +356,33 @@ std::optional<EventSpec> readyEvent(const Json& before, const Json& after) {
                        now->reason == api::kReasonAuthSecretMissing || now->reason == api::kReasonVersionNotFound ||
                        now->reason == api::kReasonReadinessCheckFailed;
   return EventSpec{warning, now->reason, now->message};
+}
+
+std::vector<EventSpec> servedEvents(const Json& before, const Json& after) {
+  std::vector<EventSpec> out;
+  auto was = kube::findCondition(before.value("conditions", Json::array()), api::kCondServedCertificatesCurrent);
+  auto now = kube::findCondition(after.value("conditions", Json::array()), api::kCondServedCertificatesCurrent);
+  if (now && now->status == "False" && (!was || was->reason != now->reason || was->message != now->message) &&
+      (now->reason == api::kReasonReloadFailed || now->reason == api::kReasonReloadUnsupported)) {
+    out.push_back({true, now->reason, now->message});
+  }
+  auto reloads = [](const Json& status) {
+    std::map<std::string, std::string> m;
+    for (const auto& p : status.value("tls", Json::object()).value("servedCertificates", Json::array())) {
+      m[p.value("pod", "")] = p.value("lastReloadTime", "");
+    }
+    return m;
+  };
+  const auto earlier = reloads(before);
+  for (const auto& p : after.value("tls", Json::object()).value("servedCertificates", Json::array())) {
+    const std::string pod = p.value("pod", ""), at = p.value("lastReloadTime", "");
+    auto it = earlier.find(pod);
+    if (at.empty() || (it != earlier.end() && it->second == at)) continue;
+    out.push_back({false, "TLSReloaded",
+                   fmt::format("pod {} reloaded its TLS material and serves the Secret's certificate (serial {}, until {})",
+                               pod, p.value("serialNumber", ""), p.value("notAfter", ""))});
+  }
+  return out;
 }
 
 bool converged(const runtime::ObjectPtr& cached, const Json& desired) {

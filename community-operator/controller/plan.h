@@ -120,6 +120,9 @@ std::optional<Blocker> authSecretBlocker(const api::MySQL& my, const Observed& o
 // Ready's Event when the status changes it: reason and message, Warning for a failure; none for
 // the pending health check.
 std::optional<EventSpec> readyEvent(const Json& before, const Json& after);
+// The Events of a change in what the pods serve: a Warning when a reload fails or cannot be
+// done, a Normal one for each pod that reloaded the Secret's certificate.
+std::vector<EventSpec> servedEvents(const Json& before, const Json& after);
 // Whether a cached object already says everything the desired one does (no write needed).
 bool converged(const runtime::ObjectPtr& cached, const Json& desired);
 

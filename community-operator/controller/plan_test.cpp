@@ -461,4 +461,41 @@ TEST_CASE("plan: the Secrets a MySQL names", "[community][plan]") {
   CHECK(referencedSecrets(mysql(R"({"version":8})")) == std::set<std::string>{"my-auth"});  // unparsable: the default
 }
 
+TEST_CASE("plan: what the pods serve reaches status.tls, with Events for reloads and refusals", "[community][plan][tls]") {
+  Observed o = observed(mysql(kTls));
+  o.secrets["my-auth"] = secret("my-auth", true);
+  addTlsSecrets(o);
+  applyInMemory(o, plan(o, kNow));
+  Json sts = *o.statefulSet;
+  sts["status"] = {{"observedGeneration", 0}, {"readyReplicas", 1}};
+  o.statefulSet = ptr(sts);
+  ServedCertificate s{"my-0", "0A", "2027-01-01T00:00:00Z", "CN=ca", true, "", "", ""};
+  o.health = HealthFacts{true, "ok", std::vector<ServedCertificate>{s}};
+  Plan p = plan(o, kNow);
+  CHECK(condition(p, o, api::kCondServedCertificatesCurrent)->reason == api::kReasonServedCurrent);
+  CHECK(p.onStatusWrite.size() == 1);  // Ready only: nothing reloaded yet
+  applyInMemory(o, p);
+
+  // The server refused to reload a renewed certificate: a Warning, once.
+  s = {"my-0", "0A", "2027-01-01T00:00:00Z", "CN=ca", false, "", "ReloadFailed", "refused \"FLUSH SSL\""};
+  o.health->served = std::vector<ServedCertificate>{s};
+  p = plan(o, kNow);
+  CHECK(condition(p, o, api::kCondServedCertificatesCurrent)->reason == api::kReasonReloadFailed);
+  REQUIRE(p.onStatusWrite.size() == 1);
+  CHECK(p.onStatusWrite[0] == EventSpec{true, "ReloadFailed", "pod my-0: refused \"FLUSH SSL\""});
+  applyInMemory(o, p);
+  CHECK(plan(o, kNow).onStatusWrite.empty());
+
+  // Then a reload brought it: a Normal Event naming the new certificate.
+  s = {"my-0", "0B", "2027-03-01T00:00:00Z", "CN=ca", true, "2026-11-29T10:00:00Z", "", ""};
+  o.health->served = std::vector<ServedCertificate>{s};
+  p = plan(o, kNow);
+  REQUIRE(p.onStatusWrite.size() == 1);
+  CHECK(p.onStatusWrite[0].reason == "TLSReloaded");
+  CHECK(p.onStatusWrite[0].message ==
+        "pod my-0 reloaded its TLS material and serves the Secret's certificate (serial 0B, until 2027-03-01T00:00:00Z)");
+  applyInMemory(o, p);
+  CHECK(writes(plan(o, kNow)) == 0);
+}
+
 }  // namespace mysqlop::community

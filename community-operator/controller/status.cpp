@@ -92,6 +92,45 @@ void setRunning(Conditions& c) {
   }
 }
 
+// status.tls and ServedCertificatesCurrent from the health checker's view of each pod.
+void setServed(Conditions& c, Json& status) {
+  const StatusFacts& f = c.f;
+  if (!f.tls) return;
+  if (!*f.tls) {
+    status.erase("tls");
+    c.remove(api::kCondServedCertificatesCurrent);
+    return;
+  }
+  if (!f.health || !f.health->served || f.halted) return;  // nothing new seen: keep what was said
+  const auto& served = *f.health->served;
+  Json pods = Json::array();
+  std::string earliest;
+  const ServedCertificate* stale = nullptr;
+  for (const auto& s : served) {
+    Json p = {{"pod", s.pod}, {"matchesSecret", s.matchesSecret}};
+    if (!s.serialNumber.empty()) p["serialNumber"] = s.serialNumber;
+    if (!s.notAfter.empty()) p["notAfter"] = s.notAfter;
+    if (!s.issuer.empty()) p["issuer"] = s.issuer;
+    if (!s.lastReloadTime.empty()) p["lastReloadTime"] = s.lastReloadTime;
+    if (!s.reason.empty()) p["reason"] = s.reason;
+    if (!s.message.empty()) p["message"] = s.message;
+    pods.push_back(std::move(p));
+    if (!s.notAfter.empty() && (earliest.empty() || s.notAfter < earliest)) earliest = s.notAfter;
+    if (!s.matchesSecret && !stale) stale = &s;
+  }
+  Json tls = {{"servedCertificates", pods}};
+  if (!earliest.empty()) tls["earliestServedNotAfter"] = earliest;
+  status["tls"] = std::move(tls);
+  if (stale) {
+    c.set(api::kCondServedCertificatesCurrent, kube::kConditionFalse, stale->reason,
+          fmt::format("pod {}: {}", stale->pod, stale->message));
+  } else if (!served.empty()) {
+    c.set(api::kCondServedCertificatesCurrent, kube::kConditionTrue, api::kReasonServedCurrent,
+          fmt::format("every pod serves the certificate of its server Secret (serial {}, until {})", served[0].serialNumber,
+                      served[0].notAfter));
+  }
+}
+
 }  // namespace
 
 Json desiredStatus(const Json& current, const StatusFacts& f, core::WallTime now) {
@@ -110,6 +149,7 @@ Json desiredStatus(const Json& current, const StatusFacts& f, core::WallTime now
   } else {
     setRunning(c);
   }
+  setServed(c, status);
   status["conditions"] = c.conds;
   status["phase"] = computePhase(c.conds);
   status["observedGeneration"] = f.generation;

@@ -2,7 +2,8 @@
 // The MySQL status the community operator owns (DESIGN §4, KubeDB's vocabulary): conditions
 // ProvisioningStarted, ReplicaReady, AcceptingConnection, Ready, Provisioned, Halted (and
 // DeletionBlocked for DoNotTerminate), the phase derived from them as KubeDB derives it, and
-// observedGeneration. Pure: the reconciler gathers the facts, this decides what status says.
+// observedGeneration; with TLS, status.tls (what each pod's server presents) and the condition
+// ServedCertificatesCurrent. Pure: the reconciler gathers the facts, this decides what status says.
 //
 //   StatusFacts f{.generation = 3, .statefulSet = ReplicaCounts{1, 1}, .health = ...};
 //   Json next = desiredStatus(obj.value("status", {}), f, clock.now());
@@ -11,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -26,9 +28,23 @@ struct ReplicaCounts {
   int64_t ready = 0;
 };
 
+// What one pod's server presents to a TLS client (issue 15), as the health checker saw it.
+struct ServedCertificate {
+  std::string pod;
+  std::string serialNumber, notAfter, issuer;  // of the served certificate; "" when unreachable
+  bool matchesSecret = false;                  // the same certificate as the server Secret's tls.crt
+  std::string lastReloadTime;                  // RFC 3339 of the operator's last reload; "" if none
+  std::string reason;   // when it does not match: Outdated, ReloadFailed, ReloadUnsupported, Unreachable
+  std::string message;  // why, in the server's or the TLS library's words
+  bool operator==(const ServedCertificate&) const = default;
+};
+
 struct HealthFacts {
   bool ok = false;
   std::string message;  // the server's or the TLS library's words on failure
+  // With spec.tls, per pod; nullopt for a database without TLS (or not checked).
+  std::optional<std::vector<ServedCertificate>> served;
+  bool operator==(const HealthFacts&) const = default;
 };
 
 struct Blocker {
@@ -44,6 +60,9 @@ struct StatusFacts {
   std::optional<ReplicaCounts> statefulSet;   // nullopt: no StatefulSet (yet)
   std::optional<HealthFacts> health;          // nullopt: not checked yet
   std::optional<std::string> deletionBlocked;  // DoNotTerminate on a deleted object: how to proceed
+  // spec.tls is set: status.tls and ServedCertificatesCurrent are ours to keep (false: they go;
+  // nullopt: the spec could not be read, they stay as they are).
+  std::optional<bool> tls;
 };
 
 // KubeDB's phase derivation over a conditions array (§1.5 of the KubeDB reference).

@@ -141,4 +141,40 @@ TEST_CASE("an invalid spec blocks Ready with InvalidSpec", "[community][status]"
   CHECK(cond(s, api::kCondReady, "message").find("spec.storageType") != std::string::npos);
 }
 
+TEST_CASE("status: what each pod serves, and whether it is the Secret's certificate", "[community][status][tls]") {
+  StatusFacts f = base();
+  f.tls = true;
+  f.statefulSet = ReplicaCounts{1, 1};
+  ServedCertificate current{"my-0", "0A1B", "2027-02-27T10:00:00Z", "CN=demo-ca", true, "", "", ""};
+  f.health = HealthFacts{true, "ok", std::vector<ServedCertificate>{current}};
+  Json s = desiredStatus(Json::object(), f, kT0);
+  CHECK(s["tls"] == Json::parse(R"({"earliestServedNotAfter":"2027-02-27T10:00:00Z","servedCertificates":[
+      {"pod":"my-0","serialNumber":"0A1B","notAfter":"2027-02-27T10:00:00Z","issuer":"CN=demo-ca","matchesSecret":true}]})"));
+  CHECK(cond(s, api::kCondServedCertificatesCurrent) == "True");
+  CHECK(cond(s, api::kCondServedCertificatesCurrent, "reason") == api::kReasonServedCurrent);
+  CHECK(cond(s, api::kCondServedCertificatesCurrent, "message") ==
+        "every pod serves the certificate of its server Secret (serial 0A1B, until 2027-02-27T10:00:00Z)");
+  CHECK(desiredStatus(s, f, kT1) == s);  // steady: nothing to write
+
+  // A reload the server refused: the old certificate is named, the condition says why.
+  ServedCertificate refused{"my-0", "0A1B", "2027-02-27T10:00:00Z", "CN=demo-ca", false, "", "ReloadFailed",
+                            "refused \"FLUSH SSL\": ERROR 1105; it still serves serial 0A1B"};
+  f.health->served = std::vector<ServedCertificate>{refused};
+  Json r = desiredStatus(s, f, kT1);
+  CHECK(cond(r, api::kCondServedCertificatesCurrent) == "False");
+  CHECK(cond(r, api::kCondServedCertificatesCurrent, "reason") == api::kReasonReloadFailed);
+  CHECK(cond(r, api::kCondServedCertificatesCurrent, "message") ==
+        "pod my-0: refused \"FLUSH SSL\": ERROR 1105; it still serves serial 0A1B");
+  CHECK(r["tls"]["servedCertificates"][0]["reason"] == "ReloadFailed");
+  CHECK(r["tls"]["servedCertificates"][0]["matchesSecret"] == false);
+
+  // No news from the health checker keeps what was said; TLS removed takes it away.
+  f.health->served.reset();
+  CHECK(desiredStatus(r, f, kT1)["tls"] == r["tls"]);
+  f.tls = false;
+  Json plain = desiredStatus(r, f, kT1);
+  CHECK_FALSE(plain.contains("tls"));
+  CHECK(cond(plain, api::kCondServedCertificatesCurrent) == "<absent>");
+}
+
 }  // namespace mysqlop::community
