@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Renewals reach the running server (issue 15), on the sandbox with the helm-installed operators
+# as pods and a real MariaDB pod: a server certificate that cert-manager renews by itself (a
+# short duration), and a re-issue caused by a change of the MySQL's certificate entry, each
+# reach mysqld without a restart — the client pod's `openssl s_client -starttls mysql` sees the
+# new serial and verifies it, the pod's restart count stays 0 and mysqld's Uptime keeps growing,
+# a connection opened before the renewal still answers afterwards, status.tls and the metrics
+# show the new notAfter; once converged, several health-check cycles cost no write. Needs root.
+source "$(dirname "$0")/lib.sh" sbxr0 10.93.0.0/24
+start_sandbox
+"$K" create namespace mysqlop > /dev/null
+expect 'STATUS: deployed' bash -c "'$HELM' install mysqlop '$ROOT/charts/mysqlop' -n mysqlop --set enterprise.enabled=true \
+  --set-file global.license='$(licence_file)' --set mysqlop-community.healthCheckInterval=1 2>&1"
+expect 'successfully rolled out' "$K" rollout status deployment/mysqlop-mysqlop-community -n mysqlop --timeout=60s
+expect 'successfully rolled out' "$K" rollout status deployment/mysqlop-mysqlop-enterprise -n mysqlop --timeout=60s
+"$K" create namespace demo > /dev/null
+seed_ca demo
+# A server certificate of one hour, renewed 20 s after it is issued: cert-manager renews it by
+# itself, again and again, until the entry changes below.
+"$K" apply -f - > /dev/null <<'YAML'
+apiVersion: kubedb.com/v1
+kind: MySQL
+metadata: {name: my, namespace: demo}
+spec:
+  version: "8.4.3"
+  storageType: Ephemeral
+  requireSSL: true
+  tls:
+    issuerRef: {apiGroup: cert-manager.io, kind: Issuer, name: mysql-ca}
+    certificates:
+    - {alias: server, duration: 1h, renewBefore: 59m40s}
+YAML
+expect 'condition met' "$K" wait --for=condition=Ready my/my -n demo --timeout=120s
+
+secret_serial() { "$K" get secret my-server-cert -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d | openssl x509 -noout -serial | cut -d= -f2; }
+status_tls() { "$K" get my my -n demo -o 'jsonpath={.status.tls.servedCertificates[0].serialNumber} {.status.tls.servedCertificates[0].matchesSecret}'; }
+# A client pod: a long session opened now, and what a fresh handshake presents, on demand.
+"$K" apply -f - > /dev/null <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: demo}
+spec:
+  volumes: [{name: certs, secret: {secretName: my-client-cert}}]
+  containers:
+  - name: main
+    image: busybox
+    env: [{name: PW, valueFrom: {secretKeyRef: {name: my-auth, key: password}}}]
+    volumeMounts: [{name: certs, mountPath: /certs}]
+    command:
+    - /bin/sh
+    - -c
+    - |
+      mariadb --no-defaults -h my.demo.svc -uroot -p"$PW" --ssl-ca=/certs/ca.crt --ssl-verify-server-cert -N --unbuffered \
+        -e "SELECT 'session', CONNECTION_ID(); DO SLEEP(25); SELECT 'session after', CONNECTION_ID();" &
+      echo started; sleep 3600
+YAML
+expect 'condition met' "$K" wait --for=condition=Ready pod/client -n demo --timeout=30s
+eventually '^session\s+[0-9]+' "$K" logs client -n demo
+PW=$("$K" get secret my-auth -n demo -o 'jsonpath={.data.password}' | base64 -d)
+# in_client CMD...: a command inside the client pod's container (its mounts and network), as
+# `sandbox exec` runs one.
+in_client() {
+  local uid
+  uid=$("$K" get pod client -n demo -o jsonpath='{.metadata.uid}')
+  nsenter -t "$(cat "$WORK/node/pods/$uid/main.pid")" -m -n -u -- env PW="$PW" "$@"
+}
+served() {  # "SERIAL Verification: OK" as a fresh handshake from the client pod shows it
+  local out
+  out=$(in_client sh -c 'echo | openssl s_client -starttls mysql -connect my.demo.svc:3306 -CAfile /certs/ca.crt \
+        -verify_hostname my.demo.svc -verify_return_error 2>&1')
+  echo "$(openssl x509 -noout -serial <<<"$out" 2>/dev/null | cut -d= -f2) $(grep -m1 -o 'Verification: .*' <<<"$out")"
+}
+uptime() {
+  in_client sh -c 'mariadb --no-defaults -h my.demo.svc -uroot -p"$PW" --ssl-ca=/certs/ca.crt -N -e "SHOW GLOBAL STATUS LIKE \"Uptime\""' \
+    | awk '{print $2}'
+}
+
+S0=$(secret_serial)
+U0=$(uptime)
+step "the server certificate renews by itself: the running server follows"
+for _ in $(seq 1 600); do [[ "$(secret_serial)" != "$S0" ]] && break; sleep 0.1; done
+S1=$(secret_serial)
+[[ "$S1" != "$S0" ]] || fail "cert-manager did not renew the server certificate"
+T0=$(date +%s)
+for _ in $(seq 1 150); do [[ "$(status_tls)" == "$S1 true" || "$(secret_serial)" != "$S1" ]] && break; sleep 0.1; done
+echo "  renewal reached the running server in $(( $(date +%s) - T0 )) s"
+SEEN=$(served)
+# cert-manager renews every 20 s here: the served serial is the renewed one or a later one, never S0.
+[[ "${SEEN%% *}" != "$S0" && -n "${SEEN%% *}" ]] || fail "the server still presents the first certificate ($S0): $SEEN"
+grep -q 'Verification: OK' <<<"$SEEN" || fail "the renewed certificate does not verify: $SEEN"
+expect '^0$' "$K" get pod my-0 -n demo -o 'jsonpath={.status.containerStatuses[0].restartCount}'
+U1=$(uptime)
+[[ "$U1" =~ ^[0-9]+$ && "$U1" -gt "$U0" ]] || fail "mysqld restarted: Uptime $U0 then $U1"
+expect 'TLSReloaded' "$K" get events -n demo --field-selector involvedObject.name=my
+
+step "a change of the certificate entry re-issues it: the running server follows"
+"$K" patch my my -n demo --type=json -p '[{"op":"replace","path":"/spec/tls/certificates/0","value":{"alias":"server","duration":"2160h","dnsNames":["extra.demo.svc"]}}]' > /dev/null
+eventually 'DNS:extra.demo.svc' bash -c "'$K' get secret my-server-cert -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d | openssl x509 -noout -ext subjectAltName"
+S2=$(secret_serial)
+eventually "^$S2 true\$" status_tls
+SEEN=$(served)
+[[ "$SEEN" == "$S2 Verification: OK" ]] || fail "the client should see $S2 verified, saw: $SEEN"
+NOT_AFTER=$("$K" get secret my-server-cert -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d | openssl x509 -noout -enddate | cut -d= -f2)
+NA=$(date -u -d "$NOT_AFTER" +%Y-%m-%dT%H:%M:%SZ)
+expect "^$NA\$" "$K" get my my -n demo -o 'jsonpath={.status.tls.earliestServedNotAfter}'
+expect "^$NA\$" "$K" get my my -n demo -o 'jsonpath={.status.tls.servedCertificates[0].notAfter}'
+expect '^True CertificatesCurrent$' "$K" get my my -n demo -o 'jsonpath={.status.conditions[?(@.type=="ServedCertificatesCurrent")].status} {.status.conditions[?(@.type=="ServedCertificatesCurrent")].reason}'
+expect "TLS-EXPIRY" "$K" get my my -n demo -o wide
+OP_IP=$("$K" get pods -n mysqlop -l app.kubernetes.io/name=mysqlop-community -o jsonpath='{.items[0].status.podIP}')
+METRICS=$(curl -s "http://$OP_IP:8080/metrics")
+grep -qE "^mysqlop_certificate_expiration_timestamp_seconds\{.*alias=\"server\".*pod=\"my-0\".*source=\"served\".*\} $(date -u -d "$NOT_AFTER" +%s)" <<<"$METRICS" \
+  || grep -qE "mysqlop_certificate_expiration_timestamp_seconds.*source=\"served\".* $(date -u -d "$NOT_AFTER" +%s)" <<<"$METRICS" \
+  || fail "no served-expiry gauge with the new notAfter: $(grep mysqlop_certificate <<<"$METRICS")"
+grep -qE '^mysqlop_tls_reloads_total\{.*result="success".*\} [1-9]' <<<"$METRICS" || fail "no successful reload counted: $(grep reloads <<<"$METRICS")"
+expect '^0$' "$K" get pod my-0 -n demo -o 'jsonpath={.status.containerStatuses[0].restartCount}'
+
+step "the session opened before the renewals still answers"
+for _ in $(seq 1 60); do "$K" logs client -n demo | grep -q '^session after' && break; sleep 1; done
+LOG=$("$K" logs client -n demo)
+BEFORE_ID=$(awk '/^session\t/ {print $2}' <<<"$LOG"); AFTER_ID=$(awk '/^session after/ {print $3}' <<<"$LOG")
+[[ -n "$BEFORE_ID" && "$BEFORE_ID" == "$AFTER_ID" ]] || fail "the session did not answer on the same connection: $LOG"
+
+step "converged: health checks cost no write"
+sleep 3
+api DELETE /__sandbox/counters > /dev/null
+sleep 6   # six health-check cycles (--health-check-interval=1)
+W=$(api GET /__sandbox/counters | jq '[.counters[] | select((.user | test("community")) and (.verb | IN("create","update","patch","delete"))) | .count] | add // 0')
+[[ "$W" == 0 ]] || fail "the community operator wrote $W times while nothing changed: $(api GET /__sandbox/counters | jq -c '[.counters[] | select(.user | test("community"))]')"
+no_403_in_operator_logs
+show_logs_on_failure
+finish
