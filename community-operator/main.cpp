@@ -27,6 +27,12 @@ int main(int argc, char** argv) {
   app.add_option("--health-check-interval", healthInterval, "Seconds between health checks of each database")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  double expiryWarningHours = 24 * 7;
+  app.add_option("--certificate-expiry-warning", expiryWarningHours,
+                 "Hours before a served certificate's expiry from which it is reported (condition "
+                 "ServedCertificatesExpiring, a Warning Event)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   int workers = 2;
   app.add_option("--workers", workers, "Concurrent reconciles")->check(CLI::Range(1, 64))->capture_default_str();
   if (auto rc = runtime::parseFlags(app, flags, argc, argv, "community-operator " MYSQLOP_VERSION)) return *rc;
@@ -55,7 +61,9 @@ int main(int argc, char** argv) {
         auto [ns, name] = runtime::splitKey(key);
         if (controller) controller->enqueue({ns, name});
       },
-      {.interval = std::chrono::milliseconds(static_cast<int64_t>(healthInterval * 1000)), .metrics = &m.metrics().registry()},
+      {.interval = std::chrono::milliseconds(static_cast<int64_t>(healthInterval * 1000)),
+       .expiryWarning = std::chrono::seconds(static_cast<int64_t>(expiryWarningHours * 3600)),
+       .metrics = &m.metrics().registry()},
       core::systemClock(), log);
   community::Reconciler reconciler(m.client(), m.recorder(),
                                    {.mysqls = &mysqls.cache(),

@@ -31,7 +31,9 @@ for HELM in "$HELM3" "$HELM4"; do
               'key: zone' 'priorityClassName: system-cluster-critical' 'runAsUser: 1234' 'readOnlyRootFilesystem: true' \
               '- ALL' 'type: RuntimeDefault' '- --health-probe-bind-address=:9091' '- --metrics-bind-address=:9090' \
               'containerPort: 9090' 'type: NodePort' 'prometheus.io/scrape: "true"' 'kind: ServiceMonitor' 'interval: 15s' \
-              'scrapeTimeout: 5s' 'release: prom' 'cost-center: "42"' 'path: /healthz' 'path: /readyz'; do
+              'scrapeTimeout: 5s' 'release: prom' 'cost-center: "42"' 'path: /healthz' 'path: /readyz' \
+              '- --health-check-interval=3' '- --certificate-expiry-warning=72' 'kind: PrometheusRule' 'rules: tls' \
+              'alert: MySQLServedCertificateExpiringSoon' 'time() < 259200' 'for: 5m' 'alert: MySQLTLSReloadFailing'; do
     grep -qF -- "$want" <<<"$OUT" || fail "$(basename "$HELM") template with every option lacks '$want'"
   done
   # The tag defaults to the chart's appVersion; one replica means no leader election.
@@ -39,6 +41,8 @@ for HELM in "$HELM3" "$HELM4"; do
   grep -qF 'image: "mysqlop/community-operator:0.1.0"' <<<"$DEF" || fail "the image tag must default to appVersion"
   grep -qF -- '--leader-elect' <<<"$DEF" && fail "one replica must not elect a leader"
   grep -qF 'kind: ServiceMonitor' <<<"$DEF" && fail "the ServiceMonitor is off by default"
+  grep -qF 'kind: PrometheusRule' <<<"$DEF" && fail "the PrometheusRule is off by default"
+  grep -qF -- '- --certificate-expiry-warning=168' <<<"$DEF" || fail "the expiry warning defaults to 168 hours"
   grep -qE '(\*|"\*")' <(h template r "$CHARTS/mysqlop-community" -s templates/clusterrole.yaml) && fail "a wildcard in the ClusterRole"
   expect_fail 'needs a licence, and none was given' h template r "$CHARTS/mysqlop-enterprise"
   expect_fail "kubectl get namespace kube-system -o jsonpath='\{.metadata.uid\}'" h template r "$CHARTS/mysqlop-enterprise"

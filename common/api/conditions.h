@@ -57,6 +57,12 @@ inline constexpr std::string_view kReasonServedOutdated = "Outdated";
 inline constexpr std::string_view kReasonReloadFailed = "ReloadFailed";
 inline constexpr std::string_view kReasonReloadUnsupported = "ReloadUnsupported";
 inline constexpr std::string_view kReasonServedUnreachable = "Unreachable";
+// ServedCertificatesExpiring: a pod serves a certificate within the warning window of its expiry
+// (True, ExpiresSoon) or past it (True, Expired) — a renewal that is not happening.
+inline constexpr std::string_view kCondServedCertificatesExpiring = "ServedCertificatesExpiring";
+inline constexpr std::string_view kReasonExpiresSoon = "ExpiresSoon";
+inline constexpr std::string_view kReasonExpired = "Expired";
+inline constexpr std::string_view kReasonNotExpiring = "NotExpiring";
 
 // --- enterprise ------------------------------------------------------------------------------
 inline constexpr std::string_view kCondTLSCertificatesReady = "TLSCertificatesReady";

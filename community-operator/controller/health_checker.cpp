@@ -216,6 +216,14 @@ std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, 
         }
       }
     }
+    if (auto notAfter = core::parseTime(s.notAfter)) {
+      const auto now = clock_.now();
+      if (*notAfter <= now) {
+        s.expiry = api::kReasonExpired;
+      } else if (*notAfter - now <= opts_.expiryWarning) {
+        s.expiry = api::kReasonExpiresSoon;
+      }
+    }
     if (metrics_ && !s.notAfter.empty()) {
       metrics_->expiry
           .Add({{"namespace", my.namespace_}, {"mysql", my.name}, {"alias", std::string(api::kAliasServer)},

@@ -55,6 +55,8 @@ struct HealthCheckerOptions {
   // After a reload that did not bring the Secret's certificate yet (the pod's files lag), the
   // next check comes after this, doubling up to `interval`.
   std::chrono::milliseconds reloadRetry{1000};
+  // A served certificate this close to its notAfter is reported as expiring soon.
+  std::chrono::seconds expiryWarning{std::chrono::hours(24 * 7)};
   prometheus::Registry* metrics = nullptr;  // the expiry gauges and reload counter; optional
 };
 

@@ -170,9 +170,9 @@ namespace {
 // `served` until a reload statement makes it present `afterReload`.
 struct TlsFixture {
   testing::TestPki pki;
-  testing::KeyPair v1 = pki.issue({.commonName = "my.demo.svc", .serverAuth = true});
-  testing::KeyPair v2 = pki.issue({.commonName = "my.demo.svc", .serverAuth = true});
-  core::FakeClock clock;
+  testing::KeyPair v1 = pki.issue({.commonName = "my.demo.svc", .serverAuth = true, .validDays = 30});
+  testing::KeyPair v2 = pki.issue({.commonName = "my.demo.svc", .serverAuth = true, .validDays = 30});
+  core::FakeClock clock{core::systemClock().now()};
   runtime::ObjectCache mysqls, secrets, sts;
   std::mutex mu;
   std::string served, afterReload;
@@ -297,6 +297,20 @@ TEST_CASE("health: a reload the server refuses or cannot do is reported, the old
   CHECK(f.statements.size() == asked);  // nothing to ask an old server
   CHECK(f.pod().reason == api::kReasonReloadUnsupported);
   CHECK_THAT(f.pod().message, Catch::Contains("cannot reload TLS without a restart"));
+}
+
+TEST_CASE("health: a served certificate close to its expiry, or past it, is reported", "[community][health][tls]") {
+  TlsFixture f;  // a 30-day certificate, a 7-day warning window
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.pod().expiry.empty());
+  f.clock.advance(std::chrono::hours(24 * 24));
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.pod().expiry == api::kReasonExpiresSoon);
+  CHECK(f.changes == 2);  // news: the reconciler writes the condition
+  f.clock.advance(std::chrono::hours(24 * 7));
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.pod().expiry == api::kReasonExpired);
+  CHECK(f.pod().matchesSecret);  // the Secret holds it too: the renewal is what is missing
 }
 
 }  // namespace mysqlop::community

@@ -366,6 +366,11 @@ std::vector<EventSpec> servedEvents(const Json& before, const Json& after) {
       (now->reason == api::kReasonReloadFailed || now->reason == api::kReasonReloadUnsupported)) {
     out.push_back({true, now->reason, now->message});
   }
+  auto wasExpiring = kube::findCondition(before.value("conditions", Json::array()), api::kCondServedCertificatesExpiring);
+  auto expiring = kube::findCondition(after.value("conditions", Json::array()), api::kCondServedCertificatesExpiring);
+  if (expiring && expiring->status == "True" && (!wasExpiring || wasExpiring->reason != expiring->reason)) {
+    out.push_back({true, expiring->reason == api::kReasonExpired ? "CertificateExpired" : "CertificateExpiring", expiring->message});
+  }
   auto reloads = [](const Json& status) {
     std::map<std::string, std::string> m;
     for (const auto& p : status.value("tls", Json::object()).value("servedCertificates", Json::array())) {

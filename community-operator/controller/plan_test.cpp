@@ -486,6 +486,17 @@ TEST_CASE("plan: what the pods serve reaches status.tls, with Events for reloads
   applyInMemory(o, p);
   CHECK(plan(o, kNow).onStatusWrite.empty());
 
+  // A served certificate close to expiry: a Warning, once.
+  s = {"my-0", "0A", "2027-01-01T00:00:00Z", "CN=ca", true, "", "", "", "ExpiresSoon"};
+  o.health->served = std::vector<ServedCertificate>{s};
+  p = plan(o, kNow);
+  CHECK(condition(p, o, api::kCondServedCertificatesExpiring)->reason == api::kReasonExpiresSoon);
+  REQUIRE(p.onStatusWrite.size() == 1);
+  CHECK(p.onStatusWrite[0].warning);
+  CHECK(p.onStatusWrite[0].reason == "CertificateExpiring");
+  applyInMemory(o, p);
+  CHECK(plan(o, kNow).onStatusWrite.empty());
+
   // Then a reload brought it: a Normal Event naming the new certificate.
   s = {"my-0", "0B", "2027-03-01T00:00:00Z", "CN=ca", true, "2026-11-29T10:00:00Z", "", ""};
   o.health->served = std::vector<ServedCertificate>{s};

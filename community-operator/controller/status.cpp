@@ -99,6 +99,7 @@ void setServed(Conditions& c, Json& status) {
   if (!*f.tls) {
     status.erase("tls");
     c.remove(api::kCondServedCertificatesCurrent);
+    c.remove(api::kCondServedCertificatesExpiring);
     return;
   }
   if (!f.health || !f.health->served || f.halted) return;  // nothing new seen: keep what was said
@@ -114,6 +115,7 @@ void setServed(Conditions& c, Json& status) {
     if (!s.lastReloadTime.empty()) p["lastReloadTime"] = s.lastReloadTime;
     if (!s.reason.empty()) p["reason"] = s.reason;
     if (!s.message.empty()) p["message"] = s.message;
+    if (!s.expiry.empty()) p["expiry"] = s.expiry;
     pods.push_back(std::move(p));
     if (!s.notAfter.empty() && (earliest.empty() || s.notAfter < earliest)) earliest = s.notAfter;
     if (!s.matchesSecret && !stale) stale = &s;
@@ -121,6 +123,19 @@ void setServed(Conditions& c, Json& status) {
   Json tls = {{"servedCertificates", pods}};
   if (!earliest.empty()) tls["earliestServedNotAfter"] = earliest;
   status["tls"] = std::move(tls);
+  const ServedCertificate* expiring = nullptr;
+  for (const auto& s : served) {
+    if (!s.expiry.empty() && (!expiring || s.notAfter < expiring->notAfter)) expiring = &s;
+  }
+  if (expiring) {
+    c.set(api::kCondServedCertificatesExpiring, kube::kConditionTrue, expiring->expiry,
+          fmt::format("pod {} serves a certificate (serial {}) that {} {}{}", expiring->pod, expiring->serialNumber,
+                      expiring->expiry == api::kReasonExpired ? "expired at" : "expires at", expiring->notAfter,
+                      expiring->matchesSecret ? "; its Secret holds no newer one: is cert-manager renewing it?" : ""));
+  } else if (!served.empty()) {
+    c.set(api::kCondServedCertificatesExpiring, kube::kConditionFalse, api::kReasonNotExpiring,
+          "no pod serves a certificate close to its expiry");
+  }
   if (stale) {
     c.set(api::kCondServedCertificatesCurrent, kube::kConditionFalse, stale->reason,
           fmt::format("pod {}: {}", stale->pod, stale->message));

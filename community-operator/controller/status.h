@@ -36,6 +36,8 @@ struct ServedCertificate {
   std::string lastReloadTime;                  // RFC 3339 of the operator's last reload; "" if none
   std::string reason;   // when it does not match: Outdated, ReloadFailed, ReloadUnsupported, Unreachable
   std::string message;  // why, in the server's or the TLS library's words
+  // ExpiresSoon (within the operator's warning window) or Expired; "" otherwise.
+  std::string expiry;
   bool operator==(const ServedCertificate&) const = default;
 };
 

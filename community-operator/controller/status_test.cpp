@@ -168,6 +168,18 @@ TEST_CASE("status: what each pod serves, and whether it is the Secret's certific
   CHECK(r["tls"]["servedCertificates"][0]["reason"] == "ReloadFailed");
   CHECK(r["tls"]["servedCertificates"][0]["matchesSecret"] == false);
 
+  CHECK(cond(s, api::kCondServedCertificatesExpiring) == "False");
+  ServedCertificate soon = current;
+  soon.expiry = "ExpiresSoon";
+  f.health->served = std::vector<ServedCertificate>{soon};
+  Json e = desiredStatus(s, f, kT1);
+  CHECK(cond(e, api::kCondServedCertificatesExpiring) == "True");
+  CHECK(cond(e, api::kCondServedCertificatesExpiring, "reason") == api::kReasonExpiresSoon);
+  CHECK(cond(e, api::kCondServedCertificatesExpiring, "message") ==
+        "pod my-0 serves a certificate (serial 0A1B) that expires at 2027-02-27T10:00:00Z; its Secret holds no newer one: is "
+        "cert-manager renewing it?");
+  f.health->served = std::vector<ServedCertificate>{refused};
+
   // No news from the health checker keeps what was said; TLS removed takes it away.
   f.health->served.reset();
   CHECK(desiredStatus(r, f, kT1)["tls"] == r["tls"]);
@@ -175,6 +187,7 @@ TEST_CASE("status: what each pod serves, and whether it is the Secret's certific
   Json plain = desiredStatus(r, f, kT1);
   CHECK_FALSE(plain.contains("tls"));
   CHECK(cond(plain, api::kCondServedCertificatesCurrent) == "<absent>");
+  CHECK(cond(plain, api::kCondServedCertificatesExpiring) == "<absent>");
 }
 
 }  // namespace mysqlop::community
