@@ -1,5 +1,7 @@
 #include "common/client/config.h"
 
+#include "common/core/file.h"
+
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -63,7 +65,7 @@ class Kubeconfig {
     if (file.empty()) return std::string();
     fs::path p(file);
     if (p.is_relative()) p = fs::path(path_).parent_path() / p;
-    auto content = readFile(p.string());
+    auto content = core::readFile(p.string());
     if (!content) return fail(where + "." + field, content.error().message);
     return *content;
   }
@@ -82,16 +84,6 @@ std::optional<std::string> processEnv(std::string_view name) {
   const char* v = std::getenv(std::string(name).c_str());
   if (!v) return std::nullopt;
   return std::string(v);
-}
-
-core::Result<std::string> readFile(std::string_view path) {
-  std::ifstream in{std::string(path), std::ios::binary};
-  if (!in) {
-    return core::invalid(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 core::Result<RestConfig> parseKubeconfig(std::string_view yaml, std::string_view path,
@@ -173,7 +165,7 @@ core::Result<RestConfig> parseKubeconfig(std::string_view yaml, std::string_view
 }
 
 core::Result<RestConfig> loadKubeconfig(std::string_view path, std::string_view context) {
-  auto text = readFile(path);
+  auto text = core::readFile(path);
   if (!text) return core::invalid(fmt::format("kubeconfig: {}", text.error().message));
   return parseKubeconfig(*text, path, context);
 }
@@ -194,10 +186,10 @@ core::Result<RestConfig> inClusterConfig(const EnvLookup& env, std::string_view 
   if (!fs::exists(cfg.tokenFile)) {
     return core::invalid(fmt::format("in-cluster configuration: {} does not exist", cfg.tokenFile));
   }
-  auto ca = readFile(dir + "/ca.crt");
+  auto ca = core::readFile(dir + "/ca.crt");
   if (!ca) return core::invalid("in-cluster configuration: " + ca.error().message);
   cfg.caPem = std::move(*ca);
-  if (auto ns = readFile(dir + "/namespace")) {
+  if (auto ns = core::readFile(dir + "/namespace")) {
     cfg.namespace_ = *ns;
     while (!cfg.namespace_.empty() && std::isspace(static_cast<unsigned char>(cfg.namespace_.back()))) {
       cfg.namespace_.pop_back();

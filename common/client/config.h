@@ -51,7 +51,5 @@ core::Result<RestConfig> loadConfig(std::string_view kubeconfigFlag, std::string
                                     const EnvLookup& env = processEnv,
                                     std::string_view saDir = kServiceAccountDir);
 
-// Reads a whole file; Invalid with the path and the OS's reason when it cannot.
-core::Result<std::string> readFile(std::string_view path);
 
 }  // namespace mysqlop::client

@@ -1,5 +1,7 @@
 #include "common/client/token_source.h"
 
+#include "common/core/file.h"
+
 #include "common/client/config.h"
 
 namespace mysqlop::client {
@@ -13,7 +15,7 @@ core::Result<std::string> TokenSource::token() {
   std::lock_guard lock(mu_);
   auto now = clock_.monotonic();
   if (haveCached_ && now - readAt_ < refresh_) return cached_;
-  auto text = readFile(file_);
+  auto text = core::readFile(file_);
   if (text) {
     std::string t = std::move(*text);
     while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();

@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "common/core/file.h"
 #include "common/core/time_format.h"
 #include "common/licence/licence.h"
 #include "common/pki/pki.h"
@@ -20,14 +21,6 @@
 using namespace mysqlop;
 
 namespace {
-
-core::Result<std::string> readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return core::invalid("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 core::Result<core::WallTime> timeFlag(const std::string& text) {
   if (text.empty()) return core::systemClock().now();
@@ -85,8 +78,8 @@ int main(int argc, char** argv) {
   }
 
   if (issue->parsed()) {
-    auto certPem = readFile(caCert);
-    auto keyPem = readFile(caKey);
+    auto certPem = core::readFile(caCert);
+    auto keyPem = core::readFile(caKey);
     if (!certPem || !keyPem) {
       std::cerr << "license: " << (!certPem ? certPem.error().message : keyPem.error().message) << "\n";
       return 1;
@@ -131,7 +124,7 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  auto pem = readFile(file);
+  auto pem = core::readFile(file);
   if (!pem) {
     std::cerr << "license: " << pem.error().message << "\n";
     return 1;
@@ -147,7 +140,7 @@ int main(int argc, char** argv) {
   }
   std::string ca = licence::embeddedCaPem();
   if (!caCert.empty()) {
-    auto c = readFile(caCert);
+    auto c = core::readFile(caCert);
     if (!c) {
       std::cerr << "license: " << c.error().message << "\n";
       return 1;

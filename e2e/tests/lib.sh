@@ -2,7 +2,7 @@
 # address, sandbox-kubelet running pods, sandbox-cert-manager) inside private network and mount
 # namespaces, stopped by pid on exit. Root only.
 #   source lib.sh BRIDGE CIDR     (re-executes the calling script in fresh namespaces first)
-#   start_sandbox; licence_file; oplog NAME; seed_ca NS; step WHAT
+#   start_sandbox; install_operators; licence_file; oplog NAME; seed_ca NS; step WHAT
 set -euo pipefail
 E2E_BRIDGE=$1 E2E_CIDR=$2
 if [[ -z "${MYSQLOP_PRIVATE_NS:-}" ]]; then
@@ -50,6 +50,16 @@ licence_file() {
   "$LICENSE" issue --ca-cert "$LICENCE_CA_DIR/ca.crt" --ca-key "$LICENCE_CA_DIR/ca.key" --cluster-id "$cluster" \
     --licensee sandbox --days 30 > "$WORK/license.pem"
   echo "$WORK/license.pem"
+}
+
+# install_operators: both editions from the umbrella chart with helm, a licence for this
+# sandbox and a 1 s health-check interval, in namespace mysqlop; waits for both rollouts.
+install_operators() {
+  "$K" create namespace mysqlop > /dev/null
+  expect 'STATUS: deployed' bash -c "'$HELM' install mysqlop '$ROOT/charts/mysqlop' -n mysqlop --set enterprise.enabled=true \
+    --set-file global.license='$(licence_file)' --set mysqlop-community.healthCheckInterval=1 2>&1"
+  expect 'successfully rolled out' "$K" rollout status deployment/mysqlop-mysqlop-community -n mysqlop --timeout=60s
+  expect 'successfully rolled out' "$K" rollout status deployment/mysqlop-mysqlop-enterprise -n mysqlop --timeout=60s
 }
 
 # oplog NAME: the log of an operator Deployment's pod (mysqlop-community, mysqlop-enterprise).

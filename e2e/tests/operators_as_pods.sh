@@ -10,11 +10,7 @@
 # Needs root.
 source "$(dirname "$0")/lib.sh" sbxo0 10.95.0.0/24
 start_sandbox
-"$K" create namespace mysqlop > /dev/null
-expect 'STATUS: deployed' bash -c "'$HELM' install mysqlop '$ROOT/charts/mysqlop' -n mysqlop --set enterprise.enabled=true \
-  --set-file global.license='$(licence_file)' --set mysqlop-community.healthCheckInterval=1 2>&1"
-expect 'successfully rolled out' "$K" rollout status deployment/mysqlop-mysqlop-community -n mysqlop --timeout=60s
-expect 'successfully rolled out' "$K" rollout status deployment/mysqlop-mysqlop-enterprise -n mysqlop --timeout=60s
+install_operators
 expect '1/1 +Running' "$K" get pods -n mysqlop -l app.kubernetes.io/name=mysqlop-community
 expect 'licence accepted' oplog mysqlop-enterprise
 # The charts' securityContext holds on the sandbox: the operators run as 65534 on a read-only root.

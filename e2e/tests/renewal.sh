@@ -8,11 +8,7 @@
 # show the new notAfter; once converged, several health-check cycles cost no write. Needs root.
 source "$(dirname "$0")/lib.sh" sbxr0 10.93.0.0/24
 start_sandbox
-"$K" create namespace mysqlop > /dev/null
-expect 'STATUS: deployed' bash -c "'$HELM' install mysqlop '$ROOT/charts/mysqlop' -n mysqlop --set enterprise.enabled=true \
-  --set-file global.license='$(licence_file)' --set mysqlop-community.healthCheckInterval=1 2>&1"
-expect 'successfully rolled out' "$K" rollout status deployment/mysqlop-mysqlop-community -n mysqlop --timeout=60s
-expect 'successfully rolled out' "$K" rollout status deployment/mysqlop-mysqlop-enterprise -n mysqlop --timeout=60s
+install_operators
 "$K" create namespace demo > /dev/null
 seed_ca demo
 # A server certificate of one hour, renewed 20 s after it is issued: cert-manager renews it by

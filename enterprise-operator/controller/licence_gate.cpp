@@ -8,23 +8,15 @@
 
 #include <fmt/format.h>
 
+#include "common/core/file.h"
 #include "common/core/time_format.h"
 #include "common/licence/licence.h"
 
 namespace mysqlop::enterprise {
 namespace {
 
-// The file's bytes; nullopt when it cannot be read.
-std::optional<std::string> readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Tells one version of the licence file from another: size and a hash of the bytes.
-std::string stampOf(const std::optional<std::string>& content) {
+std::string stampOf(const core::Result<std::string>& content) {
   return content ? fmt::format("{}:{}", content->size(), std::hash<std::string>{}(*content)) : "";
 }
 
@@ -76,7 +68,7 @@ bool LicenceGate::evaluate() {
     auto id = clusterIdFn_();
     if (id) next.clusterId = *id;
   }
-  const auto content = opts_.path.empty() ? std::nullopt : readFile(opts_.path);
+  const auto content = core::readFile(opts_.path);
   if (opts_.path.empty()) {
     next.reason = "no licence: start the operator with --license-file (helm: --set-file license=PATH)";
   } else if (!content) {
@@ -119,7 +111,7 @@ bool LicenceGate::evaluate() {
 bool LicenceGate::poll() {
   // The file changed (a Secret update, a new mount), the cluster ID is still unknown, or the
   // periodic re-check is due.
-  const std::string stamp = opts_.path.empty() ? "" : stampOf(readFile(opts_.path));
+  const std::string stamp = opts_.path.empty() ? "" : stampOf(core::readFile(opts_.path));
   bool due = false;
   {
     std::lock_guard lock(mu_);

@@ -1,5 +1,7 @@
 #include "e2e/sandbox/kubelet/atomic_writer.h"
 
+#include "common/core/file.h"
+
 #include <fmt/format.h>
 #include <sys/stat.h>
 
@@ -21,14 +23,6 @@ constexpr const char* kDataTmp = "..data_tmp";
 
 std::string topLevel(const std::string& path) { return path.substr(0, path.find('/')); }
 
-std::optional<std::string> slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Whether the version `..data` points to holds exactly `files`, with their modes.
 bool current(const fs::path& dir, const std::vector<File>& files) {
   std::error_code ec;
@@ -42,7 +36,8 @@ bool current(const fs::path& dir, const std::vector<File>& files) {
   if (ec || regular != files.size()) return false;
   for (const auto& f : files) {
     struct stat st {};
-    if (slurp(data / f.path) != f.content || ::stat((data / f.path).c_str(), &st) != 0) return false;
+    auto got = core::readFile((data / f.path).string());
+    if (!got || *got != f.content || ::stat((data / f.path).c_str(), &st) != 0) return false;
     if (static_cast<int>(st.st_mode & 07777) != f.mode) return false;
   }
   for (const auto& f : files) {
