@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
                                     .statefulSets = &statefulSets.cache(),
                                     .serviceAccounts = &serviceAccounts.cache(),
                                     .roles = &roles.cache(),
-                                    .roleBindings = &roleBindings.cache()},
+                                    .roleBindings = &roleBindings.cache(),
+                                    .pods = &pods.cache()},
                                    checker, core::systemClock(), log);
   auto& c = m.controller({.name = "mysql", .workers = workers},
                          [&reconciler](const runtime::Request& r, std::stop_token st) { return reconciler.reconcile(r, st); });

@@ -105,6 +105,9 @@ kubeconfig_for community-mysqlop-community
 kubeconfig_for enterprise-mysqlop-enterprise
 expect_fail '^no' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K" auth can-i create deployments -n mysqlop
 expect '^yes' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K" auth can-i create statefulsets.apps -n demo
+# The last-resort restart of a pod whose server cannot reload TLS; nothing more on pods.
+expect '^yes' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K" auth can-i delete pods -n demo
+expect_fail '^no' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K" auth can-i create pods -n demo
 "$K" create namespace cert-manager > /dev/null
 "$CERT_MANAGER" --kubeconfig "$KUBECONFIG" 2> "$WORK/cert-manager.log" & PIDS+=($!)
 "$COMMUNITY" --kubeconfig "$WORK/community-mysqlop-community.kubeconfig" --leader-elect --metrics-bind-address 0 \

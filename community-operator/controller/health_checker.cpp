@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -22,6 +25,31 @@ namespace mysqlop::community {
 struct HealthChecker::Metrics {
   prometheus::Family<prometheus::Gauge>& expiry;
   prometheus::Family<prometheus::Counter>& reloads;
+  // The series of each MySQL ("ns/name"), removed with it. Guarded by `mu`.
+  std::mutex mu;
+  std::map<std::string, std::set<prometheus::Gauge*>> gauges;
+  std::map<std::string, std::set<prometheus::Counter*>> counters;
+
+  void setExpiry(const api::MySQL& my, const std::string& alias, const std::string& source, const std::string& pod,
+                 core::WallTime notAfter) {
+    auto& g = expiry.Add({{"namespace", my.namespace_}, {"mysql", my.name}, {"alias", alias}, {"source", source}, {"pod", pod}});
+    g.Set(static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(notAfter.time_since_epoch()).count()));
+    std::lock_guard l(mu);
+    gauges[my.namespace_ + "/" + my.name].insert(&g);
+  }
+  void countReload(const api::MySQL& my, const std::string& result) {
+    auto& c = reloads.Add({{"namespace", my.namespace_}, {"mysql", my.name}, {"result", result}});
+    c.Increment();
+    std::lock_guard l(mu);
+    counters[my.namespace_ + "/" + my.name].insert(&c);
+  }
+  void forget(const std::string& key) {
+    std::lock_guard l(mu);
+    for (auto* g : gauges[key]) expiry.Remove(g);
+    for (auto* c : counters[key]) reloads.Remove(c);
+    gauges.erase(key);
+    counters.erase(key);
+  }
   explicit Metrics(prometheus::Registry& r)
       : expiry(prometheus::BuildGauge()
                    .Name("mysqlop_certificate_expiration_timestamp_seconds")
@@ -39,10 +67,6 @@ std::optional<pki::CertFacts> factsOf(const std::string& pem) {
   auto c = pki::parseCertificate(pem);
   if (!c) return std::nullopt;
   return pki::inspect(*c);
-}
-
-double unixSeconds(core::WallTime t) {
-  return static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
 }
 
 void describe(ServedCertificate& s, const std::string& pem) {
@@ -96,9 +120,12 @@ std::optional<HealthFacts> HealthChecker::verdict(const std::string& key, const 
 }
 
 void HealthChecker::forget(const std::string& key) {
-  std::lock_guard lock(mu_);
-  verdicts_.erase(key);
-  reloadRetries_.erase(key);
+  {
+    std::lock_guard lock(mu_);
+    verdicts_.erase(key);
+    reloadRetries_.erase(key);
+  }
+  if (metrics_) metrics_->forget(key);  // a deleted database leaves no series behind
 }
 
 core::Result<ProbeTarget> HealthChecker::target(const runtime::Json& obj) const {
@@ -154,9 +181,7 @@ void HealthChecker::recordSecretExpiries(const api::MySQL& my) {
     auto secret = secrets_.get(my.namespace_, my.certSecretName(alias));
     auto f = secret ? factsOf(kube::secretValue(*secret, "tls.crt").value_or("")) : std::nullopt;
     if (!f) continue;
-    metrics_->expiry
-        .Add({{"namespace", my.namespace_}, {"mysql", my.name}, {"alias", alias}, {"source", "secret"}, {"pod", ""}})
-        .Set(unixSeconds(f->notAfter));
+    metrics_->setExpiry(my, alias, "secret", "", f->notAfter);
   }
 }
 
@@ -191,7 +216,7 @@ std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, 
         s.message = fmt::format("server {} cannot reload TLS without a restart; it serves serial {} while Secret {} holds {}",
                                 serverVersion, s.serialNumber, serverSecret, holds);
       } else if (auto st = opts_.runStatement(pod, *statement); !st) {
-        if (metrics_) metrics_->reloads.Add({{"namespace", my.namespace_}, {"mysql", my.name}, {"result", "failed"}}).Increment();
+        if (metrics_) metrics_->countReload(my, "failed");
         s.reason = api::kReasonReloadFailed;
         s.message = fmt::format("{}; it still serves serial {} (Secret {} holds {})", st.error().message, s.serialNumber,
                                 serverSecret, holds);
@@ -204,7 +229,7 @@ std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, 
         // pod's files lag change nothing a reader would see (and cost no status write).
         if (s.matchesSecret) s.lastReloadTime = core::formatTime(clock_.now());
         const char* result = s.matchesSecret ? "success" : "outdated";
-        if (metrics_) metrics_->reloads.Add({{"namespace", my.namespace_}, {"mysql", my.name}, {"result", result}}).Increment();
+        if (metrics_) metrics_->countReload(my, result);
         log_.info("asked the server to reload its TLS material",
                   {{"namespace", my.namespace_}, {"pod", s.pod}, {"statement", *statement}, {"serial", s.serialNumber},
                    {"current", s.matchesSecret}});
@@ -225,10 +250,7 @@ std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, 
       }
     }
     if (metrics_ && !s.notAfter.empty()) {
-      metrics_->expiry
-          .Add({{"namespace", my.namespace_}, {"mysql", my.name}, {"alias", std::string(api::kAliasServer)},
-                {"source", "served"}, {"pod", s.pod}})
-          .Set(unixSeconds(*core::parseTime(s.notAfter)));
+      metrics_->setExpiry(my, std::string(api::kAliasServer), "served", s.pod, *core::parseTime(s.notAfter));
     }
     out.push_back(std::move(s));
   }

@@ -8,6 +8,9 @@
 #include <chrono>
 #include <thread>
 
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
 #include "common/api/conditions.h"
 #include "common/core/time_format.h"
 #include "common/kube/base64.h"
@@ -180,6 +183,7 @@ struct TlsFixture {
   std::optional<std::string> refuse;  // the server's answer to the reload statement
   std::vector<std::string> statements;
   int changes = 0;
+  prometheus::Registry registry;
   HealthChecker checker{mysqls, secrets, sts, [this](const std::string&) { ++changes; },
                         {.probe = [this](const ProbeTarget&) { return core::Result<ProbeResult>(ProbeResult{version, "TLSv1.3", "x"}); },
                          .fetchServed = [this](const std::string& host, int, std::chrono::seconds) -> core::Result<std::string> {
@@ -193,7 +197,8 @@ struct TlsFixture {
                            if (refuse) return core::Error(core::ErrorCode::kInvalid, *refuse);
                            served = afterReload;
                            return {};
-                         }},
+                         },
+                         .metrics = &registry},
                         clock};
   explicit TlsFixture() {
     mysqls.upsert(obj(R"({"apiVersion":"kubedb.com/v1","kind":"MySQL","metadata":{"name":"my","namespace":"demo","uid":"u1"},
@@ -311,6 +316,25 @@ TEST_CASE("health: a served certificate close to its expiry, or past it, is repo
   REQUIRE(f.checker.check("demo/my"));
   CHECK(f.pod().expiry == api::kReasonExpired);
   CHECK(f.pod().matchesSecret);  // the Secret holds it too: the renewal is what is missing
+}
+
+TEST_CASE("health: expiry gauges per Secret and per served certificate, reloads counted, all gone with the database",
+          "[community][health][tls]") {
+  TlsFixture f;
+  auto metrics = [&] { return prometheus::TextSerializer().Serialize(f.registry.Collect()); };
+  const auto notAfter = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                           pki::inspect(*pki::parseCertificate(f.v1.certPem)).notAfter.time_since_epoch())
+                                           .count());
+  REQUIRE(f.checker.check("demo/my"));
+  const std::string m = metrics();
+  CHECK_THAT(m, Catch::Contains(R"(mysqlop_certificate_expiration_timestamp_seconds{alias="server",mysql="my",namespace="demo",pod="",source="secret"} )" + notAfter));
+  CHECK_THAT(m, Catch::Contains(R"(mysqlop_certificate_expiration_timestamp_seconds{alias="server",mysql="my",namespace="demo",pod="my-0",source="served"} )" + notAfter));
+  f.holdInSecret(f.v2);
+  f.afterReload = f.v2.certPem;
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK_THAT(metrics(), Catch::Contains(R"(mysqlop_tls_reloads_total{mysql="my",namespace="demo",result="success"} 1)"));
+  f.checker.forget("demo/my");
+  CHECK_THAT(metrics(), !Catch::Contains(R"(mysql="my")"));
 }
 
 }  // namespace mysqlop::community

@@ -6,7 +6,9 @@
 #include "common/api/cert_manager.h"
 #include "common/api/conditions.h"
 #include "common/api/naming.h"
+#include "common/core/time_format.h"
 #include "common/kube/object.h"
+#include "common/pki/pki.h"
 #include "common/runtime/writes.h"
 #include "community-operator/builders/rbac_builder.h"
 #include "community-operator/builders/secret_builder.h"
@@ -137,6 +139,7 @@ void planWorkload(Planner& p, const api::MySQL& my, const Images& images, bool d
     p.out.triggerHealth = true;
   } else {
     p.facts.health = o.health;
+    if (auto restart = restartForTls(my, o)) p.out.steps.push_back(std::move(*restart));
   }
 }
 
@@ -388,6 +391,31 @@ std::vector<EventSpec> servedEvents(const Json& before, const Json& after) {
                                pod, p.value("serialNumber", ""), p.value("notAfter", ""))});
   }
   return out;
+}
+
+std::optional<DeleteStep> restartForTls(const api::MySQL& my, const Observed& o) {
+  if (!my.tls || !o.health || !o.health->served) return std::nullopt;
+  for (const auto& [_, pod] : o.pods) {
+    if (kube::isBeingDeleted(*pod)) return std::nullopt;  // one at a time
+  }
+  auto secret = o.secret(my.certSecretName(std::string(api::kAliasServer)));
+  if (!secret) return std::nullopt;
+  auto cert = pki::parseCertificate(kube::secretValue(*secret, "tls.crt").value_or(""));
+  if (!cert) return std::nullopt;
+  const auto issued = pki::inspect(*cert);
+  for (const auto& s : *o.health->served) {
+    auto pod = o.pods.find(s.pod);
+    if (s.reason != api::kReasonReloadUnsupported || pod == o.pods.end()) continue;
+    const Json* created = kube::find(*pod->second, {"metadata", "creationTimestamp"});
+    if (!created || !created->is_string()) continue;
+    auto started = core::parseTime(created->get<std::string>());
+    if (!started || *started >= issued.notBefore) continue;  // a restart would bring nothing newer
+    return DeleteStep{&kube::kPods, s.pod, "",
+                      EventSpec{true, "RestartingPod",
+                                fmt::format("restarting pod {} to load the renewed TLS certificate (serial {}): {}", s.pod,
+                                            issued.serialHex, s.message)}};
+  }
+  return std::nullopt;
 }
 
 bool converged(const runtime::ObjectPtr& cached, const Json& desired) {

@@ -44,6 +44,7 @@ struct Observed {
   // The objects the operator makes, by name, as the caches hold them (absent: not there).
   std::map<std::string, runtime::ObjectPtr> services;
   runtime::ObjectPtr serviceAccount, role, roleBinding, statefulSet;
+  std::map<std::string, runtime::ObjectPtr> pods;  // the database's pods, by name
   std::optional<HealthFacts> health;  // the health checker's latest verdict for this MySQL
   // Deletion only, listed from the API: the database's PVCs and its Certificates (by selector).
   std::vector<Json> pvcs, certificates;
@@ -123,6 +124,10 @@ std::optional<EventSpec> readyEvent(const Json& before, const Json& after);
 // The Events of a change in what the pods serve: a Warning when a reload fails or cannot be
 // done, a Normal one for each pod that reloaded the Secret's certificate.
 std::vector<EventSpec> servedEvents(const Json& before, const Json& after);
+// The last resort for a server that cannot reload TLS (ReloadUnsupported): restart one pod that
+// started before the Secret's certificate was issued (so a restart loads it), when no pod of the
+// database is already going. nullopt: nothing to restart.
+std::optional<DeleteStep> restartForTls(const api::MySQL& my, const Observed& o);
 // Whether a cached object already says everything the desired one does (no write needed).
 bool converged(const runtime::ObjectPtr& cached, const Json& desired);
 

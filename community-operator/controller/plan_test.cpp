@@ -10,6 +10,7 @@
 #include "common/kube/base64.h"
 #include "common/kube/object.h"
 #include "common/runtime/writes.h"
+#include "common/testing/test_pki.h"
 
 namespace mysqlop::community {
 namespace {
@@ -507,6 +508,44 @@ TEST_CASE("plan: what the pods serve reaches status.tls, with Events for reloads
         "pod my-0 reloaded its TLS material and serves the Secret's certificate (serial 0B, until 2027-03-01T00:00:00Z)");
   applyInMemory(o, p);
   CHECK(writes(plan(o, kNow)) == 0);
+}
+
+TEST_CASE("plan: a server that cannot reload is restarted, one pod at a time, only when that helps",
+          "[community][plan][tls]") {
+  testing::TestPki pki;
+  Observed o = observed(mysql(kTls));
+  o.secrets["my-auth"] = secret("my-auth", true);
+  addTlsSecrets(o);
+  o.secrets["my-server-cert"] = secret("my-server-cert", true, true, {{"tls.crt", pki.issue({.commonName = "my"}).certPem}});
+  applyInMemory(o, plan(o, kNow));
+  ServedCertificate old{"my-0", "0A", "2027-01-01T00:00:00Z", "CN=ca", false, "", "ReloadUnsupported",
+                        "server 5.7.44 cannot reload TLS without a restart"};
+  o.health = HealthFacts{true, "ok", std::vector<ServedCertificate>{old}};
+  auto pod = [](const char* created, bool deleting = false) {
+    Json p = {{"metadata", {{"name", "my-0"}, {"namespace", "demo"}, {"creationTimestamp", created}}}};
+    if (deleting) p["metadata"]["deletionTimestamp"] = "2026-11-29T00:00:00Z";
+    return ptr(p);
+  };
+  o.pods["my-0"] = pod("2020-01-01T00:00:00Z");  // started before the certificate was issued
+  Plan p = plan(o, kNow);
+  auto names = stepNames(p);
+  REQUIRE(std::count(names.begin(), names.end(), "delete:Pod/my-0") == 1);
+  const auto& restart = std::get<DeleteStep>(p.steps.back());
+  REQUIRE(restart.event);
+  CHECK(restart.event->warning);
+  CHECK(restart.event->reason == "RestartingPod");
+  CHECK_THAT(restart.event->message, Catch::Contains("server 5.7.44 cannot reload TLS"));
+
+  o.pods["my-0"] = pod("2099-01-01T00:00:00Z");  // started after it: a restart brings nothing newer
+  names = stepNames(plan(o, kNow));
+  CHECK(std::count(names.begin(), names.end(), "delete:Pod/my-0") == 0);
+  o.pods["my-0"] = pod("2020-01-01T00:00:00Z", /*deleting=*/true);  // already going
+  names = stepNames(plan(o, kNow));
+  CHECK(std::count(names.begin(), names.end(), "delete:Pod/my-0") == 0);
+  o.pods["my-0"] = pod("2020-01-01T00:00:00Z");
+  o.health->served->front().reason = "ReloadFailed";  // a refusal is reported, never "fixed" by a restart
+  names = stepNames(plan(o, kNow));
+  CHECK(std::count(names.begin(), names.end(), "delete:Pod/my-0") == 0);
 }
 
 }  // namespace mysqlop::community

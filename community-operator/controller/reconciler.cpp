@@ -87,6 +87,11 @@ core::Result<Observed> Reconciler::observe(const runtime::ObjectPtr& mysql) cons
   o.role = c_.roles->get(ns, api::serviceAccountName(db));
   o.roleBinding = c_.roleBindings->get(ns, api::serviceAccountName(db));
   o.statefulSet = c_.statefulSets->get(ns, api::statefulSetName(db));
+  if (c_.pods) {
+    for (const auto& pod : c_.pods->list(ns)) {
+      if (kube::label(*pod, api::kLabelInstance) == db) o.pods.emplace(kube::name(*pod), pod);
+    }
+  }
   o.health = health_.verdict(runtime::objectKey(*mysql), uid);
   if (kube::isBeingDeleted(*mysql) && kube::hasFinalizer(*mysql, api::kFinalizer)) {
     // The data and the certificates are not cached: list them when a deletion needs them.

@@ -31,6 +31,7 @@ struct Caches {
   const runtime::ObjectCache* serviceAccounts = nullptr;
   const runtime::ObjectCache* roles = nullptr;
   const runtime::ObjectCache* roleBindings = nullptr;
+  const runtime::ObjectCache* pods = nullptr;  // the database pods (optional)
 };
 
 using PasswordFn = std::function<core::Result<std::string>()>;
