@@ -155,7 +155,9 @@ spec:
         a=$(cat "/etc/pair/$d/a" 2>/dev/null) || continue   # that version went meanwhile
         b=$(cat "/etc/pair/$d/b" 2>/dev/null) || continue
         [ "$a" = "$b" ] || echo "MIX $a $b"
-        if [ "$a" != "$last" ]; then echo "seen $a $(cat /etc/pair/a) $(cat /etc/proj/certs/a.txt)"; last=$a; fi
+        # The two volumes are swapped each on its own: say every combination seen.
+        now="$a $(cat /etc/pair/a) $(cat /etc/proj/certs/a.txt)"
+        if [ "$now" != "$last" ]; then echo "seen $now"; last=$now; fi
       done
 YAML
 expect 'condition met' "$K" wait --for=condition=Ready pod/watcher -n demo --timeout=30s
