@@ -2,8 +2,12 @@
 // The community operator's health checker (issue 5, KubeDB reference §2.8): for every MySQL
 // with a StatefulSet it connects to `<db>.<ns>.svc:3306` with the MySQL protocol — TLS with the
 // server Secret's ca.crt when spec.tls is set, host name verified when requireSSL — and keeps
-// the latest verdict per database. When a verdict changes it calls `onChange` (the reconciler's
-// enqueue), so status is written by the reconciler alone and a steady verdict costs no write.
+// the latest verdict per database. With TLS it also looks at what each pod presents (issue 15):
+// a pod that does not serve its server Secret's certificate is asked to reload (FLUSH SSL /
+// ALTER INSTANCE RELOAD TLS by the server's version) and checked again; the verdict carries
+// each pod's served certificate, and the expiry gauges and reload counter are kept here. When a
+// verdict changes it calls `onChange` (the reconciler's enqueue), so status is written by the
+// reconciler alone and a steady verdict costs no write.
 //
 // Checks run on the checker's own threads, never on the controller's workers: at once when
 // `trigger(key)` is called (pods or the StatefulSet changed, the reconciler wrote the

@@ -6,6 +6,16 @@
 #include "community-operator/controller/plan.h"
 
 namespace mysqlop::community {
+namespace {
+
+// A string field, or "" when absent or not a string (a malformed object never throws here: the
+// mappers run on the informers' threads).
+std::string stringAt(const runtime::Json& obj, std::initializer_list<std::string_view> path) {
+  const runtime::Json* v = kube::find(obj, path);
+  return v && v->is_string() ? v->get<std::string>() : "";
+}
+
+}  // namespace
 
 std::vector<runtime::Request> mysqlsForSecret(const runtime::ObjectCache& mysqls, const runtime::Json& secret) {
   std::vector<runtime::Request> out;
@@ -22,7 +32,7 @@ std::vector<runtime::Request> mysqlsForSecret(const runtime::ObjectCache& mysqls
 std::vector<runtime::Request> mysqlsForVersion(const runtime::ObjectCache& mysqls, const runtime::Json& version) {
   std::vector<runtime::Request> out;
   for (const auto& db : mysqls.list()) {
-    if (db->value("spec", runtime::Json::object()).value("version", "") == kube::name(version)) {
+    if (stringAt(*db, {"spec", "version"}) == kube::name(version)) {
       out.push_back({kube::namespaceOf(*db), kube::name(*db)});
     }
   }

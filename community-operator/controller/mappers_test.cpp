@@ -56,6 +56,10 @@ TEST_CASE("mappers: a MySQLVersion brings back every MySQL of that version, in e
   CHECK(keys(mysqlsForVersion(f.mysqls, Json::parse(R"({"metadata":{"name":"8.4.3"}})"))) ==
         std::vector<std::string>{"demo/a", "other/c"});
   CHECK(mysqlsForVersion(f.mysqls, Json::parse(R"({"metadata":{"name":"5.7"}})")).empty());
+  // A malformed MySQL (the CRD schema forbids it; an older server might not) neither matches nor throws.
+  f.mysqls.upsert(ptr(R"({"metadata":{"name":"bad","namespace":"demo","uid":"ux"},"spec":{"version":8}})"));
+  CHECK(keys(mysqlsForVersion(f.mysqls, Json::parse(R"({"metadata":{"name":"8.4.3"}})"))) ==
+        std::vector<std::string>{"demo/a", "other/c"});
 }
 
 TEST_CASE("mappers: pods and StatefulSets name their database by the instance label", "[community][mappers]") {

@@ -73,7 +73,9 @@ core::Result<Observed> Reconciler::observe(const runtime::ObjectPtr& mysql) cons
   const std::string ns = kube::namespaceOf(*mysql), db = kube::name(*mysql), uid = kube::uid(*mysql);
   Observed o;
   o.mysql = mysql;
-  o.version = c_.versions->get(mysql->value("spec", Json::object()).value("version", ""));
+  if (const Json* version = kube::find(*mysql, {"spec", "version"}); version && version->is_string()) {
+    o.version = c_.versions->get(version->get<std::string>());
+  }
   const auto named = referencedSecrets(*mysql);
   for (const auto& s : c_.secrets->list(ns)) {
     const std::string name = kube::name(*s);

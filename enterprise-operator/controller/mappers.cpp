@@ -24,9 +24,10 @@ std::vector<runtime::Request> mysqlsForIssuer(const runtime::ObjectCache& mysqls
   std::vector<runtime::Request> out;
   const std::string ns = kind == "Issuer" ? kube::namespaceOf(issuer) : "";
   for (const auto& db : mysqls.list(ns)) {
-    const Json* ref = kube::find(*db, {"spec", "tls", "issuerRef"});
-    if (!ref || !ref->is_object()) continue;
-    if (ref->value("name", "") == kube::name(issuer) && ref->value("kind", "Issuer") == kind) {
+    const Json* name = kube::find(*db, {"spec", "tls", "issuerRef", "name"});
+    const Json* k = kube::find(*db, {"spec", "tls", "issuerRef", "kind"});
+    const std::string refKind = k && k->is_string() ? k->get<std::string>() : "Issuer";
+    if (name && name->is_string() && name->get<std::string>() == kube::name(issuer) && refKind == kind) {
       out.push_back({kube::namespaceOf(*db), kube::name(*db)});
     }
   }

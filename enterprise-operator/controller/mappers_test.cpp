@@ -54,6 +54,9 @@ TEST_CASE("enterprise mappers: an Issuer in its namespace, a ClusterIssuer every
   CHECK(keys(mysqlsForIssuer(c, Json::parse(R"({"metadata":{"name":"ca"}})"), "ClusterIssuer")) ==
         std::vector<std::string>{"demo/b"});
   CHECK(mysqlsForIssuer(c, Json::parse(R"({"metadata":{"name":"other"}})"), "ClusterIssuer").empty());
+  c.upsert(ptr(R"({"metadata":{"name":"bad","namespace":"demo","uid":"ux"},"spec":{"tls":{"issuerRef":{"name":7,"kind":1}}}})"));
+  CHECK(keys(mysqlsForIssuer(c, Json::parse(R"({"metadata":{"name":"ca","namespace":"demo"}})"), "Issuer")) ==
+        std::vector<std::string>{"demo/a"});  // a malformed reference neither matches nor throws
 }
 
 }  // namespace mysqlop::enterprise

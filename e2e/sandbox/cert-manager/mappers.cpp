@@ -7,11 +7,22 @@ namespace mysqlop::sandbox::certmanager {
 
 using runtime::Json;
 
+namespace {
+
+// A string field, or "" when absent or not a string (mappers run on the informers' threads and
+// must not throw on a malformed object).
+std::string stringAt(const Json& obj, std::initializer_list<std::string_view> path) {
+  const Json* v = kube::find(obj, path);
+  return v && v->is_string() ? v->get<std::string>() : "";
+}
+
+}  // namespace
+
 std::vector<runtime::Request> certificatesForSecret(const runtime::ObjectCache& certificates, const Json& secret) {
   std::vector<runtime::Request> out;
   const std::string ns = kube::namespaceOf(secret);
   for (const auto& c : certificates.list(ns)) {
-    if (c->value("spec", Json::object()).value("secretName", "") == kube::name(secret)) out.push_back({ns, kube::name(*c)});
+    if (stringAt(*c, {"spec", "secretName"}) == kube::name(secret)) out.push_back({ns, kube::name(*c)});
   }
   return out;
 }
@@ -21,8 +32,8 @@ std::vector<runtime::Request> certificatesForIssuer(const runtime::ObjectCache& 
   std::vector<runtime::Request> out;
   const std::string ns = kind == "Issuer" ? kube::namespaceOf(issuer) : "";
   for (const auto& c : certificates.list(ns)) {
-    const Json ref = c->value("spec", Json::object()).value("issuerRef", Json::object());
-    if (ref.value("name", "") == kube::name(issuer) && ref.value("kind", "Issuer") == kind) {
+    const std::string refKind = stringAt(*c, {"spec", "issuerRef", "kind"});
+    if (stringAt(*c, {"spec", "issuerRef", "name"}) == kube::name(issuer) && (refKind.empty() ? "Issuer" : refKind) == kind) {
       out.push_back({kube::namespaceOf(*c), kube::name(*c)});
     }
   }
