@@ -102,6 +102,7 @@ expect "^$NA\$" "$K" get my my -n demo -o 'jsonpath={.status.tls.earliestServedN
 expect "^$NA\$" "$K" get my my -n demo -o 'jsonpath={.status.tls.servedCertificates[0].notAfter}'
 expect '^True CertificatesCurrent$' "$K" get my my -n demo -o 'jsonpath={.status.conditions[?(@.type=="ServedCertificatesCurrent")].status} {.status.conditions[?(@.type=="ServedCertificatesCurrent")].reason}'
 expect "TLS-EXPIRY" "$K" get my my -n demo -o wide
+expect "Ready +[0-9a-z]+ +$NA\$" "$K" get my my -n demo -o wide --no-headers   # the timestamp, not a relative age
 OP_IP=$("$K" get pods -n mysqlop -l app.kubernetes.io/name=mysqlop-community -o jsonpath='{.items[0].status.podIP}')
 METRICS=$(curl -s "http://$OP_IP:8080/metrics")
 grep -qE "^mysqlop_certificate_expiration_timestamp_seconds\{.*alias=\"server\".*pod=\"my-0\".*source=\"served\".*\} $(date -u -d "$NOT_AFTER" +%s)" <<<"$METRICS" \
