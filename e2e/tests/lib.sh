@@ -18,7 +18,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 E2E_KUBELET_PID="" E2E_CM_PID=""
 stop_sandbox() {
   local pid
-  for pid in "$E2E_KUBELET_PID" "$E2E_CM_PID"; do
+  # cert-manager before the kubelet: the kubelet removes the bridge, and with it the node address
+  # cert-manager reaches the API server on (its open connections would hold its exit for 30 s).
+  for pid in "$E2E_CM_PID" "$E2E_KUBELET_PID"; do
     [[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   done
   cleanup
