@@ -69,6 +69,12 @@ bool satisfies(const Json& live, const Json& desired) {
   return live == desired;
 }
 
+bool converged(const ObjectPtr& cached, const Json& desired) {
+  if (!cached) return false;
+  const Json merged = mergeDesired(*cached, desired);
+  return merged == *cached || satisfies(*cached, merged);
+}
+
 core::Result<WriteOutcome> createOrUpdate(client::RestClient& cli, const kube::ResourceType& rt,
                                           const ObjectPtr& cached, const Json& desired) {
   if (!cached) {
@@ -76,10 +82,8 @@ core::Result<WriteOutcome> createOrUpdate(client::RestClient& cli, const kube::R
     if (!created) return created.error();
     return WriteOutcome::kCreated;
   }
-  Json merged = mergeDesired(*cached, desired);
-  // Converged when the live object already says what we want, server defaults included.
-  if (merged == *cached || satisfies(*cached, merged)) return WriteOutcome::kUnchanged;
-  auto updated = cli.update(rt, merged);  // carries the cached resourceVersion
+  if (converged(cached, desired)) return WriteOutcome::kUnchanged;
+  auto updated = cli.update(rt, mergeDesired(*cached, desired));  // carries the cached resourceVersion
   if (!updated) return updated.error();
   return WriteOutcome::kUpdated;
 }

@@ -40,6 +40,11 @@ Json mergeDesired(const Json& live, const Json& desired);
 // same length, scalars equal. This is the "converged" test: no write when it holds.
 bool satisfies(const Json& live, const Json& desired);
 
+// Whether an update of `cached` with `desired` would change nothing (mergeDesired, then
+// satisfies: server defaults included); a missing object never is. What createOrUpdate decides
+// on, and what a plan asks before it counts a write.
+bool converged(const ObjectPtr& cached, const Json& desired);
+
 core::Result<WriteOutcome> createOrUpdate(client::RestClient& cli, const kube::ResourceType& rt,
                                           const ObjectPtr& cached, const Json& desired);
 

@@ -83,6 +83,7 @@ bool sameCertificate(const std::string& a, const std::string& b) {
   auto x = pki::parseCertificate(a), y = pki::parseCertificate(b);
   return x && y && x->toPem() == y->toPem();
 }
+
 HealthChecker::HealthChecker(const runtime::ObjectCache& mysqls, const runtime::ObjectCache& secrets,
                              const runtime::ObjectCache& statefulSets, std::function<void(const std::string&)> onChange,
                              HealthCheckerOptions opts, const core::Clock& clock, core::Logger log)
@@ -191,6 +192,8 @@ std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, 
   const std::string serverSecret = my.certSecretName(std::string(api::kAliasServer));
   auto secret = secrets_.get(my.namespace_, serverSecret);
   const std::string want = secret ? kube::secretValue(*secret, "tls.crt").value_or("") : "";
+  const auto wanted = factsOf(want);
+  const std::string holds = wanted ? wanted->serialHex : std::string("none");
   std::vector<ServedCertificate> out;
   for (int i = 0; i < std::max<int64_t>(my.replicas, 1); ++i) {
     ServedCertificate s{.pod = api::podName(my.name, i)};
@@ -209,7 +212,6 @@ std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, 
     describe(s, *served);
     s.matchesSecret = sameCertificate(*served, want);
     if (!s.matchesSecret) {
-      const std::string holds = factsOf(want) ? factsOf(want)->serialHex : std::string("none");
       auto statement = tlsReloadStatement(serverVersion);
       if (!statement) {
         s.reason = api::kReasonReloadUnsupported;

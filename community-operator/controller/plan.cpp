@@ -118,7 +118,7 @@ void planOffshoots(Planner& p, const api::MySQL& my) {
 void planWorkload(Planner& p, const api::MySQL& my, const Images& images, bool deprecated) {
   const Observed& o = p.o;
   const Json desired = buildStatefulSet(my, images);
-  const bool writes = !converged(o.statefulSet, desired);
+  const bool writes = !runtime::converged(o.statefulSet, desired);
   EnsureStep step{&kube::kStatefulSets, desired, o.statefulSet, "StatefulSet", {}};
   if (deprecated) {
     step.onWrite.push_back({true, "DeprecatedVersion",
@@ -418,11 +418,6 @@ std::optional<DeleteStep> restartForTls(const api::MySQL& my, const Observed& o)
   return std::nullopt;
 }
 
-bool converged(const runtime::ObjectPtr& cached, const Json& desired) {
-  if (!cached) return false;
-  const Json merged = runtime::mergeDesired(*cached, desired);
-  return merged == *cached || runtime::satisfies(*cached, merged);
-}
 
 Plan plan(const Observed& o, core::WallTime now) {
   Planner p{o, now, {}, {}};

@@ -128,8 +128,6 @@ std::vector<EventSpec> servedEvents(const Json& before, const Json& after);
 // started before the Secret's certificate was issued (so a restart loads it), when no pod of the
 // database is already going. nullopt: nothing to restart.
 std::optional<DeleteStep> restartForTls(const api::MySQL& my, const Observed& o);
-// Whether a cached object already says everything the desired one does (no write needed).
-bool converged(const runtime::ObjectPtr& cached, const Json& desired);
 
 // The Secrets a MySQL refers to by name: its auth Secret, its TLS Secrets and the exporter
 // configuration (for mapping Secret events back to the MySQL).

@@ -92,7 +92,7 @@ int writes(const Plan& p) {
   int n = p.status ? 1 : 0;
   for (const auto& s : p.steps) {
     auto* e = std::get_if<EnsureStep>(&s);
-    if (!e || !converged(e->cached, e->desired)) ++n;
+    if (!e || !runtime::converged(e->cached, e->desired)) ++n;
   }
   return n;
 }
@@ -305,7 +305,7 @@ TEST_CASE("plan: a changed spec rewrites the StatefulSet and checks the database
     if (auto* e = std::get_if<EnsureStep>(&s); e && e->type->kind == "StatefulSet") sts = e;
   }
   REQUIRE(sts);
-  CHECK_FALSE(converged(sts->cached, sts->desired));
+  CHECK_FALSE(runtime::converged(sts->cached, sts->desired));
   CHECK(hasEvent(sts->onWrite, "DeprecatedVersion", /*warning=*/true));
   CHECK(p.triggerHealth);
   CHECK(readyReason(p, o) == api::kReasonReadinessCheckPending);  // the old verdict says nothing of the new pods

@@ -154,11 +154,6 @@ Json desiredStatus(const Json& current, const StatusFacts& f, core::WallTime now
   if (!c.conds.is_array()) c.conds = Json::array();
   c.set(api::kCondProvisioningStarted, kube::kConditionTrue, api::kReasonProvisioningStarted,
         "The KubeDB operator has started the provisioning of MySQL: " + c.db);
-  if (f.deletionBlocked) {
-    c.set(api::kCondDeletionBlocked, kube::kConditionTrue, api::kReasonDoNotTerminate, *f.deletionBlocked);
-  } else {
-    c.remove(api::kCondDeletionBlocked);
-  }
   if (f.halted && !f.blocker) {
     setHalted(c);
   } else {

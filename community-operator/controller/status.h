@@ -1,7 +1,7 @@
 #pragma once
 // The MySQL status the community operator owns (DESIGN §4, KubeDB's vocabulary): conditions
-// ProvisioningStarted, ReplicaReady, AcceptingConnection, Ready, Provisioned, Halted (and
-// DeletionBlocked for DoNotTerminate), the phase derived from them as KubeDB derives it, and
+// ProvisioningStarted, ReplicaReady, AcceptingConnection, Ready, Provisioned, Halted (a refused
+// deletion's DeletionBlocked is the plan's: plan.h), the phase derived from them as KubeDB derives it, and
 // observedGeneration; with TLS, status.tls (what each pod's server presents) and the condition
 // ServedCertificatesCurrent. Pure: the reconciler gathers the facts, this decides what status says.
 //
@@ -61,7 +61,6 @@ struct StatusFacts {
   bool halted = false;
   std::optional<ReplicaCounts> statefulSet;   // nullopt: no StatefulSet (yet)
   std::optional<HealthFacts> health;          // nullopt: not checked yet
-  std::optional<std::string> deletionBlocked;  // DoNotTerminate on a deleted object: how to proceed
   // spec.tls is set: status.tls and ServedCertificatesCurrent are ours to keep (false: they go;
   // nullopt: the spec could not be read, they stay as they are).
   std::optional<bool> tls;

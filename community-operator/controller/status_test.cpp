@@ -123,13 +123,6 @@ TEST_CASE("halted and deletion-blocked databases say so", "[community][status]")
   s = desiredStatus(s, f, kT0);
   CHECK(cond(s, api::kCondHalted) == "<absent>");
   CHECK(s["phase"] == "Provisioning");
-
-  f.deletionBlocked = "set another deletionPolicy";
-  s = desiredStatus(s, f, kT0);
-  CHECK(cond(s, api::kCondDeletionBlocked, "reason") == "DoNotTerminate");
-  f.deletionBlocked.reset();
-  s = desiredStatus(s, f, kT0);
-  CHECK(cond(s, api::kCondDeletionBlocked) == "<absent>");
 }
 
 TEST_CASE("an invalid spec blocks Ready with InvalidSpec", "[community][status]") {

@@ -100,7 +100,7 @@ int writes(const Plan& p) {
   int n = p.status ? 1 : 0;
   for (const auto& s : p.steps) {
     auto* e = std::get_if<EnsureStep>(&s);
-    if (!e || !e->cached || !runtime::satisfies(*e->cached, runtime::mergeDesired(*e->cached, e->desired))) ++n;
+    if (!e || !runtime::converged(e->cached, e->desired)) ++n;
   }
   return n;
 }
