@@ -85,10 +85,26 @@ Json buildStatefulSet(const api::MySQL& my, const Images& images) {
                                           envFromSecret(api::kEnvRootPassword, authSecret, "password")})},
                      {"ports", Json::array({{{"name", std::string(api::kPortNameMetrics)}, {"containerPort", api::kExporterPort}, {"protocol", "TCP"}}})}};
     if (tls) {
-      Json cmd = Json::array({"mysqld_exporter"});
+      // mysqld_exporter before 0.15 reads its TLS files once, at start (0.15 and later reread
+      // them at every scrape). The kubelet swaps the files of a projected volume all at once
+      // through its `..data` link: the exporter notes which generation it started with, and its
+      // liveness probe restarts it — that container alone, mysqld runs on — once the files moved
+      // on, so a renewed client certificate (or CA, or exporter.cnf) is in use well before the
+      // old one expires.
+      const std::string data = fmt::format("{}/..data", api::kCertsDir);
+      const std::string loaded = fmt::format("{}/tls-files", api::kExporterRunDir);
+      Json cmd = Json::array({"/bin/sh", "-c", fmt::format("readlink {} > {}; exec mysqld_exporter \"$@\"", data, loaded),
+                              "mysqld_exporter"});
       for (const auto& a : api::exporterArgs()) cmd.push_back(a);
       exporter["command"] = cmd;
-      exporter["volumeMounts"] = Json::array({{{"name", std::string(api::kVolumeExporterTls)}, {"mountPath", std::string(api::kCertsDir)}}});
+      exporter["volumeMounts"] = Json::array({{{"name", std::string(api::kVolumeExporterTls)}, {"mountPath", std::string(api::kCertsDir)}},
+                                              {{"name", std::string(api::kVolumeExporterRun)}, {"mountPath", std::string(api::kExporterRunDir)}}});
+      exporter["livenessProbe"] = {
+          {"exec", {{"command", Json::array({"/bin/sh", "-c",
+                                             fmt::format("[ ! -e {1} ] || [ \"$(readlink {0})\" = \"$(cat {1})\" ] || "
+                                                         "{{ echo 'TLS files renewed since the exporter started: restarting it to load them'; exit 1; }}",
+                                                         data, loaded)})}}},
+          {"initialDelaySeconds", 5}, {"periodSeconds", 10}, {"timeoutSeconds", 5}, {"failureThreshold", 1}};
     } else {
       exporter["command"] = Json::array({"/bin/sh", "-c",
                                          fmt::format("export DATA_SOURCE_NAME=\"${{MYSQL_ROOT_USERNAME}}:${{MYSQL_ROOT_PASSWORD}}@(127.0.0.1:{})/\"; "
@@ -116,6 +132,7 @@ Json buildStatefulSet(const api::MySQL& my, const Images& images) {
                                                                keyPath("tls.key", "exporter.key")})}}}},
                            {{"secret", {{"name", api::exporterConfigSecretName(my.name)},
                                         {"items", Json::array({keyPath("exporter.cnf", "exporter.cnf")})}}}}})}}}});
+    if (monitor) volumes.push_back({{"name", std::string(api::kVolumeExporterRun)}, {"emptyDir", {{"medium", "Memory"}, {"sizeLimit", "1Mi"}}}});
   }
   if (!my.configSecretName.empty()) {
     volumes.push_back({{"name", "custom-config"}, {"secret", {{"secretName", my.configSecretName}}}});

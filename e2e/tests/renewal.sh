@@ -21,6 +21,7 @@ spec:
   version: "8.4.3"
   storageType: Ephemeral
   requireSSL: true
+  monitor: {agent: prometheus.io/builtin}
   tls:
     issuerRef: {apiGroup: cert-manager.io, kind: Issuer, name: mysql-ca}
     certificates:
@@ -29,6 +30,9 @@ YAML
 expect 'condition met' "$K" wait --for=condition=Ready my/my -n demo --timeout=120s
 
 secret_serial() { "$K" get secret my-server-cert -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d | openssl x509 -noout -serial | cut -d= -f2; }
+exporter_restarts() { "$K" get pod my-0 -n demo -o 'jsonpath={.status.containerStatuses[?(@.name=="exporter")].restartCount}'; }
+mysql_restarts() { "$K" get pod my-0 -n demo -o 'jsonpath={.status.containerStatuses[?(@.name=="mysql")].restartCount}'; }
+exporter_metrics() { curl -s "http://$("$K" get pod my-0 -n demo -o 'jsonpath={.status.podIP}'):56790/metrics"; }
 status_tls() { "$K" get my my -n demo -o 'jsonpath={.status.tls.servedCertificates[0].serialNumber} {.status.tls.servedCertificates[0].matchesSecret}'; }
 # A client pod: a long session opened now, and what a fresh handshake presents, on demand.
 "$K" apply -f - > /dev/null <<'YAML'
@@ -84,7 +88,7 @@ SEEN=$(served)
 # cert-manager renews every 20 s here: the served serial is the renewed one or a later one, never S0.
 [[ "${SEEN%% *}" != "$S0" && -n "${SEEN%% *}" ]] || fail "the server still presents the first certificate ($S0): $SEEN"
 grep -q 'Verification: OK' <<<"$SEEN" || fail "the renewed certificate does not verify: $SEEN"
-expect '^0$' "$K" get pod my-0 -n demo -o 'jsonpath={.status.containerStatuses[0].restartCount}'
+expect '^0$' mysql_restarts
 U1=$(uptime)
 [[ "$U1" =~ ^[0-9]+$ && "$U1" -gt "$U0" ]] || fail "mysqld restarted: Uptime $U0 then $U1"
 expect 'TLSReloaded' "$K" get events -n demo --field-selector involvedObject.name=my
@@ -109,7 +113,30 @@ grep -qE "^mysqlop_certificate_expiration_timestamp_seconds\{.*alias=\"server\".
   || grep -qE "mysqlop_certificate_expiration_timestamp_seconds.*source=\"served\".* $(date -u -d "$NOT_AFTER" +%s)" <<<"$METRICS" \
   || fail "no served-expiry gauge with the new notAfter: $(grep mysqlop_certificate <<<"$METRICS")"
 grep -qE '^mysqlop_tls_reloads_total\{.*result="success".*\} [1-9]' <<<"$METRICS" || fail "no successful reload counted: $(grep reloads <<<"$METRICS")"
-expect '^0$' "$K" get pod my-0 -n demo -o 'jsonpath={.status.containerStatuses[0].restartCount}'
+expect '^0$' mysql_restarts
+
+step "the exporter's certificate is re-issued: the exporter alone restarts to load it, and reaches mysqld"
+eventually '^mysql_up 1$' exporter_metrics
+expect '^0$' exporter_restarts
+E0=$("$K" get secret my-metrics-exporter-cert -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d | openssl x509 -noout -serial)
+"$K" patch my my -n demo --type=json -p '[{"op":"add","path":"/spec/tls/certificates/-","value":{"alias":"metrics-exporter","subject":{"organizations":["mysqlop-e2e"]}}}]' > /dev/null
+eventually 'O ?= ?mysqlop-e2e' bash -c "'$K' get secret my-metrics-exporter-cert -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d | openssl x509 -noout -subject"
+T_ISSUED=$(date +%s)
+for _ in $(seq 1 300); do [[ "$(exporter_restarts)" == 1 ]] && break; sleep 0.1; done
+expect '^1$' exporter_restarts
+echo "  the exporter restarted $(( $(date +%s) - T_ISSUED )) s after its certificate was re-issued"
+expect '^0$' mysql_restarts
+for _ in $(seq 1 100); do grep -q '^mysql_up 1$' <<<"$(exporter_metrics)" && break; sleep 0.1; done
+METRICS=$(exporter_metrics)
+grep -q '^mysql_up 1$' <<<"$METRICS" || fail "the restarted exporter does not reach mysqld: $(grep '^mysql_up' <<<"$METRICS")"
+# mysqld_exporter 0.14 (the sandbox's) reads its TLS files once, when it starts: it started after
+# the new ones were issued, so it uses them.
+STARTED=$(awk '/^process_start_time_seconds/ {printf "%d", $2}' <<<"$METRICS")
+[[ -n "$STARTED" && "$STARTED" -ge "$T_ISSUED" ]] || fail "the exporter started at ${STARTED:-?}, before its certificate was re-issued at $T_ISSUED"
+[[ "$("$K" get secret my-metrics-exporter-cert -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d | openssl x509 -noout -serial)" != "$E0" ]] \
+  || fail "the exporter's certificate was not re-issued"
+U2=$(uptime)
+[[ "$U2" =~ ^[0-9]+$ && "$U2" -gt "$U1" ]] || fail "mysqld restarted with the exporter: Uptime $U1 then $U2"
 
 step "the session opened before the renewals still answers"
 for _ in $(seq 1 60); do "$K" logs client -n demo | grep -q '^session after' && break; sleep 1; done

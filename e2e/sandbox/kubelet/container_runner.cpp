@@ -100,6 +100,11 @@ core::Result<VolumeDirs> materialise(const PodPlan& plan, const std::string& nod
   return dirs;
 }
 
+std::string containerPath(const ContainerPlan& c) {
+  const std::string machine = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  return c.pathCommands.empty() ? "PATH=" + machine : fmt::format("PATH={}:{}", kImageBin, machine);
+}
+
 core::Result<pid_t> startContainer(const PodPlan& plan, const ContainerPlan& c, const VolumeDirs& dirs,
                                    const ContainerEnv& env) {
   // The mount namespace's set-up, then exec of the program with exactly its environment.
@@ -146,6 +151,15 @@ core::Result<pid_t> startContainer(const PodPlan& plan, const ContainerPlan& c, 
     unstage += "umount /run/.stage/program\n";
     argv0[0] = "/run/.sandbox-program";
   }
+  // The image's commands, in a directory of the fresh /run put first on PATH (kImageBin).
+  int cmdIndex = 0;
+  for (const auto& [name, program] : c.pathCommands) {
+    const std::string stage = fmt::format("/run/.stage/command-{}", cmdIndex++);
+    const std::string target = fmt::format("{}/{}", kImageBin, name);
+    script += fmt::format("touch {0}\nmount --bind {1} {0}\n", stage, shellQuote(program));
+    targets += fmt::format("mkdir -p {0}\ntouch {1}\nmount --bind {2} {1}\n", kImageBin, shellQuote(target), stage);
+    unstage += fmt::format("umount {}\n", stage);
+  }
   script += overlayScript + targets + unstage + "rm -rf /run/.stage\n";
   script += fmt::format("hostname {}\n", shellQuote(plan.hostname));
   // The security context: a read-only root (the volumes, /run and /etc/hosts are mounts of their
@@ -166,7 +180,7 @@ core::Result<pid_t> startContainer(const PodPlan& plan, const ContainerPlan& c, 
 
   std::vector<std::string> args = {"ip", "netns", "exec", env.netns, "unshare", "--mount", "--uts", "--propagation", "private",
                                     "--", "/bin/sh", "-c", script, "container-setup",
-                                    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                    containerPath(c),
                                     "HOSTNAME=" + plan.hostname};
   for (const auto& [k, v] : c.env) args.push_back(k + "=" + v);
   for (const auto& a : argv0) args.push_back(a);

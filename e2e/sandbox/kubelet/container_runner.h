@@ -35,6 +35,13 @@ struct ContainerEnv {
   std::string logFile;    // stdout and stderr
 };
 
+// Where a container finds its image's commands (ContainerPlan::pathCommands): a directory of
+// its fresh /run.
+inline constexpr const char* kImageBin = "/run/.sandbox-bin";
+// "PATH=…" for a process of the container (its program, an exec probe): the image's commands
+// first, then the machine's.
+std::string containerPath(const ContainerPlan& c);
+
 core::Result<pid_t> startContainer(const PodPlan& plan, const ContainerPlan& c, const VolumeDirs& dirs,
                                    const ContainerEnv& env);
 // SIGTERM, then SIGKILL after `grace`; reaps it and kills what is left of its process group.

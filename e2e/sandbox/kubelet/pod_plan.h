@@ -62,6 +62,9 @@ struct ContainerPlan {
   Json readinessProbe, livenessProbe;  // as in the spec (null when absent)
   Json ports;                          // the container's ports (named probe ports)
   Security security;
+  // The image's commands (ImageRule::commands), found first on the container's PATH, so that a
+  // shell the container runs finds them as the image's own PATH would.
+  std::map<std::string, std::string> pathCommands;
 };
 
 struct PodPlan {

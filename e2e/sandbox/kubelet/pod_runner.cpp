@@ -36,8 +36,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
 std::chrono::seconds backoff(int restarts) {
   int64_t s = 1;
   for (int i = 1; i < restarts && s < 300; ++i) s *= 2;
@@ -364,7 +362,7 @@ bool PodRunner::probe(const Running& p, const ContainerPlan& c, const Container&
   const auto timeout = std::chrono::seconds(pr.value("timeoutSeconds", 1));
   if (pr.contains("exec")) {
     std::vector<std::string> args = {"nsenter", "--target", std::to_string(state.pid), "--mount", "--uts", "--net", "--",
-                                     "env", "-i", kPath};
+                                     "env", "-i", containerPath(c)};
     for (const auto& [k, v] : c.env) args.push_back(k + "=" + v);
     for (const auto& a : pr["exec"].value("command", Json::array())) args.push_back(a.get<std::string>());
     return runWithTimeout(args, timeout);
