@@ -5,7 +5,10 @@
 # reach mysqld without a restart — the client pod's `openssl s_client -starttls mysql` sees the
 # new serial and verifies it, the pod's restart count stays 0 and mysqld's Uptime keeps growing,
 # a connection opened before the renewal still answers afterwards, status.tls and the metrics
-# show the new notAfter; once converged, several health-check cycles cost no write. Needs root.
+# show the new notAfter; a re-issued exporter certificate restarts the exporter container alone,
+# which then reports mysql_up 1; once converged, several health-check cycles cost no write; a
+# certificate mysqld refuses to load leaves the old one served and says so (condition, Event);
+# moving the sandbox clock past the renewal time renews and reaches the server too. Needs root.
 source "$(dirname "$0")/lib.sh" sbxr0 10.93.0.0/24
 start_sandbox
 install_operators
@@ -71,7 +74,8 @@ served() {  # "SERIAL Verification: OK" as a fresh handshake from the client pod
   echo "$(openssl x509 -noout -serial <<<"$out" 2>/dev/null | cut -d= -f2) $(grep -m1 -o 'Verification: .*' <<<"$out")"
 }
 uptime() {
-  in_client sh -c 'mariadb --no-defaults -h my.demo.svc -uroot -p"$PW" --ssl-ca=/certs/ca.crt -N -e "SHOW GLOBAL STATUS LIKE \"Uptime\""' \
+  # TLS without verification: only the number matters here (the served certificate is checked on its own).
+  in_client sh -c 'mariadb --no-defaults -h my.demo.svc -uroot -p"$PW" --ssl --skip-ssl-verify-server-cert -N -e "SHOW GLOBAL STATUS LIKE \"Uptime\""' \
     | awk '{print $2}'
 }
 
@@ -150,6 +154,54 @@ api DELETE /__sandbox/counters > /dev/null
 sleep 6   # six health-check cycles (--health-check-interval=1)
 W=$(api GET /__sandbox/counters | jq '[.counters[] | select((.user | test("community")) and (.verb | IN("create","update","patch","delete"))) | .count] | add // 0')
 [[ "$W" == 0 ]] || fail "the community operator wrote $W times while nothing changed: $(api GET /__sandbox/counters | jq -c '[.counters[] | select(.user | test("community"))]')"
+step "a certificate mysqld refuses to load: the old one stays served, the condition and an Event say so"
+# With cert-manager paused, the Secret gets a certificate signed by the right CA and a key that
+# does not belong to it (a hand edit gone wrong). FLUSH SSL fails; mysqld keeps serving S2.
+SERVED=$(served)
+kill -STOP "$E2E_CM_PID"
+openssl req -new -newkey rsa:2048 -nodes -keyout "$WORK/bad.key" -subj /CN=my.demo.svc 2> /dev/null \
+  | openssl x509 -req -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" -days 2 -out "$WORK/bad.crt" \
+      -extfile <(printf 'subjectAltName=DNS:my.demo.svc\nextendedKeyUsage=serverAuth\n') 2> /dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/other.key" 2> /dev/null
+"$K" patch secret my-server-cert -n demo --type=merge \
+  -p "{\"data\":{\"tls.crt\":\"$(base64 -w0 "$WORK/bad.crt")\",\"tls.key\":\"$(base64 -w0 "$WORK/other.key")\"}}" > /dev/null
+cond_served() { "$K" get my my -n demo -o 'jsonpath={.status.conditions[?(@.type=="ServedCertificatesCurrent")].status} {.status.conditions[?(@.type=="ServedCertificatesCurrent")].reason} {.status.conditions[?(@.type=="ServedCertificatesCurrent")].message}'; }
+for _ in $(seq 1 150); do [[ "$(cond_served)" == "False ReloadFailed"* ]] && break; sleep 0.1; done
+expect '^False ReloadFailed .*my-0.*FLUSH SSL' cond_served
+expect 'Warning +ReloadFailed' "$K" get events -n demo --field-selector involvedObject.name=my
+[[ "$(served)" == "$SERVED" ]] || fail "mysqld should still serve what it served ($SERVED), serves: $(served)"
+expect '^0$' mysql_restarts
+kill -CONT "$E2E_CM_PID"   # cert-manager sees the key that does not match, re-issues: the server follows
+eventually '^True CertificatesCurrent' cond_served
+
+step "the sandbox clock passes the renewal time: cert-manager renews, the running server follows"
+# A server certificate of two hours, renewed one hour before its end; then an hour passes at
+# once. cert-manager dates what it issues by that clock, so the renewed certificate starts an
+# hour after the real time mysqld, openssl and the operator keep: the client checks it at the
+# sandbox's time (-attime), as a client an hour ahead would.
+"$K" patch my my -n demo --type=json -p '[{"op":"replace","path":"/spec/tls/certificates/0","value":{"alias":"server","duration":"2h","renewBefore":"1h"}}]' > /dev/null
+eventually 'notAfter' bash -c "'$K' get secret my-server-cert -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d | openssl x509 -noout -checkend 7300 >/dev/null || echo notAfter"
+S3=$(secret_serial)
+eventually "^$S3 true\$" status_tls
+U3=$(uptime)
+api POST /__sandbox/clock '{"advanceSeconds": 3630}' > /dev/null
+for _ in $(seq 1 100); do [[ "$(secret_serial)" != "$S3" ]] && break; sleep 0.1; done
+S4=$(secret_serial)
+[[ "$S4" != "$S3" ]] || fail "cert-manager did not renew the server certificate once its clock passed the renewal time"
+served_at() {  # as served(), verified at the sandbox's time
+  local out at
+  at=$(date -u -d "$(api GET /__sandbox/clock | jq -r '.now')" +%s)
+  out=$(in_client sh -c "echo | openssl s_client -starttls mysql -connect my.demo.svc:3306 -CAfile /certs/ca.crt \
+        -verify_hostname my.demo.svc -verify_return_error -attime $at 2>&1")
+  grep -q 'Verification: ' <<<"$out" || { echo "no handshake: $out"; return 0; }
+  echo "$(openssl x509 -noout -serial <<<"$out" 2>/dev/null | cut -d= -f2) $(grep -m1 -o 'Verification: .*' <<<"$out")"
+}
+eventually "^$S4 Verification: OK\$" served_at
+expect '^0$' mysql_restarts
+U4=$(uptime)
+[[ "$U4" =~ ^[0-9]+$ && "$U4" -gt "$U3" ]] || fail "mysqld restarted: Uptime $U3 then $U4"
+expect 'TLSReloaded' "$K" get events -n demo --field-selector involvedObject.name=my
+
 no_403_in_operator_logs
 show_logs_on_failure
 finish

@@ -102,8 +102,13 @@ TEST_CASE("pod plan: the community operator's TLS pod on the sandbox", "[kubelet
   CHECK(certs);
   CHECK(mysql.readinessProbe.contains("exec"));
   const ContainerPlan& exporter = plan->containers[1];
-  CHECK(exporter.argv.front() == "/usr/bin/prometheus-mysqld-exporter");
+  // A shell notes the TLS files' generation, then execs mysqld_exporter: found on the
+  // container's PATH as the image's command, the local program.
+  CHECK(exporter.argv.front() == "/bin/sh");
   CHECK(exporter.argv.back() == "--config.my-cnf=/etc/mysql/certs/exporter.cnf");
+  CHECK(exporter.pathCommands == std::map<std::string, std::string>{{"mysqld_exporter", "/usr/bin/prometheus-mysqld-exporter"}});
+  CHECK(exporter.livenessProbe.contains("exec"));
+  CHECK(volume(*plan, "exporter-run")->kind == Volume::kEmptyDir);
 }
 
 TEST_CASE("pod plan: missing Secrets, unknown images and $(VAR) expansion", "[kubelet][pod-plan]") {

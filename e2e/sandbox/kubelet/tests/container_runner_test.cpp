@@ -108,6 +108,20 @@ TEST_CASE("a container sees its volumes, environment, hosts, hostname and addres
   REQUIRE(node.net.removePod(p.uid));
 }
 
+TEST_CASE("a shell in a container finds the image's commands on its PATH", "[kubelet][runner]") {
+  Node node;
+  REQUIRE(node.net.addPod("0123456789abcdef"));
+  // The image's mysqld_exporter is the machine's `echo` here: a shell the container runs finds it.
+  PodPlan p = plan({"/bin/sh", "-c", "exec mysqld_exporter found \"$@\"", "sh", "--flag"});
+  p.containers[0].pathCommands = {{"mysqld_exporter", "/bin/echo"}};
+  const Exit e = runToEnd(node, p);
+  INFO(e.output);
+  CHECK(WIFEXITED(e.status));
+  CHECK(e.output == "found --flag\n");
+  CHECK(containerPath(p.containers[0]).rfind(std::string("PATH=") + kImageBin + ":", 0) == 0);
+  REQUIRE(node.net.removePod(p.uid));
+}
+
 TEST_CASE("a container runs with its security context: user, group, read-only root, no privileges", "[kubelet][runner]") {
   Node node;
   REQUIRE(node.net.addPod("0123456789abcdef"));
