@@ -269,6 +269,11 @@ bool HealthChecker::check(const std::string& key) {
   const auto& spec = obj->value("spec", runtime::Json::object());
   if (spec.value("halted", false) == true || !statefulSets_.get(ns, api::statefulSetName(name))) return false;
 
+  auto my = api::parseMySQL(*obj);
+  if (my) {
+    api::setDefaults(*my);
+    recordSecretExpiries(*my);  // what the Secrets hold, whether or not the server answers
+  }
   HealthFacts facts;
   auto t = target(*obj);
   if (!t) {
@@ -279,10 +284,7 @@ bool HealthChecker::check(const std::string& key) {
     facts.ok = true;
     facts.message = fmt::format("{}:{} answered a query over {} (server {})", t->host, t->port,
                                 r->tlsVersion.empty() ? std::string("a plain connection") : r->tlsVersion, r->serverVersion);
-    auto my = api::parseMySQL(*obj);
     if (my && t->tls) {
-      api::setDefaults(*my);
-      recordSecretExpiries(*my);
       facts.served = checkServed(*my, *t, r->serverVersion, verdict(key, uid));
     }
   }

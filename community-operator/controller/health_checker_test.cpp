@@ -181,11 +181,15 @@ struct TlsFixture {
   std::string served, afterReload;
   std::string version = "10.11.6-MariaDB";
   std::optional<std::string> refuse;  // the server's answer to the reload statement
+  bool down = false;                   // the server does not answer at all
   std::vector<std::string> statements;
   int changes = 0;
   prometheus::Registry registry;
   HealthChecker checker{mysqls, secrets, sts, [this](const std::string&) { ++changes; },
-                        {.probe = [this](const ProbeTarget&) { return core::Result<ProbeResult>(ProbeResult{version, "TLSv1.3", "x"}); },
+                        {.probe = [this](const ProbeTarget& t) -> core::Result<ProbeResult> {
+                           if (down) return core::unavailable("cannot connect to " + t.host);
+                           return ProbeResult{version, "TLSv1.3", "x"};
+                         },
                          .fetchServed = [this](const std::string& host, int, std::chrono::seconds) -> core::Result<std::string> {
                            std::lock_guard l(mu);
                            if (host != "my-0.my-pods.demo.svc") return core::unavailable("unexpected host " + host);
@@ -322,9 +326,17 @@ TEST_CASE("health: expiry gauges per Secret and per served certificate, reloads 
           "[community][health][tls]") {
   TlsFixture f;
   auto metrics = [&] { return prometheus::TextSerializer().Serialize(f.registry.Collect()); };
-  const auto notAfter = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                           pki::inspect(*pki::parseCertificate(f.v1.certPem)).notAfter.time_since_epoch())
-                                           .count());
+  auto notAfterOf = [](const std::string& pem) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                              pki::inspect(*pki::parseCertificate(pem)).notAfter.time_since_epoch()).count());
+  };
+  const auto notAfter = notAfterOf(f.v1.certPem);
+  // A server that does not answer: what its Secrets hold is still exported.
+  f.down = true;
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK_THAT(metrics(), Catch::Contains(R"(mysqlop_certificate_expiration_timestamp_seconds{alias="server",mysql="my",namespace="demo",pod="",source="secret"} )" + notAfter));
+  CHECK_THAT(metrics(), !Catch::Contains(R"(source="served")"));
+  f.down = false;
   REQUIRE(f.checker.check("demo/my"));
   const std::string m = metrics();
   CHECK_THAT(m, Catch::Contains(R"(mysqlop_certificate_expiration_timestamp_seconds{alias="server",mysql="my",namespace="demo",pod="",source="secret"} )" + notAfter));
