@@ -41,7 +41,7 @@ std::string formatMicroTime(WallTime t) { return formatWith(t, true); }
 
 Result<WallTime> parseTime(std::string_view s) {
   auto bad = [&] { return invalid(fmt::format("invalid RFC 3339 time {:?}", std::string(s))); };
-  int y, mo, d, h, mi, se;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
   if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
       s[13] != ':' || s[16] != ':') {
     return bad();
