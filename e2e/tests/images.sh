@@ -9,19 +9,32 @@
 # without podman (or an engine that cannot run a container) it says what is missing and exits 77
 # (ctest: skipped).
 set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 if [[ -z "${MYSQLOP_PRIVATE_NS:-}" ]]; then
   [[ $(id -u) -eq 0 ]] || { echo "FAIL: needs root (podman, network and mount namespaces)" >&2; exit 1; }
   command -v podman > /dev/null || { echo "SKIP: podman is not installed (scripts/setup installs podman, runc, mmdebstrap)" >&2; exit 77; }
-  # Everything below in private network and mount namespaces: the API server and the operators
+  if ! out=$(podman info 2>&1); then
+    echo "SKIP: podman cannot run here: $(tail -1 <<<"$out")" >&2
+    exit 77
+  fi
+  # The build reaches the Debian mirror (base image, apt in the build): on this machine's network.
+  : "${LICENCE_CA_DIR:?}"
+  IMAGES_OUT=$(mktemp -d)
+  trap 'rm -rf "$IMAGES_OUT"' EXIT
+  echo "[${SECONDS}s] scripts/images: both images and the three chart packages" >&2
+  "$ROOT/scripts/images" --licence-ca "$LICENCE_CA_DIR/ca.crt" --out "$IMAGES_OUT" > "$IMAGES_OUT/images.out" \
+    || { echo "FAIL: scripts/images failed" >&2; exit 1; }
+  echo "  built in ${SECONDS} s" >&2
+  # The rest in private network and mount namespaces: the API server and the operators
   # (podman --network=host) share a loopback nobody else sees.
-  exec unshare --mount --net env MYSQLOP_PRIVATE_NS=1 bash "$0"
+  MYSQLOP_PRIVATE_NS=1 IMAGES_OUT=$IMAGES_OUT unshare --mount --net bash "$0"
+  exit $?
 fi
 mount -t tmpfs images-run /run
 ip link set lo up
 source "$(dirname "${BASH_SOURCE[0]}")/../sandbox/apiserver/tests/lib.sh"
 : "${CERT_MANAGER:?}" "${LICENSE:?}" "${LICENCE_CA_DIR:?}" "${HELM:?}"
 K=/usr/lib/google-cloud-sdk/bin/kubectl.1.33
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CONTAINERS=() CM_PID=""
 stop_all() {
   local c
@@ -31,17 +44,11 @@ stop_all() {
 }
 trap stop_all EXIT
 
-if ! out=$(podman run --rm --network=none docker.io/library/debian:bookworm-slim true 2>&1) \
-    && ! grep -q "image not known\|manifest unknown\|not found" <<<"$out"; then
-  echo "SKIP: podman cannot run a container here: $out" >&2
-  exit 77
-fi
-
 step() { echo "[${SECONDS}s] $*" >&2; }
-step "scripts/images: both images and the three chart packages"
-T0=$SECONDS
-"$ROOT/scripts/images" --licence-ca "$LICENCE_CA_DIR/ca.crt" --out "$WORK/release" | tee "$WORK/images.out"
-echo "  built in $((SECONDS - T0)) s"
+ln -s "${IMAGES_OUT:?}" "$WORK/release"
+cat "$WORK/release/images.out"
+# Containers a run that was killed may have left behind.
+for op in community-operator enterprise-operator; do podman rm -f "mysqlop-images-$op" > /dev/null 2>&1 || true; done
 VERSION=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$ROOT/charts/mysqlop-community/Chart.yaml")
 for f in mysqlop-community-operator-$VERSION.oci.tar mysqlop-enterprise-operator-$VERSION.oci.tar \
          mysqlop-community-$VERSION.tgz mysqlop-enterprise-$VERSION.tgz mysqlop-$VERSION.tgz; do
@@ -141,5 +148,5 @@ if [[ "${FAILED:-0}" != 0 ]]; then
   for c in "${CONTAINERS[@]}"; do echo "--- $c (tail)" >&2; podman logs --tail 20 "$c" >&2 || true; done
   echo "--- cert-manager (tail)" >&2; tail -20 "$WORK/cert-manager.log" >&2
 fi
-grep -E '^docker.io/mysqlop/' "$WORK/images.out" | awk -F'\t' '{print "  image " $1 ": " $2}'
+grep -E '^docker.io/mysqlop/' "$WORK/release/images.out" | awk -F'\t' '{print "  image " $1 ": " $2}'
 finish
