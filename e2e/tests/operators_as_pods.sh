@@ -59,6 +59,14 @@ expect '^$' "$K" get certificates -n demo -l app.kubernetes.io/instance=plain -o
 MY_IP=$("$K" get pod my-0 -n demo -o jsonpath='{.status.podIP}')
 eventually '^mysql_up 1' curl -s "http://$MY_IP:56790/metrics"
 expect 'answered a query over TLSv1\.[23]' "$K" get my my -n demo -o 'jsonpath={.status.conditions[?(@.type=="Ready")].message}'
+# As KubeDB's TLS guide checks it: kubectl exec into the database container, the server's TLS
+# variables from the mysql client there.
+SSLVARS=$("$K" exec -n demo my-0 -c mysql -- bash -c \
+  'mysql -u"$MYSQL_ROOT_USERNAME" -p"$MYSQL_ROOT_PASSWORD" -h 127.0.0.1 --ssl -N -e "SHOW VARIABLES LIKE \"%ssl%\"; SHOW VARIABLES LIKE \"require_secure_transport\""' 2>&1)
+for want in 'have_ssl\s+YES' 'ssl_cert\s+/etc/mysql/certs/server.crt' 'ssl_key\s+/etc/mysql/certs/server.key' \
+            'ssl_ca\s+/etc/mysql/certs/ca.crt' 'require_secure_transport\s+ON'; do
+  grep -qE "$want" <<<"$SSLVARS" || fail "kubectl exec … show variables like '%ssl%' shows no /$want/: $SSLVARS"
+done
 # From a client pod: the client certificate, host-name verification, TLS in use, the server's
 # certificate paths, require_secure_transport, and a plain connection refused.
 "$K" apply -f - > /dev/null <<'YAML'

@@ -81,6 +81,12 @@ RequestInfo parseRequestInfo(const std::string& method, const std::string& path,
   } else if (method == "DELETE") {
     info.verb = info.name.empty() ? "deletecollection" : "delete";
   }
+  // A pod's streaming subresources are `create` whatever the method: kubectl opens exec and
+  // port-forward with GET over WebSocket or POST over SPDY, and RBAC asks for create on both
+  // (kube-apiserver ≥ 1.31, AuthorizePodWebsocketUpgradeCreatePermission).
+  if (info.resource == "pods" && (info.subresource == "exec" || info.subresource == "attach" || info.subresource == "portforward")) {
+    info.verb = "create";
+  }
   return info;
 }
 

@@ -230,6 +230,7 @@ ApiResult<Reply> ApiServer::Impl::resource(Call& c) {
       if (ri.verb != "get") return errors::methodNotSupported(ri.verb, *r);
       return podLog(c);
     }
+    if (s == "exec" && ri.resource == "pods") return podExec(c);
     if (s == "scale" && r->hasScale && r->builtin) return scaleSubresource(c, *r);  // CRDs: not yet
     bool statusOk = s == "status" && r->hasStatus;
     bool finalize = s == "finalize" && ri.resource == "namespaces";

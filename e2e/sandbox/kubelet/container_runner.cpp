@@ -162,6 +162,7 @@ core::Result<pid_t> startContainer(const PodPlan& plan, const ContainerPlan& c, 
   }
   script += overlayScript + targets + unstage + "rm -rf /run/.stage\n";
   script += fmt::format("hostname {}\n", shellQuote(plan.hostname));
+  script += c.workingDir.empty() ? "cd /\n" : fmt::format("mkdir -p {0}\ncd {0}\n", shellQuote(c.workingDir));
   // The security context: a read-only root (the volumes, /run and /etc/hosts are mounts of their
   // own and keep their modes), then util-linux's setpriv for the user, group, capabilities and
   // no_new_privs before the program starts.

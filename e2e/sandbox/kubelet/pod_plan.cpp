@@ -230,6 +230,7 @@ core::Result<PodPlan> planPod(const Json& pod, const Lookups& l, const std::vect
     for (const auto& a : args) argv.push_back(expandVars(a.get<std::string>(), cp.env));
     cp.argv = std::move(argv);
     cp.pathCommands = rule->commands;
+    cp.workingDir = c.value("workingDir", "");
     for (const auto& m : c.value("volumeMounts", Json::array())) {
       const std::string vol = m.value("name", "");
       if (std::none_of(plan.volumes.begin(), plan.volumes.end(), [&](const Volume& v) { return v.name == vol; })) {

@@ -57,6 +57,7 @@ struct ContainerPlan {
   std::string name;
   std::string image;
   std::vector<std::string> argv;  // argv[0] is the local program
+  std::string workingDir;         // made if missing, as a runtime does; empty: the image's ("/")
   std::vector<std::pair<std::string, std::string>> env;
   std::vector<Mount> mounts;
   Json readinessProbe, livenessProbe;  // as in the spec (null when absent)

@@ -1,0 +1,195 @@
+// GET /api/v1/namespaces/{ns}/pods/{name}/exec — `kubectl exec` and `kubectl cp`. A real API
+// server hands the upgraded connection to the pod's kubelet; the sandbox's pods run on this
+// machine and the kubelet writes each container's pid to <node-dir>/pods/<uid>/<container>.pid
+// (the --pod-logs-dir that `kubectl logs` uses), so the server enters the container itself:
+// nsenter into its mount, UTS and network namespaces, its working directory, user and group,
+// with exactly its environment — what `sandbox exec` does.
+//
+// Protocol: WebSocket with `v5.channel.k8s.io` or `v4.channel.k8s.io` (kubectl ≥ 1.30 by
+// default; exec_session.h). The connection is taken over from httplib through the request's
+// TLS session: the 101 answer and everything after it are written here, and the connection is
+// shut when the command ends. SPDY (older kubectl) is refused with a clear message.
+#include <fcntl.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+
+#include "e2e/sandbox/apiserver/exec_session.h"
+#include "e2e/sandbox/apiserver/server_impl.h"
+#include "e2e/sandbox/apiserver/websocket.h"
+
+namespace mysqlop::sandbox {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// "Uid:\t0\t0\t0\t0" → the effective id.
+std::string idFromStatus(const std::string& status, const std::string& key) {
+  std::istringstream in(status);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) != 0) continue;
+    std::istringstream f(line.substr(key.size() + 1));
+    std::string real, effective;
+    f >> real >> effective;
+    return effective;
+  }
+  return "";
+}
+
+bool headerHas(const httplib::Request& req, const char* name, const char* token) {
+  std::string v = req.get_header_value(name);
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return v.find(token) != std::string::npos;
+}
+
+// The upgraded connection: TLS through the request's session, the socket blocking and without
+// httplib's timeouts (an interactive shell may sit idle).
+Transport tlsTransport(SSL* ssl) {
+  Transport t;
+  t.fd = SSL_get_fd(ssl);
+  const int flags = ::fcntl(t.fd, F_GETFL);
+  if (flags >= 0) ::fcntl(t.fd, F_SETFL, flags & ~O_NONBLOCK);
+  timeval none{};
+  ::setsockopt(t.fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+  ::setsockopt(t.fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
+  t.read = [ssl](char* buf, size_t n) -> ssize_t {
+    const int got = SSL_read(ssl, buf, static_cast<int>(n));
+    if (got > 0) return got;
+    const int e = SSL_get_error(ssl, got);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+      errno = EAGAIN;
+      return -1;
+    }
+    return e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+  };
+  t.writeAll = [ssl](std::string_view data) {
+    while (!data.empty()) {
+      const int w = SSL_write(ssl, data.data(), static_cast<int>(data.size()));
+      if (w <= 0) return false;
+      data.remove_prefix(static_cast<size_t>(w));
+    }
+    return true;
+  };
+  t.pending = [ssl] { return static_cast<size_t>(SSL_pending(ssl)); };
+  return t;
+}
+
+}  // namespace
+
+ApiResult<Reply> ApiServer::Impl::podExec(Call& c) {
+  const std::string& ns = c.info.namespace_;
+  const std::string& name = c.info.name;
+  ObjPtr pod;
+  {
+    auto tx = store.begin();
+    pod = tx.get("/pods", ns, name);
+  }
+  if (!pod) return errors::notFound(*registry.find("", "v1", "pods"), name);
+  std::vector<std::string> containers;
+  for (const auto& ct : pod->value("spec", Json::object()).value("containers", Json::array())) {
+    containers.push_back(ct.value("name", ""));
+  }
+  std::string container = c.param("container");
+  if (container.empty()) {
+    if (containers.size() != 1) {
+      return errors::badRequest(fmt::format("a container name must be specified for pod {}, choose one of: [{}]", name,
+                                            fmt::join(containers, " ")));
+    }
+    container = containers.front();
+  }
+  if (std::find(containers.begin(), containers.end(), container) == containers.end()) {
+    return errors::badRequest(fmt::format("container {} is not valid for pod {}", container, name));
+  }
+  std::vector<std::string> command;
+  for (size_t i = 0; i < c.req.get_param_value_count("command"); ++i) command.push_back(c.req.get_param_value("command", i));
+  if (command.empty()) return errors::badRequest("you must specify at least 1 command");
+  ExecOptions o{.command = command, .stdin = c.flag("stdin"), .stdout = c.flag("stdout"), .stderr = c.flag("stderr"), .tty = c.flag("tty")};
+  if (o.tty && o.stderr) return errors::badRequest("tty and stderr cannot both be true");
+  if (!o.stdin && !o.stdout && !o.stderr) return errors::badRequest("you must specify at least 1 of stdin, stdout, stderr");
+
+  if (opts.podLogsDir.empty()) {
+    return errors::badRequest("exec is not available: the sandbox API server runs without --pod-logs-dir");
+  }
+  const std::string uid = pod->at("metadata").value("uid", "");
+  const fs::path pidFile = fs::path(opts.podLogsDir) / "pods" / uid / (container + ".pid");
+  pid_t pid = 0;
+  {
+    std::ifstream in(pidFile);
+    in >> pid;
+  }
+  if (pid <= 0 || ::kill(pid, 0) != 0) {
+    return errors::badRequest(fmt::format("unable to upgrade connection: container not found (\"{}\")", container));
+  }
+
+  // The protocol: WebSocket only, for now.
+  const bool websocketUpgrade = headerHas(c.req, "Upgrade", "websocket") && headerHas(c.req, "Connection", "upgrade");
+  if (!websocketUpgrade) {
+    if (headerHas(c.req, "Upgrade", "spdy")) {
+      return errors::badRequest(
+          "the sandbox API server speaks exec over WebSocket (v5.channel.k8s.io, kubectl 1.30 and later), not SPDY: "
+          "use a newer kubectl, or `sandbox exec`");
+    }
+    return errors::badRequest("Upgrade request required");
+  }
+  o.version = 0;
+  const std::string protocol = websocket::chooseProtocol(c.req.get_header_value("Sec-WebSocket-Protocol"),
+                                                         {"v5.channel.k8s.io", "v4.channel.k8s.io"});
+  if (protocol.empty()) {
+    return errors::badRequest("no supported WebSocket subprotocol: the sandbox speaks v5.channel.k8s.io and v4.channel.k8s.io");
+  }
+  o.version = protocol[1] - '0';
+  const std::string key = c.req.get_header_value("Sec-WebSocket-Key");
+  if (key.empty() || c.req.get_header_value("Sec-WebSocket-Version") != "13") {
+    return errors::badRequest("a WebSocket upgrade needs Sec-WebSocket-Key and Sec-WebSocket-Version 13");
+  }
+  SSL* ssl = const_cast<SSL*>(c.req.ssl);
+  if (!ssl) return errors::badRequest("exec needs the API server's HTTPS port");
+
+  // Into the container: its namespaces, directory, user and group, and environment.
+  const fs::path proc = fs::path("/proc") / std::to_string(pid);
+  const std::string status = slurp(proc / "status");
+  o.argv = {"/usr/bin/nsenter", "--target", std::to_string(pid), "--mount", "--uts", "--net", "--wd"};
+  const std::string userId = idFromStatus(status, "Uid"), groupId = idFromStatus(status, "Gid");
+  if (!userId.empty() && userId != "0") {
+    o.argv.insert(o.argv.end(), {"--setgid", groupId, "--setuid", userId});
+  }
+  o.argv.insert(o.argv.end(), {"--", "/usr/bin/env", "-i"});
+  const std::string environ = slurp(proc / "environ");
+  for (size_t at = 0; at < environ.size();) {
+    size_t end = environ.find('\0', at);
+    if (end == std::string::npos) end = environ.size();
+    if (end > at) o.argv.push_back(environ.substr(at, end - at));
+    at = end + 1;
+  }
+  o.argv.insert(o.argv.end(), command.begin(), command.end());
+
+  Transport t = tlsTransport(ssl);
+  const std::string head = fmt::format(
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: {}\r\n\r\n",
+      websocket::acceptKey(key), protocol);
+  c.streamed = true;
+  if (t.writeAll(head)) runExecSession(t, o);
+  // The connection was ours: end it, so that httplib's own answer goes nowhere.
+  SSL_shutdown(ssl);
+  ::shutdown(t.fd, SHUT_RDWR);
+  return Reply{};
+}
+
+}  // namespace mysqlop::sandbox

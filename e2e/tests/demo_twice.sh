@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The README's demo, twice in a row (issue 16): `scripts/demo`, `sandbox down`, `scripts/demo`
+# again — each run must end in its verified TLS connection (the second one must not find the
+# first one's database volume with another root password), and `down` must leave nothing behind.
+# In private network and mount namespaces with the sandbox in a temporary directory, so the
+# machine's own network and /var/lib are never touched. Needs root.
+set -euo pipefail
+if [[ -z "${MYSQLOP_PRIVATE_NS:-}" ]]; then
+  [[ $(id -u) -eq 0 ]] || { echo "FAIL: needs root (network and mount namespaces)" >&2; exit 1; }
+  exec unshare --mount --net env MYSQLOP_PRIVATE_NS=1 bash "$0" "$@"
+fi
+mount -t tmpfs demo-twice-run /run
+ip link set lo up
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+WORK=$(mktemp -d)
+export SANDBOX_DIR="$WORK/state" SANDBOX_CIDR=10.92.0.0/24 SANDBOX_BRIDGE=sbxd0 HOME="$WORK/home"
+trap '"$ROOT/e2e/sandbox/sandbox" down > /dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+FAILED=0; fail() { echo "FAIL: $*" >&2; FAILED=1; }
+
+for run in 1 2; do
+  echo "[${SECONDS}s] scripts/demo, run $run" >&2
+  if ! OUT=$("$ROOT/scripts/demo" 2>&1); then
+    fail "run $run of scripts/demo failed: $(tail -25 <<<"$OUT")"
+    break
+  fi
+  grep -qE 'Ssl_version\s+TLSv1\.[23]' <<<"$OUT" || fail "run $run: no TLS session in the demo's output"
+  grep -q 'Verification: OK' <<<"$OUT" || fail "run $run: the server certificate was not verified"
+  grep -q 'plain connection: refused' <<<"$OUT" || fail "run $run: a plain connection was not refused"
+  grep -q 'serves TLS only' <<<"$OUT" || fail "run $run: the demo did not finish"
+  echo "[${SECONDS}s] sandbox down" >&2
+  "$ROOT/e2e/sandbox/sandbox" down > /dev/null || fail "run $run: sandbox down failed"
+  ip link show "$SANDBOX_BRIDGE" > /dev/null 2>&1 && fail "run $run: the bridge $SANDBOX_BRIDGE is still there after down"
+  [[ -z "$(ip netns list)" ]] || fail "run $run: network namespaces left after down: $(ip netns list)"
+done
+[[ $FAILED -eq 0 ]] && echo PASS
+exit $FAILED

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# kubectl exec and kubectl cp on the sandbox (issue 16), with the real kubectl 1.33 (WebSocket,
+# v5.channel.k8s.io) against a running pod: stdout and stderr apart, the exit code of a failing
+# command, stdin to its end, an interactive TTY under `script` (the terminal's size reaches the
+# command), the container's environment, user and directory, a file copied out with kubectl cp,
+# and errors for what cannot be run. Needs root.
+source "$(dirname "$0")/lib.sh" sbxk0 10.91.0.0/24
+start_sandbox
+"$K" create namespace demo > /dev/null
+"$K" apply -f - > /dev/null <<'YAML'
+apiVersion: v1
+kind: Secret
+metadata: {name: greeting, namespace: demo}
+stringData: {text: hello from a secret}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: box, namespace: demo}
+spec:
+  volumes: [{name: g, secret: {secretName: greeting}}, {name: work, emptyDir: {}}]
+  containers:
+  - name: main
+    image: busybox
+    env: [{name: GREETING, value: hi}]
+    workingDir: /work
+    volumeMounts: [{name: g, mountPath: /etc/greeting}, {name: work, mountPath: /work}]
+    command: [/bin/sh, -c, 'echo made-in-pod > /work/made.txt; sleep 3600']
+  - name: side
+    image: busybox
+    securityContext: {runAsUser: 65534, runAsGroup: 65534}
+    command: [/bin/sh, -c, 'sleep 3600']
+YAML
+expect 'condition met' "$K" wait --for=condition=Ready pod/box -n demo --timeout=30s
+X() { "$K" exec -n demo box -c main "$@"; }
+
+step "output, errors and exit codes"
+OUT=$(X -- sh -c 'echo to-stdout; echo to-stderr >&2' 2> "$WORK/err")
+[[ "$OUT" == to-stdout ]] || fail "stdout: $OUT"
+grep -qx to-stderr "$WORK/err" || fail "stderr: $(cat "$WORK/err")"
+set +e
+X -- sh -c 'exit 7' 2> "$WORK/err"
+RC=$?
+set -e
+[[ $RC == 7 ]] || fail "kubectl exec should exit 7 as the command did, exited $RC: $(cat "$WORK/err")"
+grep -q 'command terminated with exit code 7' "$WORK/err" || fail "kubectl should say the exit code: $(cat "$WORK/err")"
+expect '^hello from a secret$' X -- cat /etc/greeting/text
+expect '^hi /work$' X -- sh -c 'echo $GREETING $(pwd)'
+expect '^65534 65534$' "$K" exec -n demo box -c side -- sh -c 'echo $(id -u) $(id -g)'
+
+step "stdin to its end"
+expect '^3$' bash -c "printf 'a\nb\nc\n' | '$K' exec -i -n demo box -c main -- wc -l"
+head -c 300000 /dev/urandom > "$WORK/blob"
+SUM=$(sha256sum < "$WORK/blob" | cut -d' ' -f1)
+expect "^$SUM" bash -c "'$K' exec -i -n demo box -c main -- sha256sum < '$WORK/blob'"
+
+step "an interactive TTY (under script), its size from the client's terminal"
+# script gives kubectl a terminal and types what it reads into it.
+set +e
+OUT=$(printf 'tty; stty size; exit 4\n' | script -qec "stty cols 123 rows 45; '$K' exec -it -n demo box -c main -- sh" /dev/null)
+RC=$?
+set -e
+[[ $RC == 4 ]] || fail "kubectl exec -it should exit 4 as the shell did, exited $RC: $OUT"
+grep -q '/dev/pts/' <<<"$OUT" || fail "no terminal in the container: $OUT"
+grep -q '45 123' <<<"$OUT" || fail "the terminal size did not reach the container: $OUT"
+set +e
+script -qec "'$K' exec -it -n demo box -c main -- sh -c 'exit 5'" /dev/null > /dev/null
+RC=$?
+set -e
+[[ $RC == 5 ]] || fail "kubectl exec -it should exit 5, exited $RC"
+
+step "kubectl cp copies a file out of the pod"
+expect '' "$K" cp demo/box:/work/made.txt "$WORK/made.txt" -c main
+[[ "$(cat "$WORK/made.txt" 2>/dev/null)" == made-in-pod ]] || fail "kubectl cp: $(cat "$WORK/made.txt" 2>&1)"
+echo into-the-pod > "$WORK/in.txt"
+expect '' "$K" cp "$WORK/in.txt" demo/box:/work/in.txt -c main
+expect '^into-the-pod$' X -- cat /work/in.txt
+
+step "what cannot run says why"
+expect_fail 'NotFound|not found' "$K" exec -n demo nosuchpod -- true
+expect_fail 'container nope is not valid' "$K" exec -n demo box -c nope -- true
+set +e
+OUT=$(X -- /no/such/program 2>&1)
+RC=$?
+set -e
+[[ $RC != 0 ]] || fail "a missing program should fail: $OUT"
+grep -q 'No such file' <<<"$OUT" || fail "a missing program should say so: $OUT"
+finish
