@@ -19,10 +19,11 @@ FAILED=0; fail() { echo "FAIL: $*" >&2; FAILED=1; }
 
 for run in 1 2; do
   echo "[${SECONDS}s] scripts/demo, run $run" >&2
-  if ! OUT=$("$ROOT/scripts/demo" 2>&1); then
-    fail "run $run of scripts/demo failed: $(tail -25 <<<"$OUT")"
+  if ! "$ROOT/scripts/demo" > "$WORK/demo-$run.out" 2>&1; then
+    fail "run $run of scripts/demo failed; its output ends:"$'\n'"$(tail -30 "$WORK/demo-$run.out")"
     break
   fi
+  OUT=$(cat "$WORK/demo-$run.out")
   grep -qE 'Ssl_version\s+TLSv1\.[23]' <<<"$OUT" || fail "run $run: no TLS session in the demo's output"
   grep -q 'Verification: OK' <<<"$OUT" || fail "run $run: the server certificate was not verified"
   grep -q 'plain connection: refused' <<<"$OUT" || fail "run $run: a plain connection was not refused"
