@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kubectl exec and kubectl cp on the sandbox (issue 16), with the real kubectl 1.33 (WebSocket,
-# v5.channel.k8s.io) against a running pod: stdout and stderr apart, the exit code of a failing
+# v5.channel.k8s.io) and 1.27 (SPDY/3.1, v4.channel.k8s.io) against a running pod: stdout and stderr apart, the exit code of a failing
 # command, stdin to its end, an interactive TTY under `script` (the terminal's size reaches the
 # command), the container's environment, user and directory, a file copied out with kubectl cp,
 # and errors for what cannot be run. Needs root.
@@ -31,9 +31,12 @@ spec:
     command: [/bin/sh, -c, 'sleep 3600']
 YAML
 expect 'condition met' "$K" wait --for=condition=Ready pod/box -n demo --timeout=30s
-X() { "$K" exec -n demo box -c main "$@"; }
+# Every check with each kubectl: 1.33 speaks WebSocket (v5.channel.k8s.io), 1.27 SPDY/3.1 (v4).
+for KV in 1.33 1.27; do
+KB=/usr/lib/google-cloud-sdk/bin/kubectl.$KV
+X() { "$KB" exec -n demo box -c main "$@"; }
 
-step "output, errors and exit codes"
+step "kubectl $KV: output, errors and exit codes"
 OUT=$(X -- sh -c 'echo to-stdout; echo to-stderr >&2' 2> "$WORK/err")
 [[ "$OUT" == to-stdout ]] || fail "stdout: $OUT"
 grep -qx to-stderr "$WORK/err" || fail "stderr: $(cat "$WORK/err")"
@@ -45,35 +48,37 @@ set -e
 grep -q 'command terminated with exit code 7' "$WORK/err" || fail "kubectl should say the exit code: $(cat "$WORK/err")"
 expect '^hello from a secret$' X -- cat /etc/greeting/text
 expect '^hi /work$' X -- sh -c 'echo $GREETING $(pwd)'
-expect '^65534 65534$' "$K" exec -n demo box -c side -- sh -c 'echo $(id -u) $(id -g)'
+expect '^65534 65534$' "$KB" exec -n demo box -c side -- sh -c 'echo $(id -u) $(id -g)'
 
-step "stdin to its end"
-expect '^3$' bash -c "printf 'a\nb\nc\n' | '$K' exec -i -n demo box -c main -- wc -l"
+step "kubectl $KV: stdin to its end"
+expect '^3$' bash -c "printf 'a\nb\nc\n' | '$KB' exec -i -n demo box -c main -- wc -l"
 head -c 300000 /dev/urandom > "$WORK/blob"
 SUM=$(sha256sum < "$WORK/blob" | cut -d' ' -f1)
-expect "^$SUM" bash -c "'$K' exec -i -n demo box -c main -- sha256sum < '$WORK/blob'"
+expect "^$SUM" bash -c "'$KB' exec -i -n demo box -c main -- sha256sum < '$WORK/blob'"
 
-step "an interactive TTY (under script), its size from the client's terminal"
+step "kubectl $KV: an interactive TTY (under script), its size from the client's terminal"
 # script gives kubectl a terminal and types what it reads into it.
 set +e
-OUT=$(printf 'tty; stty size; exit 4\n' | script -qec "stty cols 123 rows 45; '$K' exec -it -n demo box -c main -- sh" /dev/null)
+OUT=$(printf 'tty; stty size; exit 4\n' | script -qec "stty cols 123 rows 45; '$KB' exec -it -n demo box -c main -- sh" /dev/null)
 RC=$?
 set -e
 [[ $RC == 4 ]] || fail "kubectl exec -it should exit 4 as the shell did, exited $RC: $OUT"
 grep -q '/dev/pts/' <<<"$OUT" || fail "no terminal in the container: $OUT"
 grep -q '45 123' <<<"$OUT" || fail "the terminal size did not reach the container: $OUT"
 set +e
-script -qec "'$K' exec -it -n demo box -c main -- sh -c 'exit 5'" /dev/null > /dev/null
+script -qec "'$KB' exec -it -n demo box -c main -- sh -c 'exit 5'" /dev/null > /dev/null
 RC=$?
 set -e
 [[ $RC == 5 ]] || fail "kubectl exec -it should exit 5, exited $RC"
 
-step "kubectl cp copies a file out of the pod"
-expect '' "$K" cp demo/box:/work/made.txt "$WORK/made.txt" -c main
+step "kubectl $KV: kubectl cp copies a file out of the pod"
+expect '' "$KB" cp demo/box:/work/made.txt "$WORK/made.txt" -c main
 [[ "$(cat "$WORK/made.txt" 2>/dev/null)" == made-in-pod ]] || fail "kubectl cp: $(cat "$WORK/made.txt" 2>&1)"
 echo into-the-pod > "$WORK/in.txt"
-expect '' "$K" cp "$WORK/in.txt" demo/box:/work/in.txt -c main
+expect '' "$KB" cp "$WORK/in.txt" demo/box:/work/in.txt -c main
 expect '^into-the-pod$' X -- cat /work/in.txt
+
+done
 
 step "what cannot run says why"
 expect_fail 'NotFound|not found' "$K" exec -n demo nosuchpod -- true

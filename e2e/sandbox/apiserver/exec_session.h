@@ -1,13 +1,13 @@
 #pragma once
-// One `kubectl exec` (or `kubectl cp`, which is exec of tar) over an upgraded WebSocket
-// connection, the Kubernetes channel protocol v4/v5 (`v5.channel.k8s.io`): every message is
+// One `kubectl exec` (or `kubectl cp`, which is exec of tar) over an upgraded connection.
+// WebSocket, the Kubernetes channel protocol v4/v5 (`v5.channel.k8s.io`): every message is
 // binary, its first byte the channel — 0 stdin, 1 stdout, 2 stderr, 3 the final Status, 4 a
-// terminal resize ({"Width":…,"Height":…}), and in v5 255 [channel] to close one (stdin's end).
-// The command runs as a child process; with a TTY on a pseudo-terminal (stdout and stderr are
-// one stream then, as with kubelet's), otherwise with three pipes. When it exits, the Status on
-// channel 3 carries its exit code the way kubectl reads it (reason NonZeroExitCode, cause
-// ExitCode), then the WebSocket is closed. A client that goes away ends the command (SIGKILL to
-// its process group).
+// terminal resize ({"Width":…,"Height":…}), and in v5 255 [channel] to close one (stdin's end);
+// or SPDY/3.1 with one stream per part (runSpdyExecSession). The command runs as a child
+// process; with a TTY on a pseudo-terminal (stdout and stderr are one stream then, as with
+// kubelet's), otherwise with three pipes. When it exits, the Status carries its exit code the way
+// kubectl reads it (reason NonZeroExitCode, cause ExitCode), then the connection ends. A client
+// that goes away ends the command (SIGKILL to its process group).
 //
 //   Transport t = …;    // the upgraded connection, after the 101 response
 //   int code = runExecSession(t, {.argv = {...}, .stdin = true, .stdout = true, .tty = false, .version = 5});
@@ -45,6 +45,13 @@ struct ExecOptions {
 // Runs the command and the protocol until the command exits (or the client leaves, or the
 // command cannot start: then the Status says why). Returns the exit code (−1 when it never ran).
 int runExecSession(Transport& t, const ExecOptions& o);
+
+// The same over SPDY/3.1 (kubectl before 1.30; spdy.h): the client first opens one stream per
+// part — `streamtype` error, and stdin, stdout, stderr, resize as asked — each accepted with a
+// SYN_REPLY; stdin's FIN is its end; resize carries JSON sizes one per line; the Status is
+// written on the error stream, which then ends (FIN). `version` is the X-Stream-Protocol-Version
+// agreed (4: the Status as JSON; below that only a failure's message is written).
+int runSpdyExecSession(Transport& t, const ExecOptions& o);
 
 // The Status kubectl expects on channel 3 for an exit code (0: Success).
 std::string exitStatus(const std::vector<std::string>& shownCommand, int exitCode);

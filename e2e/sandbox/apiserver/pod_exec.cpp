@@ -6,9 +6,9 @@
 // with exactly its environment — what `sandbox exec` does.
 //
 // Protocol: WebSocket with `v5.channel.k8s.io` or `v4.channel.k8s.io` (kubectl ≥ 1.30 by
-// default; exec_session.h). The connection is taken over from httplib through the request's
-// TLS session: the 101 answer and everything after it are written here, and the connection is
-// shut when the command ends. SPDY (older kubectl) is refused with a clear message.
+// default), or SPDY/3.1 with v4…v2 (older kubectl; exec_session.h). The connection is taken over
+// from httplib through the request's TLS session: the 101 answer and everything after it are
+// written here, and the connection is shut when the command ends.
 #include <fcntl.h>
 #include <openssl/ssl.h>
 #include <signal.h>
@@ -137,27 +137,32 @@ ApiResult<Reply> ApiServer::Impl::podExec(Call& c) {
     return errors::badRequest(fmt::format("unable to upgrade connection: container not found (\"{}\")", container));
   }
 
-  // The protocol: WebSocket only, for now.
+  // The protocol: WebSocket (kubectl ≥ 1.30) or SPDY/3.1 (older kubectl, and newer ones when
+  // WebSocket is off), each with the channel protocol version both sides speak.
+  const bool spdyUpgrade = headerHas(c.req, "Upgrade", "spdy/3.1") && headerHas(c.req, "Connection", "upgrade");
   const bool websocketUpgrade = headerHas(c.req, "Upgrade", "websocket") && headerHas(c.req, "Connection", "upgrade");
-  if (!websocketUpgrade) {
-    if (headerHas(c.req, "Upgrade", "spdy")) {
-      return errors::badRequest(
-          "the sandbox API server speaks exec over WebSocket (v5.channel.k8s.io, kubectl 1.30 and later), not SPDY: "
-          "use a newer kubectl, or `sandbox exec`");
+  if (!websocketUpgrade && !spdyUpgrade) return errors::badRequest("Upgrade request required");
+  std::string protocol, key;
+  if (websocketUpgrade) {
+    protocol = websocket::chooseProtocol(c.req.get_header_value("Sec-WebSocket-Protocol"), {"v5.channel.k8s.io", "v4.channel.k8s.io"});
+    if (protocol.empty()) {
+      return errors::badRequest("no supported WebSocket subprotocol: the sandbox speaks v5.channel.k8s.io and v4.channel.k8s.io");
     }
-    return errors::badRequest("Upgrade request required");
-  }
-  o.version = 0;
-  const std::string protocol = websocket::chooseProtocol(c.req.get_header_value("Sec-WebSocket-Protocol"),
-                                                         {"v5.channel.k8s.io", "v4.channel.k8s.io"});
-  if (protocol.empty()) {
-    return errors::badRequest("no supported WebSocket subprotocol: the sandbox speaks v5.channel.k8s.io and v4.channel.k8s.io");
+    key = c.req.get_header_value("Sec-WebSocket-Key");
+    if (key.empty() || c.req.get_header_value("Sec-WebSocket-Version") != "13") {
+      return errors::badRequest("a WebSocket upgrade needs Sec-WebSocket-Key and Sec-WebSocket-Version 13");
+    }
+  } else {
+    std::string offered;
+    for (size_t i = 0; i < c.req.get_header_value_count("X-Stream-Protocol-Version"); ++i) {
+      offered += (offered.empty() ? "" : ",") + c.req.get_header_value("X-Stream-Protocol-Version", i);
+    }
+    protocol = websocket::chooseProtocol(offered, {"v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io"});
+    if (protocol.empty()) {
+      return errors::badRequest("no supported stream protocol: the sandbox speaks v4, v3 and v2.channel.k8s.io over SPDY");
+    }
   }
   o.version = protocol[1] - '0';
-  const std::string key = c.req.get_header_value("Sec-WebSocket-Key");
-  if (key.empty() || c.req.get_header_value("Sec-WebSocket-Version") != "13") {
-    return errors::badRequest("a WebSocket upgrade needs Sec-WebSocket-Key and Sec-WebSocket-Version 13");
-  }
   SSL* ssl = const_cast<SSL*>(c.req.ssl);
   if (!ssl) return errors::badRequest("exec needs the API server's HTTPS port");
 
@@ -180,12 +185,21 @@ ApiResult<Reply> ApiServer::Impl::podExec(Call& c) {
   o.argv.insert(o.argv.end(), command.begin(), command.end());
 
   Transport t = tlsTransport(ssl);
-  const std::string head = fmt::format(
-      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: {}\r\n\r\n",
-      websocket::acceptKey(key), protocol);
+  const std::string head =
+      websocketUpgrade ? fmt::format("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                     "Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: {}\r\n\r\n",
+                                     websocket::acceptKey(key), protocol)
+                       : fmt::format("HTTP/1.1 101 Switching Protocols\r\nUpgrade: SPDY/3.1\r\nConnection: Upgrade\r\n"
+                                     "X-Stream-Protocol-Version: {}\r\n\r\n",
+                                     protocol);
   c.streamed = true;
-  if (t.writeAll(head)) runExecSession(t, o);
+  if (t.writeAll(head)) {
+    if (websocketUpgrade) {
+      runExecSession(t, o);
+    } else {
+      runSpdyExecSession(t, o);
+    }
+  }
   // The connection was ours: end it, so that httplib's own answer goes nowhere.
   SSL_shutdown(ssl);
   ::shutdown(t.fd, SHUT_RDWR);
