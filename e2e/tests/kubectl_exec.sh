@@ -2,8 +2,9 @@
 # kubectl exec and kubectl cp on the sandbox (issue 16), with the real kubectl 1.33 (WebSocket,
 # v5.channel.k8s.io) and 1.27 (SPDY/3.1, v4.channel.k8s.io) against a running pod: stdout and stderr apart, the exit code of a failing
 # command, stdin to its end, an interactive TTY under `script` (the terminal's size reaches the
-# command), the container's environment, user and directory, a file copied out with kubectl cp,
-# and errors for what cannot be run. Needs root.
+# command), the container's environment, user and directory, files copied out and in with kubectl
+# cp, kubectl port-forward to a server on the pod's loopback, and errors for what cannot be run.
+# Needs root.
 source "$(dirname "$0")/lib.sh" sbxk0 10.91.0.0/24
 start_sandbox
 "$K" create namespace demo > /dev/null
@@ -28,7 +29,8 @@ spec:
   - name: side
     image: busybox
     securityContext: {runAsUser: 65534, runAsGroup: 65534}
-    command: [/bin/sh, -c, 'sleep 3600']
+    # A server only the pod's own loopback reaches: what port-forward connects to.
+    command: [/bin/sh, -c, 'cd /tmp && echo served-from-pod > f.txt && exec python3 -m http.server 9090 --bind 127.0.0.1']
 YAML
 expect 'condition met' "$K" wait --for=condition=Ready pod/box -n demo --timeout=30s
 # Every check with each kubectl: 1.33 speaks WebSocket (v5.channel.k8s.io), 1.27 SPDY/3.1 (v4).
@@ -79,6 +81,32 @@ expect '' "$KB" cp "$WORK/in.txt" demo/box:/work/in.txt -c main
 expect '^into-the-pod$' X -- cat /work/in.txt
 
 done
+
+step "kubectl port-forward: WebSocket-tunnelled SPDY (1.33) and SPDY (1.27) to a port on the pod's loopback"
+for KV in 1.33 1.27; do
+  KB=/usr/lib/google-cloud-sdk/bin/kubectl.$KV
+  "$KB" port-forward -v=6 -n demo pod/box 19090:9090 > "$WORK/pf.out" 2>&1 &
+  PF=$!
+  eventually 'Forwarding from 127.0.0.1:19090' cat "$WORK/pf.out"
+  eventually '^served-from-pod$' curl -s http://127.0.0.1:19090/f.txt
+  # Connections one after another and side by side share the session.
+  for _ in 1 2 3; do curl -s -o "$WORK/pf1" http://127.0.0.1:19090/f.txt & curl -s -o "$WORK/pf2" http://127.0.0.1:19090/f.txt; wait $!; done
+  [[ "$(cat "$WORK/pf1") $(cat "$WORK/pf2")" == "served-from-pod served-from-pod" ]] || fail "kubectl $KV port-forward: $(cat "$WORK/pf1" "$WORK/pf2")"
+  kill "$PF"; wait "$PF" 2>/dev/null || true
+  # How it got there: 1.33 over WebSocket (GET) without falling back, 1.27 over SPDY (POST).
+  WANT=GET; [[ $KV == 1.27 ]] && WANT=POST
+  # (1.27 logs "POST https://…/portforward 101 …", 1.33 verb="GET" url="…/portforward" status="101 …".)
+  grep -qE "($WANT https://[^ ]*/pods/box/portforward 101|verb=\"$WANT\" url=\"[^\"]*/pods/box/portforward\" status=\"101)" "$WORK/pf.out" \
+    || fail "kubectl $KV port-forward did not upgrade with $WANT: $(grep portforward "$WORK/pf.out")"
+  [[ $KV == 1.27 ]] || ! grep -q 'verb="POST"' "$WORK/pf.out" || fail "kubectl 1.33 fell back to SPDY: $(grep portforward "$WORK/pf.out")"
+done
+# A port nothing listens on: kubectl says what the pod answered (and, from 1.31 on, gives up).
+/usr/lib/google-cloud-sdk/bin/kubectl.1.33 port-forward -n demo pod/box 19091:9999 > "$WORK/pf.out" 2>&1 &
+PF=$!
+eventually 'Forwarding from 127.0.0.1:19091' cat "$WORK/pf.out"
+curl -s -m 5 http://127.0.0.1:19091/ > /dev/null || true
+eventually 'error forwarding port 9999 to pod: dial tcp4 127.0.0.1:9999: connect: connection refused' cat "$WORK/pf.out"
+kill "$PF" 2>/dev/null || true; wait "$PF" 2>/dev/null || true
 
 step "what cannot run says why"
 expect_fail 'NotFound|not found' "$K" exec -n demo nosuchpod -- true

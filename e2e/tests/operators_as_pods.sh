@@ -67,6 +67,16 @@ for want in 'have_ssl\s+YES' 'ssl_cert\s+/etc/mysql/certs/server.crt' 'ssl_key\s
             'ssl_ca\s+/etc/mysql/certs/ca.crt' 'require_secure_transport\s+ON'; do
   grep -qE "$want" <<<"$SSLVARS" || fail "kubectl exec … show variables like '%ssl%' shows no /$want/: $SSLVARS"
 done
+# kubectl port-forward to the Service, and a client on this machine verifying the server's
+# certificate for 127.0.0.1 (in its SANs).
+"$K" port-forward -n demo svc/my 13306:3306 > "$WORK/pf.out" 2>&1 &
+PF=$!
+eventually 'Forwarding from 127.0.0.1:13306' cat "$WORK/pf.out"
+"$K" get secret my-client-cert -n demo -o 'jsonpath={.data.ca\.crt}' | base64 -d > "$WORK/my-ca.crt"
+MYPW=$("$K" get secret my-auth -n demo -o 'jsonpath={.data.password}' | base64 -d)
+expect 'Ssl_version\s+TLSv1\.[23]' mariadb --no-defaults -h 127.0.0.1 -P 13306 -uroot -p"$MYPW" --ssl-ca="$WORK/my-ca.crt" \
+  --ssl-verify-server-cert -N -e "SHOW STATUS LIKE 'Ssl_version'"
+kill "$PF" 2>/dev/null || true; wait "$PF" 2>/dev/null || true
 # From a client pod: the client certificate, host-name verification, TLS in use, the server's
 # certificate paths, require_secure_transport, and a plain connection refused.
 "$K" apply -f - > /dev/null <<'YAML'

@@ -23,6 +23,7 @@
 
 #include "e2e/sandbox/apiserver/exec_session.h"
 #include "e2e/sandbox/apiserver/server_impl.h"
+#include "e2e/sandbox/apiserver/upgrade.h"
 #include "e2e/sandbox/apiserver/websocket.h"
 
 namespace mysqlop::sandbox {
@@ -50,44 +51,6 @@ std::string idFromStatus(const std::string& status, const std::string& key) {
     return effective;
   }
   return "";
-}
-
-bool headerHas(const httplib::Request& req, const char* name, const char* token) {
-  std::string v = req.get_header_value(name);
-  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return v.find(token) != std::string::npos;
-}
-
-// The upgraded connection: TLS through the request's session, the socket blocking and without
-// httplib's timeouts (an interactive shell may sit idle).
-Transport tlsTransport(SSL* ssl) {
-  Transport t;
-  t.fd = SSL_get_fd(ssl);
-  const int flags = ::fcntl(t.fd, F_GETFL);
-  if (flags >= 0) ::fcntl(t.fd, F_SETFL, flags & ~O_NONBLOCK);
-  timeval none{};
-  ::setsockopt(t.fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
-  ::setsockopt(t.fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
-  t.read = [ssl](char* buf, size_t n) -> ssize_t {
-    const int got = SSL_read(ssl, buf, static_cast<int>(n));
-    if (got > 0) return got;
-    const int e = SSL_get_error(ssl, got);
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-      errno = EAGAIN;
-      return -1;
-    }
-    return e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
-  };
-  t.writeAll = [ssl](std::string_view data) {
-    while (!data.empty()) {
-      const int w = SSL_write(ssl, data.data(), static_cast<int>(data.size()));
-      if (w <= 0) return false;
-      data.remove_prefix(static_cast<size_t>(w));
-    }
-    return true;
-  };
-  t.pending = [ssl] { return static_cast<size_t>(SSL_pending(ssl)); };
-  return t;
 }
 
 }  // namespace

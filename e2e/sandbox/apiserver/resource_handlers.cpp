@@ -231,6 +231,7 @@ ApiResult<Reply> ApiServer::Impl::resource(Call& c) {
       return podLog(c);
     }
     if (s == "exec" && ri.resource == "pods") return podExec(c);
+    if (s == "portforward" && ri.resource == "pods") return podPortForward(c);
     if (s == "scale" && r->hasScale && r->builtin) return scaleSubresource(c, *r);  // CRDs: not yet
     bool statusOk = s == "status" && r->hasStatus;
     bool finalize = s == "finalize" && ri.resource == "namespaces";

@@ -213,6 +213,7 @@ struct ApiServer::Impl {
   ApiResult<Reply> tokenRequest(Call& c);
   ApiResult<Reply> podLog(Call& c);                                  // pod_logs.cpp
   ApiResult<Reply> podExec(Call& c);                                 // pod_exec.cpp
+  ApiResult<Reply> podPortForward(Call& c);                          // pod_portforward.cpp
   ApiResult<Reply> scaleSubresource(Call& c, const ResourceInfo& r);  // scale.cpp
 
   // --- hooks.cpp

@@ -6,9 +6,15 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "e2e/sandbox/apiserver/exec_session.h"
+#include "e2e/sandbox/apiserver/portforward_session.h"
+#include "e2e/sandbox/apiserver/upgrade.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 namespace mysqlop::sandbox::spdy {
 namespace {
@@ -167,6 +173,109 @@ TEST_CASE("spdy exec session: streams accepted, stdin to its FIN, stdout and std
   CHECK(data[7] == "bad\n");
   auto status = nlohmann::json::parse(data[1]);
   CHECK(status["details"]["causes"][0]["message"] == "2");
+}
+
+TEST_CASE("spdy port-forward session: each request's streams reach the port, errors on the error stream", "[sandbox][spdy][portforward]") {
+  // An echo server on loopback stands in for the pod's port.
+  const int lsn = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  REQUIRE(::bind(lsn, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(lsn, 4) == 0);
+  REQUIRE(::getsockname(lsn, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  const int port = ntohs(a.sin_port);
+  std::thread echo([lsn] {
+    const int c = ::accept(lsn, nullptr, nullptr);
+    char b[256];
+    ssize_t n;
+    while ((n = ::read(c, b, sizeof b)) > 0) ::write(c, b, static_cast<size_t>(n));
+    ::close(c);  // the client's FIN reached it: it ends too
+  });
+  int fds[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+  Transport t;
+  t.fd = fds[0];
+  t.read = [&](char* b, size_t n) { return ::read(fds[0], b, n); };
+  t.writeAll = [&](std::string_view d) { return ::write(fds[0], d.data(), d.size()) == static_cast<ssize_t>(d.size()); };
+  std::thread server([&] {
+    runPortForwardSession(t, [](int p) -> core::Result<int> {
+      const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in to{};
+      to.sin_family = AF_INET;
+      to.sin_port = htons(static_cast<uint16_t>(p));
+      to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (::connect(s, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+        ::close(s);
+        return core::unavailable("connect: connection refused");
+      }
+      return s;
+    });
+  });
+  ClientFramer client;
+  const std::string p = std::to_string(port);
+  std::string out;
+  out += client.synStream(1, {{"streamtype", "error"}, {"port", p}, {"requestid", "0"}});
+  out += client.synStream(3, {{"streamtype", "data"}, {"port", p}, {"requestid", "0"}});
+  out += client.synStream(5, {{"streamtype", "error"}, {"port", "1"}, {"requestid", "1"}});
+  out += client.synStream(7, {{"streamtype", "data"}, {"port", "1"}, {"requestid", "1"}});
+  out += Framer::data(3, "ping over the tunnel", true);
+  REQUIRE(::write(fds[1], out.data(), out.size()) == static_cast<ssize_t>(out.size()));
+  Framer reader;
+  std::map<uint32_t, std::string> data;
+  std::set<uint32_t> fins;
+  char buf[4096];
+  while (!(fins.count(3) && fins.count(5))) {
+    const ssize_t n = ::read(fds[1], buf, sizeof buf);
+    REQUIRE(n > 0);
+    reader.feed(std::string_view(buf, static_cast<size_t>(n)));
+    while (auto fr = reader.next()) {
+      if (fr->type != Type::kData) continue;
+      data[fr->streamId] += fr->data;
+      if (fr->fin()) fins.insert(fr->streamId);
+    }
+  }
+  ::shutdown(fds[1], SHUT_RDWR);
+  server.join();
+  echo.join();
+  ::close(lsn);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  CHECK(data[3] == "ping over the tunnel");  // echoed, then the pod's end of stream as a FIN
+  CHECK(data[5] == "error forwarding port 1 to pod: connect: connection refused");
+}
+
+TEST_CASE("websocket tunnel: SPDY bytes in binary messages, pings answered, a close ends it", "[sandbox][websocket]") {
+  int fds[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+  Transport inner;
+  inner.fd = fds[0];
+  inner.read = [&](char* b, size_t n) { return ::read(fds[0], b, n); };
+  inner.writeAll = [&](std::string_view d) { return ::write(fds[0], d.data(), d.size()) == static_cast<ssize_t>(d.size()); };
+  Transport tunnel = websocketTunnel(inner);
+  auto masked = [](uint8_t first, std::string_view payload) {
+    std::string f(1, static_cast<char>(first));
+    f.push_back(static_cast<char>(0x80 | payload.size()));
+    f += std::string(4, '\0');  // a zero mask: the payload as it is
+    f += payload;
+    return f;
+  };
+  const std::string in = masked(0x82, "abc") + masked(0x89, "hi") + masked(0x82, "def") + masked(0x88, "");
+  REQUIRE(::write(fds[1], in.data(), in.size()) == static_cast<ssize_t>(in.size()));
+  std::string got;
+  char buf[16];
+  for (ssize_t n; (n = tunnel.read(buf, sizeof buf)) != 0;) {
+    if (n > 0) got.append(buf, static_cast<size_t>(n));
+  }
+  CHECK(got == "abcdef");
+  REQUIRE(tunnel.writeAll("xyz"));
+  char back[64];
+  const ssize_t n = ::read(fds[1], back, sizeof back);
+  // The pong, the close answered, then the message written.
+  CHECK(std::string(back, static_cast<size_t>(n)) == std::string("\x8a\x02hi\x88\x02\x03\xe8\x82\x03xyz", 13));
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 }  // namespace
