@@ -8,7 +8,8 @@
 // Values reach CEL as the API server hands them over: objects as maps (has() asks for a key),
 // integers as int, other numbers as double. For each case, every rule on the path of the object's
 // version is run; the messages of those that refuse must be exactly the case's `refused`. Every
-// rule must admit one case and refuse another. Prints one line per rule; exit 1 on any mismatch.
+// rule must admit one case and refuse another, name only fields its schema declares, and give a
+// bool on an object with every declared field. Prints one line per rule; exit 1 on any mismatch.
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -39,19 +40,64 @@ function rulesOf(schema, at = []) {
   return out;
 }
 
-const input = JSON.parse(readFileSync(0, "utf8"));
-const rules = [];  // {crd, version, path, rule, message, admitted, refused}
-for (const crd of input.crds) {
-  const group = crd.spec.group;
-  for (const v of crd.spec.versions) {
-    for (const r of rulesOf(v.schema.openAPIV3Schema)) {
-      rules.push({ crd: crd.metadata.name, apiVersion: `${group}/${v.name}`, ...r, admitted: 0, refused: 0 });
+// The schema at a path of properties.
+function schemaAt(schema, path) {
+  for (const p of path) schema = schema?.properties?.[p];
+  return schema;
+}
+
+// An object with every property the schema declares, each a value of its type (as deep as the
+// schema goes): a rule that would not type-check against the schema fails on it.
+function sampleOf(schema, depth = 0) {
+  if (!schema || depth > 8) return null;
+  if (schema.enum?.length) return schema.enum[0];
+  switch (schema.type) {
+    case "string": return "x";
+    case "integer": return 1;
+    case "number": return 1.5;
+    case "boolean": return true;
+    case "array": return [sampleOf(schema.items, depth + 1)].filter((v) => v !== null);
+    case "object":
+    default: {
+      const o = {};
+      for (const [k, sub] of Object.entries(schema.properties ?? {})) {
+        const v = sampleOf(sub, depth + 1);
+        if (v !== null) o[k] = v;
+      }
+      return o;
     }
   }
 }
 
 let failed = false;
 const fail = (msg) => { console.log(`FAIL: ${msg}`); failed = true; };
+
+const input = JSON.parse(readFileSync(0, "utf8"));
+const rules = [];  // {crd, version, path, rule, message, admitted, refused}
+for (const crd of input.crds) {
+  const group = crd.spec.group;
+  for (const v of crd.spec.versions) {
+    const root = v.schema.openAPIV3Schema;
+    for (const r of rulesOf(root)) {
+      const at = schemaAt(root, r.path);
+      // Compiled against the schema: every field the rule names is one the schema declares there
+      // (kube-apiserver refuses the CRD otherwise: "undefined field"), and on an object holding
+      // every declared field the rule gives a bool without a type error.
+      for (const [, field] of r.rule.matchAll(/\bself\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
+        if (!at?.properties?.[field] && !at?.["x-kubernetes-preserve-unknown-fields"]) {
+          fail(`${crd.metadata.name} ${v.name} ${r.path.join(".")}: rule ${JSON.stringify(r.rule)} names self.${field}, which the schema does not declare`);
+        }
+      }
+      try {
+        const verdict = run(r.rule, { self: toCel(sampleOf(at)) });
+        if (verdict !== true && verdict !== false) fail(`rule ${JSON.stringify(r.rule)} gives ${String(verdict)} on a full object, not a bool`);
+      } catch (e) {
+        fail(`rule ${JSON.stringify(r.rule)} does not evaluate on an object of its schema: ${e.message}`);
+      }
+      rules.push({ crd: crd.metadata.name, apiVersion: `${group}/${v.name}`, ...r, admitted: 0, refused: 0 });
+    }
+  }
+}
 for (const c of input.cases) {
   const mine = rules.filter((r) => r.crd === c.crd && r.apiVersion === c.object.apiVersion);
   if (mine.length === 0) fail(`case "${c.name}": no rule applies to ${c.crd} ${c.object.apiVersion}`);
