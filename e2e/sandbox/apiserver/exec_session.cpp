@@ -219,6 +219,19 @@ PumpResult pump(Transport& t, Process& p, const std::function<bool(std::string_v
   return {exitCodeOf(status), clientGone};
 }
 
+// After the last word: reads what the client still sends, for up to 2 s, until it leaves or
+// `done(bytes)` says it has said goodbye.
+void linger(Transport& t, const std::function<bool(std::string_view)>& done) {
+  char buf[4096];
+  const auto until = Clock::now() + std::chrono::seconds(2);
+  while (Clock::now() < until) {
+    pollfd pf{t.fd, POLLIN, 0};
+    if (t.pending() == 0 && ::poll(&pf, 1, 100) <= 0) continue;
+    const ssize_t got = t.read(buf, sizeof buf);
+    if (got <= 0 || done(std::string_view(buf, static_cast<size_t>(got)))) break;
+  }
+}
+
 std::string failureStatus(const std::string& message) {
   return nlohmann::json{{"metadata", nlohmann::json::object()}, {"status", "Failure"}, {"message", message},
                         {"reason", "InternalError"}}
@@ -279,18 +292,12 @@ int runExecSession(Transport& t, const ExecOptions& o) {
     closeWith(1000, "");
     // The client answers with its own close frame; wait for it a moment (kubectl reads the
     // Status before the connection ends).
-    char buf[4096];
-    const auto until = Clock::now() + std::chrono::seconds(2);
-    while (Clock::now() < until) {
-      pollfd pf{t.fd, POLLIN, 0};
-      if (t.pending() == 0 && ::poll(&pf, 1, 100) <= 0) continue;
-      const ssize_t got = t.read(buf, sizeof buf);
-      if (got <= 0) break;
-      reader.feed(std::string_view(buf, static_cast<size_t>(got)));
+    linger(t, [&](std::string_view bytes) {
+      reader.feed(bytes);
       bool closed = false;
       while (auto m = reader.next()) closed = closed || m->opcode == Opcode::kClose;
-      if (closed || reader.failed()) break;
-    }
+      return closed || reader.failed();
+    });
   }
   return r.exitCode;
 }
@@ -392,13 +399,7 @@ int runSpdyExecSession(Transport& t, const ExecOptions& o) {
     }
     writeStatus(exitStatus(o.command.empty() ? o.argv : o.command, r.exitCode));
     // The client reads the error stream to its end, then closes the connection; give it a moment.
-    const auto until = Clock::now() + std::chrono::seconds(2);
-    while (Clock::now() < until) {
-      pollfd pf{t.fd, POLLIN, 0};
-      if (t.pending() == 0 && ::poll(&pf, 1, 100) <= 0) continue;
-      const ssize_t got = t.read(buf, sizeof buf);
-      if (got <= 0) break;
-    }
+    linger(t, [](std::string_view) { return false; });
   }
   return r.exitCode;
 }

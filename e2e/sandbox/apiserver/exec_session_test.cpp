@@ -1,4 +1,5 @@
 #include "e2e/sandbox/apiserver/exec_session.h"
+#include "e2e/sandbox/apiserver/stream_test_util.h"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -49,29 +50,7 @@ struct Client {
   }
 };
 
-struct Pair {
-  int fds[2];
-  Pair() { REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0); }
-  ~Pair() {
-    ::close(fds[0]);
-    ::close(fds[1]);
-  }
-  Transport server() {
-    Transport t;
-    t.fd = fds[0];
-    int fd = fds[0];
-    t.read = [fd](char* b, size_t n) { return ::read(fd, b, n); };
-    t.writeAll = [fd](std::string_view d) {
-      while (!d.empty()) {
-        const ssize_t w = ::write(fd, d.data(), d.size());
-        if (w <= 0) return false;
-        d.remove_prefix(static_cast<size_t>(w));
-      }
-      return true;
-    };
-    return t;
-  }
-};
+using Pair = testing::SocketPair;
 
 TEST_CASE("exec session: stdin to its close, stdout and stderr apart, the exit code in the Status", "[sandbox][exec]") {
   Pair p;

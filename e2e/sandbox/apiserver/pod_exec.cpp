@@ -56,29 +56,9 @@ std::string idFromStatus(const std::string& status, const std::string& key) {
 }  // namespace
 
 ApiResult<Reply> ApiServer::Impl::podExec(Call& c) {
-  const std::string& ns = c.info.namespace_;
-  const std::string& name = c.info.name;
-  ObjPtr pod;
-  {
-    auto tx = store.begin();
-    pod = tx.get("/pods", ns, name);
-  }
-  if (!pod) return errors::notFound(*registry.find("", "v1", "pods"), name);
-  std::vector<std::string> containers;
-  for (const auto& ct : pod->value("spec", Json::object()).value("containers", Json::array())) {
-    containers.push_back(ct.value("name", ""));
-  }
-  std::string container = c.param("container");
-  if (container.empty()) {
-    if (containers.size() != 1) {
-      return errors::badRequest(fmt::format("a container name must be specified for pod {}, choose one of: [{}]", name,
-                                            fmt::join(containers, " ")));
-    }
-    container = containers.front();
-  }
-  if (std::find(containers.begin(), containers.end(), container) == containers.end()) {
-    return errors::badRequest(fmt::format("container {} is not valid for pod {}", container, name));
-  }
+  auto target = podContainer(c);
+  if (!target) return target.error();
+  const std::string& container = target->container;
   std::vector<std::string> command;
   for (size_t i = 0; i < c.req.get_param_value_count("command"); ++i) command.push_back(c.req.get_param_value("command", i));
   if (command.empty()) return errors::badRequest("you must specify at least 1 command");
@@ -89,8 +69,7 @@ ApiResult<Reply> ApiServer::Impl::podExec(Call& c) {
   if (opts.podLogsDir.empty()) {
     return errors::badRequest("exec is not available: the sandbox API server runs without --pod-logs-dir");
   }
-  const std::string uid = pod->at("metadata").value("uid", "");
-  const fs::path pidFile = fs::path(opts.podLogsDir) / "pods" / uid / (container + ".pid");
+  const fs::path pidFile = fs::path(opts.podLogsDir) / "pods" / target->uid / (container + ".pid");
   pid_t pid = 0;
   {
     std::ifstream in(pidFile);

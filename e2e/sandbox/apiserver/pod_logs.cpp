@@ -42,38 +42,53 @@ std::string readFrom(const fs::path& file, std::streamoff offset) {
 
 }  // namespace
 
-ApiResult<Reply> ApiServer::Impl::podLog(Call& c) {
-  const std::string& ns = c.info.namespace_;
-  const std::string& name = c.info.name;
+ApiResult<ObjPtr> ApiServer::Impl::namedPod(Call& c) {
   ObjPtr pod;
   {
     auto tx = store.begin();
-    pod = tx.get("/pods", ns, name);
+    pod = tx.get("/pods", c.info.namespace_, c.info.name);
   }
-  if (!pod) return errors::notFound(*registry.find("", "v1", "pods"), name);
+  if (!pod) return errors::notFound(*registry.find("", "v1", "pods"), c.info.name);
+  return pod;
+}
+
+ApiResult<ApiServer::Impl::PodContainer> ApiServer::Impl::podContainer(Call& c) {
+  const std::string& name = c.info.name;
+  PodContainer out;
+  auto pod = namedPod(c);
+  if (!pod) return pod.error();
+  out.pod = *pod;
+  out.uid = out.pod->at("metadata").value("uid", "");
   std::vector<std::string> containers;
-  for (const auto& ct : pod->value("spec", Json::object()).value("containers", Json::array())) {
+  for (const auto& ct : out.pod->value("spec", Json::object()).value("containers", Json::array())) {
     containers.push_back(ct.value("name", ""));
   }
-  std::string container = c.param("container");
-  if (container.empty()) {
+  out.container = c.param("container");
+  if (out.container.empty()) {
     if (containers.size() != 1) {
       return errors::badRequest(fmt::format("a container name must be specified for pod {}, choose one of: [{}]", name,
                                             fmt::join(containers, " ")));
     }
-    container = containers.front();
+    out.container = containers.front();
   }
-  if (std::find(containers.begin(), containers.end(), container) == containers.end()) {
-    return errors::badRequest(fmt::format("container {} is not valid for pod {}", container, name));
+  if (std::find(containers.begin(), containers.end(), out.container) == containers.end()) {
+    return errors::badRequest(fmt::format("container {} is not valid for pod {}", out.container, name));
   }
+  return out;
+}
+
+ApiResult<Reply> ApiServer::Impl::podLog(Call& c) {
+  const std::string& name = c.info.name;
+  auto target = podContainer(c);
+  if (!target) return target.error();
+  const std::string& container = target->container;
   if (c.flag("previous")) {
     return errors::badRequest(fmt::format("previous terminated container \"{}\" in pod \"{}\" not found", container, name));
   }
   if (opts.podLogsDir.empty()) {
     return errors::badRequest("pod logs are not available: the sandbox API server runs without --pod-logs-dir");
   }
-  const std::string uid = pod->at("metadata").value("uid", "");
-  const fs::path file = fs::path(opts.podLogsDir) / "pods" / uid / (container + ".log");
+  const fs::path file = fs::path(opts.podLogsDir) / "pods" / target->uid / (container + ".log");
   std::error_code ec;
   if (!fs::exists(file, ec)) {
     return errors::badRequest(fmt::format("container \"{}\" in pod \"{}\" is waiting to start: ContainerCreating", container, name));

@@ -25,14 +25,10 @@ namespace mysqlop::sandbox {
 namespace fs = std::filesystem;
 
 ApiResult<Reply> ApiServer::Impl::podPortForward(Call& c) {
-  const std::string& ns = c.info.namespace_;
   const std::string& name = c.info.name;
-  ObjPtr pod;
-  {
-    auto tx = store.begin();
-    pod = tx.get("/pods", ns, name);
-  }
-  if (!pod) return errors::notFound(*registry.find("", "v1", "pods"), name);
+  auto found = namedPod(c);
+  if (!found) return found.error();
+  const ObjPtr& pod = *found;
   if (opts.podLogsDir.empty()) {
     return errors::badRequest("port-forward is not available: the sandbox API server runs without --pod-logs-dir");
   }

@@ -211,6 +211,14 @@ struct ApiServer::Impl {
   std::optional<std::string> authorize(const UserInfo& u, const RequestInfo& ri);
   ApiResult<Reply> accessReview(Call& c, const ResourceInfo& r);
   ApiResult<Reply> tokenRequest(Call& c);
+  // The pod a pods/<name>/<subresource> call names, and the container it asks for (`container`,
+  // or the only one): NotFound / BadRequest in kube-apiserver's words otherwise.  pod_logs.cpp
+  struct PodContainer {
+    ObjPtr pod;
+    std::string container, uid;
+  };
+  ApiResult<PodContainer> podContainer(Call& c);
+  ApiResult<ObjPtr> namedPod(Call& c);  // the pod alone
   ApiResult<Reply> podLog(Call& c);                                  // pod_logs.cpp
   ApiResult<Reply> podExec(Call& c);                                 // pod_exec.cpp
   ApiResult<Reply> podPortForward(Call& c);                          // pod_portforward.cpp

@@ -11,6 +11,7 @@
 
 #include "e2e/sandbox/apiserver/exec_session.h"
 #include "e2e/sandbox/apiserver/portforward_session.h"
+#include "e2e/sandbox/apiserver/stream_test_util.h"
 #include "e2e/sandbox/apiserver/upgrade.h"
 
 #include <arpa/inet.h>
@@ -127,12 +128,9 @@ TEST_CASE("spdy: a frame of another version is a protocol error", "[sandbox][spd
 
 TEST_CASE("spdy exec session: streams accepted, stdin to its FIN, stdout and stderr, the Status on the error stream",
           "[sandbox][spdy][exec]") {
-  int fds[2];
-  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
-  Transport t;
-  t.fd = fds[0];
-  t.read = [&](char* b, size_t n) { return ::read(fds[0], b, n); };
-  t.writeAll = [&](std::string_view d) { return ::write(fds[0], d.data(), d.size()) == static_cast<ssize_t>(d.size()); };
+  sandbox::testing::SocketPair pair;
+  Transport t = pair.server();
+  const int* fds = pair.fds;
   int code = -2;
   std::thread server([&] {
     code = runSpdyExecSession(t, {.argv = {"/bin/sh", "-c", "cat; echo bad >&2; exit 2"}, .command = {"sh"}, .stdin = true, .version = 4});
@@ -165,8 +163,6 @@ TEST_CASE("spdy exec session: streams accepted, stdin to its FIN, stdout and std
   }
   ::shutdown(fds[1], SHUT_RDWR);
   server.join();
-  ::close(fds[0]);
-  ::close(fds[1]);
   CHECK(replies == 4);
   CHECK(code == 2);
   CHECK(data[5] == "piped in\n");
@@ -193,12 +189,9 @@ TEST_CASE("spdy port-forward session: each request's streams reach the port, err
     while ((n = ::read(c, b, sizeof b)) > 0) ::write(c, b, static_cast<size_t>(n));
     ::close(c);  // the client's FIN reached it: it ends too
   });
-  int fds[2];
-  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
-  Transport t;
-  t.fd = fds[0];
-  t.read = [&](char* b, size_t n) { return ::read(fds[0], b, n); };
-  t.writeAll = [&](std::string_view d) { return ::write(fds[0], d.data(), d.size()) == static_cast<ssize_t>(d.size()); };
+  sandbox::testing::SocketPair pair;
+  Transport t = pair.server();
+  const int* fds = pair.fds;
   std::thread server([&] {
     runPortForwardSession(t, [](int p) -> core::Result<int> {
       const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -240,19 +233,14 @@ TEST_CASE("spdy port-forward session: each request's streams reach the port, err
   server.join();
   echo.join();
   ::close(lsn);
-  ::close(fds[0]);
-  ::close(fds[1]);
   CHECK(data[3] == "ping over the tunnel");  // echoed, then the pod's end of stream as a FIN
   CHECK(data[5] == "error forwarding port 1 to pod: connect: connection refused");
 }
 
 TEST_CASE("websocket tunnel: SPDY bytes in binary messages, pings answered, a close ends it", "[sandbox][websocket]") {
-  int fds[2];
-  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
-  Transport inner;
-  inner.fd = fds[0];
-  inner.read = [&](char* b, size_t n) { return ::read(fds[0], b, n); };
-  inner.writeAll = [&](std::string_view d) { return ::write(fds[0], d.data(), d.size()) == static_cast<ssize_t>(d.size()); };
+  sandbox::testing::SocketPair pair;
+  Transport inner = pair.server();
+  const int* fds = pair.fds;
   Transport tunnel = websocketTunnel(inner);
   auto masked = [](uint8_t first, std::string_view payload) {
     std::string f(1, static_cast<char>(first));
@@ -274,8 +262,6 @@ TEST_CASE("websocket tunnel: SPDY bytes in binary messages, pings answered, a cl
   const ssize_t n = ::read(fds[1], back, sizeof back);
   // The pong, the close answered, then the message written.
   CHECK(std::string(back, static_cast<size_t>(n)) == std::string("\x8a\x02hi\x88\x02\x03\xe8\x82\x03xyz", 13));
-  ::close(fds[0]);
-  ::close(fds[1]);
 }
 
 }  // namespace
