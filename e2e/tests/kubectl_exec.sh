@@ -108,6 +108,15 @@ curl -s -m 5 http://127.0.0.1:19091/ > /dev/null || true
 eventually 'error forwarding port 9999 to pod: dial tcp4 127.0.0.1:9999: connect: connection refused' cat "$WORK/pf.out"
 kill "$PF" 2>/dev/null || true; wait "$PF" 2>/dev/null || true
 
+step "a client that leaves mid-stream ends the command, and the server serves on"
+"$K" exec -n demo box -c main -- sh -c 'yes streaming' > /dev/null 2>&1 &
+EX=$!
+sleep 1
+kill -9 "$EX"; wait "$EX" 2>/dev/null || true
+expect '^box$' "$K" get pod box -n demo -o 'jsonpath={.metadata.name}'
+# The command went with its client (the container keeps running).
+eventually '^$' bash -c "ps -eo args | grep -x 'yes streaming' || true"
+
 step "what cannot run says why"
 expect_fail 'NotFound|not found' "$K" exec -n demo nosuchpod -- true
 expect_fail 'container nope is not valid' "$K" exec -n demo box -c nope -- true

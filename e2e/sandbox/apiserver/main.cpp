@@ -25,6 +25,9 @@ void usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // An exec or port-forward client that leaves mid-write must not end the server: the streams
+  // are written through OpenSSL on the taken-over sockets, where a broken pipe may raise SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   mysqlop::sandbox::ApiServerOptions opts;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

@@ -23,7 +23,7 @@ struct SocketPair {
     t.read = [fd](char* b, size_t n) { return ::read(fd, b, n); };
     t.writeAll = [fd](std::string_view d) {
       while (!d.empty()) {
-        const ssize_t w = ::write(fd, d.data(), d.size());
+        const ssize_t w = ::send(fd, d.data(), d.size(), MSG_NOSIGNAL);  // a peer gone is an error, not a signal
         if (w <= 0) return false;
         d.remove_prefix(static_cast<size_t>(w));
       }
