@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <set>
 
@@ -215,6 +216,29 @@ bool setDefaults(MySQL& my) {
 
 FieldErrors validate(const MySQL& my) {
   FieldErrors out;
+  // Names derived from the MySQL's must stay valid: the StatefulSet's pods carry
+  // controller-revision-hash=<name>-<10-character hash> (a label value, at most 63 characters),
+  // the governing Service <name>-pods is a DNS-1035 label (it starts with a letter), and with TLS
+  // the certificates' common names (<name>.<namespace>.svc, <name>-metrics-exporter) fit X.509's
+  // 64 bytes. Refused here rather than failing to create, again and again.
+  if (my.name.size() > kMaxNameLength) {
+    out.push_back({"metadata.name", fmt::format("Invalid value: {:?}: must be no more than {} characters (the StatefulSet's "
+                                                "pods are labelled controller-revision-hash=<name>-<hash>, at most 63)",
+                                                my.name, kMaxNameLength)});
+  } else if (!my.name.empty() && !std::isalpha(static_cast<unsigned char>(my.name.front()))) {
+    out.push_back({"metadata.name", fmt::format("Invalid value: {:?}: must start with a letter (the Service {}-pods is a DNS-1035 label)",
+                                                my.name, my.name)});
+  }
+  if (my.tls) {
+    for (const std::string& cn : {serviceHost(my.name, my.namespace_), my.name + "-metrics-exporter"}) {
+      if (cn.size() > 64) {
+        out.push_back({"metadata.name", fmt::format("Invalid value: {:?}: with TLS the certificate common name {:?} would be {} bytes, "
+                                                    "more than X.509's 64: use a shorter name",
+                                                    my.name, cn, cn.size())});
+        break;
+      }
+    }
+  }
   if (my.version.empty()) out.push_back({"spec.version", "Required value"});
   if (my.replicas != 1) {
     out.push_back({"spec.replicas", fmt::format("Unsupported value: {}: only a standalone server (1) is supported", my.replicas)});
@@ -293,6 +317,19 @@ FieldErrors validate(const MySQL& my) {
         } else {
           renew = *d;
         }
+      }
+      // cert-manager refuses these Certificates (its minimum duration is 1h, its minimum
+      // renewBefore 5m): say so on the MySQL, where the user wrote them.
+      constexpr int64_t kMinute = 60LL * 1000000000, kHour = 60 * kMinute;
+      if (!c.duration.empty() && duration <= 0 && kube::parseGoDuration(c.duration)) {
+        out.push_back({p + ".duration", fmt::format("Invalid value: {:?}: must be positive", c.duration)});
+      } else if (duration > 0 && duration < kHour) {
+        out.push_back({p + ".duration", fmt::format("Invalid value: {:?}: cert-manager needs at least 1h", c.duration)});
+      }
+      if (!c.renewBefore.empty() && renew <= 0 && kube::parseGoDuration(c.renewBefore)) {
+        out.push_back({p + ".renewBefore", fmt::format("Invalid value: {:?}: must be positive", c.renewBefore)});
+      } else if (renew > 0 && renew < 5 * kMinute) {
+        out.push_back({p + ".renewBefore", fmt::format("Invalid value: {:?}: cert-manager needs at least 5m", c.renewBefore)});
       }
       if (duration > 0 && renew > 0 && renew >= duration) {
         out.push_back({p + ".renewBefore", fmt::format("Invalid value: {:?}: must be shorter than the duration {:?}", c.renewBefore, c.duration)});

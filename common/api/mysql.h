@@ -109,5 +109,7 @@ Json specToJson(const MySQL& my);
 bool setDefaults(MySQL& my);
 // Semantic validation; empty when valid.
 FieldErrors validate(const MySQL& my);
+// The longest MySQL name validate() accepts (a StatefulSet's, as kubectl and KubeDB limit it).
+inline constexpr size_t kMaxNameLength = 52;
 
 }  // namespace mysqlop::api

@@ -108,6 +108,49 @@ TEST_CASE("defaulting: TLS aliases and secret names only with an issuer, never o
   CHECK(noIssuer->tls->certificates.empty());
 }
 
+TEST_CASE("validation: names whose derived names would be invalid are refused, naming the limit", "[api][mysql]") {
+  auto check = [](const std::string& name, const std::string& ns, bool tls) {
+    Json obj = mysql(tls ? R"({"version": "8", "storageType": "Ephemeral", "tls": {"issuerRef": {"kind": "Issuer", "name": "ca"}}})"
+                         : R"({"version": "8", "storageType": "Ephemeral"})");
+    obj["metadata"]["name"] = name;
+    obj["metadata"]["namespace"] = ns;
+    auto my = parseMySQL(obj);
+    REQUIRE(my);
+    setDefaults(*my);
+    std::string msg;
+    for (const auto& e : validate(*my)) {
+      if (e.field == "metadata.name") msg = e.message;
+    }
+    return msg;
+  };
+  CHECK(check(std::string(52, 'a'), "demo", false).empty());
+  CHECK_THAT(check(std::string(53, 'a'), "demo", false), Catch::Contains("no more than 52 characters"));
+  CHECK_THAT(check("1db", "demo", false), Catch::Contains("must start with a letter") && Catch::Contains("1db-pods"));
+  CHECK(check(std::string(47, 'a'), "demo", true).empty());  // aaa…-metrics-exporter: 64 bytes
+  CHECK_THAT(check(std::string(48, 'a'), "demo", true), Catch::Contains("more than X.509's 64"));
+  // <name>.<namespace>.svc: a long namespace counts too.
+  CHECK_THAT(check("db", std::string(60, 'n'), true), Catch::Contains("db." + std::string(60, 'n') + ".svc"));
+  CHECK(check("db", std::string(60, 'n'), false).empty());
+}
+
+TEST_CASE("validation: certificate durations cert-manager would refuse", "[api][mysql]") {
+  auto fieldsOf = [](const char* entry) {
+    auto my = parseMySQL(mysql((std::string(R"({"version": "8", "storageType": "Ephemeral", "tls": {"issuerRef": {"kind": "Issuer", "name": "ca"},
+        "certificates": [)") + entry + "]}}").c_str()));
+    REQUIRE(my);
+    setDefaults(*my);
+    std::string all;
+    for (const auto& e : validate(*my)) all += e.field + ": " + e.message + "\n";
+    return all;
+  };
+  CHECK(fieldsOf(R"({"alias": "server", "duration": "1h", "renewBefore": "5m"})") == "");
+  CHECK_THAT(fieldsOf(R"({"alias": "server", "duration": "-2160h"})"), Catch::Contains("duration: Invalid value: \"-2160h\": must be positive"));
+  CHECK_THAT(fieldsOf(R"({"alias": "server", "duration": "59m"})"), Catch::Contains("cert-manager needs at least 1h"));
+  CHECK_THAT(fieldsOf(R"({"alias": "server", "renewBefore": "4m"})"), Catch::Contains("renewBefore: Invalid value: \"4m\": cert-manager needs at least 5m"));
+  CHECK_THAT(fieldsOf(R"({"alias": "server", "renewBefore": "-1h"})"), Catch::Contains("must be positive"));
+  CHECK_THAT(fieldsOf(R"({"alias": "server", "duration": "1.2.3h"})"), Catch::Contains("duration: Invalid value: \"1.2.3h\": not a duration"));
+}
+
 TEST_CASE("validation: KubeDB's checks and the ones it lacks", "[api][mysql]") {
   struct Row { const char* spec; const char* field; const char* needle; };
   const Row rows[] = {

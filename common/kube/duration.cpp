@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 
@@ -36,10 +37,16 @@ core::Result<int64_t> parseGoDuration(const std::string& s) {
   while (i < s.size()) {
     const size_t start = i;
     while (i < s.size() && isNumberChar(s[i])) ++i;
-    if (i == start) return core::invalid(kNotADuration);
+    const std::string number = s.substr(start, i - start);
+    // Digits with at most one point and a digit on one side of it, as Go reads them ("1.2.3h"
+    // and "." are not numbers).
+    const auto dots = std::count(number.begin(), number.end(), '.');
+    if (i == start || dots > 1 || number == ".") return core::invalid(kNotADuration);
     double value = 0;
     try {
-      value = std::stod(s.substr(start, i - start));
+      size_t used = 0;
+      value = std::stod(number, &used);
+      if (used != number.size() && !(used + 1 == number.size() && number.back() == '.')) return core::invalid(kNotADuration);
     } catch (...) {
       return core::invalid(kNotADuration);
     }

@@ -15,7 +15,9 @@ TEST_CASE("Go durations as Kubernetes and cert-manager take them", "[kube][durat
   CHECK(*parseGoDuration("300ms") == 300000000LL);
   CHECK(*parseGoDuration("-1m") == -60LL * 1000000000);
   CHECK(*parseGoDuration("0") == 0);
-  for (const char* bad : {"", "h", "12", "1d", "1h x", "abc"}) {
+  CHECK(*parseGoDuration(".5h") == 1800LL * 1000000000);
+  CHECK(*parseGoDuration("1.h") == 3600LL * 1000000000);
+  for (const char* bad : {"", "h", "12", "1d", "1h x", "abc", "1.2.3h", ".h", "1..5h", "--1h", "1h-5m"}) {
     INFO(bad);
     CHECK_FALSE(parseGoDuration(bad));
   }

@@ -150,6 +150,8 @@ bad-topology|{version: "8.4.3", storageType: Ephemeral, topology: {mode: GroupRe
 bad-env|{version: "8.4.3", storageType: Ephemeral, podTemplate: {spec: {env: [{name: MYSQL_ROOT_PASSWORD, value: x}]}}}|spec.podTemplate.spec.env\[0\].name
 bad-storage|{version: "8.4.3", storageType: Durable}|spec.storage
 bad-version|{version: "5.7.99", storageType: Ephemeral}|spec.version: MySQLVersion "5.7.99" not found
+bad-negative|{version: "8.4.3", storageType: Ephemeral, tls: {issuerRef: {kind: Issuer, name: ca}, certificates: [{alias: server, duration: "-1h"}]}}|spec.tls.certificates\[0\].duration: Invalid value: "-1h": must be positive
+a-mysql-name-that-is-far-too-long-for-its-statefulset|{version: "8.4.3", storageType: Ephemeral}|metadata.name: .*no more than 52 characters
 TABLE
 # What the CRD's schema already refuses never reaches the operator; kubectl names the field.
 printf 'apiVersion: kubedb.com/v1\nkind: MySQL\nmetadata: {name: bad-kind, namespace: demo}\nspec: {version: "8.4.3", storageType: Ephemeral, tls: {issuerRef: {kind: Vault, name: ca}}}\n' > "$WORK/bad.yaml"
