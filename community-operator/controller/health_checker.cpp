@@ -154,7 +154,8 @@ core::Result<ProbeTarget> HealthChecker::target(const runtime::Json& obj) const 
       return core::invalid(fmt::format("the server certificate Secret {}/{} has no ca.crt to verify the server with",
                                        my.namespace_, serverSecret));
     }
-    t.tls = ProbeTls{.caPem = std::move(*ca), .verifyHostname = my.requireSSL};
+    // With TLS on, the server proves who it is whether or not plain connections are refused.
+    t.tls = ProbeTls{.caPem = std::move(*ca), .verifyHostname = true};
   }
   return t;
 }

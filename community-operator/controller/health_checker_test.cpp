@@ -88,7 +88,14 @@ TEST_CASE("health: the target is the Service name, the auth Secret's account and
   CHECK(t->password == "pw");
   REQUIRE(t->tls);
   CHECK(t->tls->caPem == "CA PEM");
-  CHECK(t->tls->verifyHostname);  // requireSSL
+  CHECK(t->tls->verifyHostname);
+  // TLS without requireSSL: the server is verified all the same (chain and name).
+  auto lax = *f.mysqls.get("demo/my");
+  lax["spec"].erase("requireSSL");
+  auto laxTarget = f.checker.target(lax);
+  REQUIRE(laxTarget);
+  REQUIRE(laxTarget->tls);
+  CHECK(laxTarget->tls->verifyHostname);
 
   f.secrets.remove("demo/my-server-cert");
   f.secrets.upsert(secret("my-server-cert", {{"tls.crt", "x"}}));
