@@ -89,6 +89,11 @@ TEST_CASE("statefulset: requireSSL toggles exactly one flag, TLS adds the projec
   CHECK(vols[3]["projected"]["sources"][1]["secret"]["name"] == "my-metrics-exporter-config");
   base["spec"].erase("tls");
   base["spec"].erase("requireSSL");
+  // The readiness probe keeps the password off every command line.
+  const std::string probe = off["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["exec"]["command"].dump();
+  CHECK(probe.find("--password") == std::string::npos);
+  CHECK(probe.find(" -p") == std::string::npos);
+  CHECK(probe.find("MYSQL_PWD=") != std::string::npos);
   Json plain = build1(base);
   CHECK(plain["spec"]["template"]["spec"]["containers"][0]["args"].empty());
   CHECK(plain["spec"]["template"]["spec"]["volumes"].size() == 2);  // tmp and an emptyDir for data

@@ -60,10 +60,11 @@ Json buildStatefulSet(const api::MySQL& my, const Images& images) {
                              {{"name", std::string(api::kVolumeTmp)}, {"mountPath", "/tmp"}}});
   if (tls) mounts.push_back({{"name", std::string(api::kVolumeTls)}, {"mountPath", std::string(api::kCertsDir)}});
   if (!my.configSecretName.empty()) mounts.push_back({{"name", "custom-config"}, {"mountPath", "/etc/mysql/conf.d"}});
-  // The probe asks mysqld itself, over TCP (TLS when the server offers it).
+  // The probe asks mysqld itself, over TCP (TLS when the server offers it). The password goes in
+  // the environment (MYSQL_PWD), never on a command line where `ps` would show it.
   Json probe = {{"exec", {{"command", Json::array({"bash", "-c",
-                                                    "mysqladmin ping --host=127.0.0.1 --port=3306 "
-                                                    "--user=\"${MYSQL_ROOT_USERNAME}\" --password=\"${MYSQL_ROOT_PASSWORD}\""})}}},
+                                                    "MYSQL_PWD=\"${MYSQL_ROOT_PASSWORD}\" exec mysqladmin ping --host=127.0.0.1 "
+                                                    "--port=3306 --user=\"${MYSQL_ROOT_USERNAME}\""})}}},
                 {"initialDelaySeconds", 5}, {"periodSeconds", 10}, {"timeoutSeconds", 5}, {"failureThreshold", 3}};
   Json mysql = {{"name", std::string(api::kContainerMySQL)},
                 {"image", images.db},
