@@ -341,8 +341,7 @@ void ApiServer::Impl::handle(const httplib::Request& req, httplib::Response& res
 void ApiServer::Impl::serve(const httplib::Request& req, httplib::Response& res) {
   res.set_header("Audit-Id", newUid());
   res.set_header("Cache-Control", "no-cache, private");
-  bool watch = req.has_param("watch") &&
-               (req.get_param_value("watch") == "true" || req.get_param_value("watch") == "1");
+  bool watch = req.has_param("watch") && parseBoolParam(req.get_param_value("watch")).value_or(false);
   Call call{req, res, parseRequestInfo(req.method, req.path, watch), {}, parseAccept(req.get_header_value("Accept")), {}};
   const std::string& path = req.path;
 

@@ -90,4 +90,10 @@ RequestInfo parseRequestInfo(const std::string& method, const std::string& path,
   return info;
 }
 
+std::optional<bool> parseBoolParam(std::string_view v) {
+  if (v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True") return true;
+  if (v == "0" || v == "f" || v == "F" || v == "FALSE" || v == "false" || v == "False") return false;
+  return std::nullopt;
+}
+
 }  // namespace mysqlop::sandbox

@@ -6,7 +6,9 @@
 //   parseRequestInfo("GET", "/api/v1/namespaces/demo/secrets", watch=false)
 //     → {isResource, group "", version "v1", namespace "demo", resource "secrets", verb "list"}
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mysqlop::sandbox {
@@ -27,5 +29,9 @@ struct RequestInfo {
 
 // `watch` = the request had watch=true|1.
 RequestInfo parseRequestInfo(const std::string& method, const std::string& path, bool watch);
+
+// A boolean query parameter as kube-apiserver reads it (Go's strconv.ParseBool): 1, t, T, TRUE,
+// true, True and 0, f, F, FALSE, false, False; anything else is not a bool (nullopt).
+std::optional<bool> parseBoolParam(std::string_view v);
 
 }  // namespace mysqlop::sandbox

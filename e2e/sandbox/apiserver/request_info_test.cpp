@@ -39,3 +39,11 @@ TEST_CASE("request paths split like kube-apiserver's RequestInfoFactory", "[sand
 
 }  // namespace
 }  // namespace mysqlop::sandbox
+
+namespace mysqlop::sandbox {
+TEST_CASE("boolean query parameters read as Go's strconv.ParseBool reads them", "[sandbox][request]") {
+  for (const char* t : {"1", "t", "T", "TRUE", "true", "True"}) CHECK(parseBoolParam(t) == true);
+  for (const char* f : {"0", "f", "F", "FALSE", "false", "False"}) CHECK(parseBoolParam(f) == false);
+  for (const char* x : {"", "yes", "tRUE", "2"}) CHECK_FALSE(parseBoolParam(x));
+}
+}  // namespace mysqlop::sandbox

@@ -77,7 +77,7 @@ struct Call {
   }
   bool flag(const std::string& k) const {
     std::string v = param(k);
-    return v == "true" || v == "1";
+    return parseBoolParam(v).value_or(false);
   }
   bool dryRun() const { return param("dryRun") == "All"; }
   // The fieldManager, or one derived from the User-Agent as kube-apiserver does.
