@@ -71,6 +71,7 @@ inline constexpr std::string_view kReasonIssuerNotFound = "IssuerNotFound";
 inline constexpr std::string_view kReasonIssuerNotReady = "IssuerNotReady";
 inline constexpr std::string_view kReasonWaitingForDatabaseObjects = "WaitingForDatabaseObjects";
 inline constexpr std::string_view kReasonExporterConfigConflict = "ExporterConfigConflict";
+inline constexpr std::string_view kReasonAuthSecretUnusable = "AuthSecretUnusable";  // credentials exporter.cnf cannot carry
 inline constexpr std::string_view kReasonCertificateConflict = "CertificateConflict";
 inline constexpr std::string_view kReasonIssuing = "Issuing";
 inline constexpr std::string_view kReasonCertificatesIssued = "CertificatesIssued";

@@ -35,7 +35,11 @@ spec:
   tls:
     issuerRef: {apiGroup: cert-manager.io, kind: Issuer, name: mysql-ca}
 YAML
-# Beside it: TLS without requireSSL, and no TLS at all (Ready without certificates).
+# Beside it: TLS without requireSSL — with the user's own credentials, a password holding
+# comment characters, quotes, a space and a line break, and the exporter — and no TLS at all
+# (Ready without certificates).
+"$K" create secret generic lax-creds -n demo --from-literal=username=root \
+  --from-literal=password=$'p#ss;w"o\'r d\nline2' > /dev/null
 "$K" apply -f - > /dev/null <<'YAML'
 apiVersion: kubedb.com/v1
 kind: MySQL
@@ -43,6 +47,8 @@ metadata: {name: lax, namespace: demo}
 spec:
   version: "8.4.3"
   storageType: Ephemeral
+  authSecret: {name: lax-creds}
+  monitor: {agent: prometheus.io/builtin}
   tls:
     issuerRef: {apiGroup: cert-manager.io, kind: Issuer, name: mysql-ca}
 ---
@@ -58,6 +64,9 @@ expect '^$' "$K" get certificates -n demo -l app.kubernetes.io/instance=plain -o
 # The exporter sidecar reaches mysqld with the exporter certificate (exporter.cnf) and reports it up.
 MY_IP=$("$K" get pod my-0 -n demo -o jsonpath='{.status.podIP}')
 eventually '^mysql_up 1' curl -s "http://$MY_IP:56790/metrics"
+# The exporter of `lax` logs in with the odd password, as exporter.cnf carries it.
+LAX_IP=$("$K" get pod lax-0 -n demo -o jsonpath='{.status.podIP}')
+eventually '^mysql_up 1' curl -s "http://$LAX_IP:56790/metrics"
 expect 'answered a query over TLSv1\.[23]' "$K" get my my -n demo -o 'jsonpath={.status.conditions[?(@.type=="Ready")].message}'
 # As KubeDB's TLS guide checks it: kubectl exec into the database container, the server's TLS
 # variables from the mysql client there.
@@ -84,7 +93,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: client, namespace: demo}
 spec:
-  volumes: [{name: certs, secret: {secretName: my-client-cert}}, {name: lax, secret: {secretName: lax-auth}}]
+  volumes: [{name: certs, secret: {secretName: my-client-cert}}, {name: lax, secret: {secretName: lax-creds}}]
   containers:
   - name: main
     image: busybox

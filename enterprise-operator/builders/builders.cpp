@@ -83,19 +83,39 @@ Json buildCertificate(const api::MySQL& my, const std::string& alias) {
           {"spec", spec}};
 }
 
-std::string exporterConfig(const std::string& user, const std::string& password) {
-  const std::string dir(api::kCertsDir);
-  return fmt::format("[client]\nuser={}\npassword={}\nhost=127.0.0.1\nport={}\nssl-ca={}/ca.crt\nssl-cert={}/exporter.crt\n"
-                     "ssl-key={}/exporter.key\n",
-                     user, password, api::kMySQLPort, dir, dir, dir);
+core::Result<std::string> iniValue(const std::string& key, const std::string& v) {
+  // mysqld_exporter reads exporter.cnf with go-ini: a plain value ends at '#' or ';', loses
+  // its surrounding spaces and quotes; a `backquoted` value is taken as it is (one line); a
+  // """triple-quoted""" one may span lines.
+  const bool plain = !v.empty() && v.find_first_of("#;\"'`\r\n") == std::string::npos && v.front() != ' ' &&
+                     v.back() != ' ' && v.front() != '\t' && v.back() != '\t';
+  if (plain) return v;
+  if (v.find('`') == std::string::npos && v.find_first_of("\r\n") == std::string::npos) return "`" + v + "`";
+  if (v.find("\"\"\"") == std::string::npos && (v.empty() || v.back() != '"')) return "\"\"\"" + v + "\"\"\"";
+  return core::invalid(fmt::format("the {} holds both a backquote and a line break or three double quotes, which the "
+                                   "exporter's configuration file cannot carry",
+                                   key));
 }
 
-Json buildExporterConfigSecret(const api::MySQL& my, const std::string& user, const std::string& password) {
-  return {{"apiVersion", "v1"},
-          {"kind", "Secret"},
-          {"metadata", api::objectMeta(my, api::exporterConfigSecretName(my.name))},
-          {"type", "Opaque"},
-          {"data", {{std::string(api::kExporterConfigKey), kube::base64Encode(exporterConfig(user, password))}}}};
+core::Result<std::string> exporterConfig(const std::string& user, const std::string& password) {
+  const std::string dir(api::kCertsDir);
+  auto u = iniValue("user name", user);
+  if (!u) return u.error();
+  auto p = iniValue("password", password);
+  if (!p) return p.error();
+  return fmt::format("[client]\nuser={}\npassword={}\nhost=127.0.0.1\nport={}\nssl-ca={}/ca.crt\nssl-cert={}/exporter.crt\n"
+                     "ssl-key={}/exporter.key\n",
+                     *u, *p, api::kMySQLPort, dir, dir, dir);
+}
+
+core::Result<Json> buildExporterConfigSecret(const api::MySQL& my, const std::string& user, const std::string& password) {
+  auto cnf = exporterConfig(user, password);
+  if (!cnf) return cnf.error();
+  return Json{{"apiVersion", "v1"},
+              {"kind", "Secret"},
+              {"metadata", api::objectMeta(my, api::exporterConfigSecretName(my.name))},
+              {"type", "Opaque"},
+              {"data", {{std::string(api::kExporterConfigKey), kube::base64Encode(*cnf)}}}};
 }
 
 }  // namespace mysqlop::enterprise

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/core/result.h"
+
 #include "common/api/mysql.h"
 
 namespace mysqlop::enterprise {
@@ -21,8 +23,9 @@ using Json = nlohmann::json;
 // `my` must have been defaulted (api::setDefaults) and carry a tls.issuerRef.
 Json buildCertificate(const api::MySQL& my, const std::string& alias);
 
-// The exporter.cnf text for these credentials.
-std::string exporterConfig(const std::string& user, const std::string& password);
-Json buildExporterConfigSecret(const api::MySQL& my, const std::string& user, const std::string& password);
+// The exporter.cnf text for these credentials, each value written so that the exporter's ini
+// reader gives it back unchanged (any character; an error for the few it cannot carry).
+core::Result<std::string> exporterConfig(const std::string& user, const std::string& password);
+core::Result<Json> buildExporterConfigSecret(const api::MySQL& my, const std::string& user, const std::string& password);
 
 }  // namespace mysqlop::enterprise

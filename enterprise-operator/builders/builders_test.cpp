@@ -73,13 +73,31 @@ TEST_CASE("enterprise: the user's entry wins over the defaults, lists are unione
 
 TEST_CASE("enterprise: exporter.cnf points the exporter at mysqld over TLS", "[enterprise][builders]") {
   auto my = mysql(R"({"version":"8.4.3","storageType":"Ephemeral","tls":{"issuerRef":{"kind":"Issuer","name":"ca"}}})");
-  CHECK(exporterConfig("root", "s3cret") ==
+  CHECK(*exporterConfig("root", "s3cret") ==
         "[client]\nuser=root\npassword=s3cret\nhost=127.0.0.1\nport=3306\nssl-ca=/etc/mysql/certs/ca.crt\n"
         "ssl-cert=/etc/mysql/certs/exporter.crt\nssl-key=/etc/mysql/certs/exporter.key\n");
-  Json secret = buildExporterConfigSecret(my, "root", "s3cret");
+  Json secret = *buildExporterConfigSecret(my, "root", "s3cret");
   CHECK(secret["metadata"]["name"] == "my-metrics-exporter-config");
   CHECK(secret["metadata"]["ownerReferences"][0]["kind"] == "MySQL");
-  CHECK(*kube::base64Decode(secret["data"]["exporter.cnf"].get<std::string>()) == exporterConfig("root", "s3cret"));
+  CHECK(*kube::base64Decode(secret["data"]["exporter.cnf"].get<std::string>()) == *exporterConfig("root", "s3cret"));
+}
+
+TEST_CASE("enterprise: exporter.cnf carries any password the way go-ini reads it back", "[enterprise][builders]") {
+  auto passwordLine = [](const std::string& pw) {
+    auto cnf = exporterConfig("root", pw);
+    REQUIRE(cnf);
+    const auto at = cnf->find("\npassword=") + 10;
+    return cnf->substr(at, cnf->find("\nhost=") - at);
+  };
+  // Comment characters, quotes and outer spaces: backquoted, taken as written.
+  CHECK(passwordLine("p#ss;w\"o'rd") == "`p#ss;w\"o'rd`");
+  CHECK(passwordLine(" padded ") == "` padded `");
+  // A line break: triple double quotes, which may span lines.
+  CHECK(passwordLine("line1\nline2`") == "\"\"\"line1\nline2`\"\"\"");
+  // What neither can carry is refused, saying why.
+  auto bad = exporterConfig("root", "a`b\nc\"");
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message, Catch::Contains("password") && Catch::Contains("cannot carry"));
 }
 
 }  // namespace mysqlop::enterprise

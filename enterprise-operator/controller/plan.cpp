@@ -56,7 +56,12 @@ std::optional<Verdict> planObjects(Plan& p, const api::MySQL& my, const Observed
   }
   auto auth = o.secret(my.effectiveAuthSecretName());
   const std::string user = kube::secretValue(*auth, "username").value_or("");
-  Json desired = buildExporterConfigSecret(my, user.empty() ? "root" : user, kube::secretValue(*auth, "password").value_or(""));
+  auto built = buildExporterConfigSecret(my, user.empty() ? "root" : user, kube::secretValue(*auth, "password").value_or(""));
+  if (!built) {
+    return notReady(api::kReasonAuthSecretUnusable, fmt::format("Secret {}/{}: {}", my.namespace_, my.effectiveAuthSecretName(),
+                                                                built.error().message));
+  }
+  Json desired = std::move(*built);
   auto cached = o.secret(kube::name(desired));
   if (cached && !kube::isOwnedBy(*cached, my.uid)) {
     return notReady(api::kReasonExporterConfigConflict,

@@ -219,6 +219,21 @@ TEST_CASE("enterprise plan: Certificates and the exporter configuration, then is
   CHECK(writes(p) == 0);
 }
 
+TEST_CASE("enterprise plan: credentials exporter.cnf cannot carry are refused, saying why", "[enterprise][plan]") {
+  Observed o = open();
+  o.secrets["my-auth"] = secret("my-auth", {{"username", "admin"}, {"password", "a`b\nc\""}});
+  Plan p = plan(o, kNow);
+  auto names = stepNames(p);
+  CHECK(std::find(names.begin(), names.end(), "ensure:Secret/my-metrics-exporter-config") == names.end());
+  CHECK(tlsCondition(p, o)->reason == api::kReasonAuthSecretUnusable);
+  CHECK_THAT(tlsCondition(p, o)->message, Catch::StartsWith("Secret demo/my-auth: the password holds both a backquote"));
+  // Any other password works, whatever it holds.
+  o.secrets["my-auth"] = secret("my-auth", {{"username", "admin"}, {"password", "p#ss;w\"o'rd\nline2"}});
+  p = plan(o, kNow);
+  names = stepNames(p);
+  CHECK(std::find(names.begin(), names.end(), "ensure:Secret/my-metrics-exporter-config") != names.end());
+}
+
 TEST_CASE("enterprise plan: someone else's Certificate or exporter configuration is never adopted", "[enterprise][plan]") {
   Observed o = open();
   o.secrets["my-metrics-exporter-config"] = secret("my-metrics-exporter-config", {{"exporter.cnf", "[client]"}});
