@@ -5,12 +5,15 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
@@ -165,7 +168,16 @@ struct Transport::Impl {
   std::unique_ptr<X509, Deleter<X509, X509_free>> clientCert;
   std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>> clientKey;
   std::vector<std::unique_ptr<X509, Deleter<X509, X509_free>>> caCerts;
+  // The configured CA as a file httplib reads: given only a certificate store, cpp-httplib 0.11
+  // also loads the machine's default CA locations into it (SSL_CTX_set_default_verify_paths,
+  // which honours SSL_CERT_FILE), and any public CA would vouch for the API server. An anonymous
+  // in-memory file (memfd) holds the PEM; -1 when no CA is configured (then the machine's roots
+  // are used, as client-go does).
+  int caFile = -1;
   std::unique_ptr<TokenSource> tokens;
+  ~Impl() {
+    if (caFile >= 0) ::close(caFile);
+  }
 
   std::mutex poolMu;
   std::vector<std::unique_ptr<Conn>> idleConns;  // guarded by poolMu
@@ -180,11 +192,7 @@ struct Transport::Impl {
       } else {
         ssl = std::make_unique<httplib::SSLClient>(url.host, url.port);
       }
-      if (!caCerts.empty()) {
-        X509_STORE* store = X509_STORE_new();
-        for (const auto& ca : caCerts) X509_STORE_add_cert(store, ca.get());
-        ssl->set_ca_cert_store(store);  // the SSL_CTX takes ownership
-      }
+      if (caFile >= 0) ssl->set_ca_cert_path(fmt::format("/proc/self/fd/{}", caFile));
       ssl->enable_server_certificate_verification(!cfg.insecureSkipTlsVerify);
       c->cli = std::move(ssl);
     } else {
@@ -333,6 +341,11 @@ core::Result<std::unique_ptr<Transport>> Transport::create(const RestConfig& cfg
     ERR_clear_error();  // the loop ends on "no start line"
     if (impl->caCerts.empty()) {
       return core::invalid(source + ": certificate-authority holds no PEM certificate");
+    }
+    impl->caFile = ::memfd_create("mysqlop-cluster-ca", MFD_CLOEXEC);
+    if (impl->caFile < 0 ||
+        ::write(impl->caFile, cfg.caPem.data(), cfg.caPem.size()) != static_cast<ssize_t>(cfg.caPem.size())) {
+      return core::internal(source + ": cannot hold the certificate-authority in memory: " + std::strerror(errno));
     }
   }
   if (!cfg.clientCertPem.empty()) {

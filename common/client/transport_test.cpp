@@ -109,6 +109,28 @@ TEST_CASE("the server certificate must chain to the configured CA", "[client][tr
   CHECK(transport(cfg)->send(get("/api")));
 }
 
+TEST_CASE("only the configured CA is trusted, not the machine's (SSL_CERT_FILE)", "[client][transport]") {
+  // The server's certificate comes from a CA the machine trusts, not from the cluster's.
+  TestPki publicCa("a-public-ca");
+  TlsServer srv(publicCa.issue({.commonName = "impostor", .dnsNames = {"localhost"}, .ipAddresses = {"127.0.0.1"}, .serverAuth = true}));
+  srv.server().Get("/api", [](const httplib::Request&, httplib::Response& res) { res.set_content("{}", "application/json"); });
+  srv.start();
+  char path[] = "/tmp/mysqlop-public-ca-XXXXXX";
+  const int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  const std::string pem = publicCa.ca().certPem;
+  REQUIRE(::write(fd, pem.data(), pem.size()) == static_cast<ssize_t>(pem.size()));
+  ::close(fd);
+  const char* before = std::getenv("SSL_CERT_FILE");
+  const std::string saved = before ? before : "";
+  ::setenv("SSL_CERT_FILE", path, 1);
+  auto r = transport(configFor(srv.url()))->send(get("/api"));  // the cluster CA: pki()'s
+  if (before) ::setenv("SSL_CERT_FILE", saved.c_str(), 1); else ::unsetenv("SSL_CERT_FILE");
+  ::unlink(path);
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("cannot verify the server certificate"));
+}
+
 TEST_CASE("client TLS material is checked up front", "[client][transport]") {
   auto a = pki().issue({.commonName = "a", .clientAuth = true});
   auto b = pki().issue({.commonName = "b", .clientAuth = true});
