@@ -1,6 +1,8 @@
 // enterprise-operator: with a valid licence, has cert-manager issue the server, client and
 // metrics-exporter certificates of each TLS MySQL and writes the exporter configuration (DESIGN
 // §1 steps 5–6, §5, §6). See docs/tls.md and docs/licence.md.
+#include <prometheus/gauge.h>
+
 #include <chrono>
 #include <iostream>
 
@@ -62,6 +64,20 @@ int main(int argc, char** argv) {
     if (!ns) return ns.error();
     return kube::uid(*ns);
   };
+  // What this build trusts: a development build's licence CA was generated with the build (its
+  // key is in the build tree), so it says so — in the log, on /readyz and in mysqlop_build_info.
+  const bool devCa = licence::embeddedCaIsDevelopment();
+  prometheus::BuildGauge()
+      .Name("mysqlop_build_info")
+      .Help("1, labelled with this build's version and the kind of licence CA it trusts (release or development)")
+      .Register(m.metrics().registry())
+      .Add({{"version", MYSQLOP_VERSION}, {"licence_ca", devCa ? "development" : "release"}})
+      .Set(1);
+  if (devCa) {
+    const std::string note = "development build: it trusts a licence CA generated with the build, not the vendor's";
+    log.warn(note, {});
+    m.addReadyNote(note);
+  }
   enterprise::LicenceGate gate({.path = licenseFile,
                                 .caPem = licence::embeddedCaPem(),
                                 .recheck = std::chrono::milliseconds(static_cast<int64_t>(recheckHours * 3600 * 1000))},

@@ -41,5 +41,8 @@ core::Result<Licence> verifyLicence(const std::string& pem, const std::string& c
 
 // The licence CA compiled into this binary (CMake input MYSQLOP_LICENCE_CA_CERT).
 const std::string& embeddedCaPem();
+// Whether that CA was generated for a development build (its key is in the build tree: anyone
+// with the tree can issue licences it accepts). Release builds refuse to configure without one.
+bool embeddedCaIsDevelopment();
 
 }  // namespace mysqlop::licence

@@ -103,4 +103,10 @@ TEST_CASE("licence: a build carries a licence CA", "[licence]") {
   CHECK(pki::inspect(*ca).isCA);
 }
 
+TEST_CASE("licence: a development build knows its licence CA is its own", "[licence]") {
+  // This tree is configured without MYSQLOP_LICENCE_CA_CERT (tests issue licences with the
+  // generated CA's key), so the binary says so.
+  CHECK(embeddedCaIsDevelopment());
+}
+
 }  // namespace mysqlop::licence

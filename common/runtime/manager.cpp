@@ -98,6 +98,8 @@ Controller& Manager::controller(ControllerOptions opts, ReconcileFn reconcile) {
   return *controllers_.back();
 }
 
+void Manager::addReadyNote(std::string note) { readyNotes_.push_back(std::move(note)); }
+
 void Manager::addReadyCheck(std::string name, std::function<std::optional<std::string>()> check) {
   readyChecks_.emplace_back(std::move(name), std::move(check));
 }
@@ -131,11 +133,13 @@ void Manager::startServers() {
       srv->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
       srv->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
         auto failing = notReady();
+        std::string notes;
+        for (const auto& n : readyNotes_) notes += "\n" + n;
         if (failing.empty()) {
-          res.set_content("ok", "text/plain");
+          res.set_content("ok" + notes, "text/plain");
         } else {
           res.status = 500;
-          res.set_content(fmt::format("not ready: {}\n", fmt::join(failing, "; ")), "text/plain");
+          res.set_content(fmt::format("not ready: {}{}\n", fmt::join(failing, "; "), notes), "text/plain");
         }
       });
     } else {

@@ -74,6 +74,8 @@ class Manager {
   Controller& controller(ControllerOptions opts, ReconcileFn reconcile);
   // A readiness check: nullopt when ready, else why not.
   void addReadyCheck(std::string name, std::function<std::optional<std::string>()> check);
+  // A line /readyz adds to its answer, ready or not (say, what kind of build this is).
+  void addReadyNote(std::string note);
 
   // Starts everything and blocks until a signal or stop(); returns the process exit code.
   int run();
@@ -93,6 +95,7 @@ class Manager {
   void startControllers();
 
   ManagerOptions opts_;
+  std::vector<std::string> readyNotes_;  // set before run()
   core::Logger log_;
   Metrics metrics_;
   std::unique_ptr<client::RestClient> client_;

@@ -61,6 +61,10 @@ eventually '^LicenseInvalid$' cond TLSCertificatesReady my reason
 expect "licence invalid for cluster $CLUSTER: cannot read the licence file $LIC" cond TLSCertificatesReady my message
 expect "licence invalid for cluster $CLUSTER" curl -s "http://$HEALTH/readyz"
 expect '^mysqlop_license_valid 0' curl -s "http://$METRICS/metrics"
+# A development build says what it trusts: its own generated licence CA.
+expect 'mysqlop_build_info\{.*licence_ca="development".*\} 1' curl -s "http://$METRICS/metrics"
+expect 'development build: it trusts a licence CA generated with the build' curl -s "http://$HEALTH/readyz"
+expect '"level":"warn".*development build' cat "$WORK/enterprise.log"
 expect 'LicenseInvalid' "$K" get events -n demo --field-selector involvedObject.name=my,type=Warning
 expect '^$' field certificates -n demo -o 'jsonpath={.items[*].metadata.name}'
 "$LICENSE" issue --ca-cert "$LICENCE_CA_DIR/ca.crt" --ca-key "$LICENCE_CA_DIR/ca.key" --cluster-id "$CLUSTER" \
