@@ -54,6 +54,11 @@ inline constexpr std::string_view kLabelComponentValue = "database";
 std::map<std::string, std::string> selectorLabels(std::string_view db);
 std::map<std::string, std::string> offshootLabels(std::string_view db);
 
+// Our mark on an auth Secret the community operator made (value: the MySQL's name). It has no
+// ownerReference (it outlives a Delete/Halt), so only this says WipeOut may delete it: labels alone
+// are shared with other KubeDB databases (a MariaDB `my` has its own `my-auth`).
+inline constexpr std::string_view kAnnotationAuthSecretFor = "mysqlop.io/auth-secret-for";
+
 // --- pod contract ----------------------------------------------------------------------------
 inline constexpr std::string_view kContainerMySQL = "mysql";
 inline constexpr std::string_view kContainerExporter = "exporter";

@@ -30,10 +30,18 @@ std::string joinErrors(const api::FieldErrors& errs) {
   return join(parts, "; ");
 }
 
-// Ours: it carries this database's instance label and our managed-by label.
+// Labelled for this MySQL: the whole selector — instance and managed-by alone are shared by every
+// KubeDB database of that name (a MariaDB `my` labels its Secrets instance=my too).
 bool labelledFor(const Json& obj, const std::string& db) {
-  return kube::label(obj, api::kLabelInstance) == db &&
-         kube::label(obj, api::kLabelManagedBy) == std::string(api::kLabelManagedByValue);
+  for (const auto& [k, v] : api::selectorLabels(db)) {
+    if (kube::label(obj, k) != v) return false;
+  }
+  return true;
+}
+
+// Ours to delete: owned by this MySQL (its uid), or the auth Secret we made (labelled and marked).
+bool madeFor(const Json& obj, const std::string& db, const std::string& uid) {
+  return kube::isOwnedBy(obj, uid) || (labelledFor(obj, db) && kube::annotation(obj, api::kAnnotationAuthSecretFor) == db);
 }
 
 Blocker blocker(std::string_view reason, std::string message) { return Blocker{std::string(reason), std::move(message)}; }
@@ -225,13 +233,13 @@ void planVolumes(Planner& p, api::DeletionPolicy policy, const std::string& uid,
   }
 }
 
-// Secrets we (or cert-manager for us) made: labelled for this database or owned by it. WipeOut
-// deletes them; Delete and Halt keep them without our ownerReference. A user's Secret is neither
-// and is never touched.
+// Secrets we (or cert-manager for us) made: owned by this database, or the auth Secret we marked.
+// WipeOut deletes them; Delete and Halt keep them without our ownerReference. A user's Secret, or
+// another database's that merely shares labels, is neither and is never touched.
 void planSecrets(Planner& p, api::DeletionPolicy policy, const std::string& uid, std::vector<std::string>& done) {
   const std::string db = kube::name(*p.o.mysql);
   for (const auto& [name, s] : p.o.secrets) {
-    if (!labelledFor(*s, db) && !kube::isOwnedBy(*s, uid)) continue;
+    if (!madeFor(*s, db, uid)) continue;
     if (policy == api::DeletionPolicy::kWipeOut) {
       p.out.steps.push_back(DeleteStep{&kube::kSecrets, name, "", std::nullopt});
       done.push_back("Secret " + name);

@@ -39,6 +39,7 @@ runtime::ObjectPtr secret(const std::string& name, bool ours = false, bool owned
   for (const auto& [k, v] : data) s["data"][k] = kube::base64Encode(v);
   if (ours) {
     for (const auto& [k, v] : api::offshootLabels("my")) kube::setLabel(s, k, v);
+    s["metadata"]["annotations"][std::string(api::kAnnotationAuthSecretFor)] = "my";
   }
   if (owned) (void)kube::addOwnerReference(s, {"kubedb.com/v1", "MySQL", "my", kUid, false, true});
   return ptr(std::move(s));
@@ -384,6 +385,34 @@ TEST_CASE("plan: deletion follows the policy", "[community][plan]") {
     CHECK(p.forgetHealth);
     CHECK_FALSE(p.status);
   }
+}
+
+TEST_CASE("plan: another KubeDB database's Secrets of the same name are never ours", "[community][plan]") {
+  // A KubeDB MariaDB `my` in the namespace: its Secrets carry instance=my and managed-by=kubedb.com.
+  auto mariadb = [](const std::string& name) {
+    Json s = {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", name}, {"namespace", "demo"}}}, {"data", {{"password", "eA=="}}}};
+    kube::setLabel(s, "app.kubernetes.io/name", "mariadbs.kubedb.com");
+    kube::setLabel(s, std::string(api::kLabelInstance), "my");
+    kube::setLabel(s, std::string(api::kLabelManagedBy), std::string(api::kLabelManagedByValue));
+    return ptr(std::move(s));
+  };
+  // WipeOut deletes only what is ours: not the MariaDB's, not a labelled Secret we did not mark.
+  Observed o = observed(mysql(R"({"version":"8.4.3","storageType":"Ephemeral","deletionPolicy":"WipeOut"})",
+                              R"(,"deletionTimestamp":"2026-01-01T00:00:00Z")"));
+  o.secrets["my-auth"] = mariadb("my-auth");
+  o.secrets["my-mariadb-cert"] = mariadb("my-mariadb-cert");
+  Json unmarked = *secret("my-config", /*ours=*/true);
+  unmarked["metadata"].erase("annotations");
+  o.secrets["my-config"] = ptr(unmarked);
+  o.secrets["my-server-cert"] = secret("my-server-cert", false, /*owned=*/true);
+  CHECK(stepNames(plan(o, kNow)) == std::vector<std::string>{"delete:Secret/my-server-cert", "drop-finalizer"});
+
+  // A MySQL `my` does not take the MariaDB's my-auth for its own.
+  o = observed(mysql(kPlain));
+  o.secrets["my-auth"] = mariadb("my-auth");
+  Plan p = plan(o, kNow);
+  CHECK(readyReason(p, o) == api::kReasonAuthSecretConflict);
+  for (const auto& n : stepNames(p)) CHECK(n.find("Secret/my-auth") == std::string::npos);
 }
 
 TEST_CASE("plan: WipeOut removes our Certificates first and comes back for the Secrets", "[community][plan]") {
