@@ -73,6 +73,8 @@ inline constexpr std::string_view kReasonWaitingForDatabaseObjects = "WaitingFor
 inline constexpr std::string_view kReasonExporterConfigConflict = "ExporterConfigConflict";
 inline constexpr std::string_view kReasonAuthSecretUnusable = "AuthSecretUnusable";  // credentials exporter.cnf cannot carry
 inline constexpr std::string_view kReasonCertificateConflict = "CertificateConflict";
+// tls.certificates[].secretName names a Secret that was not issued for this database's Certificate.
+inline constexpr std::string_view kReasonSecretNameConflict = "SecretNameConflict";
 inline constexpr std::string_view kReasonIssuing = "Issuing";
 inline constexpr std::string_view kReasonCertificatesIssued = "CertificatesIssued";
 

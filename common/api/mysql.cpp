@@ -35,6 +35,52 @@ void ipOk(const std::string& ip, const std::string& field, FieldErrors& out) {
   }
 }
 
+// A DNS name a certificate may carry: a DNS-1123 subdomain (lower-case labels of letters,
+// digits and '-', each 1–63 characters, not starting or ending with '-'), at most 253
+// characters, optionally with a leading "*." wildcard label.
+void dnsNameOk(const std::string& name, const std::string& field, FieldErrors& out) {
+  std::string_view n = name;
+  if (n.rfind("*.", 0) == 0) n.remove_prefix(2);
+  bool ok = !n.empty() && n.size() <= 253;
+  for (size_t start = 0; ok && start <= n.size();) {
+    size_t end = n.find('.', start);
+    if (end == std::string_view::npos) end = n.size();
+    const std::string_view label = n.substr(start, end - start);
+    ok = !label.empty() && label.size() <= 63 && label.front() != '-' && label.back() != '-' &&
+         std::all_of(label.begin(), label.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+    start = end + 1;
+    if (end == n.size()) break;
+  }
+  if (!ok) {
+    out.push_back({field, fmt::format("Invalid value: {:?}: must be a DNS name (lower-case labels of letters, digits and '-', "
+                                      "optionally starting with \"*.\")", name)});
+  }
+}
+
+// A URI: a scheme (a letter, then letters, digits, '+', '-', '.'), a colon and something after it,
+// without spaces or control characters.
+void uriOk(const std::string& uri, const std::string& field, FieldErrors& out) {
+  const size_t colon = uri.find(':');
+  bool ok = colon != std::string::npos && colon > 0 && colon + 1 < uri.size() && std::isalpha(static_cast<unsigned char>(uri[0]));
+  for (size_t i = 0; ok && i < colon; ++i) {
+    const char c = uri[i];
+    ok = std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+  }
+  ok = ok && std::none_of(uri.begin(), uri.end(), [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7f; });
+  if (!ok) out.push_back({field, fmt::format("Invalid value: {:?}: must be a URI with a scheme (e.g. spiffe://cluster/ns/db)", uri)});
+}
+
+// An e-mail address: one '@' between a non-empty local part and a DNS name.
+void emailOk(const std::string& email, const std::string& field, FieldErrors& out) {
+  const size_t at = email.find('@');
+  FieldErrors domain;
+  if (at != std::string::npos) dnsNameOk(email.substr(at + 1), field, domain);
+  const bool ok = at != std::string::npos && at > 0 && email.find('@', at + 1) == std::string::npos && domain.empty() &&
+                  std::none_of(email.begin(), email.begin() + static_cast<std::ptrdiff_t>(at),
+                               [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7f; });
+  if (!ok) out.push_back({field, fmt::format("Invalid value: {:?}: must be an e-mail address (local-part@domain)", email)});
+}
+
 }  // namespace
 
 std::string_view toString(DeletionPolicy p) {
@@ -303,6 +349,9 @@ FieldErrors validate(const MySQL& my) {
         out.push_back({p + ".alias", fmt::format("Duplicate value: {:?}", c.alias)});
       }
       for (size_t j = 0; j < c.ipAddresses.size(); ++j) ipOk(c.ipAddresses[j], fmt::format("{}.ipAddresses[{}]", p, j), out);
+      for (size_t j = 0; j < c.dnsNames.size(); ++j) dnsNameOk(c.dnsNames[j], fmt::format("{}.dnsNames[{}]", p, j), out);
+      for (size_t j = 0; j < c.uris.size(); ++j) uriOk(c.uris[j], fmt::format("{}.uris[{}]", p, j), out);
+      for (size_t j = 0; j < c.emailAddresses.size(); ++j) emailOk(c.emailAddresses[j], fmt::format("{}.emailAddresses[{}]", p, j), out);
       int64_t duration = 0, renew = 0;
       if (!c.duration.empty()) {
         if (auto d = kube::parseGoDuration(c.duration); !d) {

@@ -151,6 +151,28 @@ TEST_CASE("validation: certificate durations cert-manager would refuse", "[api][
   CHECK_THAT(fieldsOf(R"({"alias": "server", "duration": "1.2.3h"})"), Catch::Contains("duration: Invalid value: \"1.2.3h\": not a duration"));
 }
 
+TEST_CASE("validation: names a certificate would carry are checked for their syntax", "[api][mysql]") {
+  auto problems = [](const char* entry) {
+    auto my = parseMySQL(mysql((std::string(R"({"version": "8", "storageType": "Ephemeral", "tls": {"issuerRef": {"kind": "Issuer", "name": "ca"},
+        "certificates": [)") + entry + "]}}").c_str()));
+    REQUIRE(my);
+    setDefaults(*my);
+    std::string all;
+    for (const auto& e : validate(*my)) all += e.field + ": " + e.message + "\n";
+    return all;
+  };
+  CHECK(problems(R"({"alias": "server", "dnsNames": ["db.example.com", "*.db-pods.demo.svc", "localhost"],
+      "uris": ["spiffe://cluster.local/ns/demo/sa/my"], "emailAddresses": ["dba@example.com"]})") == "");
+  const std::string bad = problems(R"({"alias": "server", "dnsNames": ["ok.example", "Bad.Example", "a..b", "-x.y", "sp ace", "a.*.b"],
+      "uris": ["no-scheme", "http://x y", "1http://x"], "emailAddresses": ["nobody", "a@b@c", "@example.com", "x@bad_domain"]})");
+  for (const char* f : {"dnsNames[1]", "dnsNames[2]", "dnsNames[3]", "dnsNames[4]", "dnsNames[5]", "uris[0]", "uris[1]", "uris[2]",
+                        "emailAddresses[0]", "emailAddresses[1]", "emailAddresses[2]", "emailAddresses[3]"}) {
+    INFO(f);
+    CHECK_THAT(bad, Catch::Contains(std::string("spec.tls.certificates[0].") + f + ": Invalid value"));
+  }
+  CHECK_THAT(bad, !Catch::Contains("dnsNames[0]"));
+}
+
 TEST_CASE("validation: KubeDB's checks and the ones it lacks", "[api][mysql]") {
   struct Row { const char* spec; const char* field; const char* needle; };
   const Row rows[] = {

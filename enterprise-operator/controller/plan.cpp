@@ -46,6 +46,15 @@ std::optional<Verdict> issuerGate(const api::MySQL& my, const Observed& o) {
 std::optional<Verdict> planObjects(Plan& p, const api::MySQL& my, const Observed& o) {
   for (const auto& alias : api::tlsAliases()) {
     Json desired = buildCertificate(my, alias);
+    // cert-manager would overwrite whatever Secret the entry names (and WipeOut would then delete
+    // it): only one issued for this very Certificate, or none yet, is acceptable.
+    if (auto target = o.secret(my.certSecretName(alias));
+        target && kube::annotation(*target, "cert-manager.io/certificate-name") != kube::name(desired)) {
+      return notReady(api::kReasonSecretNameConflict,
+                      fmt::format("spec.tls.certificates[alias={}].secretName: Secret {}/{} exists and was not issued for "
+                                  "Certificate {}; it is left alone: name a Secret that does not exist",
+                                  alias, my.namespace_, my.certSecretName(alias), kube::name(desired)));
+    }
     auto cached = o.certificate(kube::name(desired));
     if (cached && !kube::isOwnedBy(*cached, my.uid)) {
       return notReady(api::kReasonCertificateConflict,

@@ -219,6 +219,27 @@ TEST_CASE("enterprise plan: Certificates and the exporter configuration, then is
   CHECK(writes(p) == 0);
 }
 
+TEST_CASE("enterprise plan: a secretName naming a Secret not issued for the database is refused", "[enterprise][plan]") {
+  Observed o = open();
+  // The entry points the server certificate at an application's Secret.
+  o.mysql = ptr(mysql(R"({"version":"8.4.3","storageType":"Ephemeral","authSecret":{"name":"my-auth"},
+      "tls":{"issuerRef":{"kind":"Issuer","name":"ca"},"certificates":[{"alias":"server","secretName":"app-keys"}]}})"));
+  o.secrets["app-keys"] = secret("app-keys", {{"api-key", "s3cr3t"}});
+  Plan p = plan(o, kNow);
+  for (const auto& n : stepNames(p)) CHECK(n.find("Certificate/my-server-cert") == std::string::npos);
+  CHECK(tlsCondition(p, o)->reason == api::kReasonSecretNameConflict);
+  CHECK(tlsCondition(p, o)->message ==
+        "spec.tls.certificates[alias=server].secretName: Secret demo/app-keys exists and was not issued for Certificate "
+        "my-server-cert; it is left alone: name a Secret that does not exist");
+  // One cert-manager issued for this Certificate (say, kept by an earlier MySQL) is fine.
+  Json issued = *secret("app-keys", {{"tls.crt", "x"}});
+  issued["metadata"]["annotations"]["cert-manager.io/certificate-name"] = "my-server-cert";
+  o.secrets["app-keys"] = ptr(issued);
+  p = plan(o, kNow);
+  auto names = stepNames(p);
+  CHECK(std::find(names.begin(), names.end(), "ensure:Certificate/my-server-cert") != names.end());
+}
+
 TEST_CASE("enterprise plan: credentials exporter.cnf cannot carry are refused, saying why", "[enterprise][plan]") {
   Observed o = open();
   o.secrets["my-auth"] = secret("my-auth", {{"username", "admin"}, {"password", "a`b\nc\""}});
