@@ -1,5 +1,8 @@
 #include "common/runtime/event_recorder.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "common/core/time_format.h"
@@ -31,8 +34,9 @@ void EventRecorder::event(const Json& involved, const std::string& type, const s
   int64_t stamp = 0;
   {
     std::lock_guard lock(mu_);
-    Bucket& b = buckets_[uid + "|" + reason];
     auto mono = clock_.monotonic();
+    pruneLocked(mono);
+    Bucket& b = buckets_[uid + "|" + reason];
     if (b.refilled == core::MonoTime{}) b.refilled = mono;
     b.tokens = std::min(25.0, b.tokens + std::chrono::duration<double>(mono - b.refilled).count() / 300.0);
     b.refilled = mono;
@@ -45,6 +49,7 @@ void EventRecorder::event(const Json& involved, const std::string& type, const s
     if (it != seen_.end()) {
       existing = it->second.eventName;
       count = ++it->second.count;
+      it->second.used = mono;
     }
     // <name>.<hex nanoseconds> as client-go names them, kept unique when the clock repeats.
     stamp = std::max(lastStamp_ + 1, static_cast<int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -84,7 +89,38 @@ void EventRecorder::event(const Json& involved, const std::string& type, const s
     return;
   }
   std::lock_guard lock(mu_);
-  seen_[aggKey] = {name, ns, count};
+  seen_[aggKey] = {name, ns, count, clock_.monotonic()};
+}
+
+std::pair<size_t, size_t> EventRecorder::remembered() const {
+  std::lock_guard lock(mu_);
+  return {seen_.size(), buckets_.size()};
+}
+
+void EventRecorder::pruneLocked(core::MonoTime now) {
+  // A sweep a minute at most, and whenever a map has outgrown its bound.
+  const bool due = now - lastPrune_ >= std::chrono::minutes(1);
+  if (!due && seen_.size() < kMaxRemembered && buckets_.size() < kMaxRemembered) return;
+  lastPrune_ = now;
+  // An Event the API server has expired (1 h) is recreated anyway; a bucket back to full is the
+  // same as none.
+  std::erase_if(seen_, [&](const auto& kv) { return now - kv.second.used > std::chrono::hours(1); });
+  std::erase_if(buckets_, [&](const auto& kv) {
+    const double tokens = kv.second.tokens + std::chrono::duration<double>(now - kv.second.refilled).count() / 300.0;
+    return tokens >= 25.0;
+  });
+  // Still too many: the least recently used go.
+  auto trim = [](auto& map, auto lastUse) {
+    if (map.size() < kMaxRemembered) return;
+    std::vector<std::pair<core::MonoTime, std::string>> order;
+    order.reserve(map.size());
+    for (const auto& [k, v] : map) order.emplace_back(lastUse(v), k);
+    std::sort(order.begin(), order.end());
+    const size_t drop = map.size() - kMaxRemembered / 2;
+    for (size_t i = 0; i < drop; ++i) map.erase(order[i].second);
+  };
+  trim(seen_, [](const Seen& v) { return v.used; });
+  trim(buckets_, [](const Bucket& v) { return v.refilled; });
 }
 
 }  // namespace mysqlop::runtime

@@ -3,11 +3,15 @@
 // a repeated event (same object, type, reason and message) bumps `count` and `lastTimestamp`
 // of the existing Event instead of creating another; each (object, reason) may emit a burst of
 // 25 and then one every 5 minutes. Messages holding a private key are refused (never written).
+// What it remembers stays bounded: entries unused for an hour (the API server's Event TTL) and
+// rate-limit buckets refilled to full are dropped, and past 4,096 of either the least recently
+// used go first (client-go keeps LRU caches of that size).
 // Thread-safe; writes happen on the caller's thread.
 
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <utility>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -40,26 +44,33 @@ class EventRecorder {
     event(involved, e.warning ? kEventWarning : kEventNormal, e.reason, e.message);
   }
 
+  // How many aggregation entries and rate-limit buckets it holds (memory it keeps).
+  std::pair<size_t, size_t> remembered() const;
+  static constexpr size_t kMaxRemembered = 4096;
+
  private:
   struct Seen {
     std::string eventName;
     std::string ns;
     int64_t count = 0;
+    core::MonoTime used{};
   };
   struct Bucket {
     double tokens = 25;
     core::MonoTime refilled{};
   };
+  void pruneLocked(core::MonoTime now);
 
   client::RestClient& cli_;
   std::string component_;
   std::string instance_;
   const core::Clock& clock_;
   core::Logger log_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::map<std::string, Seen> seen_;      // aggregation key → event; guarded by mu_
   std::map<std::string, Bucket> buckets_;  // uid|reason → rate limit; guarded by mu_
   int64_t lastStamp_ = 0;                  // event name suffixes, strictly increasing; guarded by mu_
+  core::MonoTime lastPrune_{};             // guarded by mu_
 };
 
 }  // namespace mysqlop::runtime

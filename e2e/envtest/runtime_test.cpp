@@ -301,6 +301,33 @@ TEST_CASE("event recorder: repeats aggregate into one Event, bursts are limited,
   CHECK((*c.admin->list(kube::kEvents, "default", {.fieldSelector = "reason=Spam"}))["items"].size() == 26);
 }
 
+TEST_CASE("event recorder: what it remembers stays bounded", "[runtime][events]") {
+  Cluster c;
+  auto cm = c.admin->create(kube::kConfigMaps, "default", Cluster::configMap("target"));
+  REQUIRE(cm);
+  core::FakeClock clock;
+  EventRecorder rec(*c.admin, "test-operator", "pod-1", clock);
+  // Events about 5,000 different objects (uids) in a burst: never more than the bound.
+  Json obj = *cm;
+  for (int i = 0; i < 5000; ++i) {
+    obj["metadata"]["uid"] = "uid-" + std::to_string(i);
+    rec.event(obj, kEventNormal, "Provisioned", "ready");
+    if (i % 500 == 0) {
+      auto [seen, buckets] = rec.remembered();
+      CHECK(seen <= EventRecorder::kMaxRemembered);
+      CHECK(buckets <= EventRecorder::kMaxRemembered);
+    }
+  }
+  auto [seen, buckets] = rec.remembered();
+  CHECK(seen <= EventRecorder::kMaxRemembered);
+  CHECK(buckets <= EventRecorder::kMaxRemembered);
+  // An hour and more later, one more Event: the rest is forgotten (expired, buckets full again).
+  clock.advance(std::chrono::hours(3));
+  obj["metadata"]["uid"] = "uid-last";
+  rec.event(obj, kEventNormal, "Provisioned", "ready");
+  CHECK(rec.remembered() == std::pair<size_t, size_t>{1, 1});
+}
+
 TEST_CASE("write helpers: status conditions re-read on 409, finalizers, unchanged objects not written",
           "[runtime][writes]") {
   Cluster c;
