@@ -1,5 +1,7 @@
 #include "common/kube/conditions.h"
 
+#include "common/core/text.h"
+
 #include "common/core/time_format.h"
 
 namespace mysqlop::kube {
@@ -44,6 +46,7 @@ bool isConditionTrue(const Json& conditions, std::string_view type) {
 
 bool setCondition(Json& conditions, Condition c, core::WallTime now) {
   if (!conditions.is_array()) conditions = Json::array();
+  c.message = core::truncateUtf8(c.message, kMaxConditionMessage);
   for (auto& j : conditions) {
     if (!j.is_object() || j.value("type", "") != c.type) continue;
     auto old = Condition::fromJson(j);

@@ -41,6 +41,9 @@ bool isConditionTrue(const Json& conditions, std::string_view type);
 
 // Sets `c` in `conditions` (made an array if it is not). lastTransitionTime = `now` for a new
 // condition or a status flip, otherwise kept. Returns true when the array changed.
+// A condition's message is at most this long (metav1.Condition's maxLength); longer ones are cut
+// on a character boundary.
+inline constexpr size_t kMaxConditionMessage = 32768;
 bool setCondition(Json& conditions, Condition c, core::WallTime now);
 bool removeCondition(Json& conditions, std::string_view type);
 

@@ -59,4 +59,16 @@ TEST_CASE("conditions are kept per type and serialise as the API expects", "[kub
 }
 
 }  // namespace
+TEST_CASE("conditions: a message longer than the API allows is cut on a character boundary", "[kube][conditions]") {
+  Json conds;
+  std::string message(40000, 'x');
+  message.replace(kMaxConditionMessage - 4, 3, "\u20ac");  // a 3-byte character across the cut
+  REQUIRE(setCondition(conds, {"Ready", "False", "Long", message, 1}, core::WallTime{}));
+  const std::string got = conds[0]["message"];
+  CHECK(got.size() <= kMaxConditionMessage);
+  CHECK(got.substr(got.size() - 3) == "\u2026");
+  CHECK(got.find("\u20ac") == std::string::npos);  // not half of it either: cut before
+  CHECK(got.substr(0, 100) == std::string(100, 'x'));
+}
+
 }  // namespace mysqlop::kube

@@ -1,6 +1,8 @@
 #include "common/runtime/event_recorder.h"
 
 #include <algorithm>
+
+#include "common/core/text.h"
 #include <vector>
 
 #include <fmt/format.h>
@@ -18,11 +20,13 @@ EventRecorder::EventRecorder(client::RestClient& cli, std::string component, std
       log_(log.with("component", component_)) {}
 
 void EventRecorder::event(const Json& involved, const std::string& type, const std::string& reason,
-                          const std::string& message) {
-  if (message.find("PRIVATE KEY") != std::string::npos) {
+                          const std::string& rawMessage) {
+  if (rawMessage.find("PRIVATE KEY") != std::string::npos) {
     log_.error("refusing to record an event whose message holds a private key", {{"reason", reason}});
     return;
   }
+  // events.k8s.io/v1's note holds at most 1 KiB; the core/v1 view is cut the same way.
+  const std::string message = core::truncateUtf8(rawMessage, 1024);
   std::string uid = kube::uid(involved);
   std::string ns = kube::namespaceOf(involved);
   if (ns.empty()) ns = "default";  // events about cluster-scoped objects live in default

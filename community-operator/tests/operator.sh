@@ -158,6 +158,12 @@ printf 'apiVersion: kubedb.com/v1\nkind: MySQL\nmetadata: {name: bad-kind, names
 expect_fail 'spec.tls.issuerRef.kind: Unsupported value: "Vault"' "$K" apply -f "$WORK/bad.yaml"
 printf 'apiVersion: kubedb.com/v1\nkind: MySQL\nmetadata: {name: bad-alias, namespace: demo}\nspec: {version: "8.4.3", storageType: Ephemeral, tls: {issuerRef: {kind: Issuer, name: ca}, certificates: [{alias: router}]}}\n' > "$WORK/bad.yaml"
 expect_fail 'spec.tls.certificates\[0\].alias: Unsupported value: "router"' "$K" apply -f "$WORK/bad.yaml"
+# Bounds on what users supply: too many names, an over-long version.
+NAMES=$(python3 -c 'print(",".join("n%d.example.com" % i for i in range(65)))')
+printf 'apiVersion: kubedb.com/v1\nkind: MySQL\nmetadata: {name: bad-many, namespace: demo}\nspec: {version: "8.4.3", storageType: Ephemeral, tls: {issuerRef: {kind: Issuer, name: ca}, certificates: [{alias: server, dnsNames: [%s]}]}}\n' "$NAMES" > "$WORK/bad.yaml"
+expect_fail 'spec.tls.certificates\[0\].dnsNames: Too many: 65: must have at most 64 items' "$K" apply -f "$WORK/bad.yaml"
+printf 'apiVersion: kubedb.com/v1\nkind: MySQL\nmetadata: {name: bad-long, namespace: demo}\nspec: {version: "%s", storageType: Ephemeral}\n' "$(printf '8%.0s' $(seq 1 65))" > "$WORK/bad.yaml"
+expect_fail 'spec.version: Too long: may not be longer than 64' "$K" apply -f "$WORK/bad.yaml"
 # Fixing the spec recovers it (here with a deprecated version, which runs with a warning).
 "$K" patch my bad-version -n demo --type=merge -p '{"spec":{"version":"8.0.31"}}' > /dev/null
 eventually '^bad-version$' jp sts bad-version -n demo -o 'jsonpath={.metadata.name}'
