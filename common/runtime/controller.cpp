@@ -1,6 +1,9 @@
 #include "common/runtime/controller.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <fmt/format.h>
 #include <openssl/rand.h>
 
 #include "common/kube/object.h"
@@ -59,13 +62,26 @@ void Controller::watchMapped(Informer& inf, std::function<std::vector<Request>(c
 
 bool Controller::start() {
   if (running_.load()) return true;
-  auto deadline = std::chrono::steady_clock::now() + opts_.cacheSyncTimeout;
-  for (Informer* inf : sources_) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0 || !inf->waitForSync(left)) {
-      opts_.log.error("timed out waiting for caches to sync",
-                      {{"kind", inf->type().qualifiedResource()}, {"timeoutSeconds", opts_.cacheSyncTimeout.count()}});
-      return false;
+  // The informers list with backoff for as long as it takes (an API server that is down, a CRD
+  // not installed yet): wait for them however long that is, saying so every cacheSyncTimeout,
+  // and give up only when stopped. Readiness reports the unsynced informers meanwhile.
+  auto nextWarning = std::chrono::steady_clock::now() + opts_.cacheSyncTimeout;
+  while (true) {
+    std::vector<std::string> waiting;
+    Informer* first = nullptr;
+    for (Informer* inf : sources_) {
+      if (inf->synced()) continue;
+      waiting.push_back(inf->type().qualifiedResource());
+      if (!first) first = inf;
+    }
+    if (!first) break;
+    if (stopping_.load()) return false;
+    first->waitForSync(std::chrono::milliseconds(200));
+    if (std::chrono::steady_clock::now() >= nextWarning) {
+      opts_.log.warn("still waiting for caches to sync: the API server may be unavailable, or a resource not installed "
+                     "yet (its CRD); retrying",
+                     {{"kinds", fmt::format("{}", fmt::join(waiting, ", "))}, {"afterSeconds", opts_.cacheSyncTimeout.count()}});
+      nextWarning += opts_.cacheSyncTimeout;
     }
   }
   running_ = true;
@@ -77,6 +93,7 @@ bool Controller::start() {
 }
 
 void Controller::stop(std::chrono::seconds grace) {
+  stopping_ = true;
   queue_.shutDown();
   auto deadline = std::chrono::steady_clock::now() + grace;
   while (inFlight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {

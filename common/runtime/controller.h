@@ -43,6 +43,8 @@ using ReconcileFn = std::function<core::Result<ReconcileResult>(const Request&, 
 struct ControllerOptions {
   std::string name;
   int workers = 1;
+  // How long to wait for the caches before saying so (a warning); the wait itself goes on until
+  // they sync or the controller is stopped.
   std::chrono::seconds cacheSyncTimeout{120};
   Metrics* metrics = nullptr;
   core::Logger log = core::Logger::root();
@@ -81,6 +83,7 @@ class Controller {
   std::vector<Informer*> sources_;
   std::vector<std::jthread> workers_;
   std::atomic<bool> running_{false};
+  std::atomic<bool> stopping_{false};
   std::atomic<int> inFlight_{0};
 };
 

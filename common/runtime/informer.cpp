@@ -63,7 +63,12 @@ bool Informer::listAll(std::stop_token stop) {
     auto page = cli_.list(type_, opts_.namespace_, o, stop);
     if (!page) {
       if (!stop.stop_requested()) {
-        log_.warn("list failed", {{"error", page.error().toString()}});
+        if (page.error().is(core::ErrorCode::kNotFound)) {
+          log_.warn("the API server does not serve this resource (is its CRD installed?); retrying",
+                    {{"resource", type_.qualifiedResource()}});
+        } else {
+          log_.warn("list failed", {{"error", page.error().toString()}});
+        }
         reflector_.listFailed(page.error());
       }
       return false;

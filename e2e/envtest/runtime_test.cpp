@@ -429,6 +429,82 @@ TEST_CASE("manager: a leader's metrics show leadership, errors and retries", "[r
   CHECK((*released)["spec"]["holderIdentity"] == "");
 }
 
+TEST_CASE("manager: an API server unavailable past the cache-sync timeout does not leave the operator idle",
+          "[runtime][manager]") {
+  Cluster c;
+  // Lists fail with 503 for longer than the controller's cache-sync timeout (1 s): three
+  // failures back off 0.8 s, 1.6 s, 3.2 s at most.
+  c.hook("POST", "faults", {{"verb", "list"}, {"path", "/api/v1/namespaces/default/configmaps"}, {"code", 503}, {"count", 3}});
+  auto mgr = Manager::create(c.cfg, {.name = "idle-test", .metricsBindAddress = "0", .healthBindAddress = "127.0.0.1:0"});
+  REQUIRE(mgr);
+  Manager& m = **mgr;
+  Informer& cms = m.informer(kube::kConfigMaps, {.namespace_ = "default"});
+  std::atomic<int> reconciled{0};
+  Controller& ctl = m.controller({.name = "patient", .cacheSyncTimeout = std::chrono::seconds{1}},
+                                 [&](const Request& r, std::stop_token) -> core::Result<ReconcileResult> {
+                                   if (r.name == "after-outage") ++reconciled;
+                                   return ReconcileResult{};
+                                 });
+  ctl.watchPrimary(cms);
+  std::thread runner([&] { m.run(); });
+  REQUIRE(c.eventually([&] { return m.healthPort() > 0; }));
+  httplib::Client health("127.0.0.1", m.healthPort());
+  // While the lists fail, readiness says what is missing.
+  auto during = health.Get("/readyz");
+  REQUIRE(during);
+  CHECK(during->status == 500);
+  CHECK(during->body.find("informer configmaps not synced") != std::string::npos);
+  // The API recovers: the controller starts by itself and a ConfigMap made now is reconciled.
+  REQUIRE(c.eventually([&] { return ctl.running(); }, milliseconds{20000}));
+  REQUIRE(c.admin->create(kube::kConfigMaps, "default", Cluster::configMap("after-outage")));
+  CHECK(c.eventually([&] { return reconciled.load() > 0; }));
+  CHECK(c.eventually([&] {
+    auto r = health.Get("/readyz");
+    return r && r->status == 200;
+  }));
+  m.stop();
+  runner.join();
+}
+
+TEST_CASE("manager: a controller whose CRD is installed only after the start runs once it is", "[runtime][manager]") {
+  Cluster c;
+  const kube::ResourceType widgets{{"example.com", "v1", "widgets"}, "Widget", true};
+  auto mgr = Manager::create(c.cfg, {.name = "crd-later", .metricsBindAddress = "0", .healthBindAddress = "127.0.0.1:0"});
+  REQUIRE(mgr);
+  Manager& m = **mgr;
+  Informer& inf = m.informer(widgets, {.namespace_ = "default"});
+  std::atomic<int> reconciled{0};
+  Controller& ctl = m.controller({.name = "widgets", .cacheSyncTimeout = std::chrono::seconds{1}},
+                                 [&](const Request&, std::stop_token) -> core::Result<ReconcileResult> {
+                                   ++reconciled;
+                                   return ReconcileResult{};
+                                 });
+  ctl.watchPrimary(inf);
+  std::thread runner([&] { m.run(); });
+  REQUIRE(c.eventually([&] { return m.healthPort() > 0; }));
+  std::this_thread::sleep_for(milliseconds{1500});  // past the sync timeout, no CRD
+  CHECK_FALSE(ctl.running());
+  httplib::Client health("127.0.0.1", m.healthPort());
+  auto waiting = health.Get("/readyz");
+  REQUIRE(waiting);
+  CHECK(waiting->status == 500);
+  CHECK(waiting->body.find("informer widgets.example.com not synced") != std::string::npos);
+  Json crd = {{"apiVersion", "apiextensions.k8s.io/v1"}, {"kind", "CustomResourceDefinition"},
+              {"metadata", {{"name", "widgets.example.com"}}},
+              {"spec", {{"group", "example.com"}, {"scope", "Namespaced"},
+                        {"names", {{"plural", "widgets"}, {"singular", "widget"}, {"kind", "Widget"}, {"listKind", "WidgetList"}}},
+                        {"versions", Json::array({{{"name", "v1"}, {"served", true}, {"storage", true},
+                                                   {"schema", {{"openAPIV3Schema", {{"type", "object"},
+                                                                                    {"x-kubernetes-preserve-unknown-fields", true}}}}}}})}}}};
+  REQUIRE(c.admin->create(kube::kCustomResourceDefinitions, "", crd));
+  REQUIRE(c.eventually([&] { return ctl.running(); }, milliseconds{40000}));
+  REQUIRE(c.admin->create(widgets, "default", {{"apiVersion", "example.com/v1"}, {"kind", "Widget"},
+                                                {"metadata", {{"name", "w"}, {"namespace", "default"}}}}));
+  CHECK(c.eventually([&] { return reconciled.load() > 0; }));
+  m.stop();
+  runner.join();
+}
+
 TEST_CASE("manager: /readyz fails until the caches sync", "[runtime][manager]") {
   Cluster c;
   c.hook("POST", "faults", {{"verb", "list"}, {"path", "/api/v1/secrets"}, {"delayMs", 1500}, {"count", 1}});
