@@ -131,11 +131,10 @@ void Controller::processOne(const std::string& key, std::stop_token stop) {
   if (!r) {
     result = "error";
     const core::Error& e = r.error();
-    if (e.retryAfter) {
-      queue_.addAfter(key, *e.retryAfter);
-    } else {
-      queue_.addRateLimited(key);
-    }
+    // A server's Retry-After is a floor over the key's own backoff, never a shortcut past it
+    // (Retry-After: 0 must not spin), and capped (a huge value must not park the key for days).
+    queue_.addRateLimited(key, e.retryAfter ? std::min<std::chrono::nanoseconds>(*e.retryAfter, kMaxRetryAfter)
+                                            : std::chrono::nanoseconds{0});
     // A conflict is the normal outcome of racing a cache or another writer: retried, not alarming.
     log.log(e.is(core::ErrorCode::kConflict) ? core::LogLevel::kInfo : core::LogLevel::kError,
             e.is(core::ErrorCode::kConflict) ? "reconcile conflicted; requeued" : "reconcile failed",

@@ -40,6 +40,9 @@ struct ReconcileResult {
 
 using ReconcileFn = std::function<core::Result<ReconcileResult>(const Request&, std::stop_token)>;
 
+// The longest a server's Retry-After holds a failed key back.
+inline constexpr std::chrono::seconds kMaxRetryAfter{300};
+
 struct ControllerOptions {
   std::string name;
   int workers = 1;

@@ -6,7 +6,7 @@
 namespace mysqlop::runtime {
 
 Reflector::Reflector(ReflectorOptions opts, const core::Clock& clock, std::function<double()> random01)
-    : opts_(opts), backoff_(opts.backoff, clock, random01), random01_(std::move(random01)) {
+    : opts_(opts), backoff_(opts.backoff, clock, random01), random01_(std::move(random01)), clock_(clock) {
   if (!random01_) {
     auto gen = std::make_shared<std::mt19937_64>(std::random_device{}());
     random01_ = [gen] { return std::uniform_real_distribution<double>(0.0, 1.0)(*gen); };
@@ -20,6 +20,8 @@ Reflector::Step Reflector::next() {
     case State::kWatch: {
       auto min = opts_.minWatchTimeout.count();
       auto timeout = min + static_cast<int64_t>(random01_() * static_cast<double>(min));
+      watchStarted_ = clock_.monotonic();
+      watchSawEvents_ = false;
       return {Action::kWatch, rv_, timeout, {}};
     }
     case State::kWaitThenList:
@@ -41,11 +43,13 @@ void Reflector::listFailed(const core::Error&) {
 }
 
 void Reflector::observed(const std::string& resourceVersion) {
+  watchSawEvents_ = true;
   if (!resourceVersion.empty()) rv_ = resourceVersion;
 }
 
 void Reflector::watchEnded(const core::Status& result) {
-  if (result.ok()) {
+  const bool instant = !watchSawEvents_ && clock_.monotonic() - watchStarted_ < std::chrono::seconds(1);
+  if (result.ok() && !instant) {
     state_ = State::kWatch;
     return;
   }

@@ -5,7 +5,8 @@
 //
 //   list (paginated) ──ok──▶ watch from the list's RV ──normal end──▶ watch again from the last RV
 //        ▲   │failure: backoff, list again      │ 410 Gone: relist at once
-//        └───┴──────────────────────────────────┘ other failure: backoff, watch again
+//        └───┴──────────────────────────────────┘ other failure, or an empty end within 1 s:
+//                                                   backoff, watch again
 //
 // Backoff 0.8 s → 30 s, factor 2, full jitter, forgotten after 2 min without failures.
 // One owner thread.
@@ -45,7 +46,9 @@ class Reflector {
   void listFailed(const core::Error& e);
   // Any event or bookmark with an RV moves the resume point.
   void observed(const std::string& resourceVersion);
-  // ok: a normal end (server timeout). Gone → relist. Anything else → backoff, watch again.
+  // ok: a normal end (server timeout). Gone → relist. Anything else → backoff, watch again. A
+  // watch that ends normally within a second having seen nothing counts as a failure too (a
+  // server or proxy closing watches at once must not be re-dialled in a tight loop).
   void watchEnded(const core::Status& result);
   void waited();
 
@@ -58,6 +61,9 @@ class Reflector {
   ReflectorOptions opts_;
   core::Backoff backoff_;
   std::function<double()> random01_;
+  const core::Clock& clock_;
+  core::MonoTime watchStarted_{};
+  bool watchSawEvents_ = false;
   State state_ = State::kList;
   std::chrono::nanoseconds pendingWait_{0};
   std::string rv_;

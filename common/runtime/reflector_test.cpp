@@ -33,6 +33,30 @@ TEST_CASE("reflector: list, watch from its RV, re-watch on a normal end, relist 
   CHECK(r.next().action == A::kList);
 }
 
+TEST_CASE("reflector: a watch closed at once with nothing seen backs off instead of spinning", "[runtime][reflector]") {
+  core::FakeClock clock;
+  Reflector r({}, clock, [] { return 0.0; });
+  r.listed("10");
+  // Closed by the server (or a proxy) the moment it opens: not a normal end.
+  for (auto want : {milliseconds{800}, milliseconds{1600}}) {
+    REQUIRE(r.next().action == A::kWatch);
+    r.watchEnded({});
+    auto s = r.next();
+    REQUIRE(s.action == A::kWait);
+    CHECK(s.wait == want);
+    r.waited();
+    clock.advance(s.wait);
+  }
+  // A watch that ran its course (over a second), or saw events, is re-opened at once.
+  REQUIRE(r.next().action == A::kWatch);
+  clock.advance(seconds{2});
+  r.watchEnded({});
+  REQUIRE(r.next().action == A::kWatch);
+  r.observed("11");
+  r.watchEnded({});
+  CHECK(r.next().action == A::kWatch);
+}
+
 TEST_CASE("reflector: failures back off 0.8 s → 30 s with jitter, forgotten after 2 min",
           "[runtime][reflector]") {
   core::FakeClock clock;

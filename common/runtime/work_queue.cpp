@@ -63,13 +63,13 @@ std::chrono::nanoseconds WorkQueue::nextBackoff(const std::string& key) const {
   return core::backoffDelay(opts_.backoff, n, 0.0);
 }
 
-void WorkQueue::addRateLimited(const std::string& key) {
+void WorkQueue::addRateLimited(const std::string& key, std::chrono::nanoseconds atLeast) {
   std::chrono::nanoseconds d;
   {
     std::lock_guard lock(mu_);
     if (shutdown_) return;
     int& n = failures_[key];
-    d = core::backoffDelay(opts_.backoff, static_cast<unsigned>(n), 0.0);
+    d = std::max(atLeast, std::chrono::nanoseconds(core::backoffDelay(opts_.backoff, static_cast<unsigned>(n), 0.0)));
     if (n < 64) ++n;
     if (opts_.metrics) opts_.metrics->queueRetry(opts_.name);
   }

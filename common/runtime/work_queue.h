@@ -48,7 +48,8 @@ class WorkQueue {
   // Adds `key` once `delay` has passed (the earliest pending time wins).
   void addAfter(const std::string& key, std::chrono::nanoseconds delay);
   // Adds after the key's next backoff delay and counts a retry.
-  void addRateLimited(const std::string& key);
+  // After the key's backoff, and not before `atLeast` (a server's Retry-After).
+  void addRateLimited(const std::string& key, std::chrono::nanoseconds atLeast = std::chrono::nanoseconds{0});
   // The key succeeded: its failures are forgotten.
   void forget(const std::string& key);
   // How many times in a row the key has failed (addRateLimited since the last forget).

@@ -466,6 +466,37 @@ TEST_CASE("manager: an API server unavailable past the cache-sync timeout does n
   runner.join();
 }
 
+TEST_CASE("controller: a Retry-After of 0 on every attempt backs off instead of spinning", "[runtime][manager]") {
+  Cluster c;
+  REQUIRE(c.admin->create(kube::kConfigMaps, "default", Cluster::configMap("throttled")));
+  // Every write the reconciler tries is answered 429 with Retry-After: 0.
+  c.hook("POST", "faults", {{"verb", "update"}, {"path", "/api/v1/namespaces/default/configmaps/throttled"}, {"code", 429},
+                            {"retryAfter", 0}, {"count", 100000}});
+  auto mgr = Manager::create(c.cfg, {.name = "throttled", .metricsBindAddress = "0", .healthBindAddress = "0"});
+  REQUIRE(mgr);
+  Manager& m = **mgr;
+  Informer& cms = m.informer(kube::kConfigMaps, {.namespace_ = "default"});
+  std::atomic<int> attempts{0};
+  Controller& ctl = m.controller({.name = "throttled"}, [&](const Request& r, std::stop_token) -> core::Result<ReconcileResult> {
+    if (r.name != "throttled") return ReconcileResult{};
+    ++attempts;
+    auto cm = c.admin->get(kube::kConfigMaps, "default", "throttled");
+    if (!cm) return cm.error();
+    auto updated = c.admin->update(kube::kConfigMaps, *cm);
+    if (!updated) return updated.error();
+    return ReconcileResult{};
+  });
+  ctl.watchPrimary(cms);
+  std::thread runner([&] { m.run(); });
+  REQUIRE(c.eventually([&] { return attempts.load() > 0; }));
+  std::this_thread::sleep_for(milliseconds{2000});
+  // The key's backoff (5 ms doubling) gives about ten attempts in two seconds; a Retry-After of
+  // 0 taken literally would give thousands.
+  CHECK(attempts.load() <= 15);
+  m.stop();
+  runner.join();
+}
+
 TEST_CASE("manager: a controller whose CRD is installed only after the start runs once it is", "[runtime][manager]") {
   Cluster c;
   const kube::ResourceType widgets{{"example.com", "v1", "widgets"}, "Widget", true};

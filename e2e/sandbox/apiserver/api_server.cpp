@@ -376,7 +376,7 @@ void ApiServer::Impl::serve(const httplib::Request& req, httplib::Response& res)
     if (fault->delayMs > 0) std::this_thread::sleep_for(std::chrono::milliseconds(fault->delayMs));
     if (fault->code > 0) {
       ApiError e = errors::fromCode(fault->code, fmt::format("injected fault: {}", fault->code));
-      if (fault->retryAfter > 0) {
+      if (fault->retryAfter >= 0) {
         e.retryAfterSeconds = fault->retryAfter;
         res.set_header("Retry-After", std::to_string(fault->retryAfter));
       }

@@ -90,7 +90,7 @@ ApiResult<Reply> ApiServer::Impl::sandboxHook(Call& c) {
     if (m == "POST") {
       if (!body.is_object()) return errors::badRequest("expected a JSON object");
       faults.push_back({body.value("verb", ""), body.value("path", "/"), body.value("code", 0),
-                        body.value("retryAfter", 0), body.value("delayMs", 0), body.value("count", 1)});
+                        body.value("retryAfter", -1), body.value("delayMs", 0), body.value("count", 1)});
       return ok;
     }
     Json list = Json::array();

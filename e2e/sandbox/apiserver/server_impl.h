@@ -92,7 +92,7 @@ struct FaultRule {
   std::string verb;  // "" = any
   std::string pathPrefix;
   int code = 0;  // 0 = delay only
-  int retryAfter = 0;
+  int retryAfter = -1;  // seconds for a Retry-After header (0 included); -1: none
   int delayMs = 0;
   int remaining = 1;
 };
