@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "common/client/status_error.h"
+#include "common/core/token_bucket.h"
 #include "common/client/token_source.h"
 
 namespace mysqlop::client {
@@ -174,6 +175,17 @@ struct Transport::Impl {
   // in-memory file (memfd) holds the PEM; -1 when no CA is configured (then the machine's roots
   // are used, as client-go does).
   int caFile = -1;
+  std::unique_ptr<core::TokenBucket> limiter;  // null: unlimited
+  // Waits for the rate limit's token (giving up when stopped).
+  void throttle(std::stop_token stop) const {
+    if (!limiter) return;
+    auto wait = limiter->reserve();
+    const auto until = std::chrono::steady_clock::now() + wait;
+    while (!stop.stop_requested() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(until - std::chrono::steady_clock::now(),
+                                                                     std::chrono::milliseconds(50)));
+    }
+  }
   std::unique_ptr<TokenSource> tokens;
   ~Impl() {
     if (caFile >= 0) ::close(caFile);
@@ -331,6 +343,7 @@ core::Result<std::unique_ptr<Transport>> Transport::create(const RestConfig& cfg
   impl->url = std::move(*url);
   impl->cfg = cfg;
   impl->opts = opts;
+  if (opts.qps > 0) impl->limiter = std::make_unique<core::TokenBucket>(opts.qps, opts.burst, *opts.clock);
 
   if (!cfg.caPem.empty()) {
     std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>> bio(
@@ -376,6 +389,7 @@ core::Result<std::unique_ptr<Transport>> Transport::create(const RestConfig& cfg
 }
 
 core::Result<HttpResponse> Transport::send(const kube::ApiRequest& r, std::stop_token stop) {
+  impl_->throttle(stop);
   auto req = impl_->buildRequest(r);
   if (!req) return req.error();
   bool reused = false;
@@ -414,6 +428,7 @@ core::Result<HttpResponse> Transport::send(const kube::ApiRequest& r, std::stop_
 core::Result<int> Transport::stream(const kube::ApiRequest& r, milliseconds readTimeout,
                                     const std::function<bool(std::string_view)>& onData,
                                     std::stop_token stop) {
+  impl_->throttle(stop);
   auto req = impl_->buildRequest(r);
   if (!req) return req.error();
   auto conn = impl_->newConn(readTimeout, /*keepAlive=*/false);

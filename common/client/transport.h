@@ -42,6 +42,10 @@ struct TransportOptions {
   std::string userAgent = "mysqlop/0.1.0";
   const core::Clock* clock = &core::systemClock();
   std::chrono::seconds tokenRefresh{60};
+  // Client-side rate limit of requests (watches included); qps ≤ 0 (the default) turns it off.
+  // The operators set controller-runtime's 20/30 (their --kube-api-qps/--kube-api-burst).
+  double qps = 0;
+  int burst = 30;
 };
 
 class Transport {

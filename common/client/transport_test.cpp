@@ -131,6 +131,19 @@ TEST_CASE("only the configured CA is trusted, not the machine's (SSL_CERT_FILE)"
   CHECK_THAT(r.error().message, Catch::Contains("cannot verify the server certificate"));
 }
 
+TEST_CASE("requests are rate-limited on the client: a burst, then the QPS", "[client][transport]") {
+  TlsServer srv(serving());
+  srv.server().Get("/api", [](const httplib::Request&, httplib::Response& res) { res.set_content("{}", "application/json"); });
+  srv.start();
+  // 5 at once, then 50 a second: 30 requests take at least (30 - 5) / 50 = 0.5 s.
+  auto limited = transport(configFor(srv.url()), {.qps = 50, .burst = 5});
+  const auto took = timed([&] {
+    for (int i = 0; i < 30; ++i) REQUIRE(limited->send(get("/api")));
+  });
+  CHECK(took >= milliseconds{480});
+  CHECK(took < milliseconds{3000});
+}
+
 TEST_CASE("client TLS material is checked up front", "[client][transport]") {
   auto a = pki().issue({.commonName = "a", .clientAuth = true});
   auto b = pki().issue({.commonName = "b", .clientAuth = true});

@@ -36,6 +36,8 @@ core::Result<std::unique_ptr<Manager>> Manager::create(const client::RestConfig&
   // The API server's audit and request counters see which operator asked ("community-operator/0.1.0").
   client::ClientOptions co;
   co.transport.userAgent = opts.name + "/" + opts.version;
+  co.transport.qps = opts.qps;
+  co.transport.burst = opts.burst;
   auto cli = client::RestClient::create(cfg, co);
   if (!cli) return cli.error();
   if (opts.leaderElectionNamespace.empty()) {

@@ -23,6 +23,12 @@ void addOperatorFlags(CLI::App& app, OperatorFlags& f) {
   app.add_option("--log-level", f.logLevel, "Least severe level logged")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
+  app.add_option("--kube-api-qps", f.kubeApiQps, "Requests per second to the API server, sustained (0: no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--kube-api-burst", f.kubeApiBurst, "Requests to the API server allowed at once above the rate")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_flag("--version", f.version, "Print the version and exit");
 }
 
@@ -55,6 +61,8 @@ ManagerOptions managerOptions(const OperatorFlags& f, const std::string& name) {
   o.healthBindAddress = f.healthProbeBindAddress;
   o.leaderElection = f.leaderElect;
   o.leaderElectionNamespace = f.leaderElectionNamespace;
+  o.qps = f.kubeApiQps;
+  o.burst = f.kubeApiBurst;
   return o;
 }
 

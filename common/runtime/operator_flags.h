@@ -30,6 +30,8 @@ struct OperatorFlags {
   std::string leaderElectionNamespace;
   std::string watchNamespace;
   std::string logLevel = "info";
+  double kubeApiQps = 20;
+  int kubeApiBurst = 30;
   bool version = false;
 };
 

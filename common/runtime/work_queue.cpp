@@ -6,7 +6,11 @@ namespace mysqlop::runtime {
 
 using Steady = std::chrono::steady_clock;
 
-WorkQueue::WorkQueue(WorkQueueOptions opts) : opts_(std::move(opts)) {}
+WorkQueue::WorkQueue(WorkQueueOptions opts) : opts_(std::move(opts)) {
+  if (opts_.retryQps > 0) {
+    overall_ = std::make_unique<core::TokenBucket>(opts_.retryQps, opts_.retryBurst, opts_.clock ? *opts_.clock : core::systemClock());
+  }
+}
 
 core::MonoTime WorkQueue::now() const { return opts_.clock ? opts_.clock->monotonic() : Steady::now(); }
 
@@ -70,6 +74,9 @@ void WorkQueue::addRateLimited(const std::string& key, std::chrono::nanoseconds 
     if (shutdown_) return;
     int& n = failures_[key];
     d = std::max(atLeast, std::chrono::nanoseconds(core::backoffDelay(opts_.backoff, static_cast<unsigned>(n), 0.0)));
+    // And the queue's overall bucket (client-go's default controller rate limiter: 10 a second,
+    // 100 at once) for retries of all keys together.
+    if (overall_) d = std::max(d, overall_->reserve());
     if (n < 64) ++n;
     if (opts_.metrics) opts_.metrics->queueRetry(opts_.name);
   }

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -23,6 +24,7 @@
 #include <unordered_set>
 
 #include "common/core/backoff.h"
+#include "common/core/token_bucket.h"
 #include "common/core/clock.h"
 
 namespace mysqlop::runtime {
@@ -37,6 +39,9 @@ struct WorkQueueOptions {
   // clock (a test's FakeClock), get() re-reads it every few milliseconds while it waits, so
   // advancing it releases what is due.
   const core::Clock* clock = nullptr;
+  // The overall bucket for retries (addRateLimited) of all keys: qps ≤ 0 turns it off.
+  double retryQps = 10;
+  int retryBurst = 100;
 };
 
 class WorkQueue {
@@ -47,8 +52,8 @@ class WorkQueue {
   void add(const std::string& key);
   // Adds `key` once `delay` has passed (the earliest pending time wins).
   void addAfter(const std::string& key, std::chrono::nanoseconds delay);
-  // Adds after the key's next backoff delay and counts a retry.
-  // After the key's backoff, and not before `atLeast` (a server's Retry-After).
+  // Adds after the key's next backoff delay — and the queue's overall retry bucket, and not
+  // before `atLeast` (a server's Retry-After) — and counts a retry.
   void addRateLimited(const std::string& key, std::chrono::nanoseconds atLeast = std::chrono::nanoseconds{0});
   // The key succeeded: its failures are forgotten.
   void forget(const std::string& key);
@@ -81,6 +86,7 @@ class WorkQueue {
   std::multimap<core::MonoTime, std::string> delayed_;       // guarded by mu_
   std::unordered_map<std::string, core::MonoTime> delayedAt_;  // guarded by mu_
   std::unordered_map<std::string, int> failures_;      // guarded by mu_
+  std::unique_ptr<core::TokenBucket> overall_;  // null: none
   bool shutdown_ = false;                              // guarded by mu_
 };
 

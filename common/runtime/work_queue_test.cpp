@@ -84,6 +84,33 @@ TEST_CASE("work queue: delays are measured on the injected clock", "[runtime][wo
   q.shutDown();
 }
 
+TEST_CASE("work queue: retries of all keys together share a bucket (10 a second, 100 at once)", "[runtime][workqueue]") {
+  core::FakeClock clock;
+  WorkQueue q({.name = "storm", .clock = &clock});
+  // 150 keys fail at the same moment: the first 100 come back after their own 5 ms, the other 50
+  // one every 100 ms after that.
+  for (int i = 0; i < 150; ++i) q.addRateLimited("k" + std::to_string(i));
+  int got = 0;
+  std::thread waiter([&] {
+    while (got < 150) {
+      auto k = q.get();
+      if (!k) return;
+      q.done(*k);
+      ++got;
+    }
+  });
+  clock.advance(milliseconds{10});
+  std::this_thread::sleep_for(milliseconds{100});
+  CHECK(got == 100);
+  clock.advance(milliseconds{1000});  // ten more tokens
+  std::this_thread::sleep_for(milliseconds{100});
+  CHECK(got == 110);
+  clock.advance(seconds{10});
+  waiter.join();
+  CHECK(got == 150);
+  q.shutDown();
+}
+
 TEST_CASE("work queue: shutdown drains queued keys, then get returns nothing", "[runtime][workqueue]") {
   WorkQueue q;
   q.add("a");

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
                "kubernetes.io/tls Secrets and renews them, taking the time from the sandbox apiserver.",
                "sandbox-cert-manager"};
   runtime::OperatorFlags flags;
+  flags.kubeApiQps = 0;  // the sandbox's own components are not rate-limited (like a kubelet's own, higher limits)
   flags.metricsBindAddress = "0";
   flags.healthProbeBindAddress = "0";
   runtime::addOperatorFlags(app, flags);

@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "net") return netCommand(argc - 1, argv + 1);
   CLI::App app{"sandbox-kubelet runs the sandbox's StatefulSet and Deployment controllers.", "sandbox-kubelet"};
   runtime::OperatorFlags flags;
+  flags.kubeApiQps = 0;  // the sandbox's own components are not rate-limited (like a kubelet's own, higher limits)
   flags.metricsBindAddress = "0";
   flags.healthProbeBindAddress = "0";
   runtime::addOperatorFlags(app, flags);
