@@ -17,6 +17,17 @@ std::vector<std::string> fields(const FieldErrors& errs) {
   return out;
 }
 
+// Every validation problem of a TLS MySQL with this one certificate entry, a line each.
+std::string problemsWithEntry(const char* entry) {
+  auto my = parseMySQL(mysql((std::string(R"({"version": "8", "storageType": "Ephemeral", "tls": {"issuerRef": {"kind": "Issuer", "name": "ca"},
+      "certificates": [)") + entry + "]}}").c_str()));
+  REQUIRE(my);
+  setDefaults(*my);
+  std::string all;
+  for (const auto& e : validate(*my)) all += e.field + ": " + e.message + "\n";
+  return all;
+}
+
 TEST_CASE("parse: a full spec, v1 and v1alpha2", "[api][mysql]") {
   auto my = parseMySQL(mysql(R"({"version": "8.0.35", "replicas": 1, "storageType": "Durable",
       "storage": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
@@ -134,15 +145,7 @@ TEST_CASE("validation: names whose derived names would be invalid are refused, n
 }
 
 TEST_CASE("validation: certificate durations cert-manager would refuse", "[api][mysql]") {
-  auto fieldsOf = [](const char* entry) {
-    auto my = parseMySQL(mysql((std::string(R"({"version": "8", "storageType": "Ephemeral", "tls": {"issuerRef": {"kind": "Issuer", "name": "ca"},
-        "certificates": [)") + entry + "]}}").c_str()));
-    REQUIRE(my);
-    setDefaults(*my);
-    std::string all;
-    for (const auto& e : validate(*my)) all += e.field + ": " + e.message + "\n";
-    return all;
-  };
+  auto fieldsOf = problemsWithEntry;
   CHECK(fieldsOf(R"({"alias": "server", "duration": "1h", "renewBefore": "5m"})") == "");
   CHECK_THAT(fieldsOf(R"({"alias": "server", "duration": "-2160h"})"), Catch::Contains("duration: Invalid value: \"-2160h\": must be positive"));
   CHECK_THAT(fieldsOf(R"({"alias": "server", "duration": "59m"})"), Catch::Contains("cert-manager needs at least 1h"));
@@ -152,15 +155,7 @@ TEST_CASE("validation: certificate durations cert-manager would refuse", "[api][
 }
 
 TEST_CASE("validation: names a certificate would carry are checked for their syntax", "[api][mysql]") {
-  auto problems = [](const char* entry) {
-    auto my = parseMySQL(mysql((std::string(R"({"version": "8", "storageType": "Ephemeral", "tls": {"issuerRef": {"kind": "Issuer", "name": "ca"},
-        "certificates": [)") + entry + "]}}").c_str()));
-    REQUIRE(my);
-    setDefaults(*my);
-    std::string all;
-    for (const auto& e : validate(*my)) all += e.field + ": " + e.message + "\n";
-    return all;
-  };
+  auto problems = problemsWithEntry;
   CHECK(problems(R"({"alias": "server", "dnsNames": ["db.example.com", "*.db-pods.demo.svc", "localhost"],
       "uris": ["spiffe://cluster.local/ns/demo/sa/my"], "emailAddresses": ["dba@example.com"]})") == "");
   const std::string bad = problems(R"({"alias": "server", "dnsNames": ["ok.example", "Bad.Example", "a..b", "-x.y", "sp ace", "a.*.b"],
