@@ -147,6 +147,8 @@ for c in "${CONTAINERS[@]}"; do
   expect_fail 'Read-only file system' podman exec "$c" touch /probe
 done
 if [[ "${FAILED:-0}" != 0 ]]; then
+  echo "--- the MySQL's conditions" >&2
+  "$K" get my my -n demo -o 'jsonpath={range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}' >&2 || true
   for c in "${CONTAINERS[@]}"; do echo "--- $c (tail)" >&2; podman logs --tail 20 "$c" >&2 || true; done
   echo "--- cert-manager (tail)" >&2; tail -20 "$WORK/cert-manager.log" >&2
 fi
