@@ -26,7 +26,7 @@ for HELM in "$HELM3" "$HELM4"; do
   expect '^kind: Deployment' h template r "$CHARTS/mysqlop-community"
   OUT=$(h template r "$CHARTS/mysqlop-community" -f "$CHARTS/tests/all-options.yaml" 2>&1)
   for want in 'replicas: 2' '- --leader-elect' 'image: "registry.example.com/team/op:9.9.9"' 'imagePullPolicy: Always' \
-              'name: regcred' '- --log-level=debug' '- --watch-namespace=apps' '- --workers=4' 'name: op-sa' \
+              'name: regcred' '- --log-level=debug' '- --watch-namespace=apps' '- --workers=4' '- --kube-api-qps=50' '- --kube-api-burst=80' 'name: op-sa' \
               'iam.example.com/role: op' 'memory: 99Mi' 'team: db' 'tier: control' 'disk: ssd' 'key: dedicated' \
               'key: zone' 'priorityClassName: system-cluster-critical' 'runAsUser: 1234' 'readOnlyRootFilesystem: true' \
               '- ALL' 'type: RuntimeDefault' '- --health-probe-bind-address=:9091' '- --metrics-bind-address=:9090' \

@@ -60,6 +60,8 @@ spec:
         {{- with $v.watchNamespace }}
         - --watch-namespace={{ . }}
         {{- end }}
+        - --kube-api-qps={{ $v.kubeApiQps }}
+        - --kube-api-burst={{ $v.kubeApiBurst }}
         {{- range .args }}
         - {{ . }}
         {{- end }}
