@@ -111,14 +111,8 @@ step "both images run as the charts say, and carry a TLS MySQL through the flow"
 run_image community-operator mysqlop-mysqlop-community
 run_image enterprise-operator mysqlop-mysqlop-enterprise -v "$WORK/license.pem:/etc/mysqlop/license/license.pem:ro"
 "$K" create namespace demo > /dev/null
-make_ca /CN=mysql-ca
-"$K" create secret tls mysql-ca -n demo --cert "$WORK/ca.crt" --key "$WORK/ca.key" > /dev/null
+seed_ca demo
 "$K" apply -f - > /dev/null <<'YAML'
-apiVersion: cert-manager.io/v1
-kind: Issuer
-metadata: {name: mysql-ca, namespace: demo}
-spec: {ca: {secretName: mysql-ca}}
----
 apiVersion: kubedb.com/v1
 kind: MySQL
 metadata: {name: my, namespace: demo}

@@ -79,18 +79,6 @@ no_403_in_operator_logs() {
   return 0
 }
 
-# seed_ca NS: a CA made with openssl, its Secret and an Issuer mysql-ca in NS.
-seed_ca() {
-  make_ca /CN=mysql-ca
-  "$K" create secret tls mysql-ca -n "$1" --cert "$WORK/ca.crt" --key "$WORK/ca.key" > /dev/null
-  "$K" apply -f - > /dev/null <<YAML
-apiVersion: cert-manager.io/v1
-kind: Issuer
-metadata: {name: mysql-ca, namespace: $1}
-spec: {ca: {secretName: mysql-ca}}
-YAML
-}
-
 # show_logs_on_failure: the tails of the kubelet's and the operators' logs when a check failed.
 show_logs_on_failure() {
   [[ $FAILED -ne 0 ]] || return 0

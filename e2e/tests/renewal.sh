@@ -67,10 +67,13 @@ in_client() {
   uid=$("$K" get pod client -n demo -o jsonpath='{.metadata.uid}')
   nsenter -t "$(cat "$WORK/node/pods/$uid/main.pid")" -m -n -u -- env PW="$PW" "$@"
 }
-served() {  # "SERIAL Verification: OK" as a fresh handshake from the client pod shows it
+# served [EPOCH]: "SERIAL Verification: OK" as a fresh handshake from the client pod shows it,
+# verified now or at EPOCH (a client whose clock is the sandbox's).
+served() {
   local out
-  out=$(in_client sh -c 'echo | openssl s_client -starttls mysql -connect my.demo.svc:3306 -CAfile /certs/ca.crt \
-        -verify_hostname my.demo.svc -verify_return_error 2>&1')
+  out=$(in_client sh -c "echo | openssl s_client -starttls mysql -connect my.demo.svc:3306 -CAfile /certs/ca.crt \
+        -verify_hostname my.demo.svc -verify_return_error ${1:+-attime $1} 2>&1")
+  grep -q 'Verification: ' <<<"$out" || { echo "no handshake: $out"; return 0; }
   echo "$(openssl x509 -noout -serial <<<"$out" 2>/dev/null | cut -d= -f2) $(grep -m1 -o 'Verification: .*' <<<"$out")"
 }
 uptime() {
@@ -188,14 +191,7 @@ api POST /__sandbox/clock '{"advanceSeconds": 3630}' > /dev/null
 for _ in $(seq 1 100); do [[ "$(secret_serial)" != "$S3" ]] && break; sleep 0.1; done
 S4=$(secret_serial)
 [[ "$S4" != "$S3" ]] || fail "cert-manager did not renew the server certificate once its clock passed the renewal time"
-served_at() {  # as served(), verified at the sandbox's time
-  local out at
-  at=$(date -u -d "$(api GET /__sandbox/clock | jq -r '.now')" +%s)
-  out=$(in_client sh -c "echo | openssl s_client -starttls mysql -connect my.demo.svc:3306 -CAfile /certs/ca.crt \
-        -verify_hostname my.demo.svc -verify_return_error -attime $at 2>&1")
-  grep -q 'Verification: ' <<<"$out" || { echo "no handshake: $out"; return 0; }
-  echo "$(openssl x509 -noout -serial <<<"$out" 2>/dev/null | cut -d= -f2) $(grep -m1 -o 'Verification: .*' <<<"$out")"
-}
+served_at() { served "$(date -u -d "$(api GET /__sandbox/clock | jq -r '.now')" +%s)"; }  # at the sandbox's time
 eventually "^$S4 Verification: OK\$" served_at
 expect '^0$' mysql_restarts
 U4=$(uptime)

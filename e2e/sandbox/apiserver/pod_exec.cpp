@@ -18,9 +18,9 @@
 
 #include <filesystem>
 #include <fmt/format.h>
-#include <fstream>
 #include <sstream>
 
+#include "common/core/file.h"
 #include "e2e/sandbox/apiserver/exec_session.h"
 #include "e2e/sandbox/apiserver/server_impl.h"
 #include "e2e/sandbox/apiserver/upgrade.h"
@@ -31,13 +31,6 @@ namespace mysqlop::sandbox {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // "Uid:\t0\t0\t0\t0" → the effective id.
 std::string idFromStatus(const std::string& status, const std::string& key) {
@@ -69,13 +62,8 @@ ApiResult<Reply> ApiServer::Impl::podExec(Call& c) {
   if (opts.podLogsDir.empty()) {
     return errors::badRequest("exec is not available: the sandbox API server runs without --pod-logs-dir");
   }
-  const fs::path pidFile = fs::path(opts.podLogsDir) / "pods" / target->uid / (container + ".pid");
-  pid_t pid = 0;
-  {
-    std::ifstream in(pidFile);
-    in >> pid;
-  }
-  if (pid <= 0 || ::kill(pid, 0) != 0) {
+  const pid_t pid = runningPid(target->uid, container);
+  if (pid == 0) {
     return errors::badRequest(fmt::format("unable to upgrade connection: container not found (\"{}\")", container));
   }
 
@@ -110,14 +98,14 @@ ApiResult<Reply> ApiServer::Impl::podExec(Call& c) {
 
   // Into the container: its namespaces, directory, user and group, and environment.
   const fs::path proc = fs::path("/proc") / std::to_string(pid);
-  const std::string status = slurp(proc / "status");
+  const std::string status = core::readFile((proc / "status").string()).valueOr("");
   o.argv = {"/usr/bin/nsenter", "--target", std::to_string(pid), "--mount", "--uts", "--net", "--wd"};
   const std::string userId = idFromStatus(status, "Uid"), groupId = idFromStatus(status, "Gid");
   if (!userId.empty() && userId != "0") {
     o.argv.insert(o.argv.end(), {"--setgid", groupId, "--setuid", userId});
   }
   o.argv.insert(o.argv.end(), {"--", "/usr/bin/env", "-i"});
-  const std::string environ = slurp(proc / "environ");
+  const std::string environ = core::readFile((proc / "environ").string()).valueOr("");
   for (size_t at = 0; at < environ.size();) {
     size_t end = environ.find('\0', at);
     if (end == std::string::npos) end = environ.size();

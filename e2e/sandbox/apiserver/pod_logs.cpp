@@ -4,6 +4,7 @@
 // Parameters: container, tailLines, limitBytes, follow (streams what the container writes until
 // the pod goes or the client leaves); previous is refused (one file holds every run).
 #include <fmt/format.h>
+#include <signal.h>
 
 #include <filesystem>
 #include <fstream>
@@ -50,6 +51,12 @@ ApiResult<ObjPtr> ApiServer::Impl::namedPod(Call& c) {
   }
   if (!pod) return errors::notFound(*registry.find("", "v1", "pods"), c.info.name);
   return pod;
+}
+
+pid_t ApiServer::Impl::runningPid(const std::string& uid, const std::string& container) const {
+  std::ifstream in(fs::path(opts.podLogsDir) / "pods" / uid / (container + ".pid"));
+  pid_t pid = 0;
+  return in >> pid && pid > 0 && ::kill(pid, 0) == 0 ? pid : 0;
 }
 
 ApiResult<ApiServer::Impl::PodContainer> ApiServer::Impl::podContainer(Call& c) {

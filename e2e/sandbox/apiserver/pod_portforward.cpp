@@ -8,12 +8,9 @@
 // (`SPDY/3.1+portforward.k8s.io`, GET, what kubectl 1.31 and later try first). RBAC: create on
 // pods/portforward.
 #include <openssl/ssl.h>
-#include <signal.h>
 #include <sys/socket.h>
 
-#include <filesystem>
 #include <fmt/format.h>
-#include <fstream>
 
 #include "e2e/sandbox/apiserver/portforward_session.h"
 #include "e2e/sandbox/apiserver/server_impl.h"
@@ -21,8 +18,6 @@
 #include "e2e/sandbox/apiserver/websocket.h"
 
 namespace mysqlop::sandbox {
-
-namespace fs = std::filesystem;
 
 ApiResult<Reply> ApiServer::Impl::podPortForward(Call& c) {
   const std::string& name = c.info.name;
@@ -36,12 +31,7 @@ ApiResult<Reply> ApiServer::Impl::podPortForward(Call& c) {
   const std::string uid = pod->at("metadata").value("uid", "");
   pid_t pid = 0;
   for (const auto& ct : pod->value("spec", Json::object()).value("containers", Json::array())) {
-    std::ifstream in(fs::path(opts.podLogsDir) / "pods" / uid / (ct.value("name", "") + ".pid"));
-    pid_t p = 0;
-    if (in >> p && p > 0 && ::kill(p, 0) == 0) {
-      pid = p;
-      break;
-    }
+    if ((pid = runningPid(uid, ct.value("name", ""))) != 0) break;
   }
   if (pid <= 0) return errors::badRequest(fmt::format("unable to upgrade connection: pod {} has no running container", name));
 

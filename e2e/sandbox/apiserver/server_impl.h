@@ -219,6 +219,9 @@ struct ApiServer::Impl {
   };
   ApiResult<PodContainer> podContainer(Call& c);
   ApiResult<ObjPtr> namedPod(Call& c);  // the pod alone
+  // The process of a pod's running container (the kubelet's <node-dir>/pods/<uid>/<c>.pid); 0 when
+  // it does not run.
+  pid_t runningPid(const std::string& uid, const std::string& container) const;
   ApiResult<Reply> podLog(Call& c);                                  // pod_logs.cpp
   ApiResult<Reply> podExec(Call& c);                                 // pod_exec.cpp
   ApiResult<Reply> podPortForward(Call& c);                          // pod_portforward.cpp

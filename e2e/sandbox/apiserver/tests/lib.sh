@@ -55,6 +55,18 @@ make_ca() {
     -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null
 }
 
+# seed_ca NS (needs $K, a kubectl): a CA made with openssl, its Secret and an Issuer mysql-ca in NS.
+seed_ca() {
+  make_ca /CN=mysql-ca
+  "$K" create secret tls mysql-ca -n "$1" --cert "$WORK/ca.crt" --key "$WORK/ca.key" > /dev/null
+  "$K" apply -f - > /dev/null <<YAML
+apiVersion: cert-manager.io/v1
+kind: Issuer
+metadata: {name: mysql-ca, namespace: $1}
+spec: {ca: {secretName: mysql-ca}}
+YAML
+}
+
 # expect PATTERN CMD...: runs CMD, requires success and PATTERN (grep -E) in its output.
 expect() {
   local pattern=$1; shift
