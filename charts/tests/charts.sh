@@ -108,6 +108,11 @@ expect '^yes' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K"
 # The last-resort restart of a pod whose server cannot reload TLS; nothing more on pods.
 expect '^yes' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K" auth can-i delete pods -n demo
 expect_fail '^no' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K" auth can-i create pods -n demo
+# The community edition needs nothing of cert-manager's; the enterprise operator removes its Certificates.
+for verb in list delete; do
+  expect_fail '^no' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K" auth can-i "$verb" certificates.cert-manager.io -n demo
+  expect '^yes' env KUBECONFIG="$WORK/enterprise-mysqlop-enterprise.kubeconfig" "$K" auth can-i "$verb" certificates.cert-manager.io -n demo
+done
 "$K" create namespace cert-manager > /dev/null
 "$CERT_MANAGER" --kubeconfig "$KUBECONFIG" 2> "$WORK/cert-manager.log" & PIDS+=($!)
 "$COMMUNITY" --kubeconfig "$WORK/community-mysqlop-community.kubeconfig" --leader-elect --metrics-bind-address 0 \
@@ -136,6 +141,7 @@ YAML
 for _ in $(seq 1 100); do "$K" get sts my -n demo > /dev/null 2>&1 && break; sleep 0.2; done
 expect '^my$' "$K" get sts my -n demo -o 'jsonpath={.metadata.name}'
 expect '^True$' "$K" get my my -n demo -o 'jsonpath={.status.conditions[?(@.type=="TLSCertificatesReady")].status}'
+expect '^kubedb.com mysqlop.io/tls-certificates$' "$K" get my my -n demo -o 'jsonpath={.metadata.finalizers[*]}'
 "$K" delete my my -n demo --wait=false > /dev/null
 eventually 'NotFound' "$K" get my my -n demo
 expect '^$' "$K" get certificates,secrets -n demo -l app.kubernetes.io/instance=my -o name

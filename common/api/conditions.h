@@ -48,6 +48,7 @@ inline constexpr std::string_view kReasonProvisioned = "DatabaseSuccessfullyProv
 // DeletionBlocked: the policy refuses deletion, or cannot be read.
 inline constexpr std::string_view kReasonDoNotTerminate = "DoNotTerminate";
 inline constexpr std::string_view kReasonInvalidDeletionPolicy = "InvalidDeletionPolicy";
+inline constexpr std::string_view kReasonWaitingForCertificateRemoval = "WaitingForCertificateRemoval";
 
 // ServedCertificatesCurrent (issue 15): does every pod's server present the certificate of the
 // server Secret? False while a renewal has not reached it yet (Outdated), or when it cannot.

@@ -19,6 +19,9 @@ inline constexpr std::string_view kPlural = "mysqls";
 inline constexpr std::string_view kCatalogGroup = "catalog.kubedb.com";
 inline constexpr std::string_view kCatalogVersion = "v1alpha1";
 inline constexpr std::string_view kFinalizer = "kubedb.com";
+// The enterprise operator's own finalizer on a MySQL whose Certificates it made: a WipeOut waits
+// until it has removed them (the community operator never touches cert-manager's objects).
+inline constexpr std::string_view kTlsFinalizer = "mysqlop.io/tls-certificates";
 
 // --- TLS aliases, in the order defaulting appends them ---------------------------------------
 inline constexpr std::string_view kAliasServer = "server";

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "common/api/catalog.h"
-#include "common/api/cert_manager.h"
 #include "common/api/conditions.h"
 #include "common/api/naming.h"
 #include "common/core/time_format.h"
@@ -206,6 +205,9 @@ std::string doNotTerminateMessage(const Json& mysql) {
 }
 
 // Deletion refused: only DeletionBlocked is set, and said once.
+// How long a WipeOut waits for the enterprise operator before the status says so.
+constexpr std::chrono::seconds kCertificateRemovalPatience{30};
+
 Plan blockDeletion(Planner& p, std::string_view reason, const std::string& message) {
   const kube::Condition blocked{std::string(api::kCondDeletionBlocked), "True", std::string(reason), message,
                                 kube::generation(*p.o.mysql), ""};
@@ -263,6 +265,27 @@ Plan terminate(Planner& p) {
   const api::DeletionPolicy pol = policy->value_or(api::DeletionPolicy::kDelete);
   if (pol == api::DeletionPolicy::kDoNotTerminate) return blockDeletion(p, api::kReasonDoNotTerminate, doNotTerminateMessage(obj));
 
+  if (pol == api::DeletionPolicy::kWipeOut && kube::hasFinalizer(obj, api::kTlsFinalizer)) {
+    // The enterprise operator removes the Certificates it made (while one exists, cert-manager
+    // would issue its Secret again the moment we delete it) and then its finalizer, whose removal
+    // brings us back. Nothing goes before that; a wait that lasts is reported.
+    p.out.requeueAfter = kCertificateRemovalPatience;
+    auto since = core::parseTime(obj["metadata"].value("deletionTimestamp", ""));
+    if (since && p.now - *since >= kCertificateRemovalPatience) {
+      Json rest = Json::array();
+      for (const auto& f : obj["metadata"].value("finalizers", Json::array())) {
+        if (f != api::kTlsFinalizer) rest.push_back(f);
+      }
+      const Json patch = {{"metadata", {{"finalizers", rest}}}};
+      return blockDeletion(p, api::kReasonWaitingForCertificateRemoval,
+                           fmt::format("MySQL {} waits for the enterprise operator to remove its Certificates (finalizer "
+                                       "{}); if the enterprise operator is no longer installed, remove that finalizer: "
+                                       "kubectl patch mysql {} -n {} --type=merge -p '{}'",
+                                       key(obj), api::kTlsFinalizer, kube::name(obj), kube::namespaceOf(obj), patch.dump()));
+    }
+    return std::move(p.out);
+  }
+
   const std::string uid = kube::uid(obj);
   std::vector<std::string> done;
   if (auto sts = p.o.statefulSet; sts && kube::isOwnedBy(*sts, uid)) {
@@ -270,20 +293,6 @@ Plan terminate(Planner& p) {
     done.push_back("StatefulSet " + kube::name(*sts));
   }
   planVolumes(p, pol, uid, done);
-  if (pol == api::DeletionPolicy::kWipeOut) {
-    // Our Certificates go first: while one exists, cert-manager would issue its Secret again the
-    // moment it is deleted. Come back once they are gone.
-    bool waiting = false;
-    for (const auto& c : p.o.certificates) {
-      if (!kube::isOwnedBy(c, uid)) continue;
-      waiting = true;
-      if (!kube::isBeingDeleted(c)) p.out.steps.push_back(DeleteStep{&api::certificateResource(), kube::name(c), "", std::nullopt});
-    }
-    if (waiting) {
-      p.out.requeueAfter = std::chrono::milliseconds(500);
-      return std::move(p.out);
-    }
-  }
   planSecrets(p, pol, uid, done);
   p.out.steps.push_back(DropFinalizerStep{
       EventSpec{false, "Terminated",

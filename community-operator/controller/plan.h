@@ -46,8 +46,8 @@ struct Observed {
   runtime::ObjectPtr serviceAccount, role, roleBinding, statefulSet;
   std::map<std::string, runtime::ObjectPtr> pods;  // the database's pods, by name
   std::optional<HealthFacts> health;  // the health checker's latest verdict for this MySQL
-  // Deletion only, listed from the API: the database's PVCs and its Certificates (by selector).
-  std::vector<Json> pvcs, certificates;
+  // Deletion only, listed from the API: the database's PVCs (by selector).
+  std::vector<Json> pvcs;
 
   runtime::ObjectPtr secret(const std::string& name) const;
 };

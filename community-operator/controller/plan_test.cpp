@@ -7,6 +7,7 @@
 
 #include "common/api/conditions.h"
 #include "common/api/naming.h"
+#include "common/core/time_format.h"
 #include "common/kube/base64.h"
 #include "common/kube/object.h"
 #include "common/runtime/writes.h"
@@ -415,27 +416,43 @@ TEST_CASE("plan: another KubeDB database's Secrets of the same name are never ou
   for (const auto& n : stepNames(p)) CHECK(n.find("Secret/my-auth") == std::string::npos);
 }
 
-TEST_CASE("plan: WipeOut removes our Certificates first and comes back for the Secrets", "[community][plan]") {
-  Observed o = observed(mysql(R"({"version":"8.4.3","storageType":"Ephemeral","deletionPolicy":"WipeOut"})",
-                              R"(,"deletionTimestamp":"2026-01-01T00:00:00Z")"));
+TEST_CASE("plan: WipeOut waits for the enterprise operator's finalizer, and says so when it lasts", "[community][plan]") {
+  // The enterprise operator's finalizer is still there: nothing is deleted yet, we come back.
+  Json obj = mysql(R"({"version":"8.4.3","storageType":"Ephemeral","deletionPolicy":"WipeOut"})",
+                   R"(,"deletionTimestamp":"2026-01-01T00:00:00Z")");
+  obj["metadata"]["finalizers"] = {"kubedb.com", "mysqlop.io/tls-certificates"};
+  Observed o = observed(obj);
   o.secrets["my-server-cert"] = secret("my-server-cert", true, true);
-  Json cert = {{"metadata", {{"name", "my-server-cert"}, {"namespace", "demo"}}}};
-  (void)kube::addOwnerReference(cert, {"kubedb.com/v1", "MySQL", "my", kUid, true, true});
-  Json foreign = {{"metadata", {{"name", "users-cert"}, {"namespace", "demo"}}}};
-  o.certificates = {cert, foreign};
-  Plan p = plan(o, kNow);
-  CHECK(stepNames(p) == std::vector<std::string>{"delete:Certificate/my-server-cert"});
-  CHECK(p.requeueAfter == std::chrono::milliseconds(500));
-
-  cert["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:01Z";  // going: wait, do not delete again
-  o.certificates = {cert, foreign};
-  p = plan(o, kNow);
+  Plan p = plan(o, core::parseTime("2026-01-01T00:00:10Z").value());
   CHECK(stepNames(p).empty());
-  CHECK(p.requeueAfter);
+  CHECK(!p.status);
+  CHECK(p.requeueAfter == std::chrono::seconds(30));
 
-  o.certificates = {foreign};
-  p = plan(o, kNow);
+  // Half a minute later the status says what is awaited and how to go on without it.
+  p = plan(o, core::parseTime("2026-01-01T00:00:30Z").value());
+  CHECK(stepNames(p).empty());
+  auto blocked = condition(p, o, api::kCondDeletionBlocked);
+  REQUIRE(blocked);
+  CHECK(blocked->reason == api::kReasonWaitingForCertificateRemoval);
+  CHECK(blocked->message ==
+        "MySQL demo/my waits for the enterprise operator to remove its Certificates (finalizer mysqlop.io/tls-certificates); "
+        "if the enterprise operator is no longer installed, remove that finalizer: kubectl patch mysql my -n demo "
+        "--type=merge -p '{\"metadata\":{\"finalizers\":[\"kubedb.com\"]}}'");
+  REQUIRE(p.onStatusWrite.size() == 1);
+  CHECK(p.onStatusWrite[0].reason == "DeletionBlocked");
+
+  // Gone: the Secrets go, then our finalizer.
+  obj["metadata"]["finalizers"] = {"kubedb.com"};
+  o.mysql = ptr(obj);
+  p = plan(o, core::parseTime("2026-01-01T00:00:31Z").value());
   CHECK(stepNames(p) == std::vector<std::string>{"delete:Secret/my-server-cert", "drop-finalizer"});
+
+  // Other policies do not wait: the Certificates follow the MySQL through their owner references.
+  obj["metadata"]["finalizers"] = {"kubedb.com", "mysqlop.io/tls-certificates"};
+  obj["spec"]["deletionPolicy"] = "Delete";
+  o.mysql = ptr(obj);
+  p = plan(o, core::parseTime("2026-01-01T00:00:10Z").value());
+  CHECK(stepNames(p) == std::vector<std::string>{"disown:Secret/my-server-cert", "drop-finalizer"});
 }
 
 TEST_CASE("plan: a deletion the policy refuses says so once and removes nothing", "[community][plan]") {

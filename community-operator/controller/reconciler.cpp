@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "common/api/catalog.h"
-#include "common/api/cert_manager.h"
 #include "common/api/naming.h"
 #include "common/kube/label_selector.h"
 #include "common/kube/object.h"
@@ -17,7 +16,7 @@ using runtime::ReconcileResult;
 
 namespace {
 
-// The objects of a database (PVCs, Certificates) carry its selector labels.
+// The objects of a database (its PVCs) carry its selector labels.
 std::string selectorOf(const std::string& db) { return kube::LabelSelector::fromMap(api::selectorLabels(db)).toString(); }
 
 // Whether a write went through (its result is not needed).
@@ -96,13 +95,10 @@ core::Result<Observed> Reconciler::observe(const runtime::ObjectPtr& mysql) cons
   }
   o.health = health_.verdict(runtime::objectKey(*mysql), uid);
   if (kube::isBeingDeleted(*mysql) && kube::hasFinalizer(*mysql, api::kFinalizer)) {
-    // The data and the certificates are not cached: list them when a deletion needs them.
+    // The data is not cached: list it when a deletion needs it.
     auto pvcs = items(cli_.listAll(kube::kPersistentVolumeClaims, ns, {.labelSelector = selectorOf(db)}));
     if (!pvcs) return pvcs.error();
     o.pvcs = std::move(*pvcs);
-    auto certs = items(cli_.listAll(api::certificateResource(), ns, {.labelSelector = selectorOf(db)}));
-    if (!certs) return certs.error();
-    o.certificates = std::move(*certs);
   }
   return o;
 }

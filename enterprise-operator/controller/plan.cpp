@@ -93,13 +93,23 @@ void planIssuedSecrets(Plan& p, const api::MySQL& my, const Observed& o) {
   }
 }
 
-// TLS was removed from the MySQL: our Certificates and our condition go.
-Plan planTlsRemoved(const api::MySQL& my, const Observed& o) {
-  Plan p;
-  for (const auto& alias : api::tlsAliases()) {
-    auto cert = o.certificate(api::certificateName(my.name, alias));
-    if (cert && kube::isOwnedBy(*cert, my.uid)) p.steps.push_back(DeleteStep{&api::certificateResource(), kube::name(*cert)});
+// Deletes our Certificates (those not already going); true while any of ours remains.
+bool removeCertificates(Plan& p, const Observed& o) {
+  const std::string uid = kube::uid(*o.mysql);
+  bool remaining = false;
+  for (const auto& [name, cert] : o.certificates) {
+    if (!kube::isOwnedBy(*cert, uid)) continue;
+    remaining = true;
+    if (!kube::isBeingDeleted(*cert)) p.steps.push_back(DeleteStep{&api::certificateResource(), name});
   }
+  return remaining;
+}
+
+// TLS was removed from the MySQL: our Certificates, our condition, then our finalizer go.
+Plan planTlsRemoved(const Observed& o) {
+  Plan p;
+  const bool remaining = removeCertificates(p, o);
+  if (!remaining && kube::hasFinalizer(*o.mysql, api::kTlsFinalizer)) p.steps.push_back(FinalizerStep{false});
   if (kube::findStatusCondition(*o.mysql, api::kCondTLSCertificatesReady)) {
     p.status = runtime::ConditionChange{{}, {std::string(api::kCondTLSCertificatesReady)}};
   }
@@ -166,19 +176,32 @@ void report(Plan& p, const Observed& o, const Verdict& v, core::WallTime now) {
   }
 }
 
+Plan planDeletion(const Observed& o) {
+  Plan p;
+  const Json& obj = *o.mysql;
+  if (!kube::hasFinalizer(obj, api::kTlsFinalizer)) return p;
+  auto policy = api::readDeletionPolicy(obj.value("spec", Json::object()));
+  const bool wipeOut = policy && policy->value_or(api::DeletionPolicy::kDelete) == api::DeletionPolicy::kWipeOut;
+  const bool wait = wipeOut ? removeCertificates(p, o) : kube::hasFinalizer(obj, api::kFinalizer);
+  if (!wait) p.steps.push_back(FinalizerStep{false});
+  return p;
+}
+
 Plan plan(const Observed& o, core::WallTime now) {
+  if (kube::isBeingDeleted(*o.mysql)) return planDeletion(o);
   auto parsed = api::parseMySQL(*o.mysql);
   if (!parsed) return {};  // the community operator reports the spec
   api::MySQL my = std::move(*parsed);
   api::setDefaults(my);
   if (!api::validate(my).empty()) return {};
-  if (!my.tls) return planTlsRemoved(my, o);
+  if (!my.tls) return planTlsRemoved(o);
 
   Plan p;
   if (auto v = gate(my, o)) {
     report(p, o, *v, now);
     return p;
   }
+  if (!kube::hasFinalizer(*o.mysql, api::kTlsFinalizer)) p.steps.push_back(FinalizerStep{true});
   if (auto v = planObjects(p, my, o)) {
     report(p, o, *v, now);
     return p;

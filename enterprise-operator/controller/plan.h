@@ -6,8 +6,9 @@
 // without a server (plan_test.cpp).
 //
 // The gates, in order: a valid licence → the issuer exists and is Ready → the community
-// operator's auth Secret and Services exist → Certificates and the exporter configuration (never
-// someone else's) → the issued Secrets follow the MySQL → every Certificate issued.
+// operator's auth Secret and Services exist → our finalizer → Certificates and the exporter
+// configuration (never someone else's) → the issued Secrets follow the MySQL → every
+// Certificate issued. A deletion: planDeletion.
 
 #include <map>
 #include <optional>
@@ -65,7 +66,11 @@ struct DeleteStep {
 struct AdoptIssuedSecretStep {
   Json secret;  // with the reference added, the cached resourceVersion kept
 };
-using Step = std::variant<EnsureStep, DeleteStep, AdoptIssuedSecretStep>;
+// Add or remove our finalizer (api::kTlsFinalizer) on the MySQL.
+struct FinalizerStep {
+  bool add = true;
+};
+using Step = std::variant<EnsureStep, DeleteStep, AdoptIssuedSecretStep, FinalizerStep>;
 
 struct Plan {
   std::vector<Step> steps;
@@ -74,6 +79,14 @@ struct Plan {
 };
 
 Plan plan(const Observed& o, core::WallTime now);
+
+// A MySQL being deleted, while it carries our finalizer (put there before the first Certificate
+// is made): with WipeOut our Certificates go first, then the finalizer, which lets the community
+// operator delete the Secrets (cert-manager would issue them again while a Certificate exists).
+// With another policy the community operator decides (and may refuse, DoNotTerminate); once its
+// finalizer is gone ours goes, and the Certificates follow the MySQL through their owner
+// references. Not licence-gated: removing what we made never waits for a licence.
+Plan planDeletion(const Observed& o);
 
 // --- the pure pieces -----------------------------------------------------------------------
 // The first gate that holds issuance back, in the order above; nullopt when all are open.

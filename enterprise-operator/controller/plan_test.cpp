@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/api/conditions.h"
+#include "common/api/naming.h"
 #include "common/kube/base64.h"
 #include "common/kube/conditions.h"
 #include "common/kube/object.h"
@@ -60,6 +61,7 @@ std::vector<std::string> stepNames(const Plan& p) {
     if (auto* e = std::get_if<EnsureStep>(&s)) out.push_back("ensure:" + e->type->kind + "/" + kube::name(e->desired));
     if (auto* d = std::get_if<DeleteStep>(&s)) out.push_back("delete:" + d->type->kind + "/" + d->name);
     if (auto* a = std::get_if<AdoptIssuedSecretStep>(&s)) out.push_back("adopt:" + kube::name(a->secret));
+    if (auto* f = std::get_if<FinalizerStep>(&s)) out.push_back(f->add ? "add-finalizer" : "drop-finalizer");
   }
   return out;
 }
@@ -75,6 +77,15 @@ void applyInMemory(Observed& o, const Plan& p) {
     if (auto* a = std::get_if<AdoptIssuedSecretStep>(&s)) o.secrets[kube::name(a->secret)] = ptr(a->secret);
   }
   Json my = *o.mysql;
+  for (const auto& s : p.steps) {
+    if (auto* f = std::get_if<FinalizerStep>(&s)) {
+      if (f->add) {
+        (void)kube::addFinalizer(my, api::kTlsFinalizer);
+      } else {
+        (void)kube::removeFinalizer(my, api::kTlsFinalizer);
+      }
+    }
+  }
   if (p.status) {
     Json status = my.value("status", Json::object());
     p.status->applyTo(status, kNow);
@@ -175,7 +186,9 @@ TEST_CASE("enterprise plan: Certificates and the exporter configuration, then is
           "[enterprise][plan]") {
   Observed o = open();
   Plan p = plan(o, kNow);
-  CHECK(stepNames(p) == std::vector<std::string>{"ensure:Certificate/my-server-cert", "ensure:Certificate/my-client-cert",
+  // Our finalizer before the first Certificate: a WipeOut can then wait for their removal.
+  CHECK(stepNames(p) == std::vector<std::string>{"add-finalizer", "ensure:Certificate/my-server-cert",
+                                                 "ensure:Certificate/my-client-cert",
                                                  "ensure:Certificate/my-metrics-exporter-cert",
                                                  "ensure:Secret/my-metrics-exporter-config"});
   const auto& cnf = std::get<EnsureStep>(p.steps.back());
@@ -268,7 +281,7 @@ TEST_CASE("enterprise plan: someone else's Certificate or exporter configuration
   o = open();
   o.certificates["my-client-cert"] = ptr({{"metadata", {{"name", "my-client-cert"}, {"namespace", "demo"}}}});
   p = plan(o, kNow);
-  CHECK(stepNames(p) == std::vector<std::string>{"ensure:Certificate/my-server-cert"});
+  CHECK(stepNames(p) == std::vector<std::string>{"add-finalizer", "ensure:Certificate/my-server-cert"});
   CHECK(tlsCondition(p, o)->reason == api::kReasonCertificateConflict);
 
   // A Secret of the TLS secret name that cert-manager did not issue for our Certificate is not adopted.
@@ -282,19 +295,66 @@ TEST_CASE("enterprise plan: someone else's Certificate or exporter configuration
   CHECK(std::find(names.begin(), names.end(), "adopt:my-server-cert") == names.end());
 }
 
-TEST_CASE("enterprise plan: TLS removed from a MySQL takes our Certificates and condition away", "[enterprise][plan]") {
+TEST_CASE("enterprise plan: TLS removed from a MySQL takes our Certificates, condition and finalizer away",
+          "[enterprise][plan]") {
   Observed o = open();
   applyInMemory(o, plan(o, kNow));
+  REQUIRE(kube::hasFinalizer(*o.mysql, api::kTlsFinalizer));
   o.certificates["my-client-cert"] = ptr({{"metadata", {{"name", "my-client-cert"}, {"namespace", "demo"}}}});  // not ours
-  Json plain = mysql(R"({"version":"8.4.3","storageType":"Ephemeral"})");
-  plain["status"] = (*o.mysql)["status"];
+  Json plain = *o.mysql;
+  plain["spec"] = Json::parse(R"({"version":"8.4.3","storageType":"Ephemeral"})");
   o.mysql = ptr(plain);
   Plan p = plan(o, kNow);
-  CHECK(stepNames(p) == std::vector<std::string>{"delete:Certificate/my-server-cert",
-                                                 "delete:Certificate/my-metrics-exporter-cert"});
+  CHECK(stepNames(p) == std::vector<std::string>{"delete:Certificate/my-metrics-exporter-cert",
+                                                 "delete:Certificate/my-server-cert"});
   CHECK_FALSE(tlsCondition(p, o));
   applyInMemory(o, p);
+  p = plan(o, kNow);
+  CHECK(stepNames(p) == std::vector<std::string>{"drop-finalizer"});
+  applyInMemory(o, p);
   CHECK(writes(plan(o, kNow)) == 0);
+}
+
+TEST_CASE("enterprise plan: a deletion takes our Certificates (WipeOut) or waits for the community operator",
+          "[enterprise][plan]") {
+  auto deleting = [](const std::string& policy, std::vector<std::string> finalizers) {
+    Observed o = open();
+    applyInMemory(o, plan(o, kNow));
+    issueAll(o);
+    Json obj = *o.mysql;
+    obj["spec"]["deletionPolicy"] = policy;
+    obj["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z";
+    obj["metadata"]["finalizers"] = finalizers;
+    o.mysql = ptr(obj);
+    o.licence = LicenceState{false, "cluster-1", "the licence has expired", "", std::nullopt};  // not needed to clean up
+    return o;
+  };
+  // WipeOut: our Certificates go (not someone else's), then our finalizer.
+  Observed o = deleting("WipeOut", {"kubedb.com", "mysqlop.io/tls-certificates"});
+  o.certificates["users-cert"] = ptr({{"metadata", {{"name", "users-cert"}, {"namespace", "demo"}}}});
+  Plan p = plan(o, kNow);
+  CHECK(stepNames(p) == std::vector<std::string>{"delete:Certificate/my-client-cert",
+                                                 "delete:Certificate/my-metrics-exporter-cert",
+                                                 "delete:Certificate/my-server-cert"});
+  CHECK_FALSE(p.status);
+  Json going = *o.certificates["my-server-cert"];
+  going["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:01Z";
+  o.certificates = {{"my-server-cert", ptr(going)}};
+  CHECK(stepNames(plan(o, kNow)).empty());  // still going: not deleted again, the finalizer stays
+  o.certificates.clear();
+  CHECK(stepNames(plan(o, kNow)) == std::vector<std::string>{"drop-finalizer"});
+
+  // Another policy: the community operator's finalizer is awaited (DoNotTerminate may hold it for
+  // good, and the policy may still become WipeOut); the Certificates are not deleted by us.
+  for (const char* policy : {"Delete", "Halt", "DoNotTerminate"}) {
+    o = deleting(policy, {"kubedb.com", "mysqlop.io/tls-certificates"});
+    CHECK(stepNames(plan(o, kNow)).empty());
+    o = deleting(policy, {"mysqlop.io/tls-certificates"});
+    CHECK(stepNames(plan(o, kNow)) == std::vector<std::string>{"drop-finalizer"});
+  }
+  // Without our finalizer there is nothing of ours to do.
+  o = deleting("WipeOut", {"kubedb.com"});
+  CHECK(plan(o, kNow).steps.empty());
 }
 
 TEST_CASE("enterprise plan: an invalid spec is the community operator's to report", "[enterprise][plan]") {

@@ -18,7 +18,7 @@ Reconciler::Reconciler(client::RestClient& cli, runtime::EventRecorder& events, 
 
 core::Result<ReconcileResult> Reconciler::reconcile(const runtime::Request& req, std::stop_token) {
   auto obj = c_.mysqls->get(req.key());
-  if (!obj || kube::isBeingDeleted(*obj)) return ReconcileResult{};
+  if (!obj) return ReconcileResult{};
   auto applied = apply(*obj, plan(observe(obj), clock_.now()));
   if (!applied && !applied.error().is(core::ErrorCode::kConflict)) {
     events_.event(*obj, runtime::kEventWarning, "ReconcileFailed",
@@ -70,6 +70,14 @@ core::Status Reconciler::applyStep(const Json& mysql, const Step& step) {
   if (auto* s = std::get_if<DeleteStep>(&step)) {
     auto gone = cli_.remove(*s->type, ns, s->name);
     if (!gone && !gone.error().is(core::ErrorCode::kNotFound)) return gone.error();
+    return {};
+  }
+  if (auto* s = std::get_if<FinalizerStep>(&step)) {
+    const std::string f(api::kTlsFinalizer);
+    auto changed = s->add ? runtime::ensureFinalizer(cli_, api::mysqlResource(), mysql, f)
+                          : runtime::dropFinalizer(cli_, api::mysqlResource(), mysql, f);
+    // A MySQL gone once our finalizer was its last one is what we wanted.
+    if (!changed && !(changed.error().is(core::ErrorCode::kNotFound) && !s->add)) return changed.error();
     return {};
   }
   if (auto* s = std::get_if<AdoptIssuedSecretStep>(&step)) {

@@ -53,7 +53,7 @@ expect_fail 'NotFound' "$K" get sts my -n demo
 # --- the enterprise operator without a licence, then with a bad one, then a good one ----------
 LIC="$WORK/license.pem"
 "$ENTERPRISE" --kubeconfig "$KUBECONFIG" --license-file "$LIC" --metrics-bind-address 127.0.0.1:0 \
-  --health-probe-bind-address 127.0.0.1:0 2> "$WORK/enterprise.log" & PIDS+=($!)
+  --health-probe-bind-address 127.0.0.1:0 2> "$WORK/enterprise.log" & PIDS+=($!); ENTERPRISE_PID=$!
 for _ in $(seq 1 100); do grep -q '"serving metrics"' "$WORK/enterprise.log" && grep -q '"serving health probes"' "$WORK/enterprise.log" && break; sleep 0.1; done
 METRICS=$(sed -n 's/.*"serving metrics".*"address":"\([^"]*\)".*/\1/p' "$WORK/enterprise.log" | head -1)
 HEALTH=$(sed -n 's/.*"serving health probes".*"address":"\([^"]*\)".*/\1/p' "$WORK/enterprise.log" | head -1)
@@ -179,9 +179,19 @@ eventually '^corp$' field sts corp -n demo -o 'jsonpath={.metadata.name}'
 expect 'corp-server-tls' field sts corp -n demo -o 'jsonpath={.spec.template.spec.volumes[?(@.name=="tls-volume")].projected.sources[0].secret.name}'
 
 # --- deletion: WipeOut takes the TLS Secrets, Delete keeps them; Certificates go with the MySQL ---
+# The enterprise operator's finalizer holds a WipeOut until it removed its Certificates: with the
+# operator paused nothing is deleted (a Secret deleted while its Certificate exists would be issued
+# again by cert-manager, and left behind).
+expect '^kubedb.com mysqlop.io/tls-certificates$' field my my -n demo -o 'jsonpath={.metadata.finalizers[*]}'
+kill -STOP "$ENTERPRISE_PID"
 "$K" delete my my corp -n demo --wait=false > /dev/null
+sleep 2
+expect '^my-server-cert$' field secret my-server-cert -n demo -o 'jsonpath={.metadata.name}'
+expect '^my-server-cert$' field certificate my-server-cert -n demo -o 'jsonpath={.metadata.name}'
+kill -CONT "$ENTERPRISE_PID"
 eventually 'NotFound' "$K" get my my -n demo
 eventually 'NotFound' "$K" get my corp -n demo
+sleep 2   # cert-manager would have issued a deleted Secret again by now
 eventually '^$' field certificates -n demo -o 'jsonpath={.items[*].metadata.name}'
 for s in my-server-cert my-client-cert my-metrics-exporter-cert my-metrics-exporter-config my-auth; do
   expect_fail 'NotFound' "$K" get secret "$s" -n demo
