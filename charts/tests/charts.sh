@@ -33,7 +33,9 @@ for HELM in "$HELM3" "$HELM4"; do
               'containerPort: 9090' 'type: NodePort' 'prometheus.io/scrape: "true"' 'kind: ServiceMonitor' 'interval: 15s' \
               'scrapeTimeout: 5s' 'release: prom' 'cost-center: "42"' 'path: /healthz' 'path: /readyz' \
               '- --health-check-interval=3' '- --certificate-expiry-warning=72' 'kind: PrometheusRule' 'rules: tls' \
-              'alert: MySQLServedCertificateExpiringSoon' 'time() < 259200' 'for: 5m' 'alert: MySQLTLSReloadFailing'; do
+              'alert: MySQLServedCertificateExpiringSoon' 'time() < 259200' 'for: 5m' 'alert: MySQLTLSReloadFailing' \
+              '- --metrics-secure=true' '- --metrics-cert-dir=/tmp/k8s-metrics-server/serving-certs' 'secretName: op-metrics-tls' \
+              'scheme: https' 'serverName: op.example.com' 'name: r-mysqlop-community-metrics-reader' 'resources: [tokenreviews]'; do
     grep -qF -- "$want" <<<"$OUT" || fail "$(basename "$HELM") template with every option lacks '$want'"
   done
   # The tag defaults to the chart's appVersion; one replica means no leader election.
@@ -43,6 +45,11 @@ for HELM in "$HELM3" "$HELM4"; do
   grep -qF 'kind: ServiceMonitor' <<<"$DEF" && fail "the ServiceMonitor is off by default"
   grep -qF 'kind: PrometheusRule' <<<"$DEF" && fail "the PrometheusRule is off by default"
   grep -qF -- '- --certificate-expiry-warning=168' <<<"$DEF" || fail "the expiry warning defaults to 168 hours"
+  grep -qF -- '- --metrics-secure=true' <<<"$DEF" || fail "metrics are secure by default"
+  grep -qF -- '--metrics-cert-dir' <<<"$DEF" && fail "without metrics.certSecret the certificate is self-signed"
+  PLAIN=$(h template r "$CHARTS/mysqlop-community" --set metrics.secure=false 2>&1)
+  grep -qF -- '- --metrics-secure=false' <<<"$PLAIN" || fail "metrics.secure=false must serve plain HTTP"
+  grep -qE 'tokenreviews|metrics-reader' <<<"$PLAIN" && fail "plain metrics need no review rights and no reader role"
   grep -qE '(\*|"\*")' <(h template r "$CHARTS/mysqlop-community" -s templates/clusterrole.yaml) && fail "a wildcard in the ClusterRole"
   expect_fail 'needs a licence, and none was given' h template r "$CHARTS/mysqlop-enterprise"
   expect_fail "kubectl get namespace kube-system -o jsonpath='\{.metadata.uid\}'" h template r "$CHARTS/mysqlop-enterprise"
@@ -58,7 +65,7 @@ CLUSTER=$("$K" get namespace kube-system -o jsonpath='{.metadata.uid}')
 expect 'STATUS: deployed' h install community "$CHARTS/mysqlop-community" -n mysqlop
 expect 'condition met' "$K" wait --for=condition=Established crd/mysqls.kubedb.com --timeout=20s
 expect '^community-mysqlop-community$' "$K" get deployment -n mysqlop -o 'jsonpath={.items[*].metadata.name}'
-expect '^1 --metrics-bind-address=:8080 --health-probe-bind-address=:8081 --log-level=info' "$K" get deployment community-mysqlop-community -n mysqlop \
+expect '^1 --metrics-bind-address=:8443 --metrics-secure=true --health-probe-bind-address=:8081 --log-level=info' "$K" get deployment community-mysqlop-community -n mysqlop \
   -o 'jsonpath={.spec.replicas} {.spec.template.spec.containers[0].args[*]}'
 expect 'community-mysqlop-community' "$K" get clusterrole,clusterrolebinding,sa -A -l app.kubernetes.io/instance=community -o name
 expect 'community-mysqlop-community-leader-election' "$K" get role,rolebinding -n mysqlop -o name
@@ -115,10 +122,54 @@ for verb in list delete; do
 done
 "$K" create namespace cert-manager > /dev/null
 "$CERT_MANAGER" --kubeconfig "$KUBECONFIG" 2> "$WORK/cert-manager.log" & PIDS+=($!)
-"$COMMUNITY" --kubeconfig "$WORK/community-mysqlop-community.kubeconfig" --leader-elect --metrics-bind-address 0 \
-  --health-probe-bind-address 0 --health-check-interval 1 2> "$WORK/community.log" & PIDS+=($!)
+# Secure metrics, as the charts run them: the community operator with a certificate directory
+# (a mounted Secret), the enterprise operator with its self-signed certificate.
+metrics_pair() {  # CN: a self-signed serving pair written into $WORK/metrics-certs, as the kubelet swaps files
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/m.key" -out "$WORK/m.crt" \
+    -days 1 -subj "/CN=$1" -addext "subjectAltName=DNS:$1" 2> /dev/null
+  mkdir -p "$WORK/metrics-certs"
+  mv "$WORK/m.key" "$WORK/metrics-certs/tls.key" && mv "$WORK/m.crt" "$WORK/metrics-certs/tls.crt"
+}
+metrics_pair metrics-one
+"$COMMUNITY" --kubeconfig "$WORK/community-mysqlop-community.kubeconfig" --leader-elect --metrics-bind-address 127.0.0.1:0 \
+  --metrics-cert-dir "$WORK/metrics-certs" --health-probe-bind-address 0 --health-check-interval 1 2> "$WORK/community.log" & PIDS+=($!)
 "$ENTERPRISE" --kubeconfig "$WORK/enterprise-mysqlop-enterprise.kubeconfig" --leader-elect --license-file "$WORK/license.pem" \
-  --metrics-bind-address 0 --health-probe-bind-address 0 2> "$WORK/enterprise.log" & PIDS+=($!)
+  --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 0 2> "$WORK/enterprise.log" & PIDS+=($!)
+metrics_address() {
+  for _ in $(seq 1 100); do grep -q '"serving metrics"' "$WORK/$1.log" && break; sleep 0.1; done
+  sed -n 's/.*"serving metrics".*"address":"\([^"]*\)".*/\1/p' "$WORK/$1.log" | head -1
+}
+CM=$(metrics_address community)
+EM=$(metrics_address enterprise)
+grep -q '"serving metrics".*"secure":true' "$WORK/community.log" || fail "the community operator must say its metrics are secure"
+served_cn() { openssl s_client -connect "$1" < /dev/null 2> /dev/null | openssl x509 -noout -subject 2>&1; }
+expect 'CN ?= ?metrics-one' served_cn "$CM"
+expect 'CN ?= ?enterprise-operator' served_cn "$EM"
+expect_fail 'Empty reply|reset|SSL|HTTP/0.9' curl -sS --max-time 5 "http://$CM/metrics"
+# No token: 401. A token of a ServiceAccount RBAC does not let read /metrics: 403. Bound to the
+# chart's metrics-reader ClusterRole: the metrics.
+code() { curl -sk -o "$WORK/body" -w '%{http_code}' "${@:2}" "https://$1/metrics"; }
+expect '^401$' code "$CM"
+expect '^401$' code "$CM" -H "Authorization: Bearer not-a-token"
+"$K" create namespace monitoring > /dev/null
+"$K" create serviceaccount prometheus -n monitoring > /dev/null
+"$K" create serviceaccount app -n monitoring > /dev/null
+APP_TOKEN=$("$K" create token app -n monitoring)
+PROM_TOKEN=$("$K" create token prometheus -n monitoring)
+expect '^403$' code "$CM" -H "Authorization: Bearer $APP_TOKEN"
+expect '^Forbidden: user "system:serviceaccount:monitoring:app" may not get /metrics' cat "$WORK/body"
+"$K" create clusterrolebinding prometheus-community --clusterrole=community-mysqlop-community-metrics-reader \
+  --serviceaccount=monitoring:prometheus > /dev/null
+"$K" create clusterrolebinding prometheus-enterprise --clusterrole=enterprise-mysqlop-enterprise-metrics-reader \
+  --serviceaccount=monitoring:prometheus > /dev/null
+expect '^200$' code "$CM" -H "Authorization: Bearer $PROM_TOKEN"
+expect '^# (HELP|TYPE)' cat "$WORK/body"
+expect '^200$' code "$EM" -H "Authorization: Bearer $PROM_TOKEN"
+expect 'mysqlop_license_valid' cat "$WORK/body"
+expect '^403$' code "$EM" -H "Authorization: Bearer $APP_TOKEN"
+# A renewed certificate in the directory is served without a restart.
+metrics_pair metrics-two
+eventually 'CN ?= ?metrics-two' served_cn "$CM"
 "$K" create namespace demo > /dev/null
 make_ca /CN=ca
 "$K" create secret tls ca -n demo --cert "$WORK/ca.crt" --key "$WORK/ca.key" > /dev/null

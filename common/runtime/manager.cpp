@@ -44,11 +44,22 @@ core::Result<std::unique_ptr<Manager>> Manager::create(const client::RestConfig&
     opts.leaderElectionNamespace = cfg.namespace_.empty() ? "default" : cfg.namespace_;
   }
   if (opts.leaderElectionId.empty()) opts.leaderElectionId = opts.name + "-leader";
-  return std::unique_ptr<Manager>(new Manager(std::move(*cli), std::move(opts), log));
+  std::unique_ptr<ServingCertificate> cert;
+  if (opts.metricsSecure && !opts.metricsBindAddress.empty() && opts.metricsBindAddress != "0") {
+    auto made = opts.metricsCertDir.empty() ? ServingCertificate::selfSigned({opts.name, "localhost"})
+                                            : ServingCertificate::fromDirectory(opts.metricsCertDir, log);
+    if (!made) {
+      return core::Error(made.error().code, "the metrics serving certificate: " + made.error().message);
+    }
+    cert = std::move(*made);
+  }
+  return std::unique_ptr<Manager>(new Manager(std::move(*cli), std::move(opts), log, std::move(cert)));
 }
 
-Manager::Manager(std::unique_ptr<client::RestClient> cli, ManagerOptions opts, core::Logger log)
-    : opts_(std::move(opts)), log_(log), client_(std::move(cli)) {
+Manager::Manager(std::unique_ptr<client::RestClient> cli, ManagerOptions opts, core::Logger log,
+                 std::unique_ptr<ServingCertificate> metricsCert)
+    : opts_(std::move(opts)), log_(log), client_(std::move(cli)), metricsCert_(std::move(metricsCert)) {
+  if (metricsCert_) metricsAuth_ = std::make_unique<MetricsAuthorizer>(apiReviewer(*client_), core::systemClock());
   identity_ = fmt::format("{}_{}_{}", hostname(), getpid(), opts_.name);
   client_->setRequestHook([this](const client::RequestRecord& r) { metrics_.restRequest(r.code, r.method); });
   recorder_ = std::make_unique<EventRecorder>(*client_, opts_.name, identity_, core::systemClock(), log_);
@@ -129,7 +140,12 @@ void Manager::startServers() {
                       std::atomic<int>& portOut, bool health) {
     if (addr.empty() || addr == "0") return;
     auto [host, port] = splitAddress(addr);
-    srv = std::make_unique<httplib::Server>();
+    const bool tls = !health && metricsCert_;
+    if (tls) {
+      srv = std::make_unique<httplib::SSLServer>([this](SSL_CTX& ctx) { return metricsCert_->install(ctx); });
+    } else {
+      srv = std::make_unique<httplib::Server>();
+    }
     srv->new_task_queue = [] { return new httplib::ThreadPool(4); };
     if (health) {
       srv->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
@@ -145,7 +161,15 @@ void Manager::startServers() {
         }
       });
     } else {
-      srv->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      srv->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+        if (metricsAuth_) {
+          auto d = metricsAuth_->check(req.get_header_value("Authorization"), "get", req.path);
+          if (d.status != 200) {
+            res.status = d.status;
+            res.set_content(d.message + "\n", "text/plain");
+            return;
+          }
+        }
         res.set_content(metrics_.serialize(), "text/plain; version=0.0.4");
       });
     }
@@ -156,7 +180,9 @@ void Manager::startServers() {
     }
     portOut = bound;
     th = std::thread([s = srv.get()] { s->listen_after_bind(); });
-    log_.info(health ? "serving health probes" : "serving metrics", {{"address", fmt::format("{}:{}", host, bound)}});
+    core::LogFields fields{{"address", fmt::format("{}:{}", host, bound)}};
+    if (!health) fields.push_back({"secure", tls});
+    log_.info(health ? "serving health probes" : "serving metrics", fields);
   };
   serve(opts_.healthBindAddress, health_, healthThread_, healthPort_, true);
   serve(opts_.metricsBindAddress, metricsServer_, metricsThread_, metricsPort_, false);

@@ -2,7 +2,8 @@
 // The manager wires an operator process together: the REST client (metrics per request),
 // shared informers, controllers, the event recorder, leader election, and an HTTP server for
 // /healthz and /readyz (caches synced, leader or standby, program checks) and /metrics
-// (Prometheus text). run() blocks until SIGTERM/SIGINT or stop(): it stops taking work, lets
+// (Prometheus text; over HTTPS for authorized callers only with metricsSecure, as
+// controller-runtime's secure metrics). run() blocks until SIGTERM/SIGINT or stop(): it stops taking work, lets
 // in-flight reconciles finish (30 s bound), releases the lease and returns 0. Losing the lease
 // ends the process (exit 1), as controller-runtime does.
 //
@@ -33,6 +34,8 @@
 #include "common/runtime/informer.h"
 #include "common/runtime/leader_election.h"
 #include "common/runtime/metrics.h"
+#include "common/runtime/metrics_auth.h"
+#include "common/runtime/serving_cert.h"
 
 namespace httplib {
 class Server;
@@ -44,6 +47,11 @@ struct ManagerOptions {
   std::string name = "operator";           // component name: events, logs, lease identity prefix
   std::string version = "0.1.0";           // with name, the User-Agent of every request
   std::string metricsBindAddress = ":8080";  // "0" disables; ":0" picks a port
+  // HTTPS, and only for callers the API server authenticates and RBAC allows `get` on the path
+  // (metrics_auth.h); the certificate from metricsCertDir (tls.crt, tls.key; re-read when they
+  // change) or, when that is empty, self-signed (serving_cert.h). False: plain HTTP, anyone.
+  bool metricsSecure = false;
+  std::string metricsCertDir;
   std::string healthBindAddress = ":8081";
   bool leaderElection = false;
   std::string leaderElectionNamespace;  // default: the in-cluster namespace, else "default"
@@ -92,7 +100,8 @@ class Manager {
   std::vector<std::string> notReady() const;
 
  private:
-  Manager(std::unique_ptr<client::RestClient> cli, ManagerOptions opts, core::Logger log);
+  Manager(std::unique_ptr<client::RestClient> cli, ManagerOptions opts, core::Logger log,
+          std::unique_ptr<ServingCertificate> metricsCert);
   void startServers();
   void stopServers();
   void startControllers();
@@ -108,6 +117,8 @@ class Manager {
   std::vector<std::unique_ptr<Controller>> controllers_;
   std::vector<std::pair<std::string, std::function<std::optional<std::string>()>>> readyChecks_;
   std::unique_ptr<LeaderElector> elector_;
+  std::unique_ptr<ServingCertificate> metricsCert_;  // with metricsSecure
+  std::unique_ptr<MetricsAuthorizer> metricsAuth_;   // with metricsSecure
   std::unique_ptr<httplib::Server> health_, metricsServer_;
   std::thread healthThread_, metricsThread_;
   std::atomic<int> healthPort_{0}, metricsPort_{0};

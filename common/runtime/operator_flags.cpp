@@ -12,6 +12,13 @@ void addOperatorFlags(CLI::App& app, OperatorFlags& f) {
   app.add_option("--metrics-bind-address", f.metricsBindAddress,
                  "Address of the Prometheus /metrics endpoint (\"0\" turns it off)")
       ->capture_default_str();
+  app.add_flag("--metrics-secure", f.metricsSecure,
+               "Serve /metrics over HTTPS, only to callers the API server authenticates (TokenReview) and RBAC allows "
+               "`get` on the path (SubjectAccessReview); --metrics-secure=false serves plain HTTP to anyone")
+      ->capture_default_str();
+  app.add_option("--metrics-cert-dir", f.metricsCertDir,
+                 "Directory holding tls.crt and tls.key for the HTTPS metrics endpoint, re-read when they change; "
+                 "default: a self-signed certificate made at start");
   app.add_option("--health-probe-bind-address", f.healthProbeBindAddress,
                  "Address of the /healthz and /readyz endpoints (\"0\" turns them off)")
       ->capture_default_str();
@@ -58,6 +65,8 @@ ManagerOptions managerOptions(const OperatorFlags& f, const std::string& name) {
   o.version = MYSQLOP_VERSION;
 #endif
   o.metricsBindAddress = f.metricsBindAddress;
+  o.metricsSecure = f.metricsSecure;
+  o.metricsCertDir = f.metricsCertDir;
   o.healthBindAddress = f.healthProbeBindAddress;
   o.leaderElection = f.leaderElect;
   o.leaderElectionNamespace = f.leaderElectionNamespace;

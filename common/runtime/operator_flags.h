@@ -1,5 +1,6 @@
 #pragma once
 // The command line both operators share (issue 5): --kubeconfig, --metrics-bind-address (:8080),
+// --metrics-secure (HTTPS for authorized callers; --metrics-secure=false: plain HTTP), --metrics-cert-dir,
 // --health-probe-bind-address (:8081), --leader-elect, --leader-election-namespace,
 // --watch-namespace (all namespaces when empty), --log-level, --version, --help — parsed with
 // CLI11 (`--flag value` and `--flag=value`), plus whatever flags a binary adds to the app.
@@ -25,6 +26,8 @@ namespace mysqlop::runtime {
 struct OperatorFlags {
   std::string kubeconfig;
   std::string metricsBindAddress = ":8080";
+  bool metricsSecure = true;
+  std::string metricsCertDir;
   std::string healthProbeBindAddress = ":8081";
   bool leaderElect = false;
   std::string leaderElectionNamespace;

@@ -21,7 +21,7 @@ expect 'mysqlversion.catalog.kubedb.com/8.4.3 created' "$K" apply -f "$CHART/tem
 "$K" create namespace demo > /dev/null
 "$K" create namespace elsewhere > /dev/null
 
-"$OPERATOR" --kubeconfig "$KUBECONFIG" --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 \
+"$OPERATOR" --kubeconfig "$KUBECONFIG" --metrics-bind-address 127.0.0.1:0 --metrics-secure=false --health-probe-bind-address 127.0.0.1:0 \
   --health-check-interval 1 --log-level debug --watch-namespace demo 2> "$WORK/operator.log" &
 OP_PID=$!
 for _ in $(seq 1 100); do grep -q '"serving metrics"' "$WORK/operator.log" && break; sleep 0.1; done

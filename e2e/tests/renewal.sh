@@ -115,7 +115,11 @@ expect '^True CertificatesCurrent$' "$K" get my my -n demo -o 'jsonpath={.status
 expect "TLS-EXPIRY" "$K" get my my -n demo -o wide
 expect "Ready +[0-9a-z]+ +$NA\$" "$K" get my my -n demo -o wide --no-headers   # the timestamp, not a relative age
 OP_IP=$("$K" get pods -n mysqlop -l app.kubernetes.io/name=mysqlop-community -o jsonpath='{.items[0].status.podIP}')
-METRICS=$(curl -s "http://$OP_IP:8080/metrics")
+# The chart serves metrics over HTTPS to whom RBAC lets read them: a scraper's ServiceAccount
+# bound to the chart's metrics-reader ClusterRole.
+"$K" create serviceaccount scraper -n demo > /dev/null
+"$K" create clusterrolebinding scraper --clusterrole=mysqlop-mysqlop-community-metrics-reader --serviceaccount=demo:scraper > /dev/null
+METRICS=$(curl -sk -H "Authorization: Bearer $("$K" create token scraper -n demo)" "https://$OP_IP:8443/metrics")
 grep -qE "^mysqlop_certificate_expiration_timestamp_seconds\{.*alias=\"server\".*pod=\"my-0\".*source=\"served\".*\} $(date -u -d "$NOT_AFTER" +%s)" <<<"$METRICS" \
   || grep -qE "mysqlop_certificate_expiration_timestamp_seconds.*source=\"served\".* $(date -u -d "$NOT_AFTER" +%s)" <<<"$METRICS" \
   || fail "no served-expiry gauge with the new notAfter: $(grep mysqlop_certificate <<<"$METRICS")"

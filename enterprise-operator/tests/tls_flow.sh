@@ -52,7 +52,7 @@ expect_fail 'NotFound' "$K" get sts my -n demo
 
 # --- the enterprise operator without a licence, then with a bad one, then a good one ----------
 LIC="$WORK/license.pem"
-"$ENTERPRISE" --kubeconfig "$KUBECONFIG" --license-file "$LIC" --metrics-bind-address 127.0.0.1:0 \
+"$ENTERPRISE" --kubeconfig "$KUBECONFIG" --license-file "$LIC" --metrics-bind-address 127.0.0.1:0 --metrics-secure=false \
   --health-probe-bind-address 127.0.0.1:0 2> "$WORK/enterprise.log" & PIDS+=($!); ENTERPRISE_PID=$!
 for _ in $(seq 1 100); do grep -q '"serving metrics"' "$WORK/enterprise.log" && grep -q '"serving health probes"' "$WORK/enterprise.log" && break; sleep 0.1; done
 METRICS=$(sed -n 's/.*"serving metrics".*"address":"\([^"]*\)".*/\1/p' "$WORK/enterprise.log" | head -1)

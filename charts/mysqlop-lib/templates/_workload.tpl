@@ -8,6 +8,13 @@ The operator's Deployment. Call with a dict:
 {{- define "mysqlop-lib.deployment" -}}
 {{- $root := .root -}}
 {{- $v := $root.Values -}}
+{{- $volumes := .volumes | default list -}}
+{{- $mounts := .mounts | default list -}}
+{{- $metricsCert := and $v.metrics.secure $v.metrics.certSecret -}}
+{{- if $metricsCert -}}
+{{- $volumes = append $volumes (dict "name" "metrics-cert" "secret" (dict "secretName" $v.metrics.certSecret)) -}}
+{{- $mounts = append $mounts (dict "name" "metrics-cert" "mountPath" "/tmp/k8s-metrics-server/serving-certs" "readOnly" true) -}}
+{{- end -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -51,6 +58,10 @@ spec:
         imagePullPolicy: {{ $v.image.pullPolicy }}
         args:
         - --metrics-bind-address=:{{ $v.metrics.port }}
+        - --metrics-secure={{ $v.metrics.secure }}
+        {{- if $metricsCert }}
+        - --metrics-cert-dir=/tmp/k8s-metrics-server/serving-certs
+        {{- end }}
         - --health-probe-bind-address=:{{ $v.health.port }}
         - --log-level={{ $v.logLevel }}
         - --workers={{ $v.workers }}
@@ -84,11 +95,11 @@ spec:
           {{- toYaml $v.resources | nindent 10 }}
         securityContext:
           {{- toYaml $v.securityContext | nindent 10 }}
-        {{- with .mounts }}
+        {{- with $mounts }}
         volumeMounts:
           {{- toYaml . | nindent 8 }}
         {{- end }}
-      {{- with .volumes }}
+      {{- with $volumes }}
       volumes:
         {{- toYaml . | nindent 6 }}
       {{- end }}
@@ -150,5 +161,41 @@ spec:
     path: /metrics
     interval: {{ .Values.metrics.serviceMonitor.interval }}
     scrapeTimeout: {{ .Values.metrics.serviceMonitor.scrapeTimeout }}
+    {{- if .Values.metrics.secure }}
+    scheme: https
+    bearerTokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token
+    {{- with .Values.metrics.serviceMonitor.tlsConfig }}
+    tlsConfig:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+    {{- end }}
+{{- end }}
+{{- if .Values.metrics.secure }}
+---
+# Who may read the secure /metrics: bind this to Prometheus' ServiceAccount.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: {{ include "mysqlop-lib.fullname" . }}-metrics-reader
+  labels:
+    {{- include "mysqlop-lib.labels" . | nindent 4 }}
+rules:
+- nonResourceURLs: [/metrics]
+  verbs: [get]
+{{- end }}
+{{- end -}}
+
+{{/*
+The ClusterRole rules secure metrics need: who is asking, and whether RBAC lets them.
+*/}}
+{{- define "mysqlop-lib.metricsAuthRules" -}}
+{{- if .Values.metrics.secure }}
+# Secure metrics: who is asking (TokenReview) and whether RBAC lets them (SubjectAccessReview).
+- apiGroups: [authentication.k8s.io]
+  resources: [tokenreviews]
+  verbs: [create]
+- apiGroups: [authorization.k8s.io]
+  resources: [subjectaccessreviews]
+  verbs: [create]
 {{- end }}
 {{- end -}}

@@ -1,0 +1,100 @@
+#include "common/runtime/metrics_auth.h"
+
+#include <openssl/evp.h>
+
+#include <fmt/format.h>
+
+namespace mysqlop::runtime {
+namespace {
+
+using Json = nlohmann::json;
+
+const kube::ResourceType kTokenReviews{{"authentication.k8s.io", "v1", "tokenreviews"}, "TokenReview", false};
+const kube::ResourceType kSubjectAccessReviews{{"authorization.k8s.io", "v1", "subjectaccessreviews"},
+                                               "SubjectAccessReview", false};
+
+std::string sha256Hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) out += fmt::format("{:02x}", md[i]);
+  return out;
+}
+
+// The token of "Bearer <token>" (the scheme case-insensitive, as Kubernetes reads it); "" if none.
+std::string bearerToken(std::string_view header) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (header.size() <= kScheme.size()) return "";
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return "";
+  }
+  std::string_view token = header.substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  return std::string(token);
+}
+
+}  // namespace
+
+Reviewer apiReviewer(client::RestClient& cli) {
+  return Reviewer{
+      [&cli](const Json& review) { return cli.create(kTokenReviews, "", review); },
+      [&cli](const Json& review) { return cli.create(kSubjectAccessReviews, "", review); },
+  };
+}
+
+MetricsAuthorizer::MetricsAuthorizer(Reviewer reviewer, const core::Clock& clock, Options opts)
+    : reviewer_(std::move(reviewer)), clock_(clock), opts_(opts) {}
+
+AuthDecision MetricsAuthorizer::check(std::string_view authorization, std::string_view verb, std::string_view path) {
+  const std::string token = bearerToken(authorization);
+  if (token.empty()) return {401, "Unauthorized: a bearer token is required"};
+  const std::string key = fmt::format("{} {} {}", sha256Hex(token), verb, path);
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = cache_.find(key); it != cache_.end() && it->second.expires > clock_.monotonic()) {
+      return it->second.decision;
+    }
+  }
+  auto [d, settled] = decide(token, verb, path);
+  if (settled) remember(key, d);  // a review that failed is asked again next time
+  return d;
+}
+
+std::pair<AuthDecision, bool> MetricsAuthorizer::decide(const std::string& token, std::string_view verb, std::string_view path) {
+  auto reviewed = reviewer_.tokenReview(Json{{"apiVersion", "authentication.k8s.io/v1"},
+                                             {"kind", "TokenReview"},
+                                             {"spec", {{"token", token}}}});
+  if (!reviewed) return {{401, "Unauthorized: the token could not be reviewed: " + reviewed.error().message}, false};
+  const Json status = reviewed->value("status", Json::object());
+  if (!status.value("authenticated", false)) return {{401, "Unauthorized: the API server does not accept the token"}, true};
+  const Json user = status.value("user", Json::object());
+  Json spec = {{"user", user.value("username", "")},
+               {"groups", user.value("groups", Json::array())},
+               {"nonResourceAttributes", {{"path", std::string(path)}, {"verb", std::string(verb)}}}};
+  if (user.contains("uid")) spec["uid"] = user["uid"];
+  if (user.contains("extra")) spec["extra"] = user["extra"];
+  auto access = reviewer_.accessReview(
+      Json{{"apiVersion", "authorization.k8s.io/v1"}, {"kind", "SubjectAccessReview"}, {"spec", spec}});
+  if (!access) return {{500, "Internal Server Error: the access review failed: " + access.error().message}, false};
+  const Json result = access->value("status", Json::object());
+  if (result.value("allowed", false) && !result.value("denied", false)) return {{200, ""}, true};
+  return {{403, fmt::format("Forbidden: user \"{}\" may not {} {}", spec["user"].get<std::string>(), verb, path)}, true};
+}
+
+void MetricsAuthorizer::remember(const std::string& key, const AuthDecision& d) {
+  const core::MonoTime now = clock_.monotonic();
+  std::lock_guard lock(mu_);
+  if (cache_.size() >= opts_.maxEntries) {
+    std::erase_if(cache_, [&](const auto& e) { return e.second.expires <= now; });
+    while (cache_.size() >= opts_.maxEntries) {
+      auto oldest = std::min_element(cache_.begin(), cache_.end(),
+                                     [](const auto& a, const auto& b) { return a.second.expires < b.second.expires; });
+      cache_.erase(oldest);
+    }
+  }
+  cache_[key] = Entry{d, now + (d.status == 200 ? opts_.allowedTtl : opts_.deniedTtl)};
+}
+
+}  // namespace mysqlop::runtime
