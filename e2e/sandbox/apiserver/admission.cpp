@@ -236,9 +236,12 @@ ApiStatus ApiServer::Impl::admitCreate(Call& c, const ResourceInfo& r, ObjectSto
   return admitUpdate(c, r, tx, Json(), obj, "");
 }
 
-ApiStatus ApiServer::Impl::admitUpdate(Call& c, const ResourceInfo& r, ObjectStore::Txn&,
+ApiStatus ApiServer::Impl::admitUpdate(Call& c, const ResourceInfo& r, ObjectStore::Txn& tx,
                                        const Json& old, Json& obj, const std::string& subresource) {
   std::string name = meta(obj, "name");
+  if (r.group == "rbac.authorization.k8s.io") {
+    if (auto st = preventEscalation(c, r, tx, obj); !st) return st;
+  }
   bool isUpdate = !old.is_null();
   std::vector<Cause> causes;
   if (isUpdate) {

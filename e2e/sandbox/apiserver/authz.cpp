@@ -1,5 +1,7 @@
 // Authorization from the stored RBAC objects, access reviews (kubectl auth can-i) and the
 // TokenRequest API (kubectl create token) that mints ServiceAccount tokens.
+#include <set>
+
 #include <fmt/format.h>
 
 #include "common/core/time_format.h"
@@ -75,9 +77,154 @@ std::string denial(const UserInfo& u, const Attributes& a) {
                      who, u.name, a.verb, full, a.group, where);
 }
 
+// Every rule that applies to `u` in namespace `ns` ("" : cluster-wide rules only): the
+// ClusterRoleBindings', then the namespace's RoleBindings'.
+std::vector<Json> rulesOf(ObjectStore::Txn& tx, const UserInfo& u, const std::string& ns) {
+  std::vector<Json> out;
+  auto roleRules = [&](const Json& roleRef, const std::string& bindingNs) {
+    const std::string kind = roleRef.value("kind", ""), name = roleRef.value("name", "");
+    ObjPtr role = kind == "ClusterRole" ? tx.get("rbac.authorization.k8s.io/clusterroles", "", name)
+                                        : tx.get("rbac.authorization.k8s.io/roles", bindingNs, name);
+    if (!role) return;
+    for (const auto& rule : role->value("rules", Json::array())) out.push_back(rule);
+  };
+  auto collect = [&](const ObjPtr& binding) {
+    const std::string bns = meta(*binding, "namespace");
+    for (const auto& subject : binding->value("subjects", Json::array())) {
+      if (subjectMatches(subject, u, bns)) {
+        roleRules(binding->value("roleRef", Json::object()), bns);
+        return;
+      }
+    }
+  };
+  for (const auto& b : tx.list("rbac.authorization.k8s.io/clusterrolebindings", "")) collect(b);
+  if (!ns.empty()) {
+    for (const auto& b : tx.list("rbac.authorization.k8s.io/rolebindings", ns)) collect(b);
+  }
+  return out;
+}
+
+std::vector<std::string> strings(const Json& list) {
+  std::vector<std::string> out;
+  for (const auto& v : list.is_array() ? list : Json::array()) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+// kube's compact form of a one-permission rule: {APIGroups:["apps"], Resources:["statefulsets"], Verbs:["create"]}.
+std::string compact(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string out = "{";
+  for (const auto& [field, value] : fields) {
+    if (value.empty() && field != "APIGroups") continue;
+    out += fmt::format("{}{}:[\"{}\"]", out.size() > 1 ? ", " : "", field, value);
+  }
+  return out + "}";
+}
+
+// The permissions of `rules`, one by one, that none of `owner` grants (kube's breakdown: each
+// group × resource × name × verb, each URL × verb), sorted and in kube's words.
+std::vector<std::string> notCovered(const std::vector<Json>& owner, const Json& rules) {
+  std::set<std::string> missing;
+  auto covered = [&](const Attributes& a) {
+    return std::any_of(owner.begin(), owner.end(), [&](const Json& rule) { return ruleAllows(rule, a); });
+  };
+  for (const auto& rule : rules.is_array() ? rules : Json::array()) {
+    const auto verbs = strings(rule.value("verbs", Json::array()));
+    for (const auto& url : strings(rule.value("nonResourceURLs", Json::array()))) {
+      for (const auto& verb : verbs) {
+        Attributes a;
+        a.resourceRequest = false;
+        a.verb = verb;
+        a.path = url;
+        if (!covered(a)) missing.insert(compact({{"NonResourceURLs", url}, {"Verbs", verb}}));
+      }
+    }
+    auto names = strings(rule.value("resourceNames", Json::array()));
+    if (names.empty()) names.push_back("");
+    for (const auto& group : strings(rule.value("apiGroups", Json::array()))) {
+      for (const auto& resource : strings(rule.value("resources", Json::array()))) {
+        for (const auto& name : names) {
+          for (const auto& verb : verbs) {
+            Attributes a;
+            a.verb = verb;
+            a.group = group;
+            auto slash = resource.find('/');
+            a.resource = resource.substr(0, slash);
+            a.subresource = slash == std::string::npos ? "" : resource.substr(slash + 1);
+            a.name = name;
+            if (!covered(a)) {
+              missing.insert(compact({{"APIGroups", group}, {"Resources", resource}, {"ResourceNames", name}, {"Verbs", verb}}));
+            }
+          }
+        }
+      }
+    }
+  }
+  return {missing.begin(), missing.end()};
+}
+
+std::string groupsOf(const UserInfo& u) {
+  std::string out = "[";
+  for (const auto& g : u.groups) out += fmt::format("{}\"{}\"", out.size() > 1 ? " " : "", g);
+  return out + "]";
+}
+
 }  // namespace
 
 std::optional<std::string> ApiServer::Impl::authorize(const UserInfo& u, const RequestInfo& ri) {
+  auto tx = store.begin();
+  return authorize(tx, u, ri);
+}
+
+ApiStatus ApiServer::Impl::preventEscalation(Call& c, const ResourceInfo& r, ObjectStore::Txn& tx, const Json& obj) {
+  if (c.user.isAdmin()) return {};
+  const bool role = r.plural == "roles" || r.plural == "clusterroles";
+  const bool binding = r.plural == "rolebindings" || r.plural == "clusterrolebindings";
+  if (!role && !binding) return {};
+  const std::string name = meta(obj, "name");
+  const std::string ns = r.namespaced ? meta(obj, "namespace") : "";
+  auto may = [&](const std::string& verb, const std::string& resource, const std::string& target, const std::string& where) {
+    RequestInfo ri;
+    ri.isResource = true;
+    ri.verb = verb;
+    ri.group = "rbac.authorization.k8s.io";
+    ri.resource = resource;
+    ri.name = target;
+    ri.namespace_ = where;
+    return !authorize(tx, c.user, ri).has_value();
+  };
+  Json granted;
+  if (role) {
+    // The `escalate` verb on the kind lets one write any rules.
+    if (may("escalate", r.plural, name, ns)) return {};
+    granted = obj.value("rules", Json::array());
+  } else {
+    const Json ref = obj.value("roleRef", Json::object());
+    const std::string refKind = ref.value("kind", ""), refName = ref.value("name", "");
+    const std::string refPlural = refKind == "ClusterRole" ? "clusterroles" : "roles";
+    // The `bind` verb on the role named lets one bind it whatever it holds.
+    if (may("bind", refPlural, refName, ns)) return {};
+    ObjPtr target = refKind == "ClusterRole" ? tx.get("rbac.authorization.k8s.io/clusterroles", "", refName)
+                                             : tx.get("rbac.authorization.k8s.io/roles", ns, refName);
+    if (!target) {
+      return errors::forbidden(fmt::format("{} \"{}\" is forbidden: {}.rbac.authorization.k8s.io \"{}\" not found",
+                                           r.qualified(), name, refPlural, refName),
+                               name, r.group, r.plural);
+    }
+    granted = target->value("rules", Json::array());
+  }
+  auto missing = notCovered(rulesOf(tx, c.user, ns), granted);
+  if (missing.empty()) return {};
+  std::string list;
+  for (const auto& m : missing) list += "\n" + m;
+  return errors::forbidden(
+      fmt::format("{} \"{}\" is forbidden: user \"{}\" (groups={}) is attempting to grant RBAC permissions not currently held:{}",
+                  r.qualified(), name, c.user.name, groupsOf(c.user), list),
+      name, r.group, r.plural);
+}
+
+std::optional<std::string> ApiServer::Impl::authorize(ObjectStore::Txn& tx, const UserInfo& u, const RequestInfo& ri) {
   if (u.isAdmin()) return std::nullopt;
   Attributes a;
   a.resourceRequest = ri.isResource;
@@ -104,7 +251,6 @@ std::optional<std::string> ApiServer::Impl::authorize(const UserInfo& u, const R
     return std::nullopt;
   }
   if (ri.group.empty() && ri.resource == "namespaces") a.ns = "";  // the Namespace is cluster-scoped
-  auto tx = store.begin();
   auto rulesOf = [&](const Json& roleRef, const std::string& bindingNs) -> Json {
     std::string kind = roleRef.value("kind", "");
     std::string name = roleRef.value("name", "");

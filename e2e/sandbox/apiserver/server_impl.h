@@ -209,6 +209,11 @@ struct ApiServer::Impl {
   // --- authz.cpp
   // Empty when allowed; else the denial message.
   std::optional<std::string> authorize(const UserInfo& u, const RequestInfo& ri);
+  std::optional<std::string> authorize(ObjectStore::Txn& tx, const UserInfo& u, const RequestInfo& ri);
+  // RBAC escalation prevention, as kube-apiserver's: a Role/ClusterRole whose rules the requester
+  // does not hold needs `escalate` on it; a binding to a role whose rules the requester does not
+  // hold needs `bind` on that role. Otherwise 403 listing each permission not held.
+  ApiStatus preventEscalation(Call& c, const ResourceInfo& r, ObjectStore::Txn& tx, const Json& obj);
   ApiResult<Reply> accessReview(Call& c, const ResourceInfo& r);
   ApiResult<Reply> tokenRequest(Call& c);
   // The pod a pods/<name>/<subresource> call names, and the container it asks for (`container`,

@@ -150,4 +150,36 @@ expect 'created' "$K" create rolebinding bot-reader --role=reader --serviceaccou
 expect '^yes' "$K" --token="$SA_TOKEN" auth can-i list secrets -n demo
 expect 'tls1' "$K" --token="$SA_TOKEN" get secrets -n demo
 
+# RBAC escalation prevention: who may write Roles and RoleBindings grants only what they hold,
+# unless they may `escalate` (roles) or `bind` (the role bound).
+expect 'created' "$K" create role rbac-writer --verb=create,update,patch,get --resource=roles,rolebindings -n demo
+expect 'created' "$K" create rolebinding bot-rbac-writer --role=rbac-writer --serviceaccount=demo:bot -n demo
+expect 'role.rbac.authorization.k8s.io/held created' "$K" --token="$SA_TOKEN" create role held --verb=get --resource=secrets -n demo
+GROUPS_Q='\(groups=\["system:serviceaccounts" "system:serviceaccounts:demo" "system:authenticated"\]\)'
+expect_fail "roles.rbac.authorization.k8s.io \"wider\" is forbidden: user \"system:serviceaccount:demo:bot\" $GROUPS_Q is attempting to grant RBAC permissions not currently held:" \
+  "$K" --token="$SA_TOKEN" create role wider --verb=get,delete --resource=secrets,pods -n demo
+OUT=$("$K" --token="$SA_TOKEN" create role wider --verb=get,delete --resource=secrets,pods -n demo 2>&1 || true)
+grep -qxF '{APIGroups:[""], Resources:["pods"], Verbs:["delete"]}' <<<"$OUT" || fail "each permission not held is listed: $OUT"
+grep -qxF '{APIGroups:[""], Resources:["pods"], Verbs:["get"]}' <<<"$OUT" || fail "each permission not held is listed: $OUT"
+grep -qxF '{APIGroups:[""], Resources:["secrets"], Verbs:["delete"]}' <<<"$OUT" || fail "each permission not held is listed: $OUT"
+grep -qF 'Resources:["secrets"], Verbs:["get"]' <<<"$OUT" && fail "a permission held is not listed: $OUT"
+expect_fail 'is attempting to grant RBAC permissions not currently held:' \
+  "$K" --token="$SA_TOKEN" patch role held -n demo --type=json -p '[{"op":"add","path":"/rules/0/verbs/-","value":"delete"}]'
+# A binding to a role holding more than the requester: refused, until `bind` on that role.
+expect 'created' "$K" create role deleter --verb=delete --resource=secrets -n demo
+expect 'created' "$K" --token="$SA_TOKEN" create rolebinding bot-held --role=held --serviceaccount=demo:bot -n demo
+expect_fail 'rolebindings.rbac.authorization.k8s.io "bot-deleter" is forbidden: user "system:serviceaccount:demo:bot" .* is attempting to grant RBAC permissions not currently held:' \
+  "$K" --token="$SA_TOKEN" create rolebinding bot-deleter --role=deleter --serviceaccount=demo:bot -n demo
+expect 'created' "$K" create clusterrole pod-deleter --verb=delete --resource=pods
+expect_fail 'is attempting to grant RBAC permissions not currently held:' \
+  "$K" --token="$SA_TOKEN" create rolebinding bot-pods --clusterrole=pod-deleter --serviceaccount=demo:bot -n demo
+expect 'created' "$K" create role binder --verb=bind --resource=roles --resource-name=deleter -n demo
+expect 'created' "$K" create rolebinding bot-binder --role=binder --serviceaccount=demo:bot -n demo
+expect 'rolebinding.rbac.authorization.k8s.io/bot-deleter created' \
+  "$K" --token="$SA_TOKEN" create rolebinding bot-deleter --role=deleter --serviceaccount=demo:bot -n demo
+# `escalate` on roles: any rules.
+expect 'created' "$K" create role escalator --verb=escalate --resource=roles -n demo
+expect 'created' "$K" create rolebinding bot-escalator --role=escalator --serviceaccount=demo:bot -n demo
+expect 'role.rbac.authorization.k8s.io/wider created' "$K" --token="$SA_TOKEN" create role wider --verb=get,delete --resource=secrets,pods -n demo
+
 finish
