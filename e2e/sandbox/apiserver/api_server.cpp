@@ -372,8 +372,14 @@ void ApiServer::Impl::serve(const httplib::Request& req, httplib::Response& res)
       return;
     }
   }
-  if (auto fault = takeFault(call.info.verb, path)) {
+  if (auto fault = takeFault(call.info.verb, path, req.get_header_value("User-Agent"))) {
     if (fault->delayMs > 0) std::this_thread::sleep_for(std::chrono::milliseconds(fault->delayMs));
+    if (fault->closeWatch) {
+      res.status = 200;
+      res.set_content("", "application/json");
+      count(call, 200);
+      return;
+    }
     if (fault->code > 0) {
       ApiError e = errors::fromCode(fault->code, fmt::format("injected fault: {}", fault->code));
       if (fault->retryAfter >= 0) {

@@ -1,5 +1,7 @@
 // Test hooks under /__sandbox/ (admin only; kube-api-emulator-spec §2.17): reset, load YAML,
 // compact history, drop watches, clock, fault injection, request log and request counters.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common/core/time_format.h"
@@ -8,10 +10,14 @@
 
 namespace mysqlop::sandbox {
 
-std::optional<FaultRule> ApiServer::Impl::takeFault(const std::string& verb, const std::string& path) {
+std::optional<FaultRule> ApiServer::Impl::takeFault(const std::string& verb, const std::string& path,
+                                                    const std::string& userAgent) {
   std::lock_guard lock(hookMu);
   for (auto it = faults.begin(); it != faults.end(); ++it) {
     if ((!it->verb.empty() && it->verb != verb) || path.rfind(it->pathPrefix, 0) != 0) continue;
+    if (userAgent.rfind(it->userAgent, 0) != 0) continue;
+    if (it->closeWatch && verb != "watch") continue;
+    if (it->percent < 100 && static_cast<int>(faultRng() % 100) >= it->percent) continue;
     FaultRule f = *it;
     if (--it->remaining <= 0) faults.erase(it);
     return f;
@@ -90,13 +96,16 @@ ApiResult<Reply> ApiServer::Impl::sandboxHook(Call& c) {
     if (m == "POST") {
       if (!body.is_object()) return errors::badRequest("expected a JSON object");
       faults.push_back({body.value("verb", ""), body.value("path", "/"), body.value("code", 0),
-                        body.value("retryAfter", -1), body.value("delayMs", 0), body.value("count", 1)});
+                        body.value("retryAfter", -1), body.value("delayMs", 0), body.value("count", 1),
+                        body.value("userAgent", ""), std::clamp(body.value("percent", 100), 0, 100),
+                        body.value("closeWatch", false)});
       return ok;
     }
     Json list = Json::array();
     for (const auto& f : faults) {
       list.push_back({{"verb", f.verb}, {"path", f.pathPrefix}, {"code", f.code}, {"retryAfter", f.retryAfter},
-                      {"delayMs", f.delayMs}, {"count", f.remaining}});
+                      {"delayMs", f.delayMs}, {"count", f.remaining}, {"userAgent", f.userAgent},
+                      {"percent", f.percent}, {"closeWatch", f.closeWatch}});
     }
     ok.body = {{"faults", list}};
     return ok;

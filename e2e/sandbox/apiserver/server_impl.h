@@ -19,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -95,6 +96,9 @@ struct FaultRule {
   int retryAfter = -1;  // seconds for a Retry-After header (0 included); -1: none
   int delayMs = 0;
   int remaining = 1;
+  std::string userAgent;  // "" = anyone; else the User-Agent must start with it
+  int percent = 100;      // the share of matching requests that fail (at random); the others pass
+  bool closeWatch = false;  // a watch is answered 200 and ended at once, without an event
 };
 
 struct ApiServer::Impl {
@@ -128,6 +132,7 @@ struct ApiServer::Impl {
   // Test hooks. Guarded by hookMu.
   std::mutex hookMu;
   std::vector<FaultRule> faults;
+  std::mt19937 faultRng{std::random_device{}()};  // under hookMu
   std::map<std::string, int64_t> counters;  // "verb resource user agent" → count
   std::vector<Json> requestLog;             // bounded
   bool logRequests = true;
@@ -234,7 +239,7 @@ struct ApiServer::Impl {
 
   // --- hooks.cpp
   ApiResult<Reply> sandboxHook(Call& c);
-  std::optional<FaultRule> takeFault(const std::string& verb, const std::string& path);
+  std::optional<FaultRule> takeFault(const std::string& verb, const std::string& path, const std::string& userAgent);
   void count(const Call& c, int code);
 };
 

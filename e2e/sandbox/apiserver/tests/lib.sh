@@ -34,10 +34,13 @@ start_apiserver() {
 }
 
 # api METHOD PATH [BODY [CONTENT-TYPE]]: a raw request as the admin (a client other than kubectl).
+# A POST, PUT or PATCH always carries a body (empty: Content-Length 0), which cpp-httplib needs to
+# know the request has ended.
 api() {
   local method=$1 path=$2 body=${3:-} ct=${4:-application/json}
-  curl -sS --cacert "$WORK/data/pki/ca.crt" -H "Authorization: Bearer $TOKEN" -X "$method" \
-    ${body:+-H "Content-Type: $ct" --data-binary "$body"} "$URL$path"
+  local send=()
+  [[ -n "$body" || "$method" =~ ^(POST|PUT|PATCH)$ ]] && send=(-H "Content-Type: $ct" --data-binary "$body")
+  curl -sS --cacert "$WORK/data/pki/ca.crt" -H "Authorization: Bearer $TOKEN" -X "$method" "${send[@]}" "$URL$path"
 }
 
 fail() { echo "FAIL: $*" >&2; FAILED=1; }
