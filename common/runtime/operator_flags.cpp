@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "common/core/log.h"
+#include "common/kube/duration.h"
 
 namespace mysqlop::runtime {
 
@@ -24,6 +25,14 @@ void addOperatorFlags(CLI::App& app, OperatorFlags& f) {
       ->capture_default_str();
   app.add_flag("--leader-elect", f.leaderElect,
                "Elect a leader through a coordination.k8s.io Lease so that only one replica works");
+  app.add_option("--leader-elect-lease-duration", f.leaseDuration,
+                 "How long a standby waits after the leader's last renewal before taking the Lease over")
+      ->capture_default_str();
+  app.add_option("--leader-elect-renew-deadline", f.renewDeadline,
+                 "How long the leader keeps trying to renew before it gives up leading (and exits)")
+      ->capture_default_str();
+  app.add_option("--leader-elect-retry-period", f.retryPeriod, "How often the Lease is tried and renewed")
+      ->capture_default_str();
   app.add_option("--leader-election-namespace", f.leaderElectionNamespace,
                  "Namespace of the Lease; default: the pod's namespace in a cluster, else \"default\"");
   app.add_option("--watch-namespace", f.watchNamespace, "Only watch this namespace; default: all namespaces");
@@ -53,6 +62,21 @@ std::optional<int> parseFlags(CLI::App& app, const OperatorFlags& f, int argc, c
     std::cout << versionLine << "\n";
     return 0;
   }
+  // client-go's rules: lease > renew deadline > retry period × 1.2 (its jitter).
+  auto lease = kube::parseGoDuration(f.leaseDuration), renew = kube::parseGoDuration(f.renewDeadline),
+       retry = kube::parseGoDuration(f.retryPeriod);
+  std::string bad;
+  if (!lease || *lease < 1'000'000'000) bad = "--leader-elect-lease-duration must be a duration of at least 1s";
+  else if (!renew || *renew <= 0) bad = "--leader-elect-renew-deadline must be a positive duration";
+  else if (!retry || *retry <= 0) bad = "--leader-elect-retry-period must be a positive duration";
+  else if (*lease <= *renew) bad = "--leader-elect-lease-duration must be greater than --leader-elect-renew-deadline";
+  else if (static_cast<double>(*renew) <= 1.2 * static_cast<double>(*retry)) {
+    bad = "--leader-elect-renew-deadline must be greater than 1.2 × --leader-elect-retry-period";
+  }
+  if (!bad.empty()) {
+    std::cerr << app.get_name() << ": " << bad << "\nRun '" << app.get_name() << " --help' for the flags.\n";
+    return 2;
+  }
   auto level = core::parseLogLevel(f.logLevel);
   core::Logger::configureRoot(core::stderrSink(), level ? *level : core::LogLevel::kInfo);
   return std::nullopt;
@@ -69,6 +93,15 @@ ManagerOptions managerOptions(const OperatorFlags& f, const std::string& name) {
   o.metricsCertDir = f.metricsCertDir;
   o.healthBindAddress = f.healthProbeBindAddress;
   o.leaderElection = f.leaderElect;
+  // Checked by parseFlags; whole seconds (the Lease's leaseDurationSeconds is an integer).
+  auto seconds = [](const std::string& d, std::chrono::seconds fallback) {
+    auto ns = kube::parseGoDuration(d);
+    return ns ? std::max(std::chrono::seconds(1), std::chrono::duration_cast<std::chrono::seconds>(std::chrono::nanoseconds(*ns)))
+              : fallback;
+  };
+  o.leaseDuration = seconds(f.leaseDuration, o.leaseDuration);
+  o.renewDeadline = seconds(f.renewDeadline, o.renewDeadline);
+  o.retryPeriod = seconds(f.retryPeriod, o.retryPeriod);
   o.leaderElectionNamespace = f.leaderElectionNamespace;
   o.qps = f.kubeApiQps;
   o.burst = f.kubeApiBurst;

@@ -30,6 +30,8 @@ struct OperatorFlags {
   std::string metricsCertDir;
   std::string healthProbeBindAddress = ":8081";
   bool leaderElect = false;
+  // kube-controller-manager's names and defaults; Go durations.
+  std::string leaseDuration = "15s", renewDeadline = "10s", retryPeriod = "2s";
   std::string leaderElectionNamespace;
   std::string watchNamespace;
   std::string logLevel = "info";
