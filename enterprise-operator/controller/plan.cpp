@@ -172,7 +172,10 @@ void report(Plan& p, const Observed& o, const Verdict& v, core::WallTime now) {
   p.status = std::move(change);
   auto before = kube::findStatusCondition(*o.mysql, api::kCondTLSCertificatesReady);
   if (!before || before->reason != want.reason || before->status != want.status) {
-    p.onStatusWrite = EventSpec{!v.ready, v.reason, v.message};
+    // A Warning is for what a user must act on; waiting for the community operator's objects or
+    // for cert-manager is the expected course of things, said as a Normal Event.
+    const bool expectedWait = v.reason == api::kReasonWaitingForDatabaseObjects || v.reason == api::kReasonIssuing;
+    p.onStatusWrite = EventSpec{!v.ready && !expectedWait, v.reason, v.message};
   }
 }
 
