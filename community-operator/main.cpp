@@ -63,7 +63,9 @@ int main(int argc, char** argv) {
       },
       {.interval = std::chrono::milliseconds(static_cast<int64_t>(healthInterval * 1000)),
        .expiryWarning = std::chrono::seconds(static_cast<int64_t>(expiryWarningHours * 3600)),
-       .metrics = &m.metrics().registry()},
+       .metrics = &m.metrics().registry(),
+       // Only the leader checks, once its caches hold every Secret (its controller runs then).
+       .active = [&controller] { return controller && controller->running(); }},
       core::systemClock(), log);
   community::Reconciler reconciler(m.client(), m.recorder(),
                                    {.mysqls = &mysqls.cache(),

@@ -162,6 +162,11 @@ core::Result<ProbeTarget> HealthChecker::target(const runtime::Json& obj) const 
 
 void HealthChecker::worker() {
   while (auto key = queue_.get()) {
+    if (!stopping_ && opts_.active && !opts_.active()) {
+      queue_.addAfter(*key, opts_.inactiveRetry);
+      queue_.done(*key);
+      continue;
+    }
     if (!stopping_ && check(*key)) {
       // A pod whose files lag behind its Secret is checked again soon, backing off to the interval.
       int retries = 0;

@@ -40,6 +40,7 @@ struct Fixture {
   std::atomic<int> probes{0};
   std::atomic<bool> down{false};  // what the scripted server answers
   std::atomic<bool> slow{false};  // each answer takes 50 ms
+  std::atomic<bool> active{true};  // leading, caches synced
   core::Result<ProbeResult> script(const ProbeTarget& t) {
     if (slow.load()) std::this_thread::sleep_for(50ms);
     if (down.load()) return core::unavailable("cannot connect to " + t.host + ":3306: ERROR 2002: refused");
@@ -53,7 +54,8 @@ struct Fixture {
                         {.interval = 10s, .workers = 2, .probe = [this](const ProbeTarget& t) {
                            ++probes;
                            return script(t);
-                         }},
+                         },
+                         .active = [this] { return active.load(); }},
                         clock};
   Fixture() {
     mysqls.upsert(obj(R"({"apiVersion":"kubedb.com/v1","kind":"MySQL","metadata":{"name":"my","namespace":"demo","uid":"u1"},
@@ -155,6 +157,27 @@ TEST_CASE("health: a database without a StatefulSet, halted or deleted is not ch
   CHECK_FALSE(f.checker.check("demo/my"));
   CHECK_FALSE(f.checker.verdict("demo/my", "u1"));  // forgotten with the database
   CHECK(f.probes.load() == 1);
+}
+
+TEST_CASE("health: nothing is checked until the checker is active (leading, caches synced)", "[community][health]") {
+  Fixture f;
+  f.active = false;
+  f.secrets.remove("demo/my-auth");  // as a cache still filling would hold it
+  f.checker.start();
+  f.checker.trigger("demo/my");
+  std::this_thread::sleep_for(100ms);
+  f.clock.advance(1s);
+  std::this_thread::sleep_for(100ms);
+  CHECK(f.probes.load() == 0);
+  CHECK(f.changeCount() == 0);  // no verdict, so no "auth Secret does not exist"
+  CHECK_FALSE(f.checker.verdict("demo/my", "u1"));
+  f.secrets.upsert(secret("my-auth", {{"username", "root"}, {"password", "pw"}}));
+  f.active = true;
+  f.clock.advance(1s);
+  REQUIRE(f.waitFor([&] { return f.probes.load() == 1; }));
+  REQUIRE(f.waitFor([&] { return f.changeCount() == 1; }));
+  CHECK(f.checker.verdict("demo/my", "u1")->ok);
+  f.checker.stop();
 }
 
 TEST_CASE("health: stopping does not wait for the queued checks", "[community][health]") {

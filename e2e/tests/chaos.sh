@@ -13,7 +13,6 @@
 source "$(dirname "$0")/../sandbox/apiserver/tests/lib.sh"
 : "${CERT_MANAGER:?}" "${COMMUNITY:?}" "${ENTERPRISE:?}" "${LICENSE:?}" "${LICENCE_CA_DIR:?}"
 K=/usr/lib/google-cloud-sdk/bin/kubectl.1.33
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 N=${MYSQLS:-50}
 CHAOS=${CHAOS_SECONDS:-45}
 declare -A PID=()
@@ -25,11 +24,8 @@ stop_all() {
 trap 'stop_all; cleanup' EXIT
 
 start_apiserver
-"$K" apply -f "$ROOT/charts/mysqlop-community/crds" -f "$ROOT/e2e/sandbox/cert-manager/crds" > /dev/null
-"$K" wait --for=condition=Established crd --all --timeout=20s > /dev/null
-"$K" apply -f "$ROOT/charts/mysqlop-community/templates/mysqlversions.yaml" > /dev/null
-"$K" create namespace cert-manager > /dev/null
-for ns in calm chaos; do "$K" create namespace "$ns" > /dev/null; seed_ca "$ns"; done
+operator_api calm chaos
+for ns in calm chaos; do seed_ca "$ns"; done
 CLUSTER=$("$K" get namespace kube-system -o jsonpath='{.metadata.uid}')
 "$LICENSE" issue --ca-cert "$LICENCE_CA_DIR/ca.crt" --ca-key "$LICENCE_CA_DIR/ca.key" --cluster-id "$CLUSTER" \
   --licensee chaos --days 30 > "$WORK/license.pem"

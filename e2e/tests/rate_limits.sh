@@ -11,7 +11,6 @@
 source "$(dirname "$0")/../sandbox/apiserver/tests/lib.sh"
 : "${CERT_MANAGER:?}" "${COMMUNITY:?}" "${ENTERPRISE:?}" "${LICENSE:?}" "${LICENCE_CA_DIR:?}"
 K=/usr/lib/google-cloud-sdk/bin/kubectl.1.33
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 N=${MYSQLS:-6}
 STORM=${STORM_SECONDS:-10}
 PIDS=()
@@ -19,11 +18,7 @@ stop_all() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null && wait "$p" 
 trap 'stop_all; cleanup' EXIT
 
 start_apiserver
-"$K" apply -f "$ROOT/charts/mysqlop-community/crds" -f "$ROOT/e2e/sandbox/cert-manager/crds" > /dev/null
-"$K" wait --for=condition=Established crd --all --timeout=20s > /dev/null
-"$K" apply -f "$ROOT/charts/mysqlop-community/templates/mysqlversions.yaml" > /dev/null
-"$K" create namespace demo > /dev/null
-"$K" create namespace cert-manager > /dev/null
+operator_api demo
 seed_ca demo
 CLUSTER=$("$K" get namespace kube-system -o jsonpath='{.metadata.uid}')
 "$LICENSE" issue --ca-cert "$LICENCE_CA_DIR/ca.crt" --ca-key "$LICENCE_CA_DIR/ca.key" --cluster-id "$CLUSTER" \

@@ -7,17 +7,12 @@ source "$(dirname "$0")/../../e2e/sandbox/apiserver/tests/lib.sh"
 : "${CERT_MANAGER:?}" "${COMMUNITY:?}" "${ENTERPRISE:?}" "${LICENSE:?}" "${LICENCE_CA_DIR:?}"
 K=/usr/lib/google-cloud-sdk/bin/kubectl.1.33
 PK='PRIVATE'' KEY'   # split, so that no file in the repository looks like it holds a key
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 PIDS=()
 stop_all() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done; PIDS=(); }
 trap 'stop_all; cleanup' EXIT
 
 start_apiserver
-"$K" apply -f "$ROOT/charts/mysqlop-community/crds" -f "$ROOT/e2e/sandbox/cert-manager/crds" > /dev/null
-"$K" wait --for=condition=Established crd --all --timeout=20s > /dev/null
-"$K" apply -f "$ROOT/charts/mysqlop-community/templates/mysqlversions.yaml" > /dev/null
-"$K" create namespace demo > /dev/null
-"$K" create namespace cert-manager > /dev/null
+operator_api demo
 CLUSTER=$("$K" get namespace kube-system -o jsonpath='{.metadata.uid}')
 "$CERT_MANAGER" --kubeconfig "$KUBECONFIG" 2> "$WORK/cert-manager.log" & PIDS+=($!)
 "$COMMUNITY" --kubeconfig "$KUBECONFIG" --metrics-bind-address 0 --health-probe-bind-address 0 \
