@@ -52,8 +52,8 @@ writes_of() {  # AGENT: writes since the last reset
 }
 
 fresh_server() {
-  stop_all
-  [[ -n "$SERVER_PID" ]] && { kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK/data"; }
+  stop_all   # the API server of a previous run too
+  rm -rf "$WORK/data"
   start_apiserver
   PID[apiserver]=$SERVER_PID
   operator_api demo
@@ -98,7 +98,8 @@ for i in $(seq 1 "$N"); do
 done > "$WORK/certs.jsonl"
 T0=$(now)
 apply_in_chunks < "$WORK/certs.jsonl"
-wait_until 3600 test "$(ready_certificates)" -eq $((3 * N))
+certs_issued() { [[ "$(ready_certificates)" -eq $((3 * N)) ]]; }
+wait_until 3600 certs_issued
 FLOOR=$(echo "$(now) - $T0" | bc)
 FLOOR_CM_CPU=$(cpu "${PID[cert-manager]}")
 
@@ -115,7 +116,8 @@ for i in $(seq 1 "$N"); do
 done > "$WORK/mysqls.jsonl"
 T0=$(now)
 apply_in_chunks < "$WORK/mysqls.jsonl"
-wait_until 7200 test "$(converged)" -eq "$N"
+all_converged() { [[ "$(converged)" -eq "$N" ]]; }
+wait_until 7200 all_converged
 FLOW=$(echo "$(now) - $T0" | bc)
 sleep 5   # what follows convergence (the last status writes) belongs to the run
 counters > "$WORK/run-counters.json"
