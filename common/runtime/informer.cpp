@@ -78,6 +78,7 @@ bool Informer::listAll(std::stop_token stop) {
       // List items carry no kind; watch events do. Make cached objects look the same.
       item["apiVersion"] = type_.apiVersion();
       item["kind"] = type_.kind;
+      if (opts_.transform) opts_.transform(item);
       items.push_back(std::make_shared<const Json>(std::move(item)));
     }
     std::string next = (*page)["metadata"].value("continue", "");
@@ -111,12 +112,17 @@ bool Informer::listAll(std::stop_token stop) {
   return true;
 }
 
+void stripManagedFields(Json& obj) {
+  if (auto m = obj.find("metadata"); m != obj.end() && m->is_object()) m->erase("managedFields");
+}
+
 void Informer::apply(kube::WatchEvent&& ev) {
   std::string rv = kube::resourceVersion(ev.object);
   if (ev.type == kube::WatchEventType::kBookmark) {
     reflector_.observed(rv);
     return;
   }
+  if (opts_.transform) opts_.transform(ev.object);
   auto obj = std::make_shared<const Json>(std::move(ev.object));
   if (ev.type == kube::WatchEventType::kDeleted) {
     cache_.remove(objectKey(*obj));

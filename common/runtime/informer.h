@@ -33,12 +33,19 @@ struct EventHandler {
   std::function<void(const ObjectPtr&)> onDelete;
 };
 
+// The default transform: metadata.managedFields removed.
+void stripManagedFields(Json& obj);
+
 struct InformerOptions {
   std::string namespace_;  // "" = all namespaces
   std::string labelSelector;
   std::string fieldSelector;
   int64_t pageSize = 500;
   ReflectorOptions reflector;
+  // Applied to every object before it is cached (client-go's SetTransform): drop what the
+  // operator never reads, so that the cache costs less. Default: metadata.managedFields goes
+  // (an update sent without it keeps the server's; the operators never read it).
+  std::function<void(Json&)> transform = stripManagedFields;
 };
 
 class Informer {

@@ -144,6 +144,7 @@ void planWorkload(Planner& p, const api::MySQL& my, const Images& images, bool d
   p.facts.statefulSet = counts;
   if (writes) {
     p.out.triggerHealth = true;
+    p.facts.workloadWritten = true;
   } else {
     p.facts.health = o.health;
     if (auto restart = restartForTls(my, o)) p.out.steps.push_back(std::move(*restart));

@@ -67,8 +67,15 @@ void setReady(Conditions& c) {
     c.set(api::kCondAcceptingConnection, kube::kConditionFalse, api::kReasonNotAcceptingConnection, f.health->message);
     c.set(api::kCondReady, kube::kConditionFalse, api::kReasonReadinessCheckFailed, f.health->message);
   } else if (f.statefulSet) {
-    c.set(api::kCondReady, kube::kConditionFalse, api::kReasonReadinessCheckPending,
-          "The StatefulSet of " + c.db + " exists; waiting for the first health check");
+    // No verdict since this process started (a restart, a new leader): what an earlier check
+    // wrote stands until the next one, so a restart costs no write.
+    auto ready = kube::findCondition(c.conds, api::kCondReady);
+    const bool checked = ready && (ready->reason == api::kReasonReadinessCheckSucceeded ||
+                                   ready->reason == api::kReasonReadinessCheckFailed);
+    if (f.workloadWritten || !checked) {
+      c.set(api::kCondReady, kube::kConditionFalse, api::kReasonReadinessCheckPending,
+            "The StatefulSet of " + c.db + " exists; waiting for the first health check");
+    }
   }
 }
 

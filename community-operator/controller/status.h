@@ -60,7 +60,10 @@ struct StatusFacts {
   std::optional<Blocker> blocker;             // invalid spec, missing secrets, ...
   bool halted = false;
   std::optional<ReplicaCounts> statefulSet;   // nullopt: no StatefulSet (yet)
-  std::optional<HealthFacts> health;          // nullopt: not checked yet
+  std::optional<HealthFacts> health;          // nullopt: not checked yet (by this process)
+  // The StatefulSet is written now: an earlier verdict says nothing of its pods. Otherwise, with
+  // no verdict yet (this process just started), the Ready an earlier check wrote stands.
+  bool workloadWritten = false;
   // spec.tls is set: status.tls and ServedCertificatesCurrent are ours to keep (false: they go;
   // nullopt: the spec could not be read, they stay as they are).
   std::optional<bool> tls;

@@ -111,6 +111,22 @@ TEST_CASE("status keeps conditions it does not own and moves lastTransitionTime 
   CHECK(cond(s, api::kCondReady, "lastTransitionTime") != t0);
 }
 
+TEST_CASE("status: a restarted operator with no verdict yet keeps what the last check said", "[community][status]") {
+  StatusFacts f = base();
+  f.statefulSet = ReplicaCounts{1, 1};
+  for (bool ok : {true, false}) {
+    f.health = HealthFacts{ok, ok ? "up" : "down"};
+    const Json checked = desiredStatus(Json::object(), f, kT0);
+    // The process restarts (or another replica leads): no verdict yet, nothing to write.
+    StatusFacts fresh = f;
+    fresh.health.reset();
+    CHECK(desiredStatus(checked, fresh, kT1) == checked);
+    // A StatefulSet written now makes the old verdict moot.
+    fresh.workloadWritten = true;
+    CHECK(cond(desiredStatus(checked, fresh, kT1), api::kCondReady, "reason") == "ReadinessCheckPending");
+  }
+}
+
 TEST_CASE("halted and deletion-blocked databases say so", "[community][status]") {
   StatusFacts f = base();
   f.halted = true;
