@@ -290,8 +290,16 @@ Plan terminate(Planner& p) {
   const std::string uid = kube::uid(obj);
   std::vector<std::string> done;
   if (auto sts = p.o.statefulSet; sts && kube::isOwnedBy(*sts, uid)) {
-    p.out.steps.push_back(DeleteStep{&kube::kStatefulSets, kube::name(*sts), "Background", std::nullopt});
+    if (!kube::isBeingDeleted(*sts)) {
+      p.out.steps.push_back(DeleteStep{&kube::kStatefulSets, kube::name(*sts), "Background", std::nullopt});
+    }
     done.push_back("StatefulSet " + kube::name(*sts));
+  }
+  if (pol != api::DeletionPolicy::kHalt && !p.o.pods.empty()) {
+    // The volumes go once the pods have: a StatefulSet controller acting on a stale cache could
+    // otherwise make a pod, and with it a claim, again — one nobody would ever delete.
+    p.out.requeueAfter = std::chrono::seconds(1);
+    return std::move(p.out);
   }
   planVolumes(p, pol, uid, done);
   planSecrets(p, pol, uid, done);

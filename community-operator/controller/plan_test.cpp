@@ -388,6 +388,25 @@ TEST_CASE("plan: deletion follows the policy", "[community][plan]") {
   }
 }
 
+TEST_CASE("plan: a deletion removes the volumes only once the pods are gone", "[community][plan]") {
+  Observed o = observed(mysql(R"({"version":"8.4.3","storageType":"Durable","storage":{},"deletionPolicy":"Delete"})",
+                              R"(,"deletionTimestamp":"2026-01-01T00:00:00Z")"));
+  Json sts = {{"metadata", {{"name", "my"}, {"namespace", "demo"}}}};
+  (void)kube::addOwnerReference(sts, {"apps/v1", "MySQL", "my", kUid, true, true});
+  o.statefulSet = ptr(sts);
+  Json pvc = {{"metadata", {{"name", "data-my-0"}, {"namespace", "demo"}}}};
+  (void)kube::addOwnerReference(pvc, {"kubedb.com/v1", "MySQL", "my", kUid, false, true});
+  o.pvcs.push_back(pvc);
+  o.pods["my-0"] = ptr({{"metadata", {{"name", "my-0"}, {"namespace", "demo"}}}});
+  Plan p = plan(o, kNow);
+  CHECK(stepNames(p) == std::vector<std::string>{"delete:StatefulSet/my"});
+  CHECK(p.requeueAfter == std::chrono::seconds(1));
+  o.statefulSet = nullptr;  // gone; its pod still stopping
+  CHECK(stepNames(plan(o, kNow)).empty());
+  o.pods.clear();
+  CHECK(stepNames(plan(o, kNow)) == std::vector<std::string>{"delete:PersistentVolumeClaim/data-my-0", "drop-finalizer"});
+}
+
 TEST_CASE("plan: another KubeDB database's Secrets of the same name are never ours", "[community][plan]") {
   // A KubeDB MariaDB `my` in the namespace: its Secrets carry instance=my and managed-by=kubedb.com.
   auto mariadb = [](const std::string& name) {
