@@ -30,6 +30,8 @@ CLUSTER=$("$K" get namespace kube-system -o jsonpath='{.metadata.uid}')
 "$LICENSE" issue --ca-cert "$LICENCE_CA_DIR/ca.crt" --ca-key "$LICENCE_CA_DIR/ca.key" --cluster-id "$CLUSTER" \
   --licensee chaos --days 30 > "$WORK/license.pem"
 "$CERT_MANAGER" --kubeconfig "$KUBECONFIG" 2> "$WORK/cert-manager.log" & OTHER_PIDS+=($!)
+# A user makes the MySQLs once the Issuer is Ready (before, IssuerNotReady is a fair Warning).
+for ns in calm chaos; do "$K" wait --for=condition=Ready issuer/mysql-ca -n "$ns" --timeout=30s > /dev/null; done
 
 LEASE=(--leader-elect --leader-elect-lease-duration 4s --leader-elect-renew-deadline 3s --leader-elect-retry-period 1s)
 start() {  # start SLOT: community-a|b, enterprise-a|b (as a Deployment would, again after a kill)
