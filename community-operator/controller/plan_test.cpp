@@ -57,6 +57,19 @@ Observed observed(const Json& my) {
   return o;
 }
 
+// A durable MySQL being deleted with `policy`, with its StatefulSet and its data volume.
+Observed deletingWithVolume(const std::string& policy) {
+  Observed o = observed(mysql(R"({"version":"8.4.3","storageType":"Durable","storage":{},"deletionPolicy":")" + policy + "\"}",
+                              R"(,"deletionTimestamp":"2026-01-01T00:00:00Z")"));
+  Json sts = {{"metadata", {{"name", "my"}, {"namespace", "demo"}}}};
+  (void)kube::addOwnerReference(sts, {"apps/v1", "MySQL", "my", kUid, true, true});
+  o.statefulSet = ptr(sts);
+  Json pvc = {{"metadata", {{"name", "data-my-0"}, {"namespace", "demo"}}}};
+  (void)kube::addOwnerReference(pvc, {"kubedb.com/v1", "MySQL", "my", kUid, false, true});
+  o.pvcs.push_back(pvc);
+  return o;
+}
+
 // Every TLS Secret and the exporter configuration, as cert-manager and the enterprise operator make them.
 void addTlsSecrets(Observed& o) {
   for (const char* n : {"my-server-cert", "my-client-cert", "my-metrics-exporter-cert", "my-metrics-exporter-config"}) {
@@ -368,15 +381,7 @@ TEST_CASE("plan: deletion follows the policy", "[community][plan]") {
   };
   for (const auto& r : rows) {
     INFO(r.policy);
-    Observed o = observed(mysql(std::string(R"({"version":"8.4.3","storageType":"Durable","storage":{},"deletionPolicy":")") +
-                                    r.policy + "\"}",
-                                R"(,"deletionTimestamp":"2026-01-01T00:00:00Z")"));
-    Json sts = {{"metadata", {{"name", "my"}, {"namespace", "demo"}}}};
-    (void)kube::addOwnerReference(sts, {"apps/v1", "MySQL", "my", kUid, true, true});
-    o.statefulSet = ptr(sts);
-    Json pvc = {{"metadata", {{"name", "data-my-0"}, {"namespace", "demo"}}}};
-    (void)kube::addOwnerReference(pvc, {"kubedb.com/v1", "MySQL", "my", kUid, false, true});
-    o.pvcs.push_back(pvc);
+    Observed o = deletingWithVolume(r.policy);
     o.secrets["my-auth"] = secret("my-auth", /*ours=*/true);
     o.secrets["my-server-cert"] = secret("my-server-cert", true, /*owned=*/true);
     o.secrets["users-own"] = secret("users-own");  // a user's Secret: never touched
@@ -389,14 +394,7 @@ TEST_CASE("plan: deletion follows the policy", "[community][plan]") {
 }
 
 TEST_CASE("plan: a deletion removes the volumes only once the pods are gone", "[community][plan]") {
-  Observed o = observed(mysql(R"({"version":"8.4.3","storageType":"Durable","storage":{},"deletionPolicy":"Delete"})",
-                              R"(,"deletionTimestamp":"2026-01-01T00:00:00Z")"));
-  Json sts = {{"metadata", {{"name", "my"}, {"namespace", "demo"}}}};
-  (void)kube::addOwnerReference(sts, {"apps/v1", "MySQL", "my", kUid, true, true});
-  o.statefulSet = ptr(sts);
-  Json pvc = {{"metadata", {{"name", "data-my-0"}, {"namespace", "demo"}}}};
-  (void)kube::addOwnerReference(pvc, {"kubedb.com/v1", "MySQL", "my", kUid, false, true});
-  o.pvcs.push_back(pvc);
+  Observed o = deletingWithVolume("Delete");
   o.pods["my-0"] = ptr({{"metadata", {{"name", "my-0"}, {"namespace", "demo"}}}});
   Plan p = plan(o, kNow);
   CHECK(stepNames(p) == std::vector<std::string>{"delete:StatefulSet/my"});
