@@ -77,6 +77,8 @@ inline constexpr std::string_view kReasonCertificateConflict = "CertificateConfl
 // tls.certificates[].secretName names a Secret that was not issued for this database's Certificate.
 inline constexpr std::string_view kReasonSecretNameConflict = "SecretNameConflict";
 inline constexpr std::string_view kReasonIssuing = "Issuing";
+// cert-manager failed to issue one of the Certificates, or will not as it stands (BadConfig).
+inline constexpr std::string_view kReasonIssuanceFailed = "IssuanceFailed";
 inline constexpr std::string_view kReasonCertificatesIssued = "CertificatesIssued";
 
 }  // namespace mysqlop::api

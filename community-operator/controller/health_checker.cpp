@@ -275,14 +275,23 @@ bool HealthChecker::check(const std::string& key) {
   const auto& spec = obj->value("spec", runtime::Json::object());
   if (spec.value("halted", false) == true || !statefulSets_.get(ns, api::statefulSetName(name))) return false;
 
+
   auto my = api::parseMySQL(*obj);
   if (my) {
     api::setDefaults(*my);
     recordSecretExpiries(*my);  // what the Secrets hold, whether or not the server answers
   }
   HealthFacts facts;
+  const std::string stsName = api::statefulSetName(name);
+  auto sts = statefulSets_.get(ns, stsName);
+  const Json* ready = sts ? kube::find(*sts, {"status", "readyReplicas"}) : nullptr;
   auto t = target(*obj);
-  if (!t) {
+  if (!ready || !ready->is_number_integer() || ready->get<int64_t>() < 1) {
+    // Nothing to dial yet (or any more): no pod is ready. Provisioning stays pending without a
+    // probe that could only fail; a database that was checked is reported failing.
+    facts.noReadyPod = true;
+    facts.message = fmt::format("no pod of StatefulSet {}/{} is ready", ns, stsName);
+  } else if (!t) {
     facts.message = "cannot check " + key + ": " + t.error().message;
   } else if (auto r = opts_.probe(*t); !r) {
     facts.message = r.error().message;

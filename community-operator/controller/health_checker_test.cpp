@@ -63,7 +63,7 @@ struct Fixture {
               "tls":{"issuerRef":{"kind":"Issuer","name":"ca"}}}})"));
     secrets.upsert(secret("my-auth", {{"username", "root"}, {"password", "pw"}}));
     secrets.upsert(secret("my-server-cert", {{"ca.crt", "CA PEM"}, {"tls.crt", "x"}}));
-    sts.upsert(obj(R"({"metadata":{"name":"my","namespace":"demo"}})"));
+    sts.upsert(obj(R"({"metadata":{"name":"my","namespace":"demo"},"status":{"readyReplicas":1}})"));
   }
   size_t changeCount() {
     std::lock_guard l(mu);
@@ -137,6 +137,26 @@ TEST_CASE("health: a verdict is told once, a change again, a steady one never", 
   f.checker.stop();
 }
 
+TEST_CASE("health: nothing is dialled while no pod of the StatefulSet is ready", "[community][health]") {
+  Fixture f;
+  f.sts.upsert(obj(R"({"metadata":{"name":"my","namespace":"demo"},"status":{"replicas":1}})"));
+  CHECK(f.checker.check("demo/my"));
+  CHECK(f.probes.load() == 0);
+  auto v = f.checker.verdict("demo/my", "u1");
+  REQUIRE(v);
+  CHECK(v->noReadyPod);
+  CHECK_FALSE(v->ok);
+  CHECK(v->message == "no pod of StatefulSet demo/my is ready");
+
+  f.sts.upsert(obj(R"({"metadata":{"name":"my","namespace":"demo"},"status":{"replicas":1,"readyReplicas":1}})"));
+  CHECK(f.checker.check("demo/my"));
+  CHECK(f.probes.load() == 1);
+  v = f.checker.verdict("demo/my", "u1");
+  REQUIRE(v);
+  CHECK_FALSE(v->noReadyPod);
+  CHECK(v->ok);
+}
+
 TEST_CASE("health: a database without a StatefulSet, halted or deleted is not checked", "[community][health]") {
   Fixture f;
   CHECK(f.checker.check("demo/my"));  // the fixture's database is checked
@@ -146,7 +166,7 @@ TEST_CASE("health: a database without a StatefulSet, halted or deleted is not ch
   f.sts.remove("demo/my");
   CHECK_FALSE(f.checker.check("demo/my"));
 
-  f.sts.upsert(obj(R"({"metadata":{"name":"my","namespace":"demo"}})"));
+  f.sts.upsert(obj(R"({"metadata":{"name":"my","namespace":"demo"},"status":{"readyReplicas":1}})"));
   Json halted = *f.mysqls.get("demo/my");
   halted["spec"]["halted"] = true;
   f.mysqls.upsert(std::make_shared<const Json>(halted));
@@ -188,7 +208,7 @@ TEST_CASE("health: stopping does not wait for the queued checks", "[community][h
     f.mysqls.upsert(obj(R"({"apiVersion":"kubedb.com/v1","kind":"MySQL","metadata":{"name":")" + n +
                         R"(","namespace":"demo","uid":"u)" + n + R"("},"spec":{"version":"8.4.3","storageType":"Ephemeral"}})"));
     f.secrets.upsert(secret(n + "-auth", {{"username", "root"}, {"password", "pw"}}));
-    f.sts.upsert(obj(R"({"metadata":{"name":")" + n + R"(","namespace":"demo"}})"));
+    f.sts.upsert(obj(R"({"metadata":{"name":")" + n + R"(","namespace":"demo"},"status":{"readyReplicas":1}})"));
   }
   f.checker.start();
   for (int i = 0; i < 20; ++i) f.checker.trigger("demo/db" + std::to_string(i));
@@ -239,7 +259,7 @@ struct TlsFixture {
       "spec":{"version":"8.4.3","storageType":"Ephemeral","requireSSL":true,"authSecret":{"name":"my-auth"},
               "tls":{"issuerRef":{"kind":"Issuer","name":"ca"}}}})"));
     secrets.upsert(secret("my-auth", {{"username", "root"}, {"password", "pw"}}));
-    sts.upsert(obj(R"({"metadata":{"name":"my","namespace":"demo"}})"));
+    sts.upsert(obj(R"({"metadata":{"name":"my","namespace":"demo"},"status":{"readyReplicas":1}})"));
     holdInSecret(v1);
     served = afterReload = v1.certPem;
   }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/api/catalog.h"
 #include "common/api/conditions.h"
 #include "common/api/naming.h"
@@ -339,15 +341,18 @@ core::Result<api::MySQL, Blocker> readSpec(const Json& mysql) {
 
 std::optional<Blocker> tlsGate(const api::MySQL& my, const Observed& o) {
   if (!my.tls) return std::nullopt;
-  std::vector<std::string> missing;
-  for (const auto& alias : api::tlsAliases()) {
-    if (!o.secret(my.certSecretName(alias))) missing.push_back(my.certSecretName(alias));
+  std::vector<std::string> needed;
+  for (const auto& alias : api::tlsAliases()) needed.push_back(my.certSecretName(alias));
+  needed.push_back(api::exporterConfigSecretName(my.name));
+  if (std::all_of(needed.begin(), needed.end(), [&](const std::string& n) { return o.secret(n) != nullptr; })) {
+    return std::nullopt;
   }
-  if (!o.secret(api::exporterConfigSecretName(my.name))) missing.push_back(api::exporterConfigSecretName(my.name));
-  if (missing.empty()) return std::nullopt;
+  // The same words until the wait ends: each Secret that appears costs no status write (which
+  // are still missing: kubectl get secrets; what cert-manager is at: TLSCertificatesReady).
   return blocker(api::kReasonWaitingForTLSSecrets,
-                 fmt::format("wait for all necessary secrets for db {}/{}: missing Secret{} {}", my.namespace_, my.name,
-                             missing.size() == 1 ? "" : "s", join(missing)));
+                 fmt::format("wait for all necessary secrets for db {}/{}: Secrets {} (made by cert-manager and the "
+                             "enterprise operator; see condition TLSCertificatesReady)",
+                             my.namespace_, my.name, join(needed)));
 }
 
 std::optional<Blocker> authSecretBlocker(const api::MySQL& my, const Observed& o) {
@@ -380,7 +385,8 @@ std::optional<EventSpec> readyEvent(const Json& before, const Json& after) {
   auto was = kube::findCondition(before.value("conditions", Json::array()), api::kCondReady);
   auto now = kube::findCondition(after.value("conditions", Json::array()), api::kCondReady);
   if (!now || (was && was->reason == now->reason && was->message == now->message)) return std::nullopt;
-  if (now->reason == api::kReasonReadinessCheckPending) return std::nullopt;
+  // Expected waits are said by the condition alone.
+  if (now->reason == api::kReasonReadinessCheckPending || now->reason == api::kReasonWaitingForTLSSecrets) return std::nullopt;
   const bool warning = now->reason == api::kReasonInvalidSpec || now->reason == api::kReasonAuthSecretConflict ||
                        now->reason == api::kReasonAuthSecretMissing || now->reason == api::kReasonVersionNotFound ||
                        now->reason == api::kReasonReadinessCheckFailed;

@@ -1,6 +1,7 @@
 #include "community-operator/controller/reconciler.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/api/catalog.h"
 #include "common/api/naming.h"
@@ -104,8 +105,18 @@ core::Result<Observed> Reconciler::observe(const runtime::ObjectPtr& mysql) cons
 }
 
 core::Result<ReconcileResult> Reconciler::apply(const Json& mysql, const Plan& p) {
+  // What this pass created is said in one Event (a new database makes seven objects at once).
+  std::vector<std::string> created;
+  struct SayCreated {
+    Reconciler& r;
+    const Json& mysql;
+    std::vector<std::string>& created;
+    ~SayCreated() {
+      if (!created.empty()) r.say(mysql, {false, "Created", fmt::format("Successfully created {}", fmt::join(created, ", "))});
+    }
+  } sayCreated{*this, mysql, created};
   for (const auto& step : p.steps) {
-    auto st = applyStep(mysql, step);
+    auto st = applyStep(mysql, step, created);
     if (!st && st.error().is(core::ErrorCode::kNotFound) && std::holds_alternative<DropFinalizerStep>(step)) {
       return ReconcileResult{};  // the MySQL is already gone
     }
@@ -125,10 +136,10 @@ core::Result<ReconcileResult> Reconciler::apply(const Json& mysql, const Plan& p
   return result;
 }
 
-core::Status Reconciler::applyStep(const Json& mysql, const Step& step) {
+core::Status Reconciler::applyStep(const Json& mysql, const Step& step, std::vector<std::string>& created) {
   const std::string ns = kube::namespaceOf(mysql), name = kube::name(mysql);
-  if (auto* s = std::get_if<EnsureStep>(&step)) return ensure(mysql, *s);
-  if (auto* s = std::get_if<CreateAuthSecretStep>(&step)) return createAuthSecret(mysql, s->my);
+  if (auto* s = std::get_if<EnsureStep>(&step)) return ensure(mysql, *s, created);
+  if (auto* s = std::get_if<CreateAuthSecretStep>(&step)) return createAuthSecret(s->my, created);
   if (auto* s = std::get_if<RecordAuthSecretStep>(&step)) {
     auto patched = cli_.patch(api::mysqlResource(), ns, name, kube::PatchType::kMerge,
                               Json{{"spec", {{"authSecret", {{"name", s->name}}}}}});
@@ -152,30 +163,31 @@ core::Status Reconciler::applyStep(const Json& mysql, const Step& step) {
   return {};
 }
 
-core::Status Reconciler::ensure(const Json& mysql, const EnsureStep& s) {
+core::Status Reconciler::ensure(const Json& mysql, const EnsureStep& s, std::vector<std::string>& created) {
   auto outcome = runtime::ensureOwned(cli_, *s.type, s.cached, s.desired, kube::uid(mysql), "MySQL " + runtime::objectKey(mysql));
   if (!outcome) return outcome.error();
   if (*outcome == runtime::WriteOutcome::kUnchanged) return {};
-  const bool created = *outcome == runtime::WriteOutcome::kCreated;
-  say(mysql, {false, created ? "Created" : "Updated",
-              fmt::format("Successfully {} {} {}/{}", created ? "created" : "patched", s.what, kube::namespaceOf(s.desired),
-                          kube::name(s.desired))});
+  const std::string what = fmt::format("{} {}/{}", s.what, kube::namespaceOf(s.desired), kube::name(s.desired));
+  if (*outcome == runtime::WriteOutcome::kCreated) {
+    created.push_back(what);
+  } else {
+    say(mysql, {false, "Updated", "Successfully patched " + what});
+  }
   for (const auto& e : s.onWrite) say(mysql, e);
   return {};
 }
 
-core::Status Reconciler::createAuthSecret(const Json& mysql, const api::MySQL& my) {
+core::Status Reconciler::createAuthSecret(const api::MySQL& my, std::vector<std::string>& created) {
   auto password = password_();
   if (!password) return password.error();
-  auto created = cli_.create(kube::kSecrets, my.namespace_, buildAuthSecret(my, *password));
-  if (!created && created.error().is(core::ErrorCode::kAlreadyExists)) {
+  auto made = cli_.create(kube::kSecrets, my.namespace_, buildAuthSecret(my, *password));
+  if (!made && made.error().is(core::ErrorCode::kAlreadyExists)) {
     // Made meanwhile (our cache is behind): the next reconcile checks whose it is.
     return core::Error(core::ErrorCode::kConflict,
                        fmt::format("Secret {}/{} appeared meanwhile", my.namespace_, api::authSecretName(my.name)));
   }
-  if (!created) return created.error();
-  say(mysql, {false, "Created",
-              fmt::format("Successfully created database auth secret {}/{}", my.namespace_, api::authSecretName(my.name))});
+  if (!made) return made.error();
+  created.push_back(fmt::format("database auth secret {}/{}", my.namespace_, api::authSecretName(my.name)));
   return {};
 }
 

@@ -10,6 +10,7 @@
 #include <functional>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "common/client/rest_client.h"
 #include "common/core/clock.h"
@@ -47,9 +48,10 @@ class Reconciler {
  private:
   core::Result<Observed> observe(const runtime::ObjectPtr& mysql) const;
   core::Result<runtime::ReconcileResult> apply(const Json& mysql, const Plan& plan);
-  core::Status applyStep(const Json& mysql, const Step& step);
-  core::Status ensure(const Json& mysql, const EnsureStep& step);
-  core::Status createAuthSecret(const Json& mysql, const api::MySQL& my);
+  // `created` collects what a step made, for the pass's one Created Event.
+  core::Status applyStep(const Json& mysql, const Step& step, std::vector<std::string>& created);
+  core::Status ensure(const Json& mysql, const EnsureStep& step, std::vector<std::string>& created);
+  core::Status createAuthSecret(const api::MySQL& my, std::vector<std::string>& created);
   void say(const Json& mysql, const EventSpec& e);
 
   client::RestClient& cli_;

@@ -54,11 +54,25 @@ void setHalted(Conditions& c) {
   c.remove(api::kCondReplicaReady);
 }
 
+// Whether a health check has said something (Ready's reason is one of its verdicts).
+bool wasChecked(const Json& conds) {
+  auto ready = kube::findCondition(conds, api::kCondReady);
+  return ready &&
+         (ready->reason == api::kReasonReadinessCheckSucceeded || ready->reason == api::kReasonReadinessCheckFailed);
+}
+
+void setPending(Conditions& c) {
+  c.set(api::kCondReady, kube::kConditionFalse, api::kReasonReadinessCheckPending,
+        "The StatefulSet of " + c.db + " exists; waiting for the first health check");
+}
+
 // Ready (and AcceptingConnection) from what stops provisioning, else from the health checker.
 void setReady(Conditions& c) {
   const StatusFacts& f = c.f;
   if (f.blocker) {
     c.set(api::kCondReady, kube::kConditionFalse, f.blocker->reason, f.blocker->message);
+  } else if (f.statefulSet && f.health && f.health->noReadyPod && (f.workloadWritten || !wasChecked(c.conds))) {
+    setPending(c);
   } else if (f.statefulSet && f.health && f.health->ok) {
     c.set(api::kCondAcceptingConnection, kube::kConditionTrue, api::kReasonAcceptingConnection,
           "The MySQL server " + c.db + " accepts connections");
@@ -69,13 +83,7 @@ void setReady(Conditions& c) {
   } else if (f.statefulSet) {
     // No verdict since this process started (a restart, a new leader): what an earlier check
     // wrote stands until the next one, so a restart costs no write.
-    auto ready = kube::findCondition(c.conds, api::kCondReady);
-    const bool checked = ready && (ready->reason == api::kReasonReadinessCheckSucceeded ||
-                                   ready->reason == api::kReasonReadinessCheckFailed);
-    if (f.workloadWritten || !checked) {
-      c.set(api::kCondReady, kube::kConditionFalse, api::kReasonReadinessCheckPending,
-            "The StatefulSet of " + c.db + " exists; waiting for the first health check");
-    }
+    if (f.workloadWritten || !wasChecked(c.conds)) setPending(c);
   }
 }
 

@@ -46,6 +46,9 @@ struct HealthFacts {
   std::string message;  // the server's or the TLS library's words on failure
   // With spec.tls, per pod; nullopt for a database without TLS (or not checked).
   std::optional<std::vector<ServedCertificate>> served;
+  // No pod of the StatefulSet is ready, so nothing was dialled: pending for a database never
+  // checked (provisioning — no Warning, no write), a failure for one that was.
+  bool noReadyPod = false;
   bool operator==(const HealthFacts&) const = default;
 };
 

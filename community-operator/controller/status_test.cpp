@@ -127,6 +127,33 @@ TEST_CASE("status: a restarted operator with no verdict yet keeps what the last 
   }
 }
 
+TEST_CASE("status: no ready pod is pending while provisioning, a failure once the database was checked", "[community][status]") {
+  StatusFacts f = base();
+  f.statefulSet = ReplicaCounts{1, 0};
+  HealthFacts none{false, "no pod of StatefulSet demo/my is ready"};
+  none.noReadyPod = true;
+  f.health = none;
+  // Provisioning: the pods are starting, nothing was dialled — pending, and no change to write.
+  Json s = desiredStatus(Json::object(), f, kT0);
+  CHECK(cond(s, api::kCondReady, "reason") == "ReadinessCheckPending");
+  CHECK(cond(s, api::kCondAcceptingConnection) == "<absent>");
+  StatusFacts unchecked = f;
+  unchecked.health.reset();
+  CHECK(desiredStatus(s, unchecked, kT1) == s);
+  // Checked and ready, then every pod goes: a failure, in those words.
+  f.statefulSet = ReplicaCounts{1, 1};
+  f.health = HealthFacts{true, "up"};
+  s = desiredStatus(s, f, kT1);
+  CHECK(s["phase"] == "Ready");
+  f.statefulSet = ReplicaCounts{1, 0};
+  f.health = none;
+  s = desiredStatus(s, f, kT1);
+  CHECK(cond(s, api::kCondReady, "reason") == "ReadinessCheckFailed");
+  CHECK(cond(s, api::kCondReady, "message") == "no pod of StatefulSet demo/my is ready");
+  CHECK(cond(s, api::kCondAcceptingConnection) == "False");
+  CHECK(s["phase"] == "NotReady");
+}
+
 TEST_CASE("halted and deletion-blocked databases say so", "[community][status]") {
   StatusFacts f = base();
   f.halted = true;

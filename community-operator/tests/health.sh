@@ -84,6 +84,13 @@ tls_secret db-server-cert server
 tls_secret db-client-cert client
 tls_secret db-metrics-exporter-cert client
 "$K" create secret generic db-metrics-exporter-config -n demo --from-literal=exporter.cnf='[client]' > /dev/null
+# The checker dials once a pod is ready (a kubelet would say so in the StatefulSet's status).
+pod_ready() {
+  eventually "^$1\$" "$K" get sts "$1" -n demo -o 'jsonpath={.metadata.name}'
+  "$K" patch sts "$1" -n demo --subresource=status --type=merge \
+    -p "{\"status\":{\"replicas\":1,\"readyReplicas\":1,\"observedGeneration\":$("$K" get sts "$1" -n demo -o jsonpath='{.metadata.generation}')}}" > /dev/null
+}
+pod_ready db
 
 # Ready once the checker connects over TLS, verifying the CA and the host name db.demo.svc.
 expect 'condition met' "$K" wait --for=condition=Ready my/db -n demo --timeout=30s
@@ -121,6 +128,7 @@ eventually '^True$' cond Ready db status
 # TLS, as `db` shows.)
 printf 'apiVersion: kubedb.com/v1\nkind: MySQL\nmetadata: {name: plain, namespace: demo}\nspec: {version: "8.4.3", storageType: Ephemeral, authSecret: {name: db-auth}}\n' \
   | "$K" apply -f - > /dev/null
+pod_ready plain
 eventually "plain.demo.svc:3306: ERROR 1045: Access denied for user 'root'@'127.0.0.1'" cond Ready plain message
 expect '^True$' cond Ready db status
 expect '^False$' cond AcceptingConnection plain status

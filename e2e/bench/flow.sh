@@ -121,6 +121,7 @@ wait_until 7200 all_converged
 FLOW=$(echo "$(now) - $T0" | bc)
 sleep 5   # what follows convergence (the last status writes) belongs to the run
 counters > "$WORK/run-counters.json"
+"$K" get events -n demo -o json > "$WORK/run-events.json"
 declare -A RSS CPU
 for p in community enterprise cert-manager apiserver; do RSS[$p]=$(peak_rss "${PID[$p]}"); CPU[$p]=$(cpu "${PID[$p]}"); done
 
@@ -130,6 +131,7 @@ declare -A CPU0
 for p in community enterprise apiserver; do CPU0[$p]=$(cpu "${PID[$p]}"); done
 sleep "$IDLE"
 IDLE_CW=$(writes_of community-operator); IDLE_EW=$(writes_of enterprise-operator)
+counters > "$WORK/idle-counters.json"
 declare -A IDLE_CPU
 for p in community enterprise apiserver; do IDLE_CPU[$p]=$(echo "$(cpu "${PID[$p]}") - ${CPU0[$p]}" | bc); done
 declare -A STOP
@@ -152,6 +154,14 @@ by_kind() {  # AGENT: "verb resource: per-MySQL" lines of the run
 }
 total() { jq --arg ua "$1" '[.counters[] | select(.userAgent == $ua) | select(.verb | IN("create", "update", "patch", "delete")) | .count] | add // 0' "$WORK/run-counters.json"; }
 count_of() { jq --arg ua "$1" --arg r "$2" --arg v "$3" '[.counters[] | select(.userAgent == $ua and .resource == $r and .verb == $v) | .count] | add // 0' "$WORK/run-counters.json"; }
+events_by_reason() {  # every Event of the run, by source, type and reason (count = occurrences)
+  jq -r --argjson n "$N" '[.items[] | {k: "\(.source.component // .reportingController) \(.type) \(.reason)", c: (.count // 1)}]
+    | group_by(.k)[] | {k: .[0].k, c: (map(.c) | add)} | "    \(.k): \(.c) (\((.c / $n * 100 | round) / 100) per MySQL)"' "$WORK/run-events.json"
+}
+idle_by_kind() {
+  jq -r '[.counters[] | select(.verb | IN("create", "update", "patch", "delete")) | select(.userAgent | endswith("-operator"))][]
+    | "    \(.userAgent) \(.verb) \(.resource): \(.count)"' "$WORK/idle-counters.json"
+}
 CW=$(total community-operator); EW=$(total enterprise-operator)
 EVENTS=$(( $(count_of community-operator events create) + $(count_of community-operator events patch) + $(count_of enterprise-operator events create) + $(count_of enterprise-operator events patch) ))
 STATUS=$(( $(count_of community-operator mysqls.kubedb.com/status update) + $(count_of enterprise-operator mysqls.kubedb.com/status update) ))
@@ -164,9 +174,12 @@ flow benchmark: $N TLS MySQLs$( [[ $NOISE -gt 0 ]] && echo ", $NOISE unrelated 5
 $(by_kind community-operator)
   enterprise-operator:
 $(by_kind enterprise-operator)
+  Events by source, type and reason:
+$(events_by_reason)
   peak RSS (MiB)       community ${RSS[community]}, enterprise ${RSS[enterprise]}, cert-manager ${RSS[cert-manager]}, apiserver ${RSS[apiserver]}
   CPU (s)              community ${CPU[community]}, enterprise ${CPU[enterprise]}, cert-manager ${CPU[cert-manager]} (floor run ${FLOOR_CM_CPU}), apiserver ${CPU[apiserver]}
   idle ${IDLE} s            writes community $IDLE_CW, enterprise $IDLE_EW; CPU community ${IDLE_CPU[community]} s, enterprise ${IDLE_CPU[enterprise]} s, apiserver ${IDLE_CPU[apiserver]} s
+$(idle_by_kind)
   after a restart      writes community $RESTART_CW, enterprise $RESTART_EW (15 s after the caches synced)
   SIGTERM to exit      community $(printf '%.2f' "${STOP[community]}") s, enterprise $(printf '%.2f' "${STOP[enterprise]}") s
 EOF

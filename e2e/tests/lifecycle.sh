@@ -46,7 +46,7 @@ seed_ca demo
 { mysql_yaml gated WipeOut yes; echo ---; mysql_yaml kept DoNotTerminate no; } | "$K" apply -f - > /dev/null
 step "waiting for kept to be Ready"
 expect 'condition met' "$K" wait --for=condition=Ready my/kept -n demo --timeout=120s
-eventually '^wait for all necessary secrets for db demo/gated: missing Secrets gated-server-cert, gated-client-cert, gated-metrics-exporter-cert, gated-metrics-exporter-config$' \
+eventually '^wait for all necessary secrets for db demo/gated: Secrets gated-server-cert, gated-client-cert, gated-metrics-exporter-cert, gated-metrics-exporter-config [(]made by cert-manager and the enterprise operator; see condition TLSCertificatesReady[)]$' \
   cond Ready gated message
 expect '^WaitingForTLSSecrets$' cond Ready gated reason
 expect_fail 'NotFound' "$K" get statefulset gated -n demo

@@ -6,6 +6,7 @@
 #include "common/api/conditions.h"
 #include "common/api/meta.h"
 #include "common/api/naming.h"
+#include "common/core/time_format.h"
 #include "common/kube/conditions.h"
 #include "common/kube/object.h"
 #include "enterprise-operator/builders/builders.h"
@@ -139,27 +140,47 @@ std::optional<Verdict> gate(const api::MySQL& my, const Observed& o) {
   return std::nullopt;
 }
 
+namespace {
+
+// A Certificate cert-manager failed to issue, or will not issue as it stands: what is said of it.
+std::optional<std::string> trouble(const Json& cert) {
+  const Json status = cert.value("status", Json::object());
+  auto st = api::parseCertificateStatus(cert);
+  if (!st) return "unreadable status";
+  if (st->ready.reason == "BadConfig") return st->ready.reason + ": " + st->ready.message;
+  for (const auto& c : status.value("conditions", Json::array())) {
+    if (c.value("type", "") == "Issuing" && c.value("status", "") == "False" && c.value("reason", "") == "Failed") {
+      return "Failed: " + c.value("message", "");
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Verdict issuanceVerdict(const api::MySQL& my, const Observed& o) {
-  std::vector<std::string> pending, expiries;
+  // While cert-manager works, the message names what is awaited — the same words until the state
+  // changes, so progress costs no status write; a Certificate in trouble is named with its cause.
+  std::vector<std::string> awaited, troubled, expiries;
   for (const auto& alias : api::tlsAliases()) {
     const std::string certName = api::certificateName(my.name, alias);
+    awaited.push_back(certName);
     auto cert = o.certificate(certName);
-    if (!cert) {
-      pending.push_back(certName + " (not created yet)");
+    if (!cert) continue;
+    if (auto t = trouble(*cert)) {
+      troubled.push_back(fmt::format("{} ({})", certName, *t));
       continue;
     }
     auto st = api::parseCertificateStatus(*cert);
-    if (!st) {
-      pending.push_back(certName + " (unreadable status)");
-    } else if (!st->ready.ready) {
-      pending.push_back(fmt::format("{} ({}: {})", certName, st->ready.reason, st->ready.message));
-    } else if (!o.secret(my.certSecretName(alias))) {
-      pending.push_back(fmt::format("{} (Secret {} missing)", certName, my.certSecretName(alias)));
-    } else {
-      expiries.push_back(fmt::format("{} until {}", alias, st->notAfter));
-    }
+    if (st && st->ready.ready && o.secret(my.certSecretName(alias))) expiries.push_back(fmt::format("{} until {}", alias, st->notAfter));
   }
-  if (!pending.empty()) return notReady(api::kReasonIssuing, "waiting for cert-manager to issue: " + join(pending, "; "));
+  if (!troubled.empty()) {
+    return notReady(api::kReasonIssuanceFailed, "cert-manager has not issued: " + join(troubled, "; "));
+  }
+  if (expiries.size() < awaited.size()) {
+    return notReady(api::kReasonIssuing, fmt::format("waiting for cert-manager to issue the Certificates {} in namespace {}",
+                                                     join(awaited, ", "), my.namespace_));
+  }
   return {true, std::string(api::kReasonCertificatesIssued), "All TLS certificates are issued: " + join(expiries, ", ")};
 }
 
@@ -171,11 +192,11 @@ void report(Plan& p, const Observed& o, const Verdict& v, core::WallTime now) {
   if (!change.applyTo(status, now)) return;
   p.status = std::move(change);
   auto before = kube::findStatusCondition(*o.mysql, api::kCondTLSCertificatesReady);
+  // A Warning is for what a user must act on; the expected course of things (cert-manager at
+  // work) is in the condition alone, and its end said once, Normal.
+  if (v.reason == api::kReasonIssuing) return;
   if (!before || before->reason != want.reason || before->status != want.status) {
-    // A Warning is for what a user must act on; waiting for the community operator's objects or
-    // for cert-manager is the expected course of things, said as a Normal Event.
-    const bool expectedWait = v.reason == api::kReasonWaitingForDatabaseObjects || v.reason == api::kReasonIssuing;
-    p.onStatusWrite = EventSpec{!v.ready && !expectedWait, v.reason, v.message};
+    p.onStatusWrite = EventSpec{!v.ready, v.reason, v.message};
   }
 }
 
@@ -201,6 +222,14 @@ Plan plan(const Observed& o, core::WallTime now) {
 
   Plan p;
   if (auto v = gate(my, o)) {
+    // The community operator makes its objects within moments of the MySQL: a wait is reported
+    // only once it lasts (their informers bring us back as soon as they exist).
+    const auto created = core::parseTime(o.mysql->value("metadata", Json::object()).value("creationTimestamp", ""));
+    if (v->reason == api::kReasonWaitingForDatabaseObjects && created && now - *created < kDatabaseObjectsPatience &&
+        !kube::findStatusCondition(*o.mysql, api::kCondTLSCertificatesReady)) {
+      p.requeueAfter = std::chrono::duration_cast<std::chrono::milliseconds>(kDatabaseObjectsPatience - (now - *created));
+      return p;
+    }
     report(p, o, *v, now);
     return p;
   }

@@ -10,6 +10,7 @@
 // configuration (never someone else's) → the issued Secrets follow the MySQL → every
 // Certificate issued. A deletion: planDeletion.
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -76,7 +77,11 @@ struct Plan {
   std::vector<Step> steps;
   std::optional<runtime::ConditionChange> status;  // nullopt: TLSCertificatesReady is already right
   std::optional<EventSpec> onStatusWrite;
+  std::optional<std::chrono::milliseconds> requeueAfter;
 };
+
+// How long after a MySQL's creation a wait for the community operator's objects goes unreported.
+inline constexpr std::chrono::seconds kDatabaseObjectsPatience{10};
 
 Plan plan(const Observed& o, core::WallTime now);
 

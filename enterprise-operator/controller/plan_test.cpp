@@ -2,6 +2,8 @@
 // in which order, whose objects are left alone, and that a converged MySQL plans no write.
 #include "enterprise-operator/controller/plan.h"
 
+#include "common/core/time_format.h"
+
 #include <catch2/catch.hpp>
 
 #include "common/api/conditions.h"
@@ -124,7 +126,7 @@ TEST_CASE("enterprise plan: the gates in order, each with its reason and words",
     std::function<void(Observed&)> setup;
     std::string_view reason;
     std::string message;
-    bool warning = true;  // what the user must act on; an expected wait is a Normal Event
+    bool warning = true;  // what the user must act on
   };
   const std::vector<Row> rows = {
       {"no valid licence beats everything",
@@ -159,7 +161,7 @@ TEST_CASE("enterprise plan: the gates in order, each with its reason and words",
          o.services.erase("my-pods");
        },
        api::kReasonWaitingForDatabaseObjects,
-       "waiting for the community operator to create Secret my-auth, Service my-pods for MySQL demo/my", false},
+       "waiting for the community operator to create Secret my-auth, Service my-pods for MySQL demo/my"},
   };
   for (const auto& r : rows) {
     INFO(r.name);
@@ -197,21 +199,21 @@ TEST_CASE("enterprise plan: Certificates and the exporter configuration, then is
   CHECK_FALSE(cnf.announceUpdates);
   auto c = tlsCondition(p, o);
   CHECK(c->reason == api::kReasonIssuing);
-  REQUIRE(p.onStatusWrite);
-  CHECK_FALSE(p.onStatusWrite->warning);  // issuance takes a moment: nothing to act on
+  CHECK(p.status);
+  CHECK_FALSE(p.onStatusWrite);  // issuance takes a moment: the condition says it, no Event
   CHECK(c->message ==
-        "waiting for cert-manager to issue: my-server-cert (not created yet); my-client-cert (not created yet); "
-        "my-metrics-exporter-cert (not created yet)");
+        "waiting for cert-manager to issue the Certificates my-server-cert, my-client-cert, my-metrics-exporter-cert "
+        "in namespace demo");
 
+  // cert-manager at work, certificates issued one by one: the same words, no status write.
   applyInMemory(o, p);
   p = plan(o, kNow);
-  CHECK_THAT(tlsCondition(p, o)->message, Catch::Contains("my-server-cert (NoReadyCondition: "));
-  CHECK(p.onStatusWrite == std::nullopt);  // same reason: no second Event
-
+  CHECK_FALSE(p.status);
   issueAll(o);
   o.secrets.erase("my-client-cert");
   p = plan(o, kNow);
-  CHECK_THAT(tlsCondition(p, o)->message, Catch::Contains("my-client-cert (Secret my-client-cert missing)"));
+  CHECK_FALSE(p.status);
+  CHECK(tlsCondition(p, o)->reason == api::kReasonIssuing);
 
   issueAll(o);
   p = plan(o, kNow);
@@ -233,6 +235,39 @@ TEST_CASE("enterprise plan: Certificates and the exporter configuration, then is
   applyInMemory(o, p);
   p = plan(o, kNow);
   CHECK(writes(p) == 0);
+}
+
+TEST_CASE("enterprise plan: a wait for the community operator's objects is said only once it lasts", "[enterprise][plan]") {
+  Observed o = open();
+  o.secrets.clear();
+  Json my = *o.mysql;
+  my["metadata"]["creationTimestamp"] = core::formatTime(kNow - std::chrono::seconds(3));
+  o.mysql = ptr(my);
+  Plan p = plan(o, kNow);
+  CHECK_FALSE(p.status);
+  CHECK_FALSE(p.onStatusWrite);
+  REQUIRE(p.requeueAfter);
+  CHECK(*p.requeueAfter == std::chrono::seconds(7));
+  p = plan(o, kNow + std::chrono::seconds(8));
+  CHECK(tlsCondition(p, o)->reason == api::kReasonWaitingForDatabaseObjects);
+  REQUIRE(p.onStatusWrite);
+  CHECK(p.onStatusWrite->warning);
+}
+
+TEST_CASE("enterprise plan: a Certificate cert-manager failed to issue is named, with a Warning", "[enterprise][plan]") {
+  Observed o = open();
+  Plan p = plan(o, kNow);
+  applyInMemory(o, p);
+  Json failed = *o.certificates.at("my-client-cert");
+  failed["status"]["conditions"] = Json::array({{{"type", "Issuing"}, {"status", "False"}, {"reason", "Failed"},
+                                                 {"message", "the CA refused: key too small"}}});
+  o.certificates["my-client-cert"] = ptr(failed);
+  p = plan(o, kNow);
+  auto c = tlsCondition(p, o);
+  CHECK(c->reason == api::kReasonIssuanceFailed);
+  CHECK(c->message == "cert-manager has not issued: my-client-cert (Failed: the CA refused: key too small)");
+  REQUIRE(p.onStatusWrite);
+  CHECK(p.onStatusWrite->warning);
 }
 
 TEST_CASE("enterprise plan: a secretName naming a Secret not issued for the database is refused", "[enterprise][plan]") {

@@ -1,6 +1,7 @@
 #include "enterprise-operator/controller/reconciler.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/api/catalog.h"
 #include "common/api/cert_manager.h"
@@ -19,13 +20,16 @@ Reconciler::Reconciler(client::RestClient& cli, runtime::EventRecorder& events, 
 core::Result<ReconcileResult> Reconciler::reconcile(const runtime::Request& req, std::stop_token) {
   auto obj = c_.mysqls->get(req.key());
   if (!obj) return ReconcileResult{};
-  auto applied = apply(*obj, plan(observe(obj), clock_.now()));
+  const Plan p = plan(observe(obj), clock_.now());
+  auto applied = apply(*obj, p);
   if (!applied && !applied.error().is(core::ErrorCode::kConflict)) {
     events_.event(*obj, runtime::kEventWarning, "ReconcileFailed",
                   fmt::format("Failed to manage the TLS certificates of MySQL {}: {}", req.key(), applied.error().message));
   }
   if (!applied) return applied.error();
-  return ReconcileResult{};
+  ReconcileResult result;
+  if (p.requeueAfter) result.requeueAfter = *p.requeueAfter;
+  return result;
 }
 
 Observed Reconciler::observe(const runtime::ObjectPtr& mysql) const {
@@ -55,9 +59,20 @@ Observed Reconciler::observe(const runtime::ObjectPtr& mysql) const {
 }
 
 core::Status Reconciler::apply(const Json& mysql, const Plan& p) {
+  // What this pass created is said in one Event (three Certificates and a Secret at once).
+  std::vector<std::string> created;
+  auto sayCreated = [&] {
+    if (!created.empty()) {
+      events_.event(mysql, runtime::kEventNormal, "Created", fmt::format("Successfully created {}", fmt::join(created, ", ")));
+    }
+  };
   for (const auto& step : p.steps) {
-    if (auto st = applyStep(mysql, step); !st) return st;
+    if (auto st = applyStep(mysql, step, created); !st) {
+      sayCreated();
+      return st;
+    }
   }
+  sayCreated();
   if (!p.status) return {};
   auto written = runtime::writeConditions(cli_, api::mysqlResource(), mysql, *p.status, clock_.now());
   if (!written) return written.error();
@@ -65,7 +80,7 @@ core::Status Reconciler::apply(const Json& mysql, const Plan& p) {
   return {};
 }
 
-core::Status Reconciler::applyStep(const Json& mysql, const Step& step) {
+core::Status Reconciler::applyStep(const Json& mysql, const Step& step, std::vector<std::string>& created) {
   const std::string ns = kube::namespaceOf(mysql);
   if (auto* s = std::get_if<DeleteStep>(&step)) {
     auto gone = cli_.remove(*s->type, ns, s->name);
@@ -88,10 +103,11 @@ core::Status Reconciler::applyStep(const Json& mysql, const Step& step) {
   const auto& e = std::get<EnsureStep>(step);
   auto outcome = runtime::ensureOwned(cli_, *e.type, e.cached, e.desired, kube::uid(mysql), "MySQL " + runtime::objectKey(mysql));
   if (!outcome) return outcome.error();
-  const bool created = *outcome == runtime::WriteOutcome::kCreated;
-  if (created || (*outcome == runtime::WriteOutcome::kUpdated && e.announceUpdates)) {
-    events_.event(mysql, runtime::kEventNormal, created ? "Created" : "Updated",
-                  fmt::format("Successfully {} {} {}/{}", created ? "created" : "patched", e.what, ns, kube::name(e.desired)));
+  const std::string what = fmt::format("{} {}/{}", e.what, ns, kube::name(e.desired));
+  if (*outcome == runtime::WriteOutcome::kCreated) {
+    created.push_back(what);
+  } else if (*outcome == runtime::WriteOutcome::kUpdated && e.announceUpdates) {
+    events_.event(mysql, runtime::kEventNormal, "Updated", "Successfully patched " + what);
   }
   return {};
 }

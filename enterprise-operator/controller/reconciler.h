@@ -6,6 +6,8 @@
 // come from informer caches; a converged MySQL costs no write.
 
 #include <stop_token>
+#include <string>
+#include <vector>
 
 #include "common/client/rest_client.h"
 #include "common/core/clock.h"
@@ -36,7 +38,8 @@ class Reconciler {
  private:
   Observed observe(const runtime::ObjectPtr& mysql) const;
   core::Status apply(const Json& mysql, const Plan& plan);
-  core::Status applyStep(const Json& mysql, const Step& step);
+  // `created` collects what a step made, for the pass's one Created Event.
+  core::Status applyStep(const Json& mysql, const Step& step, std::vector<std::string>& created);
 
   client::RestClient& cli_;
   runtime::EventRecorder& events_;

@@ -42,7 +42,7 @@ YAML
 "$K" apply -f "$WORK/my.yaml" > /dev/null
 
 # Without the enterprise operator the MySQL waits at the gate and says why.
-eventually 'wait for all necessary secrets for db demo/my: missing Secrets my-server-cert, my-client-cert, my-metrics-exporter-cert, my-metrics-exporter-config' cond Ready my message
+eventually 'wait for all necessary secrets for db demo/my: Secrets my-server-cert, my-client-cert, my-metrics-exporter-cert, my-metrics-exporter-config [(]made by' cond Ready my message
 expect_fail 'NotFound' "$K" get sts my -n demo
 
 # --- the enterprise operator without a licence, then with a bad one, then a good one ----------
