@@ -43,7 +43,7 @@ struct TransportOptions {
   const core::Clock* clock = &core::systemClock();
   std::chrono::seconds tokenRefresh{60};
   // Client-side rate limit of requests (watches included); qps ≤ 0 (the default) turns it off.
-  // The operators set controller-runtime's 20/30 (their --kube-api-qps/--kube-api-burst).
+  // The operators set kube-scheduler's 50/100 (their --kube-api-qps/--kube-api-burst).
   double qps = 0;
   int burst = 30;
 };

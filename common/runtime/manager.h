@@ -62,7 +62,7 @@ struct ManagerOptions {
   std::chrono::seconds gracefulShutdown{30};
   // Exit the process when the lease is lost (tests turn this off and watch `lostLease()`).
   bool exitOnLostLease = true;
-  // The client's rate limit; qps ≤ 0: none (the operators' flags default to 20/30).
+  // The client's rate limit; qps ≤ 0: none (the operators' flags default to 50/100).
   double qps = 0;
   int burst = 30;
 };

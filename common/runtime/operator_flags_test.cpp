@@ -30,6 +30,8 @@ TEST_CASE("operator flags: defaults, and the leader-election timings checked as 
   REQUIRE_FALSE(d.rc);
   ManagerOptions o = managerOptions(d.flags, "op");
   CHECK(o.metricsSecure);
+  CHECK(o.qps == 50);
+  CHECK(o.burst == 100);
   CHECK(o.leaseDuration == std::chrono::seconds(15));
   CHECK(o.renewDeadline == std::chrono::seconds(10));
   CHECK(o.retryPeriod == std::chrono::seconds(2));

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 17: the operators stay polite when the API server pushes back. Both operators (their
-# default --kube-api-qps 20 / --kube-api-burst 30) and the sandbox cert-manager run as processes
+# default --kube-api-qps 50 / --kube-api-burst 100) and the sandbox cert-manager run as processes
 # against sandbox-apiserver while TLS MySQLs are created; the sandbox then answers every request
 # of the operators with 429 and `Retry-After: 0` for a while, and afterwards ends every watch they
 # open the moment it is opened. The sandbox's request counters show each operator's rate staying
@@ -64,7 +64,7 @@ C429=$(requests community-operator); E429=$(requests enterprise-operator)
 api DELETE /__sandbox/faults > /dev/null
 # The client's token bucket allows burst + qps × seconds; the work queue's backoff keeps it far
 # lower still. Without either an operator retried as fast as the server answered (thousands).
-LIMIT=$((30 + 20 * STORM + 20))
+LIMIT=$((100 + 50 * STORM + 20))
 echo "429 storm (${STORM}s, Retry-After: 0): community-operator $C429 requests, enterprise-operator $E429 (bound $LIMIT each)"
 [[ "$C429" -le "$LIMIT" ]] || fail "the community operator sent $C429 requests into a ${STORM}s 429 storm (bound $LIMIT)"
 [[ "$E429" -le "$LIMIT" ]] || fail "the enterprise operator sent $E429 requests into a ${STORM}s 429 storm (bound $LIMIT)"
@@ -85,7 +85,7 @@ for agent in community-operator enterprise-operator; do
   W=$(requests "$agent" watch)
   INFORMERS=$(api GET /__sandbox/counters | jq --arg ua "$agent" '[.counters[] | select(.userAgent == $ua and .verb == "watch") | .resource] | unique | length')
   # Backoff from 0.8 s doubling (with jitter): a handful of attempts per informer in the window;
-  # a reflector that re-opened at once would be limited only by the token bucket (≈ 20/s).
+  # a reflector that re-opened at once would be limited only by the token bucket (≈ 50/s).
   WLIMIT=$((INFORMERS * 8))
   echo "instant watch drops (${STORM}s): $agent opened $W watches over $INFORMERS informers (bound $WLIMIT)"
   [[ "$INFORMERS" -gt 0 ]] || fail "$agent opened no watch during the drops"

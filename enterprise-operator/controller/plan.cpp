@@ -194,9 +194,12 @@ void report(Plan& p, const Observed& o, const Verdict& v, core::WallTime now) {
   auto before = kube::findStatusCondition(*o.mysql, api::kCondTLSCertificatesReady);
   // A Warning is for what a user must act on; the expected course of things (cert-manager at
   // work) is in the condition alone, and its end said once, Normal.
+  // Waiting for cert-manager is said by the condition alone; a lasting wait for the community
+  // operator's objects with a Normal Event (it may be busy with many databases, or not installed).
   if (v.reason == api::kReasonIssuing) return;
+  const bool warning = !v.ready && v.reason != api::kReasonWaitingForDatabaseObjects;
   if (!before || before->reason != want.reason || before->status != want.status) {
-    p.onStatusWrite = EventSpec{!v.ready, v.reason, v.message};
+    p.onStatusWrite = EventSpec{warning, v.reason, v.message};
   }
 }
 

@@ -80,8 +80,9 @@ struct Plan {
   std::optional<std::chrono::milliseconds> requeueAfter;
 };
 
-// How long after a MySQL's creation a wait for the community operator's objects goes unreported.
-inline constexpr std::chrono::seconds kDatabaseObjectsPatience{10};
+// How long after a MySQL's creation a wait for the community operator's objects goes unreported
+// (1,000 MySQLs made at once keep it busy for a while: docs/performance.md).
+inline constexpr std::chrono::seconds kDatabaseObjectsPatience{60};
 
 Plan plan(const Observed& o, core::WallTime now);
 
