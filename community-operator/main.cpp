@@ -11,6 +11,7 @@
 #include "common/kube/object.h"
 #include "common/runtime/manager.h"
 #include "common/runtime/operator_flags.h"
+#include "common/runtime/secrets.h"
 #include "community-operator/controller/health_checker.h"
 #include "community-operator/controller/mappers.h"
 #include "community-operator/controller/reconciler.h"
@@ -46,7 +47,13 @@ int main(int argc, char** argv) {
   const runtime::InformerOptions owned{.namespace_ = flags.watchNamespace, .labelSelector = community::ownedSelector()};
   auto& mysqls = m.informer(api::mysqlResource(), all);
   auto& versions = m.informer(api::mysqlVersionResource());
-  auto& secrets = m.informer(kube::kSecrets, all);
+  // Secrets: ours and cert-manager's for us (labelled), only the keys read; a user's auth Secret
+  // is read by name (runtime::NamedSecrets).
+  auto secretData = runtime::secretTransform({"username", "password", "ca.crt", "tls.crt"});
+  auto& secrets = m.informer(kube::kSecrets, {.namespace_ = flags.watchNamespace,
+                                             .labelSelector = community::ownedSelector(),
+                                             .transform = secretData});
+  runtime::NamedSecrets namedSecrets(m.client(), secrets.cache(), secretData);
   auto& services = m.informer(kube::kServices, owned);
   auto& statefulSets = m.informer(kube::kStatefulSets, owned);
   auto& serviceAccounts = m.informer(kube::kServiceAccounts, owned);
@@ -64,6 +71,7 @@ int main(int argc, char** argv) {
       {.interval = std::chrono::milliseconds(static_cast<int64_t>(healthInterval * 1000)),
        .expiryWarning = std::chrono::seconds(static_cast<int64_t>(expiryWarningHours * 3600)),
        .metrics = &m.metrics().registry(),
+       .namedSecret = [&namedSecrets](const std::string& ns, const std::string& name) { return namedSecrets.peek(ns, name); },
        // Only the leader checks, once its caches hold every Secret (its controller runs then).
        .active = [&controller] { return controller && controller->running(); }},
       core::systemClock(), log);
@@ -76,7 +84,8 @@ int main(int argc, char** argv) {
                                     .serviceAccounts = &serviceAccounts.cache(),
                                     .roles = &roles.cache(),
                                     .roleBindings = &roleBindings.cache(),
-                                    .pods = &pods.cache()},
+                                    .pods = &pods.cache(),
+                                    .named = &namedSecrets},
                                    checker, core::systemClock(), log);
   auto& c = m.controller({.name = "mysql", .workers = workers},
                          [&reconciler](const runtime::Request& r, std::stop_token st) { return reconciler.reconcile(r, st); });

@@ -15,6 +15,7 @@
 #include "common/licence/licence.h"
 #include "common/runtime/manager.h"
 #include "common/runtime/operator_flags.h"
+#include "common/runtime/secrets.h"
 #include "enterprise-operator/controller/licence_gate.h"
 #include "enterprise-operator/controller/mappers.h"
 #include "enterprise-operator/controller/reconciler.h"
@@ -44,7 +45,13 @@ int main(int argc, char** argv) {
 
   const runtime::InformerOptions all{.namespace_ = flags.watchNamespace};
   auto& mysqls = m.informer(api::mysqlResource(), all);
-  auto& secrets = m.informer(kube::kSecrets, all);
+  // Secrets: ours and cert-manager's for us (labelled through secretTemplate), only the keys we
+  // read (no key material); others by name when needed (runtime::NamedSecrets).
+  const std::string ours =
+      kube::LabelSelector::fromMap({{std::string(api::kLabelManagedBy), std::string(api::kLabelManagedByValue)}}).toString();
+  auto secretData = runtime::secretTransform({"username", "password", "exporter.cnf"});
+  auto& secrets = m.informer(kube::kSecrets, {.namespace_ = flags.watchNamespace, .labelSelector = ours, .transform = secretData});
+  runtime::NamedSecrets namedSecrets(m.client(), secrets.cache(), secretData);
   auto& services = m.informer(kube::kServices,
                               {.namespace_ = flags.watchNamespace,
                                .labelSelector = kube::LabelSelector::fromMap({{std::string(api::kLabelManagedBy),
@@ -90,6 +97,7 @@ int main(int argc, char** argv) {
   enterprise::Reconciler reconciler(m.client(), m.recorder(),
                                     {.mysqls = &mysqls.cache(),
                                      .secrets = &secrets.cache(),
+                                     .named = &namedSecrets,
                                      .services = &services.cache(),
                                      .certificates = &certificates.cache(),
                                      .issuers = &issuers.cache(),

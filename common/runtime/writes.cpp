@@ -170,3 +170,15 @@ core::Result<bool> dropFinalizer(client::RestClient& cli, const kube::ResourceTy
 }
 
 }  // namespace mysqlop::runtime
+
+namespace mysqlop::runtime {
+
+core::Result<Json> writeOwnerReferences(client::RestClient& cli, const kube::ResourceType& rt, const Json& obj) {
+  const Json& meta = obj.value("metadata", Json::object());
+  Json refs = meta.value("ownerReferences", Json::array());
+  Json patch = {{"metadata", {{"ownerReferences", refs.empty() ? Json(nullptr) : refs}}}};
+  if (const std::string rv = meta.value("resourceVersion", ""); !rv.empty()) patch["metadata"]["resourceVersion"] = rv;
+  return cli.patch(rt, kube::namespaceOf(obj), kube::name(obj), kube::PatchType::kMerge, patch);
+}
+
+}  // namespace mysqlop::runtime

@@ -11,7 +11,10 @@
 //  - writeStatus / writeConditions: the same, decided first on the cached object so that a
 //    converged object costs no request at all; they say whether they wrote, so a caller emits
 //    an Event only on a change;
-//  - ensureFinalizer / dropFinalizer.
+//  - ensureFinalizer / dropFinalizer;
+//  - writeOwnerReferences: `obj`'s ownerReferences as they are now, as a merge patch guarded by
+//    its resourceVersion — never a whole-object update, so a copy from a trimmed cache (a Secret
+//    without the data we do not read) loses nothing on the server.
 
 #include <functional>
 #include <string>
@@ -79,6 +82,8 @@ core::Result<bool> updateStatus(client::RestClient& cli, const kube::ResourceTyp
 
 core::Result<bool> ensureFinalizer(client::RestClient& cli, const kube::ResourceType& rt,
                                    const Json& cached, const std::string& finalizer);
+core::Result<Json> writeOwnerReferences(client::RestClient& cli, const kube::ResourceType& rt, const Json& obj);
+
 core::Result<bool> dropFinalizer(client::RestClient& cli, const kube::ResourceType& rt,
                                  const Json& cached, const std::string& finalizer);
 

@@ -140,6 +140,7 @@ core::Result<ProbeTarget> HealthChecker::target(const runtime::Json& obj) const 
   t.timeout = opts_.probeTimeout;
   const std::string authName = my.effectiveAuthSecretName();
   auto auth = secrets_.get(my.namespace_, authName);
+  if (!auth && opts_.namedSecret) auth = opts_.namedSecret(my.namespace_, authName);
   if (!auth) return core::notFound(fmt::format("the auth Secret {}/{} does not exist", my.namespace_, authName));
   t.user = kube::secretValue(*auth, "username").value_or("root");
   auto password = kube::secretValue(*auth, "password");

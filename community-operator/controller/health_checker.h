@@ -62,6 +62,8 @@ struct HealthCheckerOptions {
   // A served certificate this close to its notAfter is reported as expiring soon.
   std::chrono::seconds expiryWarning{std::chrono::hours(24 * 7)};
   prometheus::Registry* metrics = nullptr;  // the expiry gauges and reload counter; optional
+  // A Secret not in the (label-selected) cache: a user's auth Secret. Optional.
+  std::function<runtime::ObjectPtr(const std::string& ns, const std::string& name)> namedSecret;
   // Whether to check now (say: this replica leads and its caches have synced). While it says
   // no, a key waits `inactiveRetry` and is asked about again: a check against caches still
   // filling would report a Secret "missing" that exists. Empty: always.

@@ -77,7 +77,8 @@ struct DeleteStep {
   std::string propagation;         // "" or "Background"
   std::optional<EventSpec> event;  // said once deleted
 };
-// Update an object that loses the MySQL's ownerReference (kept past the MySQL's deletion).
+// An object that loses the MySQL's ownerReference (kept past the MySQL's deletion): its
+// ownerReferences are patched (runtime::writeOwnerReferences), nothing else.
 struct DisownStep {
   const kube::ResourceType* type = nullptr;
   Json object;  // with the reference removed, the cached resourceVersion kept

@@ -40,6 +40,14 @@ core::Result<std::vector<Json>> items(core::Result<Json> list) {
   return list->value("items", Json::array()).get<std::vector<Json>>();
 }
 
+// The auth Secret a MySQL uses: spec.authSecret.name, else ours (also for a spec that does not parse).
+std::string authSecretNameOf(const Json& mysql) {
+  auto my = api::parseMySQL(mysql);
+  if (!my) return api::authSecretName(kube::name(mysql));
+  api::setDefaults(*my);
+  return my->effectiveAuthSecretName();
+}
+
 }  // namespace
 
 Reconciler::Reconciler(client::RestClient& cli, runtime::EventRecorder& events, Caches caches, HealthChecker& health,
@@ -81,6 +89,15 @@ core::Result<Observed> Reconciler::observe(const runtime::ObjectPtr& mysql) cons
     const std::string name = kube::name(*s);
     const bool ours = kube::label(*s, api::kLabelInstance) == db || kube::isOwnedBy(*s, uid);
     if (ours || named.count(name)) o.secrets.emplace(name, s);
+  }
+  if (c_.named) {
+    // The auth Secret when it is not one of ours (a user's, or someone's in our way): by name.
+    const std::string auth = authSecretNameOf(*mysql);
+    if (!o.secrets.count(auth)) {
+      auto s = c_.named->fetch(ns, auth);
+      if (!s) return s.error();
+      if (*s) o.secrets.emplace(auth, *s);
+    }
   }
   for (const auto& name : {api::governingServiceName(db), api::primaryServiceName(db), api::statsServiceName(db)}) {
     if (auto s = c_.services->get(ns, name)) o.services.emplace(name, s);
@@ -150,7 +167,7 @@ core::Status Reconciler::applyStep(const Json& mysql, const Step& step, std::vec
     if (gone && s->event) say(mysql, *s->event);
     return gone;
   }
-  if (auto* s = std::get_if<DisownStep>(&step)) return ignoreNotFound(cli_.update(*s->type, s->object));
+  if (auto* s = std::get_if<DisownStep>(&step)) return ignoreNotFound(runtime::writeOwnerReferences(cli_, *s->type, s->object));
   if (std::holds_alternative<AddFinalizerStep>(step)) {
     auto added = runtime::ensureFinalizer(cli_, api::mysqlResource(), mysql, std::string(api::kFinalizer));
     return statusOf(added);

@@ -18,6 +18,7 @@
 #include "common/runtime/cache.h"
 #include "common/runtime/controller.h"
 #include "common/runtime/event_recorder.h"
+#include "common/runtime/secrets.h"
 #include "community-operator/controller/health_checker.h"
 #include "community-operator/controller/plan.h"
 
@@ -33,6 +34,8 @@ struct Caches {
   const runtime::ObjectCache* roles = nullptr;
   const runtime::ObjectCache* roleBindings = nullptr;
   const runtime::ObjectCache* pods = nullptr;  // the database pods (optional)
+  // A user's auth Secret (not labelled, so not in `secrets`): read by name. Optional.
+  runtime::NamedSecrets* named = nullptr;
 };
 
 using PasswordFn = std::function<core::Result<std::string>()>;

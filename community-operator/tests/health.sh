@@ -76,14 +76,20 @@ YAML
 eventually '^[A-Za-z0-9]{16}$' bash -c "'$K' get secret db-auth -n demo -o jsonpath='{.data.password}' | base64 -d"
 PW=$("$K" get secret db-auth -n demo -o jsonpath='{.data.password}' | base64 -d)
 sql "CREATE USER 'root'@'127.0.0.1' IDENTIFIED BY '$PW'; GRANT ALL ON *.* TO 'root'@'127.0.0.1';"
+# What cert-manager (and the enterprise operator) write carries the database's labels (secretTemplate).
+labelled() {
+  "$K" label --local -f - -o yaml app.kubernetes.io/managed-by=kubedb.com app.kubernetes.io/name=mysqls.kubedb.com \
+    "app.kubernetes.io/instance=$1" | "$K" create -f - > /dev/null
+}
 tls_secret() {  # what cert-manager writes: ca.crt, tls.crt, tls.key
   "$K" create secret generic "$1" -n demo --type=kubernetes.io/tls --from-file=ca.crt="$P/ca.crt" \
-    --from-file=tls.crt="$P/$2.crt" --from-file=tls.key="$P/$2.key" > /dev/null
+    --from-file=tls.crt="$P/$2.crt" --from-file=tls.key="$P/$2.key" --dry-run=client -o yaml | labelled db
 }
 tls_secret db-server-cert server
 tls_secret db-client-cert client
 tls_secret db-metrics-exporter-cert client
-"$K" create secret generic db-metrics-exporter-config -n demo --from-literal=exporter.cnf='[client]' > /dev/null
+"$K" create secret generic db-metrics-exporter-config -n demo --from-literal=exporter.cnf='[client]' --dry-run=client -o yaml \
+  | labelled db
 # The checker dials once a pod is ready (a kubelet would say so in the StatefulSet's status).
 pod_ready() {
   eventually "^$1\$" "$K" get sts "$1" -n demo -o 'jsonpath={.metadata.name}'

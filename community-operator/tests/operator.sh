@@ -118,12 +118,18 @@ expect_fail 'NotFound' "$K" get sts secure -n demo
 expect '^secure +8.0.36 +Provisioning ' "$K" get my secure -n demo
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/k.pem" -out "$WORK/c.pem" \
   -subj /CN=secure.demo.svc -days 1 2> /dev/null
+# What cert-manager (and the enterprise operator) write carries the database's labels (secretTemplate).
+labelled() {
+  "$K" label --local -f - -o yaml app.kubernetes.io/managed-by=kubedb.com app.kubernetes.io/name=mysqls.kubedb.com \
+    "app.kubernetes.io/instance=$1" | "$K" create -f - > /dev/null
+}
 for s in secure-tls-server secure-client-cert secure-metrics-exporter-cert; do
-  "$K" create secret tls "$s" -n demo --cert "$WORK/c.pem" --key "$WORK/k.pem" > /dev/null
+  "$K" create secret tls "$s" -n demo --cert "$WORK/c.pem" --key "$WORK/k.pem" --dry-run=client -o yaml | labelled secure
   sleep 0.3
   expect_fail 'NotFound' "$K" get sts secure -n demo   # still gated until the last one
 done
-"$K" create secret generic secure-metrics-exporter-config -n demo --from-literal=exporter.cnf='[client]' > /dev/null
+"$K" create secret generic secure-metrics-exporter-config -n demo --from-literal=exporter.cnf='[client]' --dry-run=client \
+  -o yaml | labelled secure
 eventually '^secure$' jp sts secure -n demo -o 'jsonpath={.metadata.name}'
 ARGS='{.spec.template.spec.containers[0].args}'
 expect '--ssl-ca=/etc/mysql/certs/ca.crt.*--ssl-cert=/etc/mysql/certs/server.crt.*--ssl-key=/etc/mysql/certs/server.key.*--require-secure-transport=ON' \

@@ -63,7 +63,7 @@ struct DeleteStep {
   std::string name;
 };
 // An issued TLS Secret gains a (non-controller) ownerReference to the MySQL: the deletion policy
-// then decides its fate.
+// then decides its fate. Only the ownerReferences are patched (the cache keeps no key material).
 struct AdoptIssuedSecretStep {
   Json secret;  // with the reference added, the cached resourceVersion kept
 };

@@ -20,7 +20,9 @@ Reconciler::Reconciler(client::RestClient& cli, runtime::EventRecorder& events, 
 core::Result<ReconcileResult> Reconciler::reconcile(const runtime::Request& req, std::stop_token) {
   auto obj = c_.mysqls->get(req.key());
   if (!obj) return ReconcileResult{};
-  const Plan p = plan(observe(obj), clock_.now());
+  auto observed = observe(obj);
+  if (!observed) return observed.error();
+  const Plan p = plan(*observed, clock_.now());
   auto applied = apply(*obj, p);
   if (!applied && !applied.error().is(core::ErrorCode::kConflict)) {
     events_.event(*obj, runtime::kEventWarning, "ReconcileFailed",
@@ -32,7 +34,7 @@ core::Result<ReconcileResult> Reconciler::reconcile(const runtime::Request& req,
   return result;
 }
 
-Observed Reconciler::observe(const runtime::ObjectPtr& mysql) const {
+core::Result<Observed> Reconciler::observe(const runtime::ObjectPtr& mysql) const {
   const std::string ns = kube::namespaceOf(*mysql), db = kube::name(*mysql);
   Observed o;
   o.mysql = mysql;
@@ -51,6 +53,23 @@ Observed Reconciler::observe(const runtime::ObjectPtr& mysql) const {
   }
   for (const auto& name : secrets) {
     if (auto s = c_.secrets->get(ns, name)) o.secrets.emplace(name, s);
+  }
+  if (c_.named) {
+    // Not labelled by us: the auth Secret when it is a user's; a TLS Secret name while its
+    // Certificate is not made yet (a Secret of that name that cert-manager did not issue for it
+    // would be overwritten: SecretNameConflict).
+    std::vector<std::string> byName;
+    if (!o.secrets.count(my->effectiveAuthSecretName())) byName.push_back(my->effectiveAuthSecretName());
+    for (const auto& alias : api::tlsAliases()) {
+      if (my->tls && !o.secrets.count(my->certSecretName(alias)) && !o.certificates.count(api::certificateName(db, alias))) {
+        byName.push_back(my->certSecretName(alias));
+      }
+    }
+    for (const auto& name : byName) {
+      auto s = c_.named->fetch(ns, name);
+      if (!s) return s.error();
+      if (*s) o.secrets.emplace(name, *s);
+    }
   }
   for (const auto& name : {api::primaryServiceName(db), api::governingServiceName(db)}) {
     if (auto s = c_.services->get(ns, name)) o.services.emplace(name, s);
@@ -96,7 +115,7 @@ core::Status Reconciler::applyStep(const Json& mysql, const Step& step, std::vec
     return {};
   }
   if (auto* s = std::get_if<AdoptIssuedSecretStep>(&step)) {
-    auto updated = cli_.update(kube::kSecrets, s->secret);
+    auto updated = runtime::writeOwnerReferences(cli_, kube::kSecrets, s->secret);
     if (!updated) return updated.error();
     return {};
   }

@@ -15,6 +15,7 @@
 #include "common/runtime/cache.h"
 #include "common/runtime/controller.h"
 #include "common/runtime/event_recorder.h"
+#include "common/runtime/secrets.h"
 #include "enterprise-operator/controller/licence_gate.h"
 #include "enterprise-operator/controller/plan.h"
 
@@ -22,7 +23,9 @@ namespace mysqlop::enterprise {
 
 struct Caches {
   const runtime::ObjectCache* mysqls = nullptr;
-  const runtime::ObjectCache* secrets = nullptr;
+  const runtime::ObjectCache* secrets = nullptr;  // ours and cert-manager's for us (labelled)
+  // Secrets by name that are not labelled: a user's auth Secret, one in a Certificate's way. Optional.
+  runtime::NamedSecrets* named = nullptr;
   const runtime::ObjectCache* services = nullptr;
   const runtime::ObjectCache* certificates = nullptr;
   const runtime::ObjectCache* issuers = nullptr;
@@ -36,7 +39,7 @@ class Reconciler {
   core::Result<runtime::ReconcileResult> reconcile(const runtime::Request& req, std::stop_token stop);
 
  private:
-  Observed observe(const runtime::ObjectPtr& mysql) const;
+  core::Result<Observed> observe(const runtime::ObjectPtr& mysql) const;
   core::Status apply(const Json& mysql, const Plan& plan);
   // `created` collects what a step made, for the pass's one Created Event.
   core::Status applyStep(const Json& mysql, const Step& step, std::vector<std::string>& created);
