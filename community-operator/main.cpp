@@ -44,7 +44,9 @@ int main(int argc, char** argv) {
   runtime::Manager& m = *created;
 
   const runtime::InformerOptions all{.namespace_ = flags.watchNamespace};
-  const runtime::InformerOptions owned{.namespace_ = flags.watchNamespace, .labelSelector = community::ownedSelector()};
+  // What we own is read now and then: kept serialized (runtime::ObjectCache's compact mode).
+  const runtime::InformerOptions owned{.namespace_ = flags.watchNamespace, .labelSelector = community::ownedSelector(),
+                                       .compact = true};
   auto& mysqls = m.informer(api::mysqlResource(), all);
   auto& versions = m.informer(api::mysqlVersionResource());
   // Secrets: ours and cert-manager's for us (labelled), only the keys read; a user's auth Secret
@@ -52,7 +54,8 @@ int main(int argc, char** argv) {
   auto secretData = runtime::secretTransform({"username", "password", "ca.crt", "tls.crt"});
   auto& secrets = m.informer(kube::kSecrets, {.namespace_ = flags.watchNamespace,
                                              .labelSelector = community::ownedSelector(),
-                                             .transform = secretData});
+                                             .transform = secretData,
+                                             .compact = true});
   runtime::NamedSecrets namedSecrets(m.client(), secrets.cache(), secretData);
   auto& services = m.informer(kube::kServices, owned);
   auto& statefulSets = m.informer(kube::kStatefulSets, owned);

@@ -50,14 +50,11 @@ int main(int argc, char** argv) {
   const std::string ours =
       kube::LabelSelector::fromMap({{std::string(api::kLabelManagedBy), std::string(api::kLabelManagedByValue)}}).toString();
   auto secretData = runtime::secretTransform({"username", "password", "exporter.cnf"});
-  auto& secrets = m.informer(kube::kSecrets, {.namespace_ = flags.watchNamespace, .labelSelector = ours, .transform = secretData});
+  auto& secrets = m.informer(kube::kSecrets, {.namespace_ = flags.watchNamespace, .labelSelector = ours, .transform = secretData,
+                                             .compact = true});
   runtime::NamedSecrets namedSecrets(m.client(), secrets.cache(), secretData);
-  auto& services = m.informer(kube::kServices,
-                              {.namespace_ = flags.watchNamespace,
-                               .labelSelector = kube::LabelSelector::fromMap({{std::string(api::kLabelManagedBy),
-                                                                               std::string(api::kLabelManagedByValue)}})
-                                                 .toString()});
-  auto& certificates = m.informer(api::certificateResource(), all);
+  auto& services = m.informer(kube::kServices, {.namespace_ = flags.watchNamespace, .labelSelector = ours, .compact = true});
+  auto& certificates = m.informer(api::certificateResource(), {.namespace_ = flags.watchNamespace, .compact = true});
   auto& issuers = m.informer(api::issuerResource(), all);
   auto& clusterIssuers = m.informer(api::clusterIssuerResource());
 

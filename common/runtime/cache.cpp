@@ -18,34 +18,54 @@ std::pair<std::string, std::string> splitKey(const std::string& key) {
   return {key.substr(0, slash), key.substr(slash + 1)};
 }
 
-void ObjectCache::indexLocked(const std::string& key, const Json& obj) {
-  byNamespace_[kube::namespaceOf(obj)].insert(key);
-  for (const auto& [k, v] : kube::labels(obj)) byLabel_[k + "=" + v].insert(key);
-  if (auto owner = kube::controllerOf(obj)) byOwner_[owner->uid].insert(key);
+ObjectCache::Entry ObjectCache::entryOf(ObjectPtr obj) const {
+  Entry e;
+  e.ns = kube::namespaceOf(*obj);
+  for (const auto& [k, v] : kube::labels(*obj)) e.labels.push_back(k + "=" + v);
+  if (auto owner = kube::controllerOf(*obj)) e.owner = owner->uid;
+  if (compact_) {
+    e.packed = Json::to_msgpack(*obj);
+    e.packed.shrink_to_fit();
+  } else {
+    e.obj = std::move(obj);
+  }
+  return e;
 }
 
-void ObjectCache::unindexLocked(const std::string& key, const Json& obj) {
+ObjectPtr ObjectCache::objectOf(const Entry& e) {
+  if (e.obj) return e.obj;
+  return std::make_shared<const Json>(Json::from_msgpack(e.packed));
+}
+
+void ObjectCache::indexLocked(const std::string& key, const Entry& e) {
+  byNamespace_[e.ns].insert(key);
+  for (const auto& l : e.labels) byLabel_[l].insert(key);
+  if (!e.owner.empty()) byOwner_[e.owner].insert(key);
+}
+
+void ObjectCache::unindexLocked(const std::string& key, const Entry& e) {
   auto drop = [&](std::map<std::string, std::set<std::string>>& idx, const std::string& k) {
     auto it = idx.find(k);
     if (it == idx.end()) return;
     it->second.erase(key);
     if (it->second.empty()) idx.erase(it);
   };
-  drop(byNamespace_, kube::namespaceOf(obj));
-  for (const auto& [k, v] : kube::labels(obj)) drop(byLabel_, k + "=" + v);
-  if (auto owner = kube::controllerOf(obj)) drop(byOwner_, owner->uid);
+  drop(byNamespace_, e.ns);
+  for (const auto& l : e.labels) drop(byLabel_, l);
+  if (!e.owner.empty()) drop(byOwner_, e.owner);
 }
 
 ObjectPtr ObjectCache::upsert(ObjectPtr obj) {
   std::string key = objectKey(*obj);
+  Entry next = entryOf(std::move(obj));
   std::unique_lock lock(mu_);
   ObjectPtr previous;
   if (auto it = objects_.find(key); it != objects_.end()) {
-    previous = it->second;
-    unindexLocked(key, *previous);
+    previous = objectOf(it->second);
+    unindexLocked(key, it->second);
   }
-  indexLocked(key, *obj);
-  objects_[key] = std::move(obj);
+  indexLocked(key, next);
+  objects_[key] = std::move(next);
   return previous;
 }
 
@@ -53,26 +73,29 @@ ObjectPtr ObjectCache::remove(const std::string& key) {
   std::unique_lock lock(mu_);
   auto it = objects_.find(key);
   if (it == objects_.end()) return nullptr;
-  ObjectPtr previous = it->second;
-  unindexLocked(key, *previous);
+  ObjectPtr previous = objectOf(it->second);
+  unindexLocked(key, it->second);
   objects_.erase(it);
   return previous;
 }
 
 std::vector<ObjectPtr> ObjectCache::replace(std::vector<ObjectPtr> objs) {
-  std::map<std::string, ObjectPtr> next;
-  for (auto& o : objs) next[objectKey(*o)] = std::move(o);
+  std::map<std::string, Entry> next;
+  for (auto& o : objs) {
+    std::string key = objectKey(*o);
+    next[key] = entryOf(std::move(o));
+  }
   std::unique_lock lock(mu_);
   std::vector<ObjectPtr> vanished;
   for (const auto& [k, v] : objects_) {
-    if (!next.count(k)) vanished.push_back(v);
+    if (!next.count(k)) vanished.push_back(objectOf(v));
   }
   objects_.clear();
   byNamespace_.clear();
   byLabel_.clear();
   byOwner_.clear();
   for (auto& [k, v] : next) {
-    indexLocked(k, *v);
+    indexLocked(k, v);
     objects_[k] = std::move(v);
   }
   return vanished;
@@ -81,19 +104,19 @@ std::vector<ObjectPtr> ObjectCache::replace(std::vector<ObjectPtr> objs) {
 ObjectPtr ObjectCache::get(const std::string& key) const {
   std::shared_lock lock(mu_);
   auto it = objects_.find(key);
-  return it == objects_.end() ? nullptr : it->second;
+  return it == objects_.end() ? nullptr : objectOf(it->second);
 }
 
 std::vector<ObjectPtr> ObjectCache::list(const std::string& ns) const {
   std::shared_lock lock(mu_);
   std::vector<ObjectPtr> out;
   if (ns.empty()) {
-    for (const auto& [k, v] : objects_) out.push_back(v);
+    for (const auto& [k, v] : objects_) out.push_back(objectOf(v));
     return out;
   }
   auto it = byNamespace_.find(ns);
   if (it == byNamespace_.end()) return out;
-  for (const auto& k : it->second) out.push_back(objects_.at(k));
+  for (const auto& k : it->second) out.push_back(objectOf(objects_.at(k)));
   return out;
 }
 
@@ -110,7 +133,7 @@ std::vector<ObjectPtr> ObjectCache::byLabel(const std::string& key, const std::s
   std::vector<ObjectPtr> out;
   auto it = byLabel_.find(key + "=" + value);
   if (it == byLabel_.end()) return out;
-  for (const auto& k : it->second) out.push_back(objects_.at(k));
+  for (const auto& k : it->second) out.push_back(objectOf(objects_.at(k)));
   return out;
 }
 
@@ -119,7 +142,7 @@ std::vector<ObjectPtr> ObjectCache::byOwner(const std::string& ownerUid) const {
   std::vector<ObjectPtr> out;
   auto it = byOwner_.find(ownerUid);
   if (it == byOwner_.end()) return out;
-  for (const auto& k : it->second) out.push_back(objects_.at(k));
+  for (const auto& k : it->second) out.push_back(objectOf(objects_.at(k)));
   return out;
 }
 

@@ -46,6 +46,8 @@ struct InformerOptions {
   // operator never reads, so that the cache costs less. Default: metadata.managedFields goes
   // (an update sent without it keeps the server's; the operators never read it).
   std::function<void(Json&)> transform = stripManagedFields;
+  // Keep the objects serialized, parsed when read (ObjectCache's compact mode).
+  bool compact = false;
 };
 
 class Informer {

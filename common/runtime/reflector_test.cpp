@@ -95,7 +95,9 @@ TEST_CASE("reflector: failures back off 0.8 s → 30 s with jitter, forgotten af
 }
 
 TEST_CASE("cache: snapshots and indexes by namespace, label and controller owner", "[runtime][cache]") {
-  ObjectCache c;
+  const bool compact = GENERATE(false, true);
+  INFO("compact " << compact);
+  ObjectCache c(compact);
   auto mk = [](const std::string& ns, const std::string& name, const std::string& app, const std::string& owner) {
     Json o = {{"metadata", {{"namespace", ns}, {"name", name}, {"labels", {{"app", app}}}}}};
     if (!owner.empty()) {
@@ -120,6 +122,10 @@ TEST_CASE("cache: snapshots and indexes by namespace, label and controller owner
   CHECK(vanished.size() == 2);
   CHECK(c.size() == 1);
   CHECK(c.byLabel("app", "web").empty());
+  CHECK(*c.get("b/z") == *mk("b", "z", "db", "u1"));  // the same content, whichever way it is kept
+  ObjectPtr previous = c.upsert(mk("b", "z", "web", "u1"));
+  REQUIRE(previous);
+  CHECK((*previous)["metadata"]["labels"]["app"] == "db");
   CHECK(c.remove("b/z"));
   CHECK(c.byOwner("u1").empty());
   CHECK(splitKey("a/x") == std::pair<std::string, std::string>{"a", "x"});

@@ -84,11 +84,16 @@ core::Result<Observed> Reconciler::observe(const runtime::ObjectPtr& mysql) cons
   if (const Json* version = kube::find(*mysql, {"spec", "version"}); version && version->is_string()) {
     o.version = c_.versions->get(version->get<std::string>());
   }
-  const auto named = referencedSecrets(*mysql);
-  for (const auto& s : c_.secrets->list(ns)) {
-    const std::string name = kube::name(*s);
-    const bool ours = kube::label(*s, api::kLabelInstance) == db || kube::isOwnedBy(*s, uid);
-    if (ours || named.count(name)) o.secrets.emplace(name, s);
+  // Ours (labelled for it, or owned), and what it names — by index and by key, never a scan of
+  // the namespace (the cache keeps Secrets serialized: each read parses).
+  auto consider = [&](const runtime::ObjectPtr& s) {
+    if (kube::namespaceOf(*s) == ns) o.secrets.emplace(kube::name(*s), s);
+  };
+  for (const auto& s : c_.secrets->byLabel(std::string(api::kLabelInstance), db)) consider(s);
+  for (const auto& s : c_.secrets->byOwner(uid)) consider(s);
+  for (const auto& name : referencedSecrets(*mysql)) {
+    if (o.secrets.count(name)) continue;
+    if (auto s = c_.secrets->get(ns, name)) o.secrets.emplace(name, s);
   }
   if (c_.named) {
     // The auth Secret when it is not one of ours (a user's, or someone's in our way): by name.
@@ -107,8 +112,8 @@ core::Result<Observed> Reconciler::observe(const runtime::ObjectPtr& mysql) cons
   o.roleBinding = c_.roleBindings->get(ns, api::serviceAccountName(db));
   o.statefulSet = c_.statefulSets->get(ns, api::statefulSetName(db));
   if (c_.pods) {
-    for (const auto& pod : c_.pods->list(ns)) {
-      if (kube::label(*pod, api::kLabelInstance) == db) o.pods.emplace(kube::name(*pod), pod);
+    for (const auto& pod : c_.pods->byLabel(std::string(api::kLabelInstance), db)) {
+      if (kube::namespaceOf(*pod) == ns) o.pods.emplace(kube::name(*pod), pod);
     }
   }
   o.health = health_.verdict(runtime::objectKey(*mysql), uid);
