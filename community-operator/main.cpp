@@ -2,6 +2,8 @@
 // steps 3, 4, 9, 10): auth Secret, RBAC, Services, the TLS gate and the StatefulSet, with
 // status, Events and a health checker. See docs/community-operator.md.
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -36,6 +38,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   int workers = 2;
   app.add_option("--workers", workers, "Concurrent reconciles")->check(CLI::Range(1, 64))->capture_default_str();
+  int healthWorkers = 8;
+  app.add_option("--health-check-workers", healthWorkers, "Databases checked at once")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   if (auto rc = runtime::parseFlags(app, flags, argc, argv, "community-operator " MYSQLOP_VERSION)) return *rc;
 
   core::Logger log = core::Logger::root().with("component", "community-operator");
@@ -72,6 +78,7 @@ int main(int argc, char** argv) {
         if (controller) controller->enqueue({ns, name});
       },
       {.interval = std::chrono::milliseconds(static_cast<int64_t>(healthInterval * 1000)),
+       .workers = healthWorkers,
        .expiryWarning = std::chrono::seconds(static_cast<int64_t>(expiryWarningHours * 3600)),
        .metrics = &m.metrics().registry(),
        .namedSecret = [&namedSecrets](const std::string& ns, const std::string& name) { return namedSecrets.peek(ns, name); },
@@ -112,7 +119,12 @@ int main(int argc, char** argv) {
   }
 
   checker.start();
-  int rc = m.run();
-  checker.stop();
+  int rc = m.run();  // returns once the workers stopped and the lease is released
+  // A probe in flight (a name lookup cannot be interrupted) does not hold the exit back.
+  if (!checker.stop(std::chrono::seconds(2))) {
+    log.info("exiting with health checks still in flight", {});
+    std::fflush(nullptr);
+    std::_Exit(rc);
+  }
   return rc;
 }

@@ -101,14 +101,43 @@ HealthChecker::~HealthChecker() { stop(); }
 
 void HealthChecker::start() {
   if (!threads_.empty()) return;
-  for (int i = 0; i < std::max(1, opts_.workers); ++i) threads_.emplace_back([this] { worker(); });
+  const int n = std::max(1, opts_.workers);
+  {
+    std::lock_guard l(runningMu_);
+    running_ = n;
+  }
+  for (int i = 0; i < n; ++i) {
+    threads_.emplace_back([this] {
+      worker();
+      std::lock_guard l(runningMu_);
+      --running_;
+      runningCv_.notify_all();
+    });
+  }
 }
 
-void HealthChecker::stop() {
+bool HealthChecker::stop(std::chrono::milliseconds grace) {
   // Queued checks are dropped, not run: stopping must not wait for every database.
   stopping_ = true;
   queue_.shutDown();
-  threads_.clear();  // joins once the checks in flight end
+  bool ended = true;
+  {
+    std::unique_lock l(runningMu_);
+    if (grace == std::chrono::milliseconds::max()) {
+      runningCv_.wait(l, [this] { return running_ == 0; });
+    } else {
+      ended = runningCv_.wait_for(l, grace, [this] { return running_ == 0; });
+    }
+  }
+  for (auto& t : threads_) {
+    if (ended) {
+      t.join();
+    } else {
+      t.detach();  // a probe still in flight: the process exits without waiting for it
+    }
+  }
+  threads_.clear();
+  return ended;
 }
 
 void HealthChecker::trigger(const std::string& key) { queue_.add(key); }

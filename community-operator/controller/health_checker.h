@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -50,7 +51,9 @@ using StatementFn = std::function<core::Status(const ProbeTarget&, const std::st
 
 struct HealthCheckerOptions {
   std::chrono::milliseconds interval{10000};
-  int workers = 2;
+  // Checks at once: a healthy database takes a few milliseconds (two TLS handshakes), so eight
+  // keep a round of 1,000 within the interval; a hung one holds its worker for the timeouts.
+  int workers = 8;
   std::chrono::seconds probeTimeout{5};
   ProbeFn probe = probeMySQL;
   // With TLS (issue 15): what each pod presents, and the reload statement's runner.
@@ -90,7 +93,11 @@ class HealthChecker {
   HealthChecker& operator=(const HealthChecker&) = delete;
 
   void start();
-  void stop();
+  // Stops checking: queued checks are dropped, checks in flight get `grace` to end (a probe is
+  // bounded by probeTimeout per step, but a name lookup is not interruptible). Returns whether
+  // every worker ended; when one did not, its thread is detached and the checker must outlive
+  // it — the process exits (std::_Exit) rather than destroy it.
+  bool stop(std::chrono::milliseconds grace = std::chrono::milliseconds::max());
   // Check this database soon (deduplicated).
   void trigger(const std::string& key);
   // The latest verdict for a MySQL of this uid, if any.
@@ -128,7 +135,10 @@ class HealthChecker {
   mutable std::mutex mu_;
   std::map<std::string, Verdict> verdicts_;  // guarded by mu_
   std::map<std::string, int> reloadRetries_;  // checks in a row with an outdated pod; guarded by mu_
-  std::vector<std::jthread> threads_;        // start()/stop() only
+  std::vector<std::thread> threads_;         // start()/stop() only
+  std::mutex runningMu_;
+  std::condition_variable runningCv_;
+  int running_ = 0;  // workers not yet returned; guarded by runningMu_
 };
 
 }  // namespace mysqlop::community

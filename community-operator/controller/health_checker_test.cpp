@@ -40,9 +40,11 @@ struct Fixture {
   std::atomic<int> probes{0};
   std::atomic<bool> down{false};  // what the scripted server answers
   std::atomic<bool> slow{false};  // each answer takes 50 ms
+  std::atomic<bool> hang{false};  // answers only once released (a name lookup that takes its time)
   std::atomic<bool> active{true};  // leading, caches synced
   core::Result<ProbeResult> script(const ProbeTarget& t) {
     if (slow.load()) std::this_thread::sleep_for(50ms);
+    while (hang.load()) std::this_thread::sleep_for(5ms);
     if (down.load()) return core::unavailable("cannot connect to " + t.host + ":3306: ERROR 2002: refused");
     return ProbeResult{"10.11.6-MariaDB", "TLSv1.3", "TLS_AES_256_GCM_SHA384"};
   }
@@ -215,6 +217,19 @@ TEST_CASE("health: stopping does not wait for the queued checks", "[community][h
   REQUIRE(f.waitFor([&] { return f.probes.load() >= 1; }));
   f.checker.stop();
   CHECK(f.probes.load() <= 2);  // the checks in flight (two workers), not the twenty queued
+}
+
+TEST_CASE("health: stopping gives a check in flight a grace, then leaves it behind", "[community][health]") {
+  Fixture f;
+  f.hang = true;
+  f.checker.start();
+  f.checker.trigger("demo/my");
+  REQUIRE(f.waitFor([&] { return f.probes.load() == 1; }));
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK_FALSE(f.checker.stop(100ms));  // the probe still hangs: not waited for past the grace
+  CHECK(std::chrono::steady_clock::now() - t0 < 1s);
+  f.hang = false;
+  CHECK(f.checker.stop());  // the left-behind worker ends once its probe answers
 }
 
 namespace {

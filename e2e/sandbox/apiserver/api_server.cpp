@@ -141,7 +141,7 @@ EVP_PKEY* readKey(const std::string& pem) {
 
 }  // namespace
 
-ApiServer::Impl::Impl(ApiServerOptions o) : opts(std::move(o)), store(opts.historyLimit) {}
+ApiServer::Impl::Impl(ApiServerOptions o) : opts(std::move(o)), store(opts.historyLimit, opts.historyAge) {}
 
 core::Status ApiServer::Impl::start() {
   if (opts.dataDir.empty()) return core::invalid("sandbox-apiserver: a data directory is required");

@@ -26,6 +26,9 @@ struct ApiServerOptions {
   std::string dataDir;  // pki/, kubeconfig and the admin token are written here
   std::string minorVersion = "33";  // /version minor; selects /usr/bin/kubectl's client
   size_t historyLimit = 200000;     // retained watch history (changes)
+  // ... and no change older than this (kube-apiserver compacts etcd every 5 minutes): the
+  // history of 1,000 databases' writes would otherwise hold every version of every object.
+  std::chrono::seconds historyAge{300};
   size_t threads = 160;             // HTTP worker threads (each open watch holds one)
   std::chrono::seconds maxWatch{1800};         // streams without timeoutSeconds end after this
   std::chrono::seconds bookmarkInterval{60};

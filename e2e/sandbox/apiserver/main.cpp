@@ -1,7 +1,7 @@
 // sandbox-apiserver: runs the sandbox's Kubernetes API server until SIGTERM/SIGINT.
 //
 //   sandbox-apiserver --data-dir DIR [--port N] [--http-port N] [--minor 33] [--bind 127.0.0.1]
-//                     [--extra-san NAME]... [--history N]
+//                     [--extra-san NAME]... [--history N] [--history-age SECONDS]
 // Prints one JSON line with the URL, kubeconfig path and ports once it serves.
 #include <csignal>
 #include <cstdio>
@@ -18,7 +18,7 @@ namespace {
 
 void usage() {
   std::cerr << "usage: sandbox-apiserver --data-dir DIR [--port N] [--http-port N] [--minor N]\n"
-               "                         [--bind ADDR] [--extra-san NAME]... [--history N]\n"
+               "                         [--bind ADDR] [--extra-san NAME]... [--history N] [--history-age SECONDS]\n"
                "                         [--pod-logs-dir NODE_DIR]\n";
 }
 
@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
       else if (a == "--extra-san") opts.extraSans.push_back(next());
       else if (a == "--pod-logs-dir") opts.podLogsDir = next();
       else if (a == "--history") opts.historyLimit = std::stoul(next());
+      else if (a == "--history-age") opts.historyAge = std::chrono::seconds(std::stol(next()));
       else if (a == "--help" || a == "-h") {
         usage();
         return 0;

@@ -24,7 +24,8 @@ core::Error expired(int64_t rv, int64_t oldest) {
 
 }  // namespace
 
-ObjectStore::ObjectStore(size_t historyLimit) : historyLimit_(historyLimit) {}
+ObjectStore::ObjectStore(size_t historyLimit, std::chrono::seconds historyAge)
+    : historyLimit_(historyLimit), historyAge_(historyAge) {}
 
 ObjectStore::Txn::~Txn() {
   if (store_ && wrote_) store_->cv_.notify_all();
@@ -102,8 +103,10 @@ ObjPtr ObjectStore::Txn::remove(const std::string& resource, const std::string& 
 int64_t ObjectStore::Txn::rv() const { return store_->rv_; }
 
 void ObjectStore::record(Change c) {
+  c.at = std::chrono::steady_clock::now();
+  const auto oldest = c.at - historyAge_;
   history_.push_back(std::move(c));
-  while (history_.size() > historyLimit_) {
+  while (history_.size() > historyLimit_ || history_.front().at < oldest) {
     compactedRv_ = history_.front().rv;
     history_.pop_front();
   }

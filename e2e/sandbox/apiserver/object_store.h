@@ -36,11 +36,12 @@ struct Change {
   ChangeType type = ChangeType::kAdded;
   ObjPtr object;    // the new state; for a deletion the last state, stamped with the deletion RV
   ObjPtr previous;  // the state before (null when added)
+  std::chrono::steady_clock::time_point at{};  // when it was recorded
 };
 
 class ObjectStore {
  public:
-  explicit ObjectStore(size_t historyLimit = 200000);
+  explicit ObjectStore(size_t historyLimit = 200000, std::chrono::seconds historyAge = std::chrono::seconds(300));
 
   class Txn {
    public:
@@ -107,6 +108,7 @@ class ObjectStore {
   std::deque<Change> history_;                              // guarded by mu_, ordered by rv
   int64_t compactedRv_ = 0;  // changes at or below this RV are forgotten; guarded by mu_
   size_t historyLimit_;      // guarded by mu_
+  std::chrono::seconds historyAge_;
   uint64_t epoch_ = 0;       // guarded by mu_
 };
 
