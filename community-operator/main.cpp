@@ -49,11 +49,12 @@ int main(int argc, char** argv) {
   if (!created) return 1;
   runtime::Manager& m = *created;
 
-  const runtime::InformerOptions all{.namespace_ = flags.watchNamespace};
   // What we own is read now and then: kept serialized (runtime::ObjectCache's compact mode).
   const runtime::InformerOptions owned{.namespace_ = flags.watchNamespace, .labelSelector = community::ownedSelector(),
                                        .compact = true};
-  auto& mysqls = m.informer(api::mysqlResource(), all);
+  // The MySQLs: kept compact too, found by index from a Secret event (never a scan).
+  auto& mysqls = m.informer(api::mysqlResource(),
+                            {.namespace_ = flags.watchNamespace, .compact = true, .indexers = community::mysqlIndexers()});
   auto& versions = m.informer(api::mysqlVersionResource());
   // Secrets: ours and cert-manager's for us (labelled), only the keys read; a user's auth Secret
   // is read by name (runtime::NamedSecrets).

@@ -44,7 +44,9 @@ int main(int argc, char** argv) {
   runtime::Manager& m = *created;
 
   const runtime::InformerOptions all{.namespace_ = flags.watchNamespace};
-  auto& mysqls = m.informer(api::mysqlResource(), all);
+  // The MySQLs: kept compact too, found by index from a Secret event (never a scan).
+  auto& mysqls = m.informer(api::mysqlResource(),
+                            {.namespace_ = flags.watchNamespace, .compact = true, .indexers = enterprise::mysqlIndexers()});
   // Secrets: ours and cert-manager's for us (labelled through secretTemplate), only the keys we
   // read (no key material); others by name when needed (runtime::NamedSecrets).
   const std::string ours =

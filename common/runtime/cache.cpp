@@ -23,6 +23,9 @@ ObjectCache::Entry ObjectCache::entryOf(ObjectPtr obj) const {
   e.ns = kube::namespaceOf(*obj);
   for (const auto& [k, v] : kube::labels(*obj)) e.labels.push_back(k + "=" + v);
   if (auto owner = kube::controllerOf(*obj)) e.owner = owner->uid;
+  for (const auto& [index, fn] : indexers_) {
+    for (auto& v : fn(*obj)) e.custom.push_back(index + '\x1f' + v);
+  }
   if (compact_) {
     e.packed = Json::to_msgpack(*obj);
     e.packed.shrink_to_fit();
@@ -41,6 +44,7 @@ void ObjectCache::indexLocked(const std::string& key, const Entry& e) {
   byNamespace_[e.ns].insert(key);
   for (const auto& l : e.labels) byLabel_[l].insert(key);
   if (!e.owner.empty()) byOwner_[e.owner].insert(key);
+  for (const auto& c : e.custom) byCustom_[c].insert(key);
 }
 
 void ObjectCache::unindexLocked(const std::string& key, const Entry& e) {
@@ -53,6 +57,7 @@ void ObjectCache::unindexLocked(const std::string& key, const Entry& e) {
   drop(byNamespace_, e.ns);
   for (const auto& l : e.labels) drop(byLabel_, l);
   if (!e.owner.empty()) drop(byOwner_, e.owner);
+  for (const auto& c : e.custom) drop(byCustom_, c);
 }
 
 ObjectPtr ObjectCache::upsert(ObjectPtr obj) {
@@ -94,6 +99,7 @@ std::vector<ObjectPtr> ObjectCache::replace(std::vector<ObjectPtr> objs) {
   byNamespace_.clear();
   byLabel_.clear();
   byOwner_.clear();
+  byCustom_.clear();
   for (auto& [k, v] : next) {
     indexLocked(k, v);
     objects_[k] = std::move(v);
@@ -144,6 +150,18 @@ std::vector<ObjectPtr> ObjectCache::byOwner(const std::string& ownerUid) const {
   if (it == byOwner_.end()) return out;
   for (const auto& k : it->second) out.push_back(objectOf(objects_.at(k)));
   return out;
+}
+
+std::vector<std::string> ObjectCache::keysByIndex(const std::string& index, const std::string& value) const {
+  std::shared_lock lock(mu_);
+  auto it = byCustom_.find(index + '\x1f' + value);
+  if (it == byCustom_.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
+bool ObjectCache::contains(const std::string& key) const {
+  std::shared_lock lock(mu_);
+  return objects_.count(key) > 0;
 }
 
 size_t ObjectCache::size() const {

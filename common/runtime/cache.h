@@ -10,6 +10,7 @@
 // fresh snapshot (the same content, not the same pointer); the indexes are kept from the object
 // as it was stored. For kinds read now and then (owned objects, Secrets), not for hot ones.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,9 +35,15 @@ std::string objectKey(const std::string& ns, const std::string& name);
 // Splits a key back into namespace and name.
 std::pair<std::string, std::string> splitKey(const std::string& key);
 
+// Named indexes over a cache (client-go's Indexers): each function gives the values an object
+// is found under, e.g. the Secrets a MySQL names ("ns/name").
+using IndexFn = std::function<std::vector<std::string>(const Json&)>;
+using Indexers = std::map<std::string, IndexFn>;
+
 class ObjectCache {
  public:
-  explicit ObjectCache(bool compact = false) : compact_(compact) {}
+  explicit ObjectCache(bool compact = false, Indexers indexers = {})
+      : compact_(compact), indexers_(std::move(indexers)) {}
 
   // Inserts or replaces; returns the previous state (null when new).
   ObjectPtr upsert(ObjectPtr obj);
@@ -53,6 +60,10 @@ class ObjectCache {
   std::vector<ObjectPtr> byLabel(const std::string& key, const std::string& value) const;
   // Objects whose controller ownerReference has this uid.
   std::vector<ObjectPtr> byOwner(const std::string& ownerUid) const;
+  // The keys of the objects an indexer (given at construction) puts under `value`: no object is
+  // read (nor, when compact, parsed).
+  std::vector<std::string> keysByIndex(const std::string& index, const std::string& value) const;
+  bool contains(const std::string& key) const;
   size_t size() const;
 
  private:
@@ -62,6 +73,7 @@ class ObjectCache {
     std::vector<std::uint8_t> packed;
     std::string ns, owner;
     std::vector<std::string> labels;  // "k=v"
+    std::vector<std::string> custom;  // "<index>\x1f<value>"
   };
   Entry entryOf(ObjectPtr obj) const;
   static ObjectPtr objectOf(const Entry& e);
@@ -69,11 +81,13 @@ class ObjectCache {
   void unindexLocked(const std::string& key, const Entry& e);  // requires unique mu_
 
   const bool compact_;
+  const Indexers indexers_;
   mutable std::shared_mutex mu_;
   std::map<std::string, Entry> objects_;                           // guarded by mu_
   std::map<std::string, std::set<std::string>> byNamespace_;       // guarded by mu_
   std::map<std::string, std::set<std::string>> byLabel_;           // "k=v" → keys; guarded by mu_
   std::map<std::string, std::set<std::string>> byOwner_;           // uid → keys; guarded by mu_
+  std::map<std::string, std::set<std::string>> byCustom_;          // "<index>\x1f<value>" → keys; guarded by mu_
 };
 
 }  // namespace mysqlop::runtime

@@ -10,7 +10,7 @@ Informer::Informer(client::RestClient& cli, kube::ResourceType type, InformerOpt
       type_(std::move(type)),
       opts_(std::move(opts)),
       log_(log.with("informer", type_.qualifiedResource())),
-      cache_(opts_.compact),
+      cache_(opts_.compact, opts_.indexers),
       reflector_(opts_.reflector, core::systemClock()) {}
 
 Informer::~Informer() { stop(); }

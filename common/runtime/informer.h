@@ -48,6 +48,7 @@ struct InformerOptions {
   std::function<void(Json&)> transform = stripManagedFields;
   // Keep the objects serialized, parsed when read (ObjectCache's compact mode).
   bool compact = false;
+  Indexers indexers;  // the cache's named indexes
 };
 
 class Informer {

@@ -1,5 +1,7 @@
 #include "common/runtime/operator_flags.h"
 
+#include <malloc.h>
+
 #include <iostream>
 
 #include "common/core/log.h"
@@ -110,6 +112,7 @@ ManagerOptions managerOptions(const OperatorFlags& f, const std::string& name) {
 
 std::unique_ptr<Manager> startManager(const OperatorFlags& flags, const std::string& name, const core::Logger& log,
                                       client::RestConfig* cfgOut) {
+  mallopt(M_ARENA_MAX, 2);
   auto cfg = client::loadConfig(flags.kubeconfig);
   if (!cfg) {
     log.error("cannot load the cluster configuration", {{"error", cfg.error().message}});

@@ -54,6 +54,8 @@ ManagerOptions managerOptions(const OperatorFlags& flags, const std::string& nam
 
 // Loads the cluster configuration the flags name and creates the manager; on failure logs why
 // and returns null (main then exits 1). `cfgOut`, when given, receives the configuration.
+// Before any thread starts it limits glibc's malloc to two arenas: an operator's threads are
+// many and mostly waiting, and the default (eight per core) keeps freed memory in each.
 std::unique_ptr<Manager> startManager(const OperatorFlags& flags, const std::string& name, const core::Logger& log,
                                       client::RestConfig* cfgOut = nullptr);
 

@@ -154,6 +154,7 @@ void HealthChecker::forget(const std::string& key) {
     std::lock_guard lock(mu_);
     verdicts_.erase(key);
     reloadRetries_.erase(key);
+    for (const auto& alias : api::tlsAliases()) secretExpiries_.erase(key + "\x1f" + alias);
   }
   if (metrics_) metrics_->forget(key);  // a deleted database leaves no series behind
 }
@@ -216,9 +217,22 @@ void HealthChecker::recordSecretExpiries(const api::MySQL& my) {
   if (!metrics_ || !my.tls) return;
   for (const auto& alias : api::tlsAliases()) {
     auto secret = secrets_.get(my.namespace_, my.certSecretName(alias));
-    auto f = secret ? factsOf(kube::secretValue(*secret, "tls.crt").value_or("")) : std::nullopt;
-    if (!f) continue;
-    metrics_->setExpiry(my, alias, "secret", "", f->notAfter);
+    if (!secret) continue;
+    // A certificate is parsed once per version of its Secret, not at every check.
+    const std::string key = my.namespace_ + "/" + my.name + "\x1f" + alias, rv = kube::resourceVersion(*secret);
+    std::optional<core::WallTime> notAfter;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = secretExpiries_.find(key); it != secretExpiries_.end() && it->second.first == rv) notAfter = it->second.second;
+    }
+    if (!notAfter) {
+      auto f = factsOf(kube::secretValue(*secret, "tls.crt").value_or(""));
+      if (!f) continue;
+      notAfter = f->notAfter;
+      std::lock_guard lock(mu_);
+      secretExpiries_[key] = {rv, *notAfter};
+    }
+    metrics_->setExpiry(my, alias, "secret", "", *notAfter);
   }
 }
 

@@ -135,6 +135,8 @@ class HealthChecker {
   mutable std::mutex mu_;
   std::map<std::string, Verdict> verdicts_;  // guarded by mu_
   std::map<std::string, int> reloadRetries_;  // checks in a row with an outdated pod; guarded by mu_
+  // "<ns>/<mysql>\x1f<alias>" → (its Secret's resourceVersion, the notAfter of its tls.crt); guarded by mu_
+  std::map<std::string, std::pair<std::string, core::WallTime>> secretExpiries_;
   std::vector<std::thread> threads_;         // start()/stop() only
   std::mutex runningMu_;
   std::condition_variable runningCv_;

@@ -1,5 +1,7 @@
 #include "community-operator/controller/mappers.h"
 
+#include <set>
+
 #include "common/api/naming.h"
 #include "common/kube/label_selector.h"
 #include "common/kube/object.h"
@@ -17,14 +19,41 @@ std::string stringAt(const runtime::Json& obj, std::initializer_list<std::string
 
 }  // namespace
 
+namespace {
+constexpr const char* kIndexSecret = "secret";
+constexpr const char* kIndexUid = "uid";
+}  // namespace
+
+runtime::Indexers mysqlIndexers() {
+  return {{kIndexSecret,
+           [](const runtime::Json& db) {
+             std::vector<std::string> out;
+             for (const auto& s : referencedSecrets(db)) out.push_back(runtime::objectKey(kube::namespaceOf(db), s));
+             return out;
+           }},
+          {kIndexUid, [](const runtime::Json& db) { return std::vector<std::string>{kube::uid(db)}; }}};
+}
+
 std::vector<runtime::Request> mysqlsForSecret(const runtime::ObjectCache& mysqls, const runtime::Json& secret) {
-  std::vector<runtime::Request> out;
   const std::string ns = kube::namespaceOf(secret), name = kube::name(secret);
-  for (const auto& db : mysqls.list(ns)) {
-    const bool owner = kube::isOwnedBy(secret, kube::uid(*db));
-    const bool labelled = kube::label(secret, api::kLabelInstance) == kube::name(*db) &&
-                          kube::label(secret, api::kLabelManagedBy) == std::string(api::kLabelManagedByValue);
-    if (owner || labelled || referencedSecrets(*db).count(name)) out.push_back({ns, kube::name(*db)});
+  std::set<std::string> keys;
+  // Named by a MySQL.
+  for (auto& k : mysqls.keysByIndex(kIndexSecret, runtime::objectKey(ns, name))) keys.insert(std::move(k));
+  // Owned by one (of this namespace: owners are).
+  for (const auto& ref : kube::ownerReferences(secret)) {
+    for (auto& k : mysqls.keysByIndex(kIndexUid, ref.uid)) {
+      if (runtime::splitKey(k).first == ns) keys.insert(std::move(k));
+    }
+  }
+  // Labelled as one's own.
+  if (auto db = kube::label(secret, api::kLabelInstance);
+      db && kube::label(secret, api::kLabelManagedBy) == std::string(api::kLabelManagedByValue)) {
+    if (const std::string k = runtime::objectKey(ns, *db); mysqls.contains(k)) keys.insert(k);
+  }
+  std::vector<runtime::Request> out;
+  for (const auto& k : keys) {
+    auto [n, d] = runtime::splitKey(k);
+    out.push_back({n, d});
   }
   return out;
 }

@@ -13,6 +13,10 @@
 
 namespace mysqlop::community {
 
+// The MySQL cache's indexes the mappers read (a Secret event never reads every MySQL): by the
+// Secrets a MySQL names ("<ns>/<name>") and by uid.
+runtime::Indexers mysqlIndexers();
+
 std::vector<runtime::Request> mysqlsForSecret(const runtime::ObjectCache& mysqls, const runtime::Json& secret);
 std::vector<runtime::Request> mysqlsForVersion(const runtime::ObjectCache& mysqls, const runtime::Json& version);
 // The database a labelled object (pod, StatefulSet) belongs to: "<ns>/<instance>".

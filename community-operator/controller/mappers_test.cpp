@@ -19,7 +19,7 @@ std::vector<std::string> keys(const std::vector<runtime::Request>& rs) {
 
 struct Fixture {
   runtime::ObjectCache mysqls;
-  Fixture() {
+  explicit Fixture(bool compact = false) : mysqls(compact, mysqlIndexers()) {
     mysqls.upsert(ptr(R"({"metadata":{"name":"a","namespace":"demo","uid":"ua"},"spec":{"version":"8.4.3"}})"));
     mysqls.upsert(ptr(R"({"metadata":{"name":"b","namespace":"demo","uid":"ub"},"spec":{"version":"8.0.35",
         "authSecret":{"name":"shared"},"tls":{"issuerRef":{"kind":"Issuer","name":"ca"}}}})"));
@@ -32,7 +32,8 @@ struct Fixture {
 
 TEST_CASE("mappers: a Secret brings back the MySQLs that own, label or name it, in its namespace only",
           "[community][mappers]") {
-  Fixture f;
+  const bool compact = GENERATE(false, true);
+  Fixture f(compact);
   CHECK(keys(mysqlsForSecret(f.mysqls, Json::parse(R"({"metadata":{"name":"shared","namespace":"demo"}})"))) ==
         std::vector<std::string>{"demo/b"});
   CHECK(keys(mysqlsForSecret(f.mysqls, Json::parse(R"({"metadata":{"name":"a-auth","namespace":"demo"}})"))) ==
@@ -49,6 +50,12 @@ TEST_CASE("mappers: a Secret brings back the MySQLs that own, label or name it, 
   CHECK(mysqlsForSecret(f.mysqls, Json::parse(R"({"metadata":{"name":"y","namespace":"demo",
       "labels":{"app.kubernetes.io/instance":"a"}}})")).empty());
   CHECK(mysqlsForSecret(f.mysqls, Json::parse(R"({"metadata":{"name":"unrelated","namespace":"demo"}})")).empty());
+  // A MySQL that changes what it names is found by the new name only.
+  f.mysqls.upsert(ptr(R"({"metadata":{"name":"a","namespace":"demo","uid":"ua"},"spec":{"version":"8.4.3",
+      "authSecret":{"name":"mine"}}})"));
+  CHECK(keys(mysqlsForSecret(f.mysqls, Json::parse(R"({"metadata":{"name":"mine","namespace":"demo"}})"))) ==
+        std::vector<std::string>{"demo/a"});
+  CHECK(mysqlsForSecret(f.mysqls, Json::parse(R"({"metadata":{"name":"a-auth","namespace":"demo"}})")).empty());
 }
 
 TEST_CASE("mappers: a MySQLVersion brings back every MySQL of that version, in every namespace", "[community][mappers]") {

@@ -1,5 +1,7 @@
 #include "enterprise-operator/controller/mappers.h"
 
+#include <set>
+
 #include "common/api/naming.h"
 #include "common/kube/object.h"
 
@@ -7,15 +9,38 @@ namespace mysqlop::enterprise {
 
 using runtime::Json;
 
+namespace {
+constexpr const char* kIndexAuth = "auth";
+constexpr const char* kIndexUid = "uid";
+}  // namespace
+
+runtime::Indexers mysqlIndexers() {
+  return {{kIndexAuth,
+           [](const Json& db) {
+             const Json* authName = kube::find(db, {"spec", "authSecret", "name"});
+             const std::string auth =
+                 authName && authName->is_string() ? authName->get<std::string>() : api::authSecretName(kube::name(db));
+             return std::vector<std::string>{runtime::objectKey(kube::namespaceOf(db), auth)};
+           }},
+          {kIndexUid, [](const Json& db) { return std::vector<std::string>{kube::uid(db)}; }}};
+}
+
 std::vector<runtime::Request> mysqlsForSecret(const runtime::ObjectCache& mysqls, const Json& secret) {
-  std::vector<runtime::Request> out;
   const std::string ns = kube::namespaceOf(secret), name = kube::name(secret);
-  for (const auto& db : mysqls.list(ns)) {
-    const std::string dbName = kube::name(*db);
-    const Json* authName = kube::find(*db, {"spec", "authSecret", "name"});
-    const std::string auth = authName && authName->is_string() ? authName->get<std::string>() : api::authSecretName(dbName);
-    const bool labelled = kube::label(secret, api::kLabelInstance) == dbName;
-    if (labelled || auth == name || kube::isOwnedBy(secret, kube::uid(*db))) out.push_back({ns, dbName});
+  std::set<std::string> keys;
+  for (auto& k : mysqls.keysByIndex(kIndexAuth, runtime::objectKey(ns, name))) keys.insert(std::move(k));
+  for (const auto& ref : kube::ownerReferences(secret)) {
+    for (auto& k : mysqls.keysByIndex(kIndexUid, ref.uid)) {
+      if (runtime::splitKey(k).first == ns) keys.insert(std::move(k));
+    }
+  }
+  if (auto db = kube::label(secret, api::kLabelInstance); db && !db->empty()) {
+    if (const std::string k = runtime::objectKey(ns, *db); mysqls.contains(k)) keys.insert(k);
+  }
+  std::vector<runtime::Request> out;
+  for (const auto& k : keys) {
+    auto [n, d] = runtime::splitKey(k);
+    out.push_back({n, d});
   }
   return out;
 }

@@ -12,6 +12,10 @@
 
 namespace mysqlop::enterprise {
 
+// The MySQL cache's indexes mysqlsForSecret reads (a Secret event never reads every MySQL): by
+// the auth Secret ("<ns>/<name>") and by uid.
+runtime::Indexers mysqlIndexers();
+
 std::vector<runtime::Request> mysqlsForSecret(const runtime::ObjectCache& mysqls, const runtime::Json& secret);
 // `kind` is "Issuer" (same namespace) or "ClusterIssuer" (any namespace).
 std::vector<runtime::Request> mysqlsForIssuer(const runtime::ObjectCache& mysqls, const runtime::Json& issuer,

@@ -30,7 +30,8 @@ void fill(runtime::ObjectCache& c) {
 }  // namespace
 
 TEST_CASE("enterprise mappers: Secrets by our labels, an owner or the auth Secret's name", "[enterprise][mappers]") {
-  runtime::ObjectCache c;
+  const bool compact = GENERATE(false, true);
+  runtime::ObjectCache c(compact, mysqlIndexers());
   fill(c);
   CHECK(keys(mysqlsForSecret(c, Json::parse(R"({"metadata":{"name":"a-auth","namespace":"demo"}})"))) ==
         std::vector<std::string>{"demo/a"});

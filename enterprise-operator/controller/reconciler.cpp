@@ -54,25 +54,28 @@ core::Result<Observed> Reconciler::observe(const runtime::ObjectPtr& mysql) cons
   for (const auto& name : secrets) {
     if (auto s = c_.secrets->get(ns, name)) o.secrets.emplace(name, s);
   }
+  for (const auto& name : {api::primaryServiceName(db), api::governingServiceName(db)}) {
+    if (auto s = c_.services->get(ns, name)) o.services.emplace(name, s);
+  }
   if (c_.named) {
-    // Not labelled by us: the auth Secret when it is a user's; a TLS Secret name while its
-    // Certificate is not made yet (a Secret of that name that cert-manager did not issue for it
-    // would be overwritten: SecretNameConflict).
-    std::vector<std::string> byName;
-    if (!o.secrets.count(my->effectiveAuthSecretName())) byName.push_back(my->effectiveAuthSecretName());
-    for (const auto& alias : api::tlsAliases()) {
-      if (my->tls && !o.secrets.count(my->certSecretName(alias)) && !o.certificates.count(api::certificateName(db, alias))) {
-        byName.push_back(my->certSecretName(alias));
-      }
+    // Not labelled by us: the auth Secret when it is a user's; a TLS Secret name just before its
+    // Certificate is made (the database's objects are there) — a Secret of that name that
+    // cert-manager did not issue for it would be overwritten (SecretNameConflict).
+    // (The community operator's own <db>-auth is labelled: it comes through the informer.)
+    const std::string auth = my->effectiveAuthSecretName();
+    if (!o.secrets.count(auth) && auth != api::authSecretName(db)) {
+      auto s = c_.named->fetch(ns, auth);
+      if (!s) return s.error();
+      if (*s) o.secrets.emplace(auth, *s);
     }
-    for (const auto& name : byName) {
+    const bool objectsThere = o.secrets.count(auth) && o.services.size() == 2;
+    for (const auto& alias : api::tlsAliases()) {
+      const std::string name = my->certSecretName(alias);
+      if (!my->tls || !objectsThere || o.secrets.count(name) || o.certificates.count(api::certificateName(db, alias))) continue;
       auto s = c_.named->fetch(ns, name);
       if (!s) return s.error();
       if (*s) o.secrets.emplace(name, *s);
     }
-  }
-  for (const auto& name : {api::primaryServiceName(db), api::governingServiceName(db)}) {
-    if (auto s = c_.services->get(ns, name)) o.services.emplace(name, s);
   }
   return o;
 }
@@ -115,6 +118,13 @@ core::Status Reconciler::applyStep(const Json& mysql, const Step& step, std::vec
     return {};
   }
   if (auto* s = std::get_if<AdoptIssuedSecretStep>(&step)) {
+    // Our caches are not ordered across kinds: the Secret's may already show the community
+    // operator releasing it (a deletion under Delete or Halt) while the MySQL's does not show the
+    // deletion yet. Adopting it then would hand it to the garbage collector: the live MySQL decides.
+    auto live = cli_.get(api::mysqlResource(), ns, kube::name(mysql));
+    if (!live && live.error().is(core::ErrorCode::kNotFound)) return {};
+    if (!live) return live.error();
+    if (kube::uid(*live) != kube::uid(mysql) || kube::isBeingDeleted(*live)) return {};
     auto updated = runtime::writeOwnerReferences(cli_, kube::kSecrets, s->secret);
     if (!updated) return updated.error();
     return {};

@@ -173,6 +173,29 @@ expect 'O ?= ?Acme DBA, CN ?= ?root' bash -c "'$K' get secret corp-client-tls -n
 eventually '^corp$' field sts corp -n demo -o 'jsonpath={.metadata.name}'
 expect 'corp-server-tls' field sts corp -n demo -o 'jsonpath={.spec.template.spec.volumes[?(@.name=="tls-volume")].projected.sources[0].secret.name}'
 
+# --- an application's Secret (no label of ours: not in the operators' caches) in a Certificate's way ---
+"$K" create secret generic app-keys -n demo --from-literal=api-key=s3cr3t > /dev/null
+"$K" apply -f - > /dev/null <<'YAML'
+apiVersion: kubedb.com/v1
+kind: MySQL
+metadata: {name: clash, namespace: demo}
+spec:
+  version: "8.4.3"
+  storageType: Ephemeral
+  deletionPolicy: WipeOut
+  tls:
+    issuerRef: {apiGroup: cert-manager.io, kind: Issuer, name: mysql-ca}
+    certificates:
+    - {alias: server, secretName: app-keys}
+YAML
+eventually '^SecretNameConflict$' cond TLSCertificatesReady clash reason
+expect 'Secret demo/app-keys exists and was not issued for Certificate clash-server-cert' cond TLSCertificatesReady clash message
+expect_fail 'NotFound' "$K" get certificate clash-server-cert -n demo
+expect '^s3cr3t$' bash -c "'$K' get secret app-keys -n demo -o 'jsonpath={.data.api-key}' | base64 -d"
+"$K" delete my clash -n demo --wait=false > /dev/null
+eventually 'NotFound' "$K" get my clash -n demo
+expect '^s3cr3t$' bash -c "'$K' get secret app-keys -n demo -o 'jsonpath={.data.api-key}' | base64 -d"
+
 # --- deletion: WipeOut takes the TLS Secrets, Delete keeps them; Certificates go with the MySQL ---
 # The enterprise operator's finalizer holds a WipeOut until it removed its Certificates: with the
 # operator paused nothing is deleted (a Secret deleted while its Certificate exists would be issued
