@@ -18,6 +18,21 @@ std::pair<std::string, std::string> splitKey(const std::string& key) {
   return {key.substr(0, slash), key.substr(slash + 1)};
 }
 
+IndexFn indexByUid() {
+  return [](const Json& obj) { return std::vector<std::string>{kube::uid(obj)}; };
+}
+
+std::set<std::string> ownersIn(const ObjectCache& owners, const Json& obj) {
+  const std::string ns = kube::namespaceOf(obj);
+  std::set<std::string> keys;
+  for (const auto& ref : kube::ownerReferences(obj)) {
+    for (auto& k : owners.keysByIndex(kIndexUid, ref.uid)) {
+      if (splitKey(k).first == ns) keys.insert(std::move(k));
+    }
+  }
+  return keys;
+}
+
 ObjectCache::Entry ObjectCache::entryOf(ObjectPtr obj) const {
   Entry e;
   e.ns = kube::namespaceOf(*obj);

@@ -40,6 +40,15 @@ std::pair<std::string, std::string> splitKey(const std::string& key);
 using IndexFn = std::function<std::vector<std::string>(const Json&)>;
 using Indexers = std::map<std::string, IndexFn>;
 
+// The index by metadata.uid, for finding an object's owners without a scan (ownersIn).
+inline constexpr const char* kIndexUid = "uid";
+IndexFn indexByUid();
+
+class ObjectCache;
+// The keys of the objects in `owners` (indexed by uid) that `obj`'s ownerReferences point to, in
+// its namespace.
+std::set<std::string> ownersIn(const ObjectCache& owners, const Json& obj);
+
 class ObjectCache {
  public:
   explicit ObjectCache(bool compact = false, Indexers indexers = {})

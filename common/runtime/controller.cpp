@@ -10,6 +10,15 @@
 #include "common/runtime/metrics.h"
 
 namespace mysqlop::runtime {
+
+std::vector<Request> requestsFor(const std::set<std::string>& keys) {
+  std::vector<Request> out;
+  for (const auto& k : keys) {
+    auto [ns, name] = splitKey(k);
+    out.push_back({ns, name});
+  }
+  return out;
+}
 namespace {
 
 std::string reconcileId() {

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <functional>
 #include <stop_token>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +33,9 @@ struct Request {
   std::string name;
   std::string key() const { return objectKey(namespace_, name); }
 };
+
+// A request for each key ("ns/name").
+std::vector<Request> requestsFor(const std::set<std::string>& keys);
 
 struct ReconcileResult {
   bool requeue = false;

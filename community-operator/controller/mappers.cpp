@@ -21,7 +21,6 @@ std::string stringAt(const runtime::Json& obj, std::initializer_list<std::string
 
 namespace {
 constexpr const char* kIndexSecret = "secret";
-constexpr const char* kIndexUid = "uid";
 }  // namespace
 
 runtime::Indexers mysqlIndexers() {
@@ -31,31 +30,20 @@ runtime::Indexers mysqlIndexers() {
              for (const auto& s : referencedSecrets(db)) out.push_back(runtime::objectKey(kube::namespaceOf(db), s));
              return out;
            }},
-          {kIndexUid, [](const runtime::Json& db) { return std::vector<std::string>{kube::uid(db)}; }}};
+          {runtime::kIndexUid, runtime::indexByUid()}};
 }
 
 std::vector<runtime::Request> mysqlsForSecret(const runtime::ObjectCache& mysqls, const runtime::Json& secret) {
   const std::string ns = kube::namespaceOf(secret), name = kube::name(secret);
-  std::set<std::string> keys;
-  // Named by a MySQL.
+  // Owned by one; named by one.
+  std::set<std::string> keys = runtime::ownersIn(mysqls, secret);
   for (auto& k : mysqls.keysByIndex(kIndexSecret, runtime::objectKey(ns, name))) keys.insert(std::move(k));
-  // Owned by one (of this namespace: owners are).
-  for (const auto& ref : kube::ownerReferences(secret)) {
-    for (auto& k : mysqls.keysByIndex(kIndexUid, ref.uid)) {
-      if (runtime::splitKey(k).first == ns) keys.insert(std::move(k));
-    }
-  }
   // Labelled as one's own.
   if (auto db = kube::label(secret, api::kLabelInstance);
       db && kube::label(secret, api::kLabelManagedBy) == std::string(api::kLabelManagedByValue)) {
     if (const std::string k = runtime::objectKey(ns, *db); mysqls.contains(k)) keys.insert(k);
   }
-  std::vector<runtime::Request> out;
-  for (const auto& k : keys) {
-    auto [n, d] = runtime::splitKey(k);
-    out.push_back({n, d});
-  }
-  return out;
+  return runtime::requestsFor(keys);
 }
 
 std::vector<runtime::Request> mysqlsForVersion(const runtime::ObjectCache& mysqls, const runtime::Json& version) {

@@ -11,7 +11,6 @@ using runtime::Json;
 
 namespace {
 constexpr const char* kIndexAuth = "auth";
-constexpr const char* kIndexUid = "uid";
 }  // namespace
 
 runtime::Indexers mysqlIndexers() {
@@ -22,27 +21,17 @@ runtime::Indexers mysqlIndexers() {
                  authName && authName->is_string() ? authName->get<std::string>() : api::authSecretName(kube::name(db));
              return std::vector<std::string>{runtime::objectKey(kube::namespaceOf(db), auth)};
            }},
-          {kIndexUid, [](const Json& db) { return std::vector<std::string>{kube::uid(db)}; }}};
+          {runtime::kIndexUid, runtime::indexByUid()}};
 }
 
 std::vector<runtime::Request> mysqlsForSecret(const runtime::ObjectCache& mysqls, const Json& secret) {
   const std::string ns = kube::namespaceOf(secret), name = kube::name(secret);
-  std::set<std::string> keys;
+  std::set<std::string> keys = runtime::ownersIn(mysqls, secret);
   for (auto& k : mysqls.keysByIndex(kIndexAuth, runtime::objectKey(ns, name))) keys.insert(std::move(k));
-  for (const auto& ref : kube::ownerReferences(secret)) {
-    for (auto& k : mysqls.keysByIndex(kIndexUid, ref.uid)) {
-      if (runtime::splitKey(k).first == ns) keys.insert(std::move(k));
-    }
-  }
   if (auto db = kube::label(secret, api::kLabelInstance); db && !db->empty()) {
     if (const std::string k = runtime::objectKey(ns, *db); mysqls.contains(k)) keys.insert(k);
   }
-  std::vector<runtime::Request> out;
-  for (const auto& k : keys) {
-    auto [n, d] = runtime::splitKey(k);
-    out.push_back({n, d});
-  }
-  return out;
+  return runtime::requestsFor(keys);
 }
 
 std::vector<runtime::Request> mysqlsForIssuer(const runtime::ObjectCache& mysqls, const Json& issuer, std::string_view kind) {
