@@ -59,9 +59,4 @@ void NamedSecrets::forget(const std::string& ns, const std::string& name) {
   fetched_.erase(objectKey(ns, name));
 }
 
-size_t NamedSecrets::fetchedCount() const {
-  std::lock_guard l(mu_);
-  return fetched_.size();
-}
-
 }  // namespace mysqlop::runtime

@@ -37,7 +37,6 @@ class NamedSecrets {
   ObjectPtr peek(const std::string& ns, const std::string& name) const;
   // Drops the fetched copy (its referrer is gone).
   void forget(const std::string& ns, const std::string& name);
-  size_t fetchedCount() const;
 
  private:
   client::RestClient& cli_;

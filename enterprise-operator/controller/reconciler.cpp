@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <optional>
+
 #include "common/api/catalog.h"
 #include "common/api/cert_manager.h"
 #include "common/api/naming.h"
@@ -88,7 +90,19 @@ core::Status Reconciler::apply(const Json& mysql, const Plan& p) {
       events_.event(mysql, runtime::kEventNormal, "Created", fmt::format("Successfully created {}", fmt::join(created, ", ")));
     }
   };
+  std::optional<bool> mayAdopt;  // asked of the live MySQL once per pass, before the first adoption
   for (const auto& step : p.steps) {
+    if (std::holds_alternative<AdoptIssuedSecretStep>(step)) {
+      if (!mayAdopt) {
+        auto m = liveAndNotDeleted(mysql);
+        if (!m) {
+          sayCreated();
+          return m.error();
+        }
+        mayAdopt = *m;
+      }
+      if (!*mayAdopt) continue;
+    }
     if (auto st = applyStep(mysql, step, created); !st) {
       sayCreated();
       return st;
@@ -100,6 +114,16 @@ core::Status Reconciler::apply(const Json& mysql, const Plan& p) {
   if (!written) return written.error();
   if (p.onStatusWrite) events_.event(mysql, *p.onStatusWrite);
   return {};
+}
+
+core::Result<bool> Reconciler::liveAndNotDeleted(const Json& mysql) {
+  // Our caches are not ordered across kinds: the Secret's may already show the community
+  // operator releasing it (a deletion under Delete or Halt) while the MySQL's does not show the
+  // deletion yet. Adopting it then would hand it to the garbage collector: the live MySQL decides.
+  auto live = cli_.get(api::mysqlResource(), kube::namespaceOf(mysql), kube::name(mysql));
+  if (!live && live.error().is(core::ErrorCode::kNotFound)) return false;
+  if (!live) return live.error();
+  return kube::uid(*live) == kube::uid(mysql) && !kube::isBeingDeleted(*live);
 }
 
 core::Status Reconciler::applyStep(const Json& mysql, const Step& step, std::vector<std::string>& created) {
@@ -118,13 +142,6 @@ core::Status Reconciler::applyStep(const Json& mysql, const Step& step, std::vec
     return {};
   }
   if (auto* s = std::get_if<AdoptIssuedSecretStep>(&step)) {
-    // Our caches are not ordered across kinds: the Secret's may already show the community
-    // operator releasing it (a deletion under Delete or Halt) while the MySQL's does not show the
-    // deletion yet. Adopting it then would hand it to the garbage collector: the live MySQL decides.
-    auto live = cli_.get(api::mysqlResource(), ns, kube::name(mysql));
-    if (!live && live.error().is(core::ErrorCode::kNotFound)) return {};
-    if (!live) return live.error();
-    if (kube::uid(*live) != kube::uid(mysql) || kube::isBeingDeleted(*live)) return {};
     auto updated = runtime::writeOwnerReferences(cli_, kube::kSecrets, s->secret);
     if (!updated) return updated.error();
     return {};

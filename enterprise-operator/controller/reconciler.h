@@ -41,6 +41,8 @@ class Reconciler {
  private:
   core::Result<Observed> observe(const runtime::ObjectPtr& mysql) const;
   core::Status apply(const Json& mysql, const Plan& plan);
+  // Whether the MySQL, read live, is this one and not being deleted (issued Secrets may be adopted).
+  core::Result<bool> liveAndNotDeleted(const Json& mysql);
   // `created` collects what a step made, for the pass's one Created Event.
   core::Status applyStep(const Json& mysql, const Step& step, std::vector<std::string>& created);
 
