@@ -71,6 +71,8 @@ TEST_CASE("licence gate: no file, a wrong licence, then a good one appears witho
   CHECK(f.metrics().find("mysqlop_license_valid 1") != std::string::npos);
   const auto expiry = std::chrono::duration_cast<std::chrono::seconds>(s.notAfter->time_since_epoch()).count();
   CHECK(f.metrics().find("mysqlop_license_expiry_timestamp_seconds " + std::to_string(expiry)) != std::string::npos);
+  // The callback runs after the new state is visible (and logged): wait for it, do not race it.
+  for (int i = 0; i < 100 && f.changes.load() < 3; ++i) std::this_thread::sleep_for(20ms);
   CHECK(f.changes.load() >= 3);
   gate.stop();
 }
