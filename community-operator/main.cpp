@@ -56,20 +56,25 @@ int main(int argc, char** argv) {
   auto& mysqls = m.informer(api::mysqlResource(),
                             {.namespace_ = flags.watchNamespace, .compact = true, .indexers = community::mysqlIndexers()});
   auto& versions = m.informer(api::mysqlVersionResource());
-  // Secrets: ours and cert-manager's for us (labelled), only the keys read; a user's auth Secret
-  // is read by name (runtime::NamedSecrets).
-  auto secretData = runtime::secretTransform({"username", "password", "ca.crt", "tls.crt"});
+  // Secrets: ours and cert-manager's for us (labelled), only the keys read, certificates as a
+  // summary and each distinct CA once (secret_summary.h); a user's auth Secret is read by name
+  // (runtime::NamedSecrets).
+  auto caPool = std::make_shared<community::CaPool>();
+  auto secretData = community::summarizingSecretTransform({"username", "password"}, caPool);
   auto& secrets = m.informer(kube::kSecrets, {.namespace_ = flags.watchNamespace,
                                              .labelSelector = community::ownedSelector(),
                                              .transform = secretData,
-                                             .compact = true});
+                                             .compact = true,
+                                             .indexers = {runtime::labelIndex(std::string(api::kLabelInstance))}});
   runtime::NamedSecrets namedSecrets(m.client(), secrets.cache(), secretData);
   auto& services = m.informer(kube::kServices, owned);
   auto& statefulSets = m.informer(kube::kStatefulSets, owned);
   auto& serviceAccounts = m.informer(kube::kServiceAccounts, owned);
   auto& roles = m.informer(kube::kRoles, owned);
   auto& roleBindings = m.informer(kube::kRoleBindings, owned);
-  auto& pods = m.informer(kube::kPods, owned);
+  runtime::InformerOptions podOptions = owned;
+  podOptions.indexers = {runtime::labelIndex(std::string(api::kLabelInstance))};
+  auto& pods = m.informer(kube::kPods, podOptions);
 
   runtime::Controller* controller = nullptr;
   community::HealthChecker checker(
@@ -83,6 +88,13 @@ int main(int argc, char** argv) {
        .expiryWarning = std::chrono::seconds(static_cast<int64_t>(expiryWarningHours * 3600)),
        .metrics = &m.metrics().registry(),
        .namedSecret = [&namedSecrets](const std::string& ns, const std::string& name) { return namedSecrets.peek(ns, name); },
+       .caPool = caPool,
+       .rereadSecret = [&m, secretData](const std::string& ns, const std::string& name) -> runtime::ObjectPtr {
+         auto got = m.client().get(kube::kSecrets, ns, name);
+         if (!got) return nullptr;
+         secretData(*got);
+         return std::make_shared<const runtime::Json>(std::move(*got));
+       },
        // Only the leader checks, once its caches hold every Secret (its controller runs then).
        .active = [&controller] { return controller && controller->running(); }},
       core::systemClock(), log);

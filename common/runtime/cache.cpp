@@ -1,6 +1,7 @@
 #include "common/runtime/cache.h"
 
 #include <mutex>
+#include <stdexcept>
 
 #include "common/kube/object.h"
 
@@ -33,19 +34,20 @@ std::set<std::string> ownersIn(const ObjectCache& owners, const Json& obj) {
   return keys;
 }
 
-ObjectCache::Entry ObjectCache::entryOf(ObjectPtr obj) const {
+std::pair<std::string, IndexFn> labelIndex(const std::string& key) {
+  return {"label:" + key, [key](const Json& obj) {
+            auto v = kube::label(obj, key);
+            return v ? std::vector<std::string>{*v} : std::vector<std::string>{};
+          }};
+}
+
+ObjectCache::Entry ObjectCache::entryOf(const ObjectPtr& obj) const {
   Entry e;
-  e.ns = kube::namespaceOf(*obj);
-  for (const auto& [k, v] : kube::labels(*obj)) e.labels.push_back(k + "=" + v);
-  if (auto owner = kube::controllerOf(*obj)) e.owner = owner->uid;
-  for (const auto& [index, fn] : indexers_) {
-    for (auto& v : fn(*obj)) e.custom.push_back(index + '\x1f' + v);
-  }
   if (compact_) {
     e.packed = Json::to_msgpack(*obj);
     e.packed.shrink_to_fit();
   } else {
-    e.obj = std::move(obj);
+    e.obj = obj;
   }
   return e;
 }
@@ -55,37 +57,40 @@ ObjectPtr ObjectCache::objectOf(const Entry& e) {
   return std::make_shared<const Json>(Json::from_msgpack(e.packed));
 }
 
-void ObjectCache::indexLocked(const std::string& key, const Entry& e) {
-  byNamespace_[e.ns].insert(key);
-  for (const auto& l : e.labels) byLabel_[l].insert(key);
-  if (!e.owner.empty()) byOwner_[e.owner].insert(key);
-  for (const auto& c : e.custom) byCustom_[c].insert(key);
+void ObjectCache::indexLocked(const std::string* key, const Json& obj) {
+  byNamespace_[kube::namespaceOf(obj)].insert(key);
+  if (auto owner = kube::controllerOf(obj)) byOwner_[owner->uid].insert(key);
+  for (const auto& [index, fn] : indexers_) {
+    for (const auto& v : fn(obj)) byCustom_[index + '\x1f' + v].insert(key);
+  }
 }
 
-void ObjectCache::unindexLocked(const std::string& key, const Entry& e) {
-  auto drop = [&](std::map<std::string, std::set<std::string>>& idx, const std::string& k) {
-    auto it = idx.find(k);
+void ObjectCache::unindexLocked(const std::string* key, const Json& obj) {
+  auto drop = [&](Index& idx, const std::string& value) {
+    auto it = idx.find(value);
     if (it == idx.end()) return;
     it->second.erase(key);
     if (it->second.empty()) idx.erase(it);
   };
-  drop(byNamespace_, e.ns);
-  for (const auto& l : e.labels) drop(byLabel_, l);
-  if (!e.owner.empty()) drop(byOwner_, e.owner);
-  for (const auto& c : e.custom) drop(byCustom_, c);
+  drop(byNamespace_, kube::namespaceOf(obj));
+  if (auto owner = kube::controllerOf(obj)) drop(byOwner_, owner->uid);
+  for (const auto& [index, fn] : indexers_) {
+    for (const auto& v : fn(obj)) drop(byCustom_, index + '\x1f' + v);
+  }
 }
 
 ObjectPtr ObjectCache::upsert(ObjectPtr obj) {
   std::string key = objectKey(*obj);
-  Entry next = entryOf(std::move(obj));
+  Entry next = entryOf(obj);
   std::unique_lock lock(mu_);
+  auto [it, inserted] = objects_.try_emplace(std::move(key));
   ObjectPtr previous;
-  if (auto it = objects_.find(key); it != objects_.end()) {
+  if (!inserted) {
     previous = objectOf(it->second);
-    unindexLocked(key, it->second);
+    unindexLocked(&it->first, *previous);
   }
-  indexLocked(key, next);
-  objects_[key] = std::move(next);
+  it->second = std::move(next);
+  indexLocked(&it->first, *obj);
   return previous;
 }
 
@@ -94,16 +99,17 @@ ObjectPtr ObjectCache::remove(const std::string& key) {
   auto it = objects_.find(key);
   if (it == objects_.end()) return nullptr;
   ObjectPtr previous = objectOf(it->second);
-  unindexLocked(key, it->second);
+  unindexLocked(&it->first, *previous);
   objects_.erase(it);
   return previous;
 }
 
 std::vector<ObjectPtr> ObjectCache::replace(std::vector<ObjectPtr> objs) {
-  std::map<std::string, Entry> next;
+  std::map<std::string, std::pair<Entry, ObjectPtr>> next;
   for (auto& o : objs) {
     std::string key = objectKey(*o);
-    next[key] = entryOf(std::move(o));
+    Entry e = entryOf(o);
+    next[std::move(key)] = {std::move(e), std::move(o)};
   }
   std::unique_lock lock(mu_);
   std::vector<ObjectPtr> vanished;
@@ -112,12 +118,11 @@ std::vector<ObjectPtr> ObjectCache::replace(std::vector<ObjectPtr> objs) {
   }
   objects_.clear();
   byNamespace_.clear();
-  byLabel_.clear();
   byOwner_.clear();
   byCustom_.clear();
   for (auto& [k, v] : next) {
-    indexLocked(k, v);
-    objects_[k] = std::move(v);
+    auto [it, _] = objects_.try_emplace(k, std::move(v.first));
+    indexLocked(&it->first, *v.second);
   }
   return vanished;
 }
@@ -128,16 +133,19 @@ ObjectPtr ObjectCache::get(const std::string& key) const {
   return it == objects_.end() ? nullptr : objectOf(it->second);
 }
 
+std::vector<ObjectPtr> ObjectCache::objectsLocked(const Index& idx, const std::string& value) const {
+  std::vector<ObjectPtr> out;
+  auto it = idx.find(value);
+  if (it == idx.end()) return out;
+  for (const std::string* k : it->second) out.push_back(objectOf(objects_.at(*k)));
+  return out;
+}
+
 std::vector<ObjectPtr> ObjectCache::list(const std::string& ns) const {
   std::shared_lock lock(mu_);
+  if (!ns.empty()) return objectsLocked(byNamespace_, ns);
   std::vector<ObjectPtr> out;
-  if (ns.empty()) {
-    for (const auto& [k, v] : objects_) out.push_back(objectOf(v));
-    return out;
-  }
-  auto it = byNamespace_.find(ns);
-  if (it == byNamespace_.end()) return out;
-  for (const auto& k : it->second) out.push_back(objectOf(objects_.at(k)));
+  for (const auto& [k, v] : objects_) out.push_back(objectOf(v));
   return out;
 }
 
@@ -150,28 +158,24 @@ std::vector<ObjectPtr> ObjectCache::list(const std::string& ns, const kube::Labe
 }
 
 std::vector<ObjectPtr> ObjectCache::byLabel(const std::string& key, const std::string& value) const {
+  const std::string index = "label:" + key;
+  if (!indexers_.count(index)) throw std::logic_error("ObjectCache::byLabel(" + key + "): no labelIndex for it");
   std::shared_lock lock(mu_);
-  std::vector<ObjectPtr> out;
-  auto it = byLabel_.find(key + "=" + value);
-  if (it == byLabel_.end()) return out;
-  for (const auto& k : it->second) out.push_back(objectOf(objects_.at(k)));
-  return out;
+  return objectsLocked(byCustom_, index + '\x1f' + value);
 }
 
 std::vector<ObjectPtr> ObjectCache::byOwner(const std::string& ownerUid) const {
   std::shared_lock lock(mu_);
-  std::vector<ObjectPtr> out;
-  auto it = byOwner_.find(ownerUid);
-  if (it == byOwner_.end()) return out;
-  for (const auto& k : it->second) out.push_back(objectOf(objects_.at(k)));
-  return out;
+  return objectsLocked(byOwner_, ownerUid);
 }
 
 std::vector<std::string> ObjectCache::keysByIndex(const std::string& index, const std::string& value) const {
   std::shared_lock lock(mu_);
+  std::vector<std::string> out;
   auto it = byCustom_.find(index + '\x1f' + value);
-  if (it == byCustom_.end()) return {};
-  return {it->second.begin(), it->second.end()};
+  if (it == byCustom_.end()) return out;
+  for (const std::string* k : it->second) out.push_back(*k);
+  return out;
 }
 
 bool ObjectCache::contains(const std::string& key) const {

@@ -3,6 +3,8 @@
 // immutable snapshot (shared_ptr<const Json>) that readers may keep as long as they like, with
 // indexes by namespace, by label (key=value) and by controller owner uid.
 // Writers are the informer's thread; readers are any thread (a shared mutex guards the maps).
+// Labels are indexed only where asked (`labelIndex`): a cache of a thousand databases' objects
+// indexed under every label cost about as much as the objects themselves (issue 18).
 //
 // A compact cache (issue 18) keeps each object serialized (MessagePack) and parses it when read:
 // a parsed nlohmann::json costs about eight times its MessagePack bytes (a StatefulSet: 58 KB
@@ -40,6 +42,9 @@ std::pair<std::string, std::string> splitKey(const std::string& key);
 using IndexFn = std::function<std::vector<std::string>(const Json&)>;
 using Indexers = std::map<std::string, IndexFn>;
 
+// An index by the value of one label: byLabel(key, value) needs it among the cache's Indexers.
+std::pair<std::string, IndexFn> labelIndex(const std::string& key);
+
 // The index by metadata.uid, for finding an object's owners without a scan (ownersIn).
 inline constexpr const char* kIndexUid = "uid";
 IndexFn indexByUid();
@@ -66,6 +71,8 @@ class ObjectCache {
   // Every object, or those of a namespace, in key order.
   std::vector<ObjectPtr> list(const std::string& ns = "") const;
   std::vector<ObjectPtr> list(const std::string& ns, const kube::LabelSelector& sel) const;
+  // Objects labelled key=value; the cache must have been given labelIndex(key) (std::logic_error
+  // otherwise: a programming error, not a scan).
   std::vector<ObjectPtr> byLabel(const std::string& key, const std::string& value) const;
   // Objects whose controller ownerReference has this uid.
   std::vector<ObjectPtr> byOwner(const std::string& ownerUid) const;
@@ -76,27 +83,32 @@ class ObjectCache {
   size_t size() const;
 
  private:
-  // One stored object: parsed, or (compact) its MessagePack bytes; with what it is indexed under.
+  // One stored object: parsed, or (compact) its MessagePack bytes. What it is indexed under is
+  // computed again from the previous state when it changes (upsert and remove parse it anyway).
   struct Entry {
     ObjectPtr obj;
     std::vector<std::uint8_t> packed;
-    std::string ns, owner;
-    std::vector<std::string> labels;  // "k=v"
-    std::vector<std::string> custom;  // "<index>\x1f<value>"
   };
-  Entry entryOf(ObjectPtr obj) const;
+  // The indexes hold pointers to the keys of objects_ (a std::map's keys stay put).
+  struct KeyLess {
+    bool operator()(const std::string* a, const std::string* b) const { return *a < *b; }
+  };
+  using KeySet = std::set<const std::string*, KeyLess>;
+  using Index = std::map<std::string, KeySet>;
+
+  Entry entryOf(const ObjectPtr& obj) const;
   static ObjectPtr objectOf(const Entry& e);
-  void indexLocked(const std::string& key, const Entry& e);    // requires unique mu_
-  void unindexLocked(const std::string& key, const Entry& e);  // requires unique mu_
+  void indexLocked(const std::string* key, const Json& obj);    // requires unique mu_
+  void unindexLocked(const std::string* key, const Json& obj);  // requires unique mu_
+  std::vector<ObjectPtr> objectsLocked(const Index& idx, const std::string& value) const;  // requires mu_
 
   const bool compact_;
   const Indexers indexers_;
   mutable std::shared_mutex mu_;
-  std::map<std::string, Entry> objects_;                           // guarded by mu_
-  std::map<std::string, std::set<std::string>> byNamespace_;       // guarded by mu_
-  std::map<std::string, std::set<std::string>> byLabel_;           // "k=v" → keys; guarded by mu_
-  std::map<std::string, std::set<std::string>> byOwner_;           // uid → keys; guarded by mu_
-  std::map<std::string, std::set<std::string>> byCustom_;          // "<index>\x1f<value>" → keys; guarded by mu_
+  std::map<std::string, Entry> objects_;  // guarded by mu_
+  Index byNamespace_;                     // guarded by mu_
+  Index byOwner_;                         // controller uid → keys; guarded by mu_
+  Index byCustom_;                        // "<index>\x1f<value>" → keys; guarded by mu_
 };
 
 }  // namespace mysqlop::runtime

@@ -97,7 +97,7 @@ TEST_CASE("reflector: failures back off 0.8 s → 30 s with jitter, forgotten af
 TEST_CASE("cache: snapshots and indexes by namespace, label and controller owner", "[runtime][cache]") {
   const bool compact = GENERATE(false, true);
   INFO("compact " << compact);
-  ObjectCache c(compact);
+  ObjectCache c(compact, {labelIndex("app")});
   auto mk = [](const std::string& ns, const std::string& name, const std::string& app, const std::string& owner) {
     Json o = {{"metadata", {{"namespace", ns}, {"name", name}, {"labels", {{"app", app}}}}}};
     if (!owner.empty()) {
@@ -128,6 +128,8 @@ TEST_CASE("cache: snapshots and indexes by namespace, label and controller owner
   CHECK((*previous)["metadata"]["labels"]["app"] == "db");
   CHECK(c.remove("b/z"));
   CHECK(c.byOwner("u1").empty());
+  CHECK(c.byLabel("app", "db").empty());
+  CHECK_THROWS_AS(c.byLabel("tier", "x"), std::logic_error);  // not indexed: a programming error
   CHECK(splitKey("a/x") == std::pair<std::string, std::string>{"a", "x"});
   CHECK(splitKey("cluster-scoped") == std::pair<std::string, std::string>{"", "cluster-scoped"});
 }

@@ -79,9 +79,10 @@ void describe(ServedCertificate& s, const std::string& pem) {
 
 }  // namespace
 
-bool sameCertificate(const std::string& a, const std::string& b) {
-  auto x = pki::parseCertificate(a), y = pki::parseCertificate(b);
-  return x && y && x->toPem() == y->toPem();
+bool servesCertificate(const std::string& servedPem, const std::optional<CertificateSummary>& want) {
+  if (!want) return false;
+  auto digest = certificateDigest(servedPem);
+  return digest && *digest == want->sha256;
 }
 
 HealthChecker::HealthChecker(const runtime::ObjectCache& mysqls, const runtime::ObjectCache& secrets,
@@ -154,7 +155,6 @@ void HealthChecker::forget(const std::string& key) {
     std::lock_guard lock(mu_);
     verdicts_.erase(key);
     reloadRetries_.erase(key);
-    for (const auto& alias : api::tlsAliases()) secretExpiries_.erase(key + "\x1f" + alias);
   }
   if (metrics_) metrics_->forget(key);  // a deleted database leaves no series behind
 }
@@ -180,10 +180,19 @@ core::Result<ProbeTarget> HealthChecker::target(const runtime::Json& obj) const 
     const std::string serverSecret = my.certSecretName(std::string(api::kAliasServer));
     auto server = secrets_.get(my.namespace_, serverSecret);
     if (!server) return core::notFound(fmt::format("the server certificate Secret {}/{} does not exist", my.namespace_, serverSecret));
-    auto ca = kube::secretValue(*server, "ca.crt");
-    if (!ca || ca->empty()) {
+    if (!hasCa(*server)) {
       return core::invalid(fmt::format("the server certificate Secret {}/{} has no ca.crt to verify the server with",
                                        my.namespace_, serverSecret));
+    }
+    static const CaPool kNoPool(0);
+    const CaPool& pool = opts_.caPool ? *opts_.caPool : kNoPool;
+    auto ca = caOf(*server, pool);
+    if (!ca && opts_.rereadSecret) {  // a CA the pool let go: reading the Secret puts it back
+      if (auto again = opts_.rereadSecret(my.namespace_, serverSecret)) ca = caOf(*again, pool);
+    }
+    if (!ca) {
+      return core::unavailable(fmt::format("the CA of the server certificate Secret {}/{} could not be read",
+                                           my.namespace_, serverSecret));
     }
     // With TLS on, the server proves who it is whether or not plain connections are refused.
     t.tls = ProbeTls{.caPem = std::move(*ca), .verifyHostname = true};
@@ -218,21 +227,10 @@ void HealthChecker::recordSecretExpiries(const api::MySQL& my) {
   for (const auto& alias : api::tlsAliases()) {
     auto secret = secrets_.get(my.namespace_, my.certSecretName(alias));
     if (!secret) continue;
-    // A certificate is parsed once per version of its Secret, not at every check.
-    const std::string key = my.namespace_ + "/" + my.name + "\x1f" + alias, rv = kube::resourceVersion(*secret);
-    std::optional<core::WallTime> notAfter;
-    {
-      std::lock_guard lock(mu_);
-      if (auto it = secretExpiries_.find(key); it != secretExpiries_.end() && it->second.first == rv) notAfter = it->second.second;
-    }
-    if (!notAfter) {
-      auto f = factsOf(kube::secretValue(*secret, "tls.crt").value_or(""));
-      if (!f) continue;
-      notAfter = f->notAfter;
-      std::lock_guard lock(mu_);
-      secretExpiries_[key] = {rv, *notAfter};
-    }
-    metrics_->setExpiry(my, alias, "secret", "", *notAfter);
+    // The cache keeps a summary of the certificate (secret_summary.h): nothing to parse here.
+    auto c = certificateOf(*secret);
+    if (!c) continue;
+    metrics_->setExpiry(my, alias, "secret", "", c->notAfter);
   }
 }
 
@@ -241,9 +239,8 @@ std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, 
                                                           const std::optional<HealthFacts>& previous) {
   const std::string serverSecret = my.certSecretName(std::string(api::kAliasServer));
   auto secret = secrets_.get(my.namespace_, serverSecret);
-  const std::string want = secret ? kube::secretValue(*secret, "tls.crt").value_or("") : "";
-  const auto wanted = factsOf(want);
-  const std::string holds = wanted ? wanted->serialHex : std::string("none");
+  const auto want = secret ? certificateOf(*secret) : std::nullopt;
+  const std::string holds = want ? want->serialHex : std::string("none");
   std::vector<ServedCertificate> out;
   for (int i = 0; i < std::max<int64_t>(my.replicas, 1); ++i) {
     ServedCertificate s{.pod = api::podName(my.name, i)};
@@ -260,7 +257,7 @@ std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, 
       continue;
     }
     describe(s, *served);
-    s.matchesSecret = sameCertificate(*served, want);
+    s.matchesSecret = servesCertificate(*served, want);
     if (!s.matchesSecret) {
       auto statement = tlsReloadStatement(serverVersion);
       if (!statement) {
@@ -275,7 +272,7 @@ std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, 
       } else {
         if (auto again = opts_.fetchServed(pod.host, pod.port, pod.timeout)) {
           describe(s, *again);
-          s.matchesSecret = sameCertificate(*again, want);
+          s.matchesSecret = servesCertificate(*again, want);
         }
         // Only a reload that brought the Secret's certificate is recorded: retries while the
         // pod's files lag change nothing a reader would see (and cost no status write).

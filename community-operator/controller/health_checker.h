@@ -39,6 +39,7 @@
 namespace prometheus {
 class Registry;
 }
+#include "community-operator/controller/secret_summary.h"
 #include "community-operator/controller/status.h"
 #include "community-operator/health/mysql_probe.h"
 #include "community-operator/health/served_certificate.h"
@@ -67,6 +68,11 @@ struct HealthCheckerOptions {
   prometheus::Registry* metrics = nullptr;  // the expiry gauges and reload counter; optional
   // A Secret not in the (label-selected) cache: a user's auth Secret. Optional.
   std::function<runtime::ObjectPtr(const std::string& ns, const std::string& name)> namedSecret;
+  // Where the Secret cache's transform put the CAs (secret_summary.h); and a read of a Secret
+  // through that transform, for a CA the pool no longer holds. Optional: without them a Secret
+  // must hold its ca.crt.
+  std::shared_ptr<const CaPool> caPool;
+  std::function<runtime::ObjectPtr(const std::string& ns, const std::string& name)> rereadSecret;
   // Whether to check now (say: this replica leads and its caches have synced). While it says
   // no, a key waits `inactiveRetry` and is asked about again: a check against caches still
   // filling would report a Secret "missing" that exists. Empty: always.
@@ -74,8 +80,6 @@ struct HealthCheckerOptions {
   std::chrono::milliseconds inactiveRetry{500};
 };
 
-// Whether two PEM certificates are the same certificate (the first one of each bundle).
-bool sameCertificate(const std::string& a, const std::string& b);
 
 struct Verdict {
   std::string uid;  // the MySQL it is about (a recreated database starts afresh)
@@ -135,8 +139,6 @@ class HealthChecker {
   mutable std::mutex mu_;
   std::map<std::string, Verdict> verdicts_;  // guarded by mu_
   std::map<std::string, int> reloadRetries_;  // checks in a row with an outdated pod; guarded by mu_
-  // "<ns>/<mysql>\x1f<alias>" → (its Secret's resourceVersion, the notAfter of its tls.crt); guarded by mu_
-  std::map<std::string, std::pair<std::string, core::WallTime>> secretExpiries_;
   std::vector<std::thread> threads_;         // start()/stop() only
   std::mutex runningMu_;
   std::condition_variable runningCv_;

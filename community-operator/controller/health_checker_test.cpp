@@ -250,9 +250,17 @@ struct TlsFixture {
   std::vector<std::string> statements;
   int changes = 0;
   prometheus::Registry registry;
+  // The Secret cache as main() makes it: certificates summarized, CAs pooled (one at most here,
+  // so that another CA pushes the server's out).
+  std::shared_ptr<CaPool> pool = std::make_shared<CaPool>(1);
+  std::function<void(Json&)> transform = summarizingSecretTransform({"username", "password"}, pool);
+  Json apiServerSecret;  // the server Secret as the API server holds it
+  int rereads = 0;
+  std::string probedCa;  // what the last probe verified the server with
   HealthChecker checker{mysqls, secrets, sts, [this](const std::string&) { ++changes; },
                         {.probe = [this](const ProbeTarget& t) -> core::Result<ProbeResult> {
                            if (down) return core::unavailable("cannot connect to " + t.host);
+                           probedCa = t.tls ? t.tls->caPem : "";
                            return ProbeResult{version, "TLSv1.3", "x"};
                          },
                          .fetchServed = [this](const std::string& host, int, std::chrono::seconds) -> core::Result<std::string> {
@@ -267,7 +275,15 @@ struct TlsFixture {
                            served = afterReload;
                            return {};
                          },
-                         .metrics = &registry},
+                         .metrics = &registry,
+                         .caPool = pool,
+                         .rereadSecret = [this](const std::string& ns, const std::string& name) -> runtime::ObjectPtr {
+                           ++rereads;
+                           if (ns != "demo" || name != "my-server-cert") return nullptr;
+                           Json s = apiServerSecret;
+                           transform(s);
+                           return std::make_shared<const Json>(std::move(s));
+                         }},
                         clock};
   explicit TlsFixture() {
     mysqls.upsert(obj(R"({"apiVersion":"kubedb.com/v1","kind":"MySQL","metadata":{"name":"my","namespace":"demo","uid":"u1"},
@@ -279,7 +295,10 @@ struct TlsFixture {
     served = afterReload = v1.certPem;
   }
   void holdInSecret(const testing::KeyPair& k) {
-    secrets.upsert(secret("my-server-cert", {{"ca.crt", pki.ca().certPem}, {"tls.crt", k.certPem}, {"tls.key", k.keyPem}}));
+    apiServerSecret = *secret("my-server-cert", {{"ca.crt", pki.ca().certPem}, {"tls.crt", k.certPem}, {"tls.key", k.keyPem}});
+    Json cached = apiServerSecret;
+    transform(cached);
+    secrets.upsert(std::make_shared<const Json>(std::move(cached)));
   }
   ServedCertificate pod() {
     auto v = checker.verdict("demo/my", "u1");
@@ -307,6 +326,28 @@ TEST_CASE("health: each pod's served certificate is compared with the Secret's, 
   CHECK(f.changes == 1);
   REQUIRE(f.checker.check("demo/my"));  // the same again: nobody is told
   CHECK(f.changes == 1);
+}
+
+TEST_CASE("health: the server is verified with its Secret's CA, kept once in the pool, read again when the pool let it go",
+          "[community][health][tls]") {
+  TlsFixture f;
+  const auto cached = f.secrets.get("demo/my-server-cert");
+  REQUIRE(cached);
+  CHECK_FALSE((*cached)["data"].contains("ca.crt"));  // no PEM in the cache: a digest and the pool
+  CHECK_FALSE((*cached)["data"].contains("tls.crt"));
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.probedCa == f.pki.ca().certPem);
+  CHECK(f.rereads == 0);
+  CHECK(f.pod().matchesSecret);
+
+  testing::TestPki other;
+  f.pool->put(other.ca().certPem);  // a second CA: the pool of one lets the server's go
+  REQUIRE_FALSE(caOf(*cached, *f.pool));
+  f.probedCa.clear();
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.rereads == 1);
+  CHECK(f.probedCa == f.pki.ca().certPem);
+  CHECK(caOf(*cached, *f.pool) == f.pki.ca().certPem);  // put back by the transform
 }
 
 TEST_CASE("health: a renewed Secret makes the pod reload, and the new certificate is checked", "[community][health][tls]") {

@@ -15,6 +15,7 @@
 #include "community-operator/builders/secret_builder.h"
 #include "community-operator/builders/service_builder.h"
 #include "community-operator/builders/statefulset_builder.h"
+#include "community-operator/controller/secret_summary.h"
 
 namespace mysqlop::community {
 namespace {
@@ -432,20 +433,19 @@ std::optional<DeleteStep> restartForTls(const api::MySQL& my, const Observed& o)
   }
   auto secret = o.secret(my.certSecretName(std::string(api::kAliasServer)));
   if (!secret) return std::nullopt;
-  auto cert = pki::parseCertificate(kube::secretValue(*secret, "tls.crt").value_or(""));
-  if (!cert) return std::nullopt;
-  const auto issued = pki::inspect(*cert);
+  const auto issued = certificateOf(*secret);
+  if (!issued) return std::nullopt;
   for (const auto& s : *o.health->served) {
     auto pod = o.pods.find(s.pod);
     if (s.reason != api::kReasonReloadUnsupported || pod == o.pods.end()) continue;
     const Json* created = kube::find(*pod->second, {"metadata", "creationTimestamp"});
     if (!created || !created->is_string()) continue;
     auto started = core::parseTime(created->get<std::string>());
-    if (!started || *started >= issued.notBefore) continue;  // a restart would bring nothing newer
+    if (!started || *started >= issued->notBefore) continue;  // a restart would bring nothing newer
     return DeleteStep{&kube::kPods, s.pod, "",
                       EventSpec{true, "RestartingPod",
                                 fmt::format("restarting pod {} to load the renewed TLS certificate (serial {}): {}", s.pod,
-                                            issued.serialHex, s.message)}};
+                                            issued->serialHex, s.message)}};
   }
   return std::nullopt;
 }

@@ -1,0 +1,135 @@
+#include "community-operator/controller/secret_summary.h"
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <fmt/format.h>
+
+#include "common/core/time_format.h"
+#include "common/kube/base64.h"
+#include "common/kube/object.h"
+#include "common/pki/pki.h"
+#include "common/runtime/secrets.h"
+
+namespace mysqlop::community {
+namespace {
+
+std::optional<std::string> digestOf(const pki::Certificate& c) {
+  unsigned char* der = nullptr;
+  const int n = i2d_X509(c.get(), &der);
+  if (n <= 0) return std::nullopt;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  const int ok = EVP_Digest(der, static_cast<size_t>(n), md, &len, EVP_sha256(), nullptr);
+  OPENSSL_free(der);
+  if (ok != 1) return std::nullopt;
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", md[i]);
+  return hex;
+}
+
+std::optional<CertificateSummary> summarize(const std::string& pem) {
+  auto c = pki::parseCertificate(pem);
+  if (!c) return std::nullopt;
+  auto digest = digestOf(*c);
+  if (!digest) return std::nullopt;
+  const auto facts = pki::inspect(*c);
+  return CertificateSummary{*digest, facts.serialHex, facts.notBefore, facts.notAfter};
+}
+
+const Json* summaryOf(const Json& secret) {
+  auto it = secret.find(kSecretSummaryField);
+  return it != secret.end() && it->is_object() ? &*it : nullptr;
+}
+
+}  // namespace
+
+std::string CaPool::put(const std::string& pem) {
+  auto digest = certificateDigest(pem);
+  if (!digest) return "";
+  std::lock_guard lock(mu_);
+  if (pems_.emplace(*digest, pem).second) {
+    order_.push_back(*digest);
+    while (order_.size() > capacity_) {
+      pems_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+  return *digest;
+}
+
+std::optional<std::string> CaPool::get(const std::string& sha256) const {
+  std::lock_guard lock(mu_);
+  auto it = pems_.find(sha256);
+  if (it == pems_.end()) return std::nullopt;
+  return it->second;
+}
+
+size_t CaPool::size() const {
+  std::lock_guard lock(mu_);
+  return pems_.size();
+}
+
+std::optional<std::string> certificateDigest(const std::string& pem) {
+  auto c = pki::parseCertificate(pem);
+  if (!c) return std::nullopt;
+  return digestOf(*c);
+}
+
+std::function<void(Json&)> summarizingSecretTransform(std::set<std::string> keep, std::shared_ptr<CaPool> pool) {
+  keep.insert("tls.crt");
+  keep.insert("ca.crt");
+  return [trim = runtime::secretTransform(std::move(keep)), pool = std::move(pool)](Json& s) {
+    trim(s);
+    auto data = s.find("data");
+    if (data == s.end() || !data->is_object()) return;
+    Json summary = Json::object();
+    if (auto crt = kube::secretValue(s, "tls.crt")) {
+      if (auto c = summarize(*crt)) {
+        summary["tls.crt"] = {{"sha256", c->sha256},
+                              {"serial", c->serialHex},
+                              {"notBefore", core::formatTime(c->notBefore)},
+                              {"notAfter", core::formatTime(c->notAfter)}};
+      }
+      data->erase("tls.crt");
+    }
+    if (auto ca = kube::secretValue(s, "ca.crt")) {
+      if (!ca->empty()) {
+        if (auto digest = pool->put(*ca); !digest.empty()) summary["ca.crt"] = {{"sha256", digest}};
+      }
+      data->erase("ca.crt");
+    }
+    if (!summary.empty()) s[kSecretSummaryField] = std::move(summary);
+  };
+}
+
+std::optional<CertificateSummary> certificateOf(const Json& secret) {
+  if (const Json* sum = summaryOf(secret)) {
+    auto it = sum->find("tls.crt");
+    if (it == sum->end() || !it->is_object()) return std::nullopt;
+    auto notBefore = core::parseTime(it->value("notBefore", ""));
+    auto notAfter = core::parseTime(it->value("notAfter", ""));
+    if (!notBefore || !notAfter) return std::nullopt;
+    return CertificateSummary{it->value("sha256", ""), it->value("serial", ""), *notBefore, *notAfter};
+  }
+  auto crt = kube::secretValue(secret, "tls.crt");
+  if (!crt) return std::nullopt;
+  return summarize(*crt);
+}
+
+std::optional<std::string> caOf(const Json& secret, const CaPool& pool) {
+  if (auto ca = kube::secretValue(secret, "ca.crt"); ca && !ca->empty()) return ca;
+  const Json* sum = summaryOf(secret);
+  if (!sum) return std::nullopt;
+  auto it = sum->find("ca.crt");
+  if (it == sum->end() || !it->is_object()) return std::nullopt;
+  return pool.get(it->value("sha256", ""));
+}
+
+bool hasCa(const Json& secret) {
+  if (auto ca = kube::secretValue(secret, "ca.crt"); ca && !ca->empty()) return true;
+  const Json* sum = summaryOf(secret);
+  return sum && sum->contains("ca.crt");
+}
+
+}  // namespace mysqlop::community
