@@ -41,20 +41,49 @@ std::pair<std::string, IndexFn> labelIndex(const std::string& key) {
           }};
 }
 
-ObjectCache::Entry ObjectCache::entryOf(const ObjectPtr& obj) const {
-  Entry e;
+ObjectCache::Stored ObjectCache::store(const ObjectPtr& obj) const {
+  Stored e;
   if (compact_) {
-    e.packed = Json::to_msgpack(*obj);
-    e.packed.shrink_to_fit();
+    e.packed_ = Json::to_msgpack(*obj);
+    e.packed_.shrink_to_fit();
   } else {
-    e.obj = obj;
+    e.obj_ = obj;
   }
   return e;
 }
 
-ObjectPtr ObjectCache::objectOf(const Entry& e) {
-  if (e.obj) return e.obj;
-  return std::make_shared<const Json>(Json::from_msgpack(e.packed));
+ObjectPtr ObjectCache::Stored::object() const {
+  if (obj_) return obj_;
+  return std::make_shared<const Json>(Json::from_msgpack(packed_));
+}
+
+void ObjectCache::Staged::add(const ObjectPtr& obj) {
+  objects_[objectKey(*obj)] = {cache_.store(obj), kube::resourceVersion(*obj)};
+}
+
+ObjectCache::Relisted ObjectCache::replace(Staged staged) {
+  std::unique_lock lock(mu_);
+  Relisted out;
+  for (auto& [k, v] : objects_) {
+    auto it = staged.objects_.find(k);
+    if (it == staged.objects_.end()) {
+      out.vanished.push_back(std::move(v));
+      continue;
+    }
+    if (kube::resourceVersion(*v.object()) != it->second.second) out.changed.push_back({k, std::move(v), it->second.first});
+  }
+  for (const auto& [k, v] : staged.objects_) {
+    if (!objects_.count(k)) out.changed.push_back({k, std::nullopt, v.first});
+  }
+  objects_.clear();
+  byNamespace_.clear();
+  byOwner_.clear();
+  byCustom_.clear();
+  for (auto& [k, v] : staged.objects_) {
+    auto [it, _] = objects_.try_emplace(k, std::move(v.first));
+    indexLocked(&it->first, *it->second.object());
+  }
+  return out;
 }
 
 void ObjectCache::indexLocked(const std::string* key, const Json& obj) {
@@ -81,12 +110,12 @@ void ObjectCache::unindexLocked(const std::string* key, const Json& obj) {
 
 ObjectPtr ObjectCache::upsert(ObjectPtr obj) {
   std::string key = objectKey(*obj);
-  Entry next = entryOf(obj);
+  Stored next = store(obj);
   std::unique_lock lock(mu_);
   auto [it, inserted] = objects_.try_emplace(std::move(key));
   ObjectPtr previous;
   if (!inserted) {
-    previous = objectOf(it->second);
+    previous = it->second.object();
     unindexLocked(&it->first, *previous);
   }
   it->second = std::move(next);
@@ -98,46 +127,31 @@ ObjectPtr ObjectCache::remove(const std::string& key) {
   std::unique_lock lock(mu_);
   auto it = objects_.find(key);
   if (it == objects_.end()) return nullptr;
-  ObjectPtr previous = objectOf(it->second);
+  ObjectPtr previous = it->second.object();
   unindexLocked(&it->first, *previous);
   objects_.erase(it);
   return previous;
 }
 
 std::vector<ObjectPtr> ObjectCache::replace(std::vector<ObjectPtr> objs) {
-  std::map<std::string, std::pair<Entry, ObjectPtr>> next;
-  for (auto& o : objs) {
-    std::string key = objectKey(*o);
-    Entry e = entryOf(o);
-    next[std::move(key)] = {std::move(e), std::move(o)};
-  }
-  std::unique_lock lock(mu_);
+  Staged staged(*this);
+  for (const auto& o : objs) staged.add(o);
   std::vector<ObjectPtr> vanished;
-  for (const auto& [k, v] : objects_) {
-    if (!next.count(k)) vanished.push_back(objectOf(v));
-  }
-  objects_.clear();
-  byNamespace_.clear();
-  byOwner_.clear();
-  byCustom_.clear();
-  for (auto& [k, v] : next) {
-    auto [it, _] = objects_.try_emplace(k, std::move(v.first));
-    indexLocked(&it->first, *v.second);
-  }
+  for (const auto& v : replace(std::move(staged)).vanished) vanished.push_back(v.object());
   return vanished;
 }
 
 ObjectPtr ObjectCache::get(const std::string& key) const {
   std::shared_lock lock(mu_);
   auto it = objects_.find(key);
-  return it == objects_.end() ? nullptr : objectOf(it->second);
+  return it == objects_.end() ? nullptr : it->second.object();
 }
 
 std::vector<ObjectPtr> ObjectCache::objectsLocked(const Index& idx, const std::string& value) const {
   std::vector<ObjectPtr> out;
   auto it = idx.find(value);
   if (it == idx.end()) return out;
-  for (const std::string* k : it->second) out.push_back(objectOf(objects_.at(*k)));
+  for (const std::string* k : it->second) out.push_back(objects_.at(*k).object());
   return out;
 }
 
@@ -145,7 +159,7 @@ std::vector<ObjectPtr> ObjectCache::list(const std::string& ns) const {
   std::shared_lock lock(mu_);
   if (!ns.empty()) return objectsLocked(byNamespace_, ns);
   std::vector<ObjectPtr> out;
-  for (const auto& [k, v] : objects_) out.push_back(objectOf(v));
+  for (const auto& [k, v] : objects_) out.push_back(v.object());
   return out;
 }
 

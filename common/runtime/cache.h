@@ -66,6 +66,41 @@ class ObjectCache {
   // Replaces everything; returns the objects that vanished.
   std::vector<ObjectPtr> replace(std::vector<ObjectPtr> objs);
 
+  // One stored object: parsed, or (compact) its MessagePack bytes, parsed by object().
+  class Stored {
+   public:
+    ObjectPtr object() const;
+
+   private:
+    friend class ObjectCache;
+    ObjectPtr obj_;
+    std::vector<std::uint8_t> packed_;
+  };
+  // A list in the making (Informer::listAll): each object is stored as it arrives, so that a
+  // compact cache never holds a whole list parsed (a relist of a thousand StatefulSets would).
+  class Staged {
+   public:
+    explicit Staged(const ObjectCache& cache) : cache_(cache) {}
+    void add(const ObjectPtr& obj);
+
+   private:
+    friend class ObjectCache;
+    const ObjectCache& cache_;
+    std::map<std::string, std::pair<Stored, std::string>> objects_;  // key → (stored, resourceVersion)
+  };
+  // What a relist changed: objects added or at a new resourceVersion (with their previous
+  // state, when updated), and those that vanished — each parsed only when asked for.
+  struct Relisted {
+    struct Change {
+      std::string key;
+      std::optional<Stored> previous;  // none: added
+      Stored current;
+    };
+    std::vector<Change> changed;
+    std::vector<Stored> vanished;
+  };
+  Relisted replace(Staged staged);
+
   ObjectPtr get(const std::string& key) const;
   ObjectPtr get(const std::string& ns, const std::string& name) const { return get(objectKey(ns, name)); }
   // Every object, or those of a namespace, in key order.
@@ -83,12 +118,8 @@ class ObjectCache {
   size_t size() const;
 
  private:
-  // One stored object: parsed, or (compact) its MessagePack bytes. What it is indexed under is
-  // computed again from the previous state when it changes (upsert and remove parse it anyway).
-  struct Entry {
-    ObjectPtr obj;
-    std::vector<std::uint8_t> packed;
-  };
+  // What an object is indexed under is computed again from its previous state when it changes
+  // (upsert and remove parse it anyway).
   // The indexes hold pointers to the keys of objects_ (a std::map's keys stay put).
   struct KeyLess {
     bool operator()(const std::string* a, const std::string* b) const { return *a < *b; }
@@ -96,8 +127,7 @@ class ObjectCache {
   using KeySet = std::set<const std::string*, KeyLess>;
   using Index = std::map<std::string, KeySet>;
 
-  Entry entryOf(const ObjectPtr& obj) const;
-  static ObjectPtr objectOf(const Entry& e);
+  Stored store(const ObjectPtr& obj) const;
   void indexLocked(const std::string* key, const Json& obj);    // requires unique mu_
   void unindexLocked(const std::string* key, const Json& obj);  // requires unique mu_
   std::vector<ObjectPtr> objectsLocked(const Index& idx, const std::string& value) const;  // requires mu_
@@ -105,7 +135,7 @@ class ObjectCache {
   const bool compact_;
   const Indexers indexers_;
   mutable std::shared_mutex mu_;
-  std::map<std::string, Entry> objects_;  // guarded by mu_
+  std::map<std::string, Stored> objects_;  // guarded by mu_
   Index byNamespace_;                     // guarded by mu_
   Index byOwner_;                         // controller uid → keys; guarded by mu_
   Index byCustom_;                        // "<index>\x1f<value>" → keys; guarded by mu_

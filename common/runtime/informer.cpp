@@ -58,7 +58,7 @@ void Informer::run(std::stop_token stop) {
 bool Informer::listAll(std::stop_token stop) {
   kube::ListOptions o{.labelSelector = opts_.labelSelector, .fieldSelector = opts_.fieldSelector,
                       .limit = opts_.pageSize};
-  std::vector<ObjectPtr> items;
+  ObjectCache::Staged staged(cache_);  // stored as each page arrives: never a whole list parsed
   std::string rv;
   while (true) {
     auto page = cli_.list(type_, opts_.namespace_, o, stop);
@@ -80,26 +80,23 @@ bool Informer::listAll(std::stop_token stop) {
       item["apiVersion"] = type_.apiVersion();
       item["kind"] = type_.kind;
       if (opts_.transform) opts_.transform(item);
-      items.push_back(std::make_shared<const Json>(std::move(item)));
+      staged.add(std::make_shared<const Json>(std::move(item)));
     }
     std::string next = (*page)["metadata"].value("continue", "");
     if (next.empty()) break;
     o.continueToken = next;
   }
-  // Diff against what we had: adds and updates for what is listed, deletes for what vanished.
-  std::vector<std::pair<ObjectPtr, ObjectPtr>> changes;  // (old, new)
-  for (const auto& obj : items) {
-    ObjectPtr old = cache_.get(objectKey(*obj));
-    if (!old || kube::resourceVersion(*old) != kube::resourceVersion(*obj)) changes.emplace_back(old, obj);
-  }
-  std::vector<ObjectPtr> vanished = cache_.replace(items);
-  for (const auto& [old, obj] : changes) {
+  // Adds and updates for what is listed anew, deletes for what vanished; one object parsed at a time.
+  auto relisted = cache_.replace(std::move(staged));
+  for (const auto& c : relisted.changed) {
+    ObjectPtr obj = c.current.object(), old = c.previous ? c.previous->object() : nullptr;
     for (const auto& h : handlers_) {
       if (old && h.onUpdate) h.onUpdate(old, obj);
       if (!old && h.onAdd) h.onAdd(obj);
     }
   }
-  for (const auto& gone : vanished) {
+  for (const auto& v : relisted.vanished) {
+    ObjectPtr gone = v.object();
     for (const auto& h : handlers_) {
       if (h.onDelete) h.onDelete(gone);
     }

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/kube/object.h"
 #include "common/runtime/cache.h"
 #include "common/runtime/leader_election.h"
 #include "common/runtime/writes.h"
@@ -132,6 +133,37 @@ TEST_CASE("cache: snapshots and indexes by namespace, label and controller owner
   CHECK_THROWS_AS(c.byLabel("tier", "x"), std::logic_error);  // not indexed: a programming error
   CHECK(splitKey("a/x") == std::pair<std::string, std::string>{"a", "x"});
   CHECK(splitKey("cluster-scoped") == std::pair<std::string, std::string>{"", "cluster-scoped"});
+}
+
+TEST_CASE("cache: a relist stored as it arrives reports what it added, changed and removed", "[runtime][cache]") {
+  const bool compact = GENERATE(false, true);
+  INFO("compact " << compact);
+  ObjectCache c(compact, {labelIndex("app")});
+  auto mk = [](const std::string& name, const std::string& rv, const std::string& app) {
+    return std::make_shared<const Json>(
+        Json{{"metadata", {{"namespace", "a"}, {"name", name}, {"resourceVersion", rv}, {"labels", {{"app", app}}}}}});
+  };
+  c.upsert(mk("same", "1", "db"));
+  c.upsert(mk("changed", "1", "db"));
+  c.upsert(mk("gone", "1", "db"));
+  ObjectCache::Staged staged(c);
+  staged.add(mk("same", "1", "db"));
+  staged.add(mk("changed", "2", "web"));
+  staged.add(mk("new", "3", "web"));
+  CHECK(c.size() == 3);  // nothing changes until the swap
+  auto r = c.replace(std::move(staged));
+  std::map<std::string, std::pair<std::string, std::string>> changed;  // key → (previous rv, current rv)
+  for (const auto& ch : r.changed) {
+    changed[ch.key] = {ch.previous ? kube::resourceVersion(*ch.previous->object()) : "",
+                       kube::resourceVersion(*ch.current.object())};
+  }
+  CHECK(changed == std::map<std::string, std::pair<std::string, std::string>>{{"a/changed", {"1", "2"}}, {"a/new", {"", "3"}}});
+  REQUIRE(r.vanished.size() == 1);
+  CHECK(kube::name(*r.vanished.front().object()) == "gone");
+  CHECK(c.size() == 3);
+  CHECK(c.byLabel("app", "web").size() == 2);  // indexed as stored
+  CHECK(c.byLabel("app", "db").size() == 1);
+  CHECK(*c.get("a/new") == *mk("new", "3", "web"));
 }
 
 TEST_CASE("leader election decisions", "[runtime][leader]") {

@@ -314,7 +314,9 @@ bool HealthChecker::check(const std::string& key) {
   }
   const std::string ns = kube::namespaceOf(*obj), name = kube::name(*obj), uid = kube::uid(*obj);
   const auto& spec = obj->value("spec", runtime::Json::object());
-  if (spec.value("halted", false) == true || !statefulSets_.get(ns, api::statefulSetName(name))) return false;
+  const std::string stsName = api::statefulSetName(name);
+  auto sts = spec.value("halted", false) == true ? nullptr : statefulSets_.get(ns, stsName);
+  if (!sts) return false;
 
 
   auto my = api::parseMySQL(*obj);
@@ -323,11 +325,11 @@ bool HealthChecker::check(const std::string& key) {
     recordSecretExpiries(*my);  // what the Secrets hold, whether or not the server answers
   }
   HealthFacts facts;
-  const std::string stsName = api::statefulSetName(name);
-  auto sts = statefulSets_.get(ns, stsName);
-  const Json* ready = sts ? kube::find(*sts, {"status", "readyReplicas"}) : nullptr;
-  auto t = target(*obj);
-  if (!ready || !ready->is_number_integer() || ready->get<int64_t>() < 1) {
+  const Json* ready = kube::find(*sts, {"status", "readyReplicas"});
+  const bool anyReady = ready && ready->is_number_integer() && ready->get<int64_t>() >= 1;
+  // The target (Secrets read, the CA looked up) only when there is something to dial.
+  auto t = anyReady ? target(*obj) : core::Result<ProbeTarget>(core::unavailable("no pod is ready"));
+  if (!anyReady) {
     // Nothing to dial yet (or any more): no pod is ready. Provisioning stays pending without a
     // probe that could only fail; a database that was checked is reported failing.
     facts.noReadyPod = true;
