@@ -57,8 +57,13 @@ ObjectPtr ObjectCache::Stored::object() const {
   return std::make_shared<const Json>(Json::from_msgpack(packed_));
 }
 
+bool ObjectCache::Stored::sameVersion(const Stored& other) const {
+  if (obj_ && other.obj_) return kube::resourceVersion(*obj_) == kube::resourceVersion(*other.obj_);
+  return packed_ == other.packed_;  // the resourceVersion is in the bytes; one version packs one way
+}
+
 void ObjectCache::Staged::add(const ObjectPtr& obj) {
-  objects_[objectKey(*obj)] = {cache_.store(obj), kube::resourceVersion(*obj)};
+  objects_[objectKey(*obj)] = {cache_.store(obj), cache_.indexedUnder(*obj)};
 }
 
 ObjectCache::Relisted ObjectCache::replace(Staged staged) {
@@ -68,9 +73,9 @@ ObjectCache::Relisted ObjectCache::replace(Staged staged) {
     auto it = staged.objects_.find(k);
     if (it == staged.objects_.end()) {
       out.vanished.push_back(std::move(v));
-      continue;
+    } else if (!v.sameVersion(it->second.first)) {
+      out.changed.push_back({k, std::move(v), it->second.first});
     }
-    if (kube::resourceVersion(*v.object()) != it->second.second) out.changed.push_back({k, std::move(v), it->second.first});
   }
   for (const auto& [k, v] : staged.objects_) {
     if (!objects_.count(k)) out.changed.push_back({k, std::nullopt, v.first});
@@ -81,45 +86,51 @@ ObjectCache::Relisted ObjectCache::replace(Staged staged) {
   byCustom_.clear();
   for (auto& [k, v] : staged.objects_) {
     auto [it, _] = objects_.try_emplace(k, std::move(v.first));
-    indexLocked(&it->first, *it->second.object());
+    indexLocked(&it->first, v.second);
   }
   return out;
 }
 
-void ObjectCache::indexLocked(const std::string* key, const Json& obj) {
-  byNamespace_[kube::namespaceOf(obj)].insert(key);
-  if (auto owner = kube::controllerOf(obj)) byOwner_[owner->uid].insert(key);
+ObjectCache::IndexedUnder ObjectCache::indexedUnder(const Json& obj) const {
+  IndexedUnder at{kube::namespaceOf(obj), "", {}};
+  if (auto owner = kube::controllerOf(obj)) at.owner = owner->uid;
   for (const auto& [index, fn] : indexers_) {
-    for (const auto& v : fn(obj)) byCustom_[index + '\x1f' + v].insert(key);
+    for (const auto& v : fn(obj)) at.custom.push_back(index + '\x1f' + v);
   }
+  return at;
 }
 
-void ObjectCache::unindexLocked(const std::string* key, const Json& obj) {
+void ObjectCache::indexLocked(const std::string* key, const IndexedUnder& at) {
+  byNamespace_[at.ns].insert(key);
+  if (!at.owner.empty()) byOwner_[at.owner].insert(key);
+  for (const auto& c : at.custom) byCustom_[c].insert(key);
+}
+
+void ObjectCache::unindexLocked(const std::string* key, const IndexedUnder& at) {
   auto drop = [&](Index& idx, const std::string& value) {
     auto it = idx.find(value);
     if (it == idx.end()) return;
     it->second.erase(key);
     if (it->second.empty()) idx.erase(it);
   };
-  drop(byNamespace_, kube::namespaceOf(obj));
-  if (auto owner = kube::controllerOf(obj)) drop(byOwner_, owner->uid);
-  for (const auto& [index, fn] : indexers_) {
-    for (const auto& v : fn(obj)) drop(byCustom_, index + '\x1f' + v);
-  }
+  drop(byNamespace_, at.ns);
+  if (!at.owner.empty()) drop(byOwner_, at.owner);
+  for (const auto& c : at.custom) drop(byCustom_, c);
 }
 
 ObjectPtr ObjectCache::upsert(ObjectPtr obj) {
   std::string key = objectKey(*obj);
   Stored next = store(obj);
+  const IndexedUnder at = indexedUnder(*obj);
   std::unique_lock lock(mu_);
   auto [it, inserted] = objects_.try_emplace(std::move(key));
   ObjectPtr previous;
   if (!inserted) {
     previous = it->second.object();
-    unindexLocked(&it->first, *previous);
+    unindexLocked(&it->first, indexedUnder(*previous));
   }
   it->second = std::move(next);
-  indexLocked(&it->first, *obj);
+  indexLocked(&it->first, at);
   return previous;
 }
 
@@ -128,17 +139,9 @@ ObjectPtr ObjectCache::remove(const std::string& key) {
   auto it = objects_.find(key);
   if (it == objects_.end()) return nullptr;
   ObjectPtr previous = it->second.object();
-  unindexLocked(&it->first, *previous);
+  unindexLocked(&it->first, indexedUnder(*previous));
   objects_.erase(it);
   return previous;
-}
-
-std::vector<ObjectPtr> ObjectCache::replace(std::vector<ObjectPtr> objs) {
-  Staged staged(*this);
-  for (const auto& o : objs) staged.add(o);
-  std::vector<ObjectPtr> vanished;
-  for (const auto& v : replace(std::move(staged)).vanished) vanished.push_back(v.object());
-  return vanished;
 }
 
 ObjectPtr ObjectCache::get(const std::string& key) const {

@@ -63,8 +63,6 @@ class ObjectCache {
   ObjectPtr upsert(ObjectPtr obj);
   // Removes; returns the removed state (null when absent).
   ObjectPtr remove(const std::string& key);
-  // Replaces everything; returns the objects that vanished.
-  std::vector<ObjectPtr> replace(std::vector<ObjectPtr> objs);
 
   // One stored object: parsed, or (compact) its MessagePack bytes, parsed by object().
   class Stored {
@@ -73,11 +71,19 @@ class ObjectCache {
 
    private:
     friend class ObjectCache;
+    bool sameVersion(const Stored& other) const;  // without parsing either
     ObjectPtr obj_;
     std::vector<std::uint8_t> packed_;
   };
-  // A list in the making (Informer::listAll): each object is stored as it arrives, so that a
-  // compact cache never holds a whole list parsed (a relist of a thousand StatefulSets would).
+  // What an object is found under in the indexes, computed while it is at hand, parsed (the
+  // cache's own bookkeeping; public only because Staged holds it).
+  struct IndexedUnder {
+    std::string ns, owner;
+    std::vector<std::string> custom;  // "<index>\x1f<value>"
+  };
+  // A list in the making (Informer::listAll): each object is stored (and what it is indexed
+  // under noted) as it arrives, so that a compact cache never holds a whole list parsed — a
+  // relist of a thousand StatefulSets would — and the swap parses nothing under the lock.
   class Staged {
    public:
     explicit Staged(const ObjectCache& cache) : cache_(cache) {}
@@ -86,7 +92,7 @@ class ObjectCache {
    private:
     friend class ObjectCache;
     const ObjectCache& cache_;
-    std::map<std::string, std::pair<Stored, std::string>> objects_;  // key → (stored, resourceVersion)
+    std::map<std::string, std::pair<Stored, IndexedUnder>> objects_;
   };
   // What a relist changed: objects added or at a new resourceVersion (with their previous
   // state, when updated), and those that vanished — each parsed only when asked for.
@@ -99,6 +105,7 @@ class ObjectCache {
     std::vector<Change> changed;
     std::vector<Stored> vanished;
   };
+  // Replaces everything with what was staged.
   Relisted replace(Staged staged);
 
   ObjectPtr get(const std::string& key) const;
@@ -118,9 +125,8 @@ class ObjectCache {
   size_t size() const;
 
  private:
-  // What an object is indexed under is computed again from its previous state when it changes
-  // (upsert and remove parse it anyway).
-  // The indexes hold pointers to the keys of objects_ (a std::map's keys stay put).
+  // What an object is indexed under is not kept: it is computed again from its previous state
+  // when it changes (upsert and remove parse that anyway). The indexes hold pointers to the keys of objects_ (a std::map's keys stay put).
   struct KeyLess {
     bool operator()(const std::string* a, const std::string* b) const { return *a < *b; }
   };
@@ -128,8 +134,9 @@ class ObjectCache {
   using Index = std::map<std::string, KeySet>;
 
   Stored store(const ObjectPtr& obj) const;
-  void indexLocked(const std::string* key, const Json& obj);    // requires unique mu_
-  void unindexLocked(const std::string* key, const Json& obj);  // requires unique mu_
+  IndexedUnder indexedUnder(const Json& obj) const;
+  void indexLocked(const std::string* key, const IndexedUnder& at);    // requires unique mu_
+  void unindexLocked(const std::string* key, const IndexedUnder& at);  // requires unique mu_
   std::vector<ObjectPtr> objectsLocked(const Index& idx, const std::string& value) const;  // requires mu_
 
   const bool compact_;

@@ -119,8 +119,9 @@ TEST_CASE("cache: snapshots and indexes by namespace, label and controller owner
   CHECK(c.byOwner("u1").size() == 1);
   CHECK(c.byOwner("u2").size() == 1);
   CHECK(c.list("", *kube::LabelSelector::parse("app=web")).size() == 2);
-  auto vanished = c.replace({mk("b", "z", "db", "u1")});
-  CHECK(vanished.size() == 2);
+  ObjectCache::Staged relist(c);
+  relist.add(mk("b", "z", "db", "u1"));
+  CHECK(c.replace(std::move(relist)).vanished.size() == 2);
   CHECK(c.size() == 1);
   CHECK(c.byLabel("app", "web").empty());
   CHECK(*c.get("b/z") == *mk("b", "z", "db", "u1"));  // the same content, whichever way it is kept

@@ -77,13 +77,13 @@ void describe(ServedCertificate& s, const std::string& pem) {
   }
 }
 
-}  // namespace
-
 bool servesCertificate(const std::string& servedPem, const std::optional<CertificateSummary>& want) {
   if (!want) return false;
   auto digest = certificateDigest(servedPem);
   return digest && *digest == want->sha256;
 }
+
+}  // namespace
 
 HealthChecker::HealthChecker(const runtime::ObjectCache& mysqls, const runtime::ObjectCache& secrets,
                              const runtime::ObjectCache& statefulSets, std::function<void(const std::string&)> onChange,
@@ -326,15 +326,13 @@ bool HealthChecker::check(const std::string& key) {
   }
   HealthFacts facts;
   const Json* ready = kube::find(*sts, {"status", "readyReplicas"});
-  const bool anyReady = ready && ready->is_number_integer() && ready->get<int64_t>() >= 1;
-  // The target (Secrets read, the CA looked up) only when there is something to dial.
-  auto t = anyReady ? target(*obj) : core::Result<ProbeTarget>(core::unavailable("no pod is ready"));
-  if (!anyReady) {
+  if (!ready || !ready->is_number_integer() || ready->get<int64_t>() < 1) {
     // Nothing to dial yet (or any more): no pod is ready. Provisioning stays pending without a
-    // probe that could only fail; a database that was checked is reported failing.
+    // probe that could only fail; a database that was checked is reported failing. The target
+    // (Secrets read, the CA looked up) is made only when there is something to dial.
     facts.noReadyPod = true;
     facts.message = fmt::format("no pod of StatefulSet {}/{} is ready", ns, stsName);
-  } else if (!t) {
+  } else if (auto t = target(*obj); !t) {
     facts.message = "cannot check " + key + ": " + t.error().message;
   } else if (auto r = opts_.probe(*t); !r) {
     facts.message = r.error().message;

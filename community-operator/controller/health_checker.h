@@ -80,7 +80,6 @@ struct HealthCheckerOptions {
   std::chrono::milliseconds inactiveRetry{500};
 };
 
-
 struct Verdict {
   std::string uid;  // the MySQL it is about (a recreated database starts afresh)
   HealthFacts facts;
