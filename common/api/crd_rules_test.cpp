@@ -10,6 +10,7 @@
 #include <set>
 
 #include "common/api/mysql.h"
+#include "common/api/ops_request.h"
 
 namespace mysqlop::api {
 namespace {
@@ -48,6 +49,19 @@ TEST_CASE("CRD rules: what a CEL rule refuses, the operator refuses too, naming 
     ++refusedCases;
     INFO(c["name"].as<std::string>());
     std::set<std::string> fields;
+    if (c["crd"].as<std::string>() == "mysqlopsrequests.ops.kubedb.com") {
+      auto req = parseOpsRequest(obj);
+      REQUIRE_FALSE(req);
+      for (const auto& e : req.error()) fields.insert(e.field);
+      for (const auto& m : refused) {
+        std::smatch field;
+        const std::string message = m.get<std::string>();
+        REQUIRE(std::regex_search(message, field, std::regex("^spec\\.[A-Za-z]+")));
+        INFO(message);
+        CHECK(fields.count(field.str()) > 0);
+      }
+      continue;
+    }
     auto my = parseMySQL(obj);
     const bool parsed = static_cast<bool>(my);
     if (!parsed) {

@@ -41,10 +41,18 @@ class Registry;
 }
 #include "community-operator/controller/secret_summary.h"
 #include "community-operator/controller/status.h"
-#include "community-operator/health/mysql_probe.h"
-#include "community-operator/health/served_certificate.h"
+#include "common/mysql/mysql_probe.h"
+#include "common/mysql/served_certificate.h"
 
 namespace mysqlop::community {
+
+using dbclient::fetchServedCertificate;
+using dbclient::probeMySQL;
+using dbclient::ProbeResult;
+using dbclient::ProbeTarget;
+using dbclient::ProbeTls;
+using dbclient::runStatement;
+using dbclient::tlsReloadStatement;
 
 using ProbeFn = std::function<core::Result<ProbeResult>(const ProbeTarget&)>;
 using FetchServedFn = std::function<core::Result<std::string>(const std::string& host, int port, std::chrono::seconds)>;
@@ -59,7 +67,7 @@ struct HealthCheckerOptions {
   ProbeFn probe = probeMySQL;
   // With TLS (issue 15): what each pod presents, and the reload statement's runner.
   FetchServedFn fetchServed = fetchServedCertificate;
-  StatementFn runStatement = community::runStatement;
+  StatementFn runStatement = dbclient::runStatement;
   // After a reload that did not bring the Secret's certificate yet (the pod's files lag), the
   // next check comes after this, doubling up to `interval`.
   std::chrono::milliseconds reloadRetry{1000};

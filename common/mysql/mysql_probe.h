@@ -1,6 +1,7 @@
 #pragma once
 // Asks a MySQL (or MariaDB) server whether it accepts connections, speaking the real MySQL
-// protocol through MariaDB Connector/C — the community operator's health check (issue 5):
+// protocol through MariaDB Connector/C — the community operator's health check (issue 5) and the enterprise operator's check after an
+// ops request:
 // TLS with the server Secret's CA when the database has spec.tls, host-name verification when
 // it requires TLS, a plain connection otherwise. The result says why a connection failed, in the
 // server's or the TLS library's words. Blocking (bounded by the timeouts); any thread.
@@ -11,7 +12,7 @@
 
 #include "common/core/result.h"
 
-namespace mysqlop::community {
+namespace mysqlop::dbclient {
 
 struct ProbeTls {
   std::string caPem;          // the CA that signed the server certificate
@@ -38,5 +39,8 @@ core::Result<ProbeResult> probeMySQL(const ProbeTarget& target);
 // Runs one statement (FLUSH SSL, ...) as the target's user. Unavailable when the connection
 // fails, Invalid with the server's words when it refuses the statement.
 core::Status runStatement(const ProbeTarget& target, const std::string& sql);
+// The first column of the first row a query returns (nullopt for SQL NULL), e.g.
+// "SELECT @@GLOBAL.require_secure_transport". Errors as runStatement's.
+core::Result<std::optional<std::string>> queryValue(const ProbeTarget& target, const std::string& sql);
 
-}  // namespace mysqlop::community
+}  // namespace mysqlop::dbclient

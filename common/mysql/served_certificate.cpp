@@ -1,4 +1,4 @@
-#include "community-operator/health/served_certificate.h"
+#include "common/mysql/served_certificate.h"
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -17,7 +17,7 @@
 #include <regex>
 #include <vector>
 
-namespace mysqlop::community {
+namespace mysqlop::dbclient {
 namespace {
 
 // MySQL protocol capability flags (client/server protocol, "Capabilities Flags").
@@ -184,4 +184,4 @@ std::optional<std::string> tlsReloadStatement(const std::string& serverVersion) 
   return std::nullopt;
 }
 
-}  // namespace mysqlop::community
+}  // namespace mysqlop::dbclient

@@ -1,6 +1,6 @@
 // The health probe against a real MariaDB started by the test, with TLS from a test CA.
-#include "community-operator/health/mysql_probe.h"
-#include "community-operator/health/served_certificate.h"
+#include "common/mysql/mysql_probe.h"
+#include "common/mysql/served_certificate.h"
 
 #include <catch2/catch.hpp>
 
@@ -8,7 +8,7 @@
 #include "common/testing/mariadb_server.h"
 #include "common/testing/test_pki.h"
 
-namespace mysqlop::community {
+namespace mysqlop::dbclient {
 namespace {
 
 using testing::MariaDbServer;
@@ -52,6 +52,19 @@ TEST_CASE("probe: a plain connection is refused under require_secure_transport",
   auto plain = probeMySQL(f.target(lax, std::nullopt));
   REQUIRE(plain);
   CHECK(plain->tlsVersion.empty());
+  // What the server says of the requirement, as the enterprise operator reads it after an ops request.
+  auto on = queryValue(f.target(db, ProbeTls{f.pki.ca().certPem, false}), "SELECT @@GLOBAL.require_secure_transport");
+  REQUIRE(on);
+  CHECK(*on == std::optional<std::string>("1"));
+  auto off = queryValue(f.target(lax, std::nullopt), "SELECT @@GLOBAL.require_secure_transport");
+  REQUIRE(off);
+  CHECK(*off == std::optional<std::string>("0"));
+  auto null = queryValue(f.target(lax, std::nullopt), "SELECT NULL");
+  REQUIRE(null);
+  CHECK_FALSE(null->has_value());
+  auto bad = queryValue(f.target(lax, std::nullopt), "SELECT nonsense FROM nowhere");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == core::ErrorCode::kInvalid);
 }
 
 TEST_CASE("probe: a wrong CA or a certificate for another host fails with a clear message",
@@ -122,4 +135,4 @@ TEST_CASE("served certificate: the reload statement by server version", "[commun
 }
 
 }  // namespace
-}  // namespace mysqlop::community
+}  // namespace mysqlop::dbclient

@@ -13,7 +13,7 @@
 
 #include "common/core/result.h"
 
-namespace mysqlop::community {
+namespace mysqlop::dbclient {
 
 // The leaf certificate the server at host:port presents, as PEM. Unavailable when it cannot be
 // reached or does not speak TLS; the message says why in the OS's or the TLS library's words.
@@ -25,4 +25,4 @@ core::Result<std::string> fetchServedCertificate(const std::string& host, int po
 // `serverVersion` is what the server reports ("10.11.6-MariaDB-0+deb12u1", "8.4.3").
 std::optional<std::string> tlsReloadStatement(const std::string& serverVersion);
 
-}  // namespace mysqlop::community
+}  // namespace mysqlop::dbclient

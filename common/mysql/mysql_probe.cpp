@@ -1,4 +1,4 @@
-#include "community-operator/health/mysql_probe.h"
+#include "common/mysql/mysql_probe.h"
 
 #include <mysql.h>
 #include <sys/mman.h>
@@ -11,7 +11,7 @@
 #include <cstring>
 #include <memory>
 
-namespace mysqlop::community {
+namespace mysqlop::dbclient {
 namespace {
 
 // Connector/C reads the CA from a file. It gets an anonymous in-memory one (memfd), opened by
@@ -93,6 +93,22 @@ core::Status runStatement(const ProbeTarget& t, const std::string& sql) {
   return {};
 }
 
+core::Result<std::optional<std::string>> queryValue(const ProbeTarget& t, const std::string& sql) {
+  auto conn = connect(t);
+  if (!conn) return conn.error();
+  if (mysql_query(conn->get(), sql.c_str()) != 0) {
+    return core::Error(core::ErrorCode::kInvalid, fmt::format("{}:{} refused {:?}: ERROR {}: {}", t.host, t.port, sql,
+                                                              mysql_errno(conn->get()), mysql_error(conn->get())));
+  }
+  std::unique_ptr<MYSQL_RES, decltype(&mysql_free_result)> res(mysql_store_result(conn->get()), mysql_free_result);
+  if (!res) return core::unavailable(fmt::format("{}:{} returned no result for {:?}", t.host, t.port, sql));
+  MYSQL_ROW row = mysql_fetch_row(res.get());
+  if (!row || mysql_num_fields(res.get()) < 1) return core::unavailable(fmt::format("{}:{} returned no row for {:?}", t.host, t.port, sql));
+  if (!row[0]) return std::optional<std::string>{};
+  unsigned long* lengths = mysql_fetch_lengths(res.get());
+  return std::optional<std::string>{std::string(row[0], lengths ? lengths[0] : std::strlen(row[0]))};
+}
+
 core::Result<ProbeResult> probeMySQL(const ProbeTarget& t) {
   auto connected = connect(t);
   if (!connected) return connected.error();
@@ -111,4 +127,4 @@ core::Result<ProbeResult> probeMySQL(const ProbeTarget& t) {
   return r;
 }
 
-}  // namespace mysqlop::community
+}  // namespace mysqlop::dbclient
