@@ -9,6 +9,7 @@
 #include "common/api/catalog.h"
 #include "common/api/cert_manager.h"
 #include "common/api/naming.h"
+#include "common/api/ops_request.h"
 #include "common/client/config.h"
 #include "common/kube/label_selector.h"
 #include "common/kube/object.h"
@@ -18,6 +19,7 @@
 #include "common/runtime/secrets.h"
 #include "enterprise-operator/controller/licence_gate.h"
 #include "enterprise-operator/controller/mappers.h"
+#include "enterprise-operator/controller/ops.h"
 #include "enterprise-operator/controller/reconciler.h"
 
 using namespace mysqlop;
@@ -116,6 +118,18 @@ int main(int argc, char** argv) {
   c.watchMapped(issuers, [&mysqls](const runtime::Json& i) { return enterprise::mysqlsForIssuer(mysqls.cache(), i, "Issuer"); });
   c.watchMapped(clusterIssuers,
                 [&mysqls](const runtime::Json& i) { return enterprise::mysqlsForIssuer(mysqls.cache(), i, "ClusterIssuer"); });
+
+  // MySQLOpsRequests (issue 19): one controller, keyed by request; a MySQL's change moves its
+  // requests on, a request's change the others of its database.
+  auto& requests = m.informer(api::opsRequestResource(), {.namespace_ = flags.watchNamespace, .indexers = enterprise::opsIndexers()});
+  enterprise::OpsReconciler opsReconciler(m.client(), m.recorder(),
+                                          {.requests = &requests.cache(), .mysqls = &mysqls.cache(), .certificates = &certificates.cache()},
+                                          gate, {}, core::systemClock(), log.with("controller", "mysql-ops"));
+  auto& ops = m.controller({.name = "mysql-ops", .workers = 2},
+                           [&opsReconciler](const runtime::Request& r, std::stop_token st) { return opsReconciler.reconcile(r, st); });
+  ops.watchPrimary(requests);
+  ops.watchMapped(requests, [&requests](const runtime::Json& r) { return enterprise::requestsForSameDatabase(requests.cache(), r); });
+  ops.watchMapped(mysqls, [&requests](const runtime::Json& db) { return enterprise::requestsForMySQL(requests.cache(), db); });
 
   gate.start();
   int rc = m.run();

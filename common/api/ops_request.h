@@ -83,8 +83,9 @@ inline constexpr std::string_view kOpsReasonTimeout = "Timeout";
 inline constexpr std::string_view kOpsReasonStepFailed = "StepFailed";
 inline constexpr std::string_view kOpsCondSkipped = "Skipped";
 inline constexpr std::string_view kOpsReasonNothingToDo = "NothingToChange";
-// Pending, and why.
+// What it waits for: Pending, and why; or, while Progressing, the step at work (InProgress).
 inline constexpr std::string_view kOpsCondWaiting = "Waiting";
+inline constexpr std::string_view kOpsReasonInProgress = "InProgress";
 inline constexpr std::string_view kOpsReasonWaitingForRequest = "WaitingForOtherOpsRequest";
 inline constexpr std::string_view kOpsReasonWaitingForReady = "WaitingForDatabaseReady";
 inline constexpr std::string_view kOpsReasonLicenseInvalid = "LicenseInvalid";

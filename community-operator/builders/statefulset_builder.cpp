@@ -158,8 +158,10 @@ Json buildStatefulSet(const api::MySQL& my, const Images& images) {
                         {"serviceName", api::governingServiceName(my.name)},
                         {"selector", {{"matchLabels", selector}}},
                         {"podManagementPolicy", "OrderedReady"},
-                        // A spec change (requireSSL, TLS, images) restarts the pod with it.
-                        {"updateStrategy", {{"type", "RollingUpdate"}, {"rollingUpdate", {{"partition", 0}}}}},
+                        // KubeDB's: a template change (requireSSL, TLS, images) is staged, and reaches
+                        // the pods when a MySQLOpsRequest restarts them one at a time (issue 19) — never
+                        // all databases at once. null drops the rollingUpdate an older operator set.
+                        {"updateStrategy", {{"type", "OnDelete"}, {"rollingUpdate", nullptr}}},
                         {"template", {{"metadata", podMeta}, {"spec", podSpec}}}}}};
   if (my.storageType == "Durable") {
     Json storage = my.storage;

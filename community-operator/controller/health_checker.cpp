@@ -83,6 +83,23 @@ bool servesCertificate(const std::string& servedPem, const std::optional<Certifi
   return digest && *digest == want->sha256;
 }
 
+// The CA that signed what a server presents: the Secret's, else one the pool kept from before
+// (after an issuer change the server presents the old CA's certificate until it reloads);
+// nullopt when neither did (or it cannot be read).
+std::optional<std::string> signerOf(const std::string& servedPem, const std::string& secretCa, const CaPool* pool) {
+  auto served = pki::parseCertificate(servedPem);
+  if (!served) return std::nullopt;
+  std::vector<std::string> candidates = {secretCa};
+  if (pool) {
+    for (auto& pem : pool->all()) candidates.push_back(std::move(pem));
+  }
+  for (const auto& pem : candidates) {
+    auto ca = pki::parseCertificate(pem);
+    if (ca && pki::signedBy(*served, *ca)) return pem;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 HealthChecker::HealthChecker(const runtime::ObjectCache& mysqls, const runtime::ObjectCache& secrets,
@@ -264,7 +281,16 @@ std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, 
         s.reason = api::kReasonReloadUnsupported;
         s.message = fmt::format("server {} cannot reload TLS without a restart; it serves serial {} while Secret {} holds {}",
                                 serverVersion, s.serialNumber, serverSecret, holds);
-      } else if (auto st = opts_.runStatement(pod, *statement); !st) {
+      } else if (auto st = [&] {
+                   // Verified with the CA that signed what it presents now (an old one after an
+                   // issuer change), so that it can be asked to load the new one.
+                   ProbeTarget reload = pod;
+                   if (reload.tls) {
+                     if (auto ca = signerOf(*served, reload.tls->caPem, opts_.caPool.get())) reload.tls->caPem = *ca;
+                   }
+                   return opts_.runStatement(reload, *statement);
+                 }();
+                 !st) {
         if (metrics_) metrics_->countReload(my, "failed");
         s.reason = api::kReasonReloadFailed;
         s.message = fmt::format("{}; it still serves serial {} (Secret {} holds {})", st.error().message, s.serialNumber,
@@ -336,6 +362,26 @@ bool HealthChecker::check(const std::string& key) {
     facts.message = "cannot check " + key + ": " + t.error().message;
   } else if (auto r = opts_.probe(*t); !r) {
     facts.message = r.error().message;
+    // A server that presents a certificate of a CA the Secret no longer holds (an issuer change)
+    // fails the verified probe until it reloads: verified with the CA that signed it (one seen
+    // before), it is asked to, then probed again.
+    if (my && t->tls) {
+      if (auto served = opts_.fetchServed(t->host, t->port, t->timeout)) {
+        auto signer = signerOf(*served, t->tls->caPem, opts_.caPool.get());
+        if (signer && *signer != t->tls->caPem) {
+          ProbeTarget old = *t;
+          old.tls->caPem = *signer;
+          if (auto r2 = opts_.probe(old)) {
+            facts.served = checkServed(*my, *t, r2->serverVersion, verdict(key, uid));
+            if (auto r3 = opts_.probe(*t)) {
+              facts.ok = true;
+              facts.message = fmt::format("{}:{} answered a query over {} (server {})", t->host, t->port, r3->tlsVersion,
+                                          r3->serverVersion);
+            }
+          }
+        }
+      }
+    }
   } else {
     facts.ok = true;
     facts.message = fmt::format("{}:{} answered a query over {} (server {})", t->host, t->port,

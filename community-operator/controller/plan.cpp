@@ -7,6 +7,7 @@
 #include "common/api/catalog.h"
 #include "common/api/conditions.h"
 #include "common/api/naming.h"
+#include "common/api/ops_request.h"
 #include "common/core/time_format.h"
 #include "common/kube/object.h"
 #include "common/pki/pki.h"
@@ -150,7 +151,10 @@ void planWorkload(Planner& p, const api::MySQL& my, const Images& images, bool d
     p.facts.workloadWritten = true;
   } else {
     p.facts.health = o.health;
-    if (auto restart = restartForTls(my, o)) p.out.steps.push_back(std::move(*restart));
+    // While a MySQLOpsRequest runs (the pause marker), pods restart by its hand alone.
+    if (api::pausedBy(*o.mysql).empty()) {
+      if (auto restart = restartForTls(my, o)) p.out.steps.push_back(std::move(*restart));
+    }
   }
 }
 

@@ -3,10 +3,13 @@
 // so a test can also show that a converged database plans no write at all.
 #include "community-operator/controller/plan.h"
 
+#include "common/api/ops_request.h"
+
 #include <catch2/catch.hpp>
 
 #include "common/api/conditions.h"
 #include "common/api/naming.h"
+#include "common/api/ops_request.h"
 #include "common/core/time_format.h"
 #include "common/kube/base64.h"
 #include "common/kube/object.h"
@@ -633,6 +636,15 @@ TEST_CASE("plan: a server that cannot reload is restarted, one pod at a time, on
   CHECK(std::count(names.begin(), names.end(), "delete:Pod/my-0") == 0);
   o.pods["my-0"] = pod("2020-01-01T00:00:00Z");
   o.health->served->front().reason = "ReloadFailed";  // a refusal is reported, never "fixed" by a restart
+  names = stepNames(plan(o, kNow));
+  CHECK(std::count(names.begin(), names.end(), "delete:Pod/my-0") == 0);
+  // While a MySQLOpsRequest runs (the pause marker), the request alone restarts pods.
+  o.health->served->front().reason = "ReloadUnsupported";
+  names = stepNames(plan(o, kNow));
+  CHECK(std::count(names.begin(), names.end(), "delete:Pod/my-0") == 1);
+  Json paused = *o.mysql;
+  paused["metadata"]["annotations"][std::string(api::kAnnotationPausedBy)] = "op";
+  o.mysql = ptr(paused);
   names = stepNames(plan(o, kNow));
   CHECK(std::count(names.begin(), names.end(), "delete:Pod/my-0") == 0);
 }

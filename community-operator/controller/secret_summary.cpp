@@ -65,6 +65,15 @@ std::optional<std::string> CaPool::get(const std::string& sha256) const {
   return it->second;
 }
 
+std::vector<std::string> CaPool::all() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
+    if (auto p = pems_.find(*it); p != pems_.end()) out.push_back(p->second);
+  }
+  return out;
+}
+
 size_t CaPool::size() const {
   std::lock_guard lock(mu_);
   return pems_.size();

@@ -21,6 +21,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -46,6 +47,8 @@ class CaPool {
   // Keeps `pem` under its digest; returns the digest.
   std::string put(const std::string& pem);
   std::optional<std::string> get(const std::string& sha256) const;
+  // Every CA kept, newest first.
+  std::vector<std::string> all() const;
   size_t size() const;
 
  private:

@@ -103,6 +103,24 @@ void metadataCauses(const Json& obj, std::vector<Cause>& causes) {
   }
 }
 
+// A built-in object is decoded into typed fields: a JSON null there is the field's zero value,
+// omitted when the object is written back (`rollingUpdate: null` clears it). Custom resources
+// keep what their schema says.
+void dropNulls(Json& j) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end();) {
+      if (it.value().is_null()) {
+        it = j.erase(it);
+      } else {
+        dropNulls(it.value());
+        ++it;
+      }
+    }
+  } else if (j.is_array()) {
+    for (auto& e : j) dropNulls(e);
+  }
+}
+
 bool validBase64(const Json& v) { return v.is_string() && kube::base64Decode(v.get<std::string>()).ok(); }
 
 }  // namespace
@@ -137,6 +155,7 @@ ApiStatus ApiServer::Impl::validateSchema(Call& c, const ResourceInfo& r, Json& 
 }
 
 ApiStatus ApiServer::Impl::admitCreate(Call& c, const ResourceInfo& r, ObjectStore::Txn& tx, Json& obj) {
+  if (r.builtin) dropNulls(obj);
   std::string name = meta(obj, "name");
   std::vector<Cause> causes;
   if (name.empty()) {
@@ -238,6 +257,7 @@ ApiStatus ApiServer::Impl::admitCreate(Call& c, const ResourceInfo& r, ObjectSto
 
 ApiStatus ApiServer::Impl::admitUpdate(Call& c, const ResourceInfo& r, ObjectStore::Txn& tx,
                                        const Json& old, Json& obj, const std::string& subresource) {
+  if (r.builtin) dropNulls(obj);
   std::string name = meta(obj, "name");
   if (r.group == "rbac.authorization.k8s.io") {
     if (auto st = preventEscalation(c, r, tx, obj); !st) return st;
@@ -333,6 +353,13 @@ ApiStatus ApiServer::Impl::admitUpdate(Call& c, const ResourceInfo& r, ObjectSto
                                                   ? *kube::find(spec, {"template", "metadata", "labels"})
                                                   : Json(nullptr),
                                               "`selector` does not match template `labels`"));
+      }
+      if (k == "StatefulSet") {
+        const Json strategy = spec.value("updateStrategy", Json::object());
+        if (strategy.value("type", "RollingUpdate") != "RollingUpdate" && strategy.contains("rollingUpdate")) {
+          causes.push_back(errors::invalidValue("spec.updateStrategy.rollingUpdate", strategy["rollingUpdate"],
+                                                "only allowed for updateStrategy 'RollingUpdate'"));
+        }
       }
       if (isUpdate && k == "StatefulSet" && subresource.empty()) {
         Json oldSpec = old.value("spec", Json::object());

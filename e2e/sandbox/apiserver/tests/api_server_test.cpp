@@ -468,6 +468,29 @@ TEST_CASE("Leases round-trip MicroTime and elect a leader by optimistic concurre
   CHECK(s.must(s.cli->get(kube::kLeases, "default", "mysqlop"))["spec"]["renewTime"] == "2026-11-28T12:00:03.000001Z");
 }
 
+TEST_CASE("built-in objects drop null fields; a StatefulSet's rollingUpdate goes with RollingUpdate",
+          "[sandbox][apiserver]") {
+  Sandbox s;
+  Json sts = Json::parse(R"({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "default"},
+      "spec": {"selector": {"matchLabels": {"app": "db"}}, "serviceName": "db",
+               "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}},
+               "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}}}})");
+  Json made = s.must(s.cli->create(kube::kStatefulSets, "default", sts));
+  // OnDelete with the old rollingUpdate kept is refused in kube-apiserver's words...
+  Json kept = made;
+  kept["spec"]["updateStrategy"]["type"] = "OnDelete";
+  auto refused = s.cli->update(kube::kStatefulSets, kept);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().httpStatus == 422);
+  CHECK_THAT(refused.error().message, Catch::Contains("spec.updateStrategy.rollingUpdate: Invalid value"));
+  CHECK_THAT(refused.error().message, Catch::Contains("only allowed for updateStrategy 'RollingUpdate'"));
+  // ...and with rollingUpdate: null (what an update that clears it sends) the field goes.
+  Json cleared = made;
+  cleared["spec"]["updateStrategy"] = {{"type", "OnDelete"}, {"rollingUpdate", nullptr}};
+  Json after = s.must(s.cli->update(kube::kStatefulSets, cleared));
+  CHECK(after["spec"]["updateStrategy"] == Json{{"type", "OnDelete"}});
+}
+
 TEST_CASE("dryRun=All validates and answers but stores nothing", "[sandbox][apiserver]") {
   Sandbox s;
   auto before = s.must(s.cli->list(kube::kConfigMaps, "default"));

@@ -58,12 +58,12 @@ make_ca() {
     -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null
 }
 
-# operator_api NS... (needs $K): what the operators need of the API — the MySQL and cert-manager
+# operator_api NS... (needs $K): what the operators need of the API — the MySQL, ops request and cert-manager
 # CRDs (established), the MySQLVersion catalog, namespace cert-manager — and the namespaces named.
 operator_api() {
   local root
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
-  "$K" apply -f "$root/charts/mysqlop-community/crds" -f "$root/e2e/sandbox/cert-manager/crds" > /dev/null
+  "$K" apply -f "$root/charts/mysqlop-community/crds" -f "$root/charts/mysqlop-enterprise/crds" -f "$root/e2e/sandbox/cert-manager/crds" > /dev/null
   "$K" wait --for=condition=Established crd --all --timeout=20s > /dev/null
   "$K" apply -f "$root/charts/mysqlop-community/templates/mysqlversions.yaml" > /dev/null
   local ns

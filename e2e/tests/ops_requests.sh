@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# Day-2 TLS as an API (issue 19): MySQLOpsRequests run by the helm-installed enterprise operator on
+# a real MariaDB pod holding a row, each result checked from a client pod as a user would:
+# invalid requests fail naming the field; TLS added to a plain database (the client verifies, plain
+# connections are refused, the row is there); every certificate rotated without a restart (each
+# Certificate's revision up, new serials served); a new issuer (clients trusting the new CA
+# verify, those trusting only the old one fail, nothing left behind); requireSSL off then on, the
+# enterprise operator killed -9 in the middle of one (it resumes, restarts the pod once, finishes
+# once); two requests at once run one after the other; a Restart; TLS removed (no TLS flags,
+# Certificates and TLS Secrets gone, the row still there). The database is never left paused.
+# Each operation's wall time is printed. Needs root.
+source "$(dirname "$0")/lib.sh" sbxq0 10.97.0.0/24
+start_sandbox
+install_operators
+"$K" create namespace demo > /dev/null
+seed_ca demo   # Issuer mysql-ca over $WORK/ca.crt
+cp "$WORK/ca.crt" "$WORK/old-ca.crt"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/new-ca.key" -out "$WORK/new-ca.crt" -days 30 -subj /CN=new-ca \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null
+"$K" create secret tls new-ca -n demo --cert "$WORK/new-ca.crt" --key "$WORK/new-ca.key" > /dev/null
+"$K" apply -f - > /dev/null <<'YAML'
+apiVersion: cert-manager.io/v1
+kind: Issuer
+metadata: {name: new-ca, namespace: demo}
+spec: {ca: {secretName: new-ca}}
+YAML
+# The CAs a client may trust, for the client pod.
+"$K" create secret generic trust -n demo --from-file=old.crt="$WORK/old-ca.crt" --from-file=new.crt="$WORK/new-ca.crt" > /dev/null
+
+jp() { "$K" get "$@" 2>&1; }
+"$K" apply -f - > /dev/null <<'YAML'
+apiVersion: kubedb.com/v1
+kind: MySQL
+metadata: {name: my, namespace: demo}
+spec:
+  version: "8.4.3"
+  storageType: Durable
+  storage: {resources: {requests: {storage: 1Gi}}}
+  deletionPolicy: WipeOut
+YAML
+expect 'condition met' "$K" wait --for=condition=Ready my/my -n demo --timeout=120s
+"$K" apply -f - > /dev/null <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: demo}
+spec:
+  volumes: [{name: trust, secret: {secretName: trust}}]
+  containers:
+  - name: main
+    image: busybox
+    env: [{name: PW, valueFrom: {secretKeyRef: {name: my-auth, key: password}}}]
+    volumeMounts: [{name: trust, mountPath: /trust}]
+    command: [/bin/sh, -c, "sleep 3600"]
+YAML
+expect 'condition met' "$K" wait --for=condition=Ready pod/client -n demo --timeout=30s
+PW=$("$K" get secret my-auth -n demo -o 'jsonpath={.data.password}' | base64 -d)
+in_client() {
+  local uid
+  uid=$("$K" get pod client -n demo -o jsonpath='{.metadata.uid}')
+  nsenter -t "$(cat "$WORK/node/pods/$uid/main.pid")" -m -n -u -- env PW="$PW" "$@"
+}
+# plain: the row over a plain connection (fails under require_secure_transport).
+plain() { in_client sh -c 'mariadb --no-defaults -h my.demo.svc -uroot -p"$PW" --skip-ssl -N -e "SELECT v FROM d.t" 2>&1'; }
+# verified CA: the row over TLS, the server verified with the CA the client trusts (old.crt or new.crt).
+verified() { in_client sh -c "mariadb --no-defaults -h my.demo.svc -uroot -p\"\$PW\" --ssl-ca=/trust/$1 --ssl-verify-server-cert -N -e 'SELECT v FROM d.t' 2>&1"; }
+# served CA: "SERIAL Verification: OK" as a fresh handshake from the client pod shows it.
+served() {
+  local out
+  out=$(in_client sh -c "echo | openssl s_client -starttls mysql -connect my.demo.svc:3306 -CAfile /trust/$1 \
+        -verify_hostname my.demo.svc -verify_return_error 2>&1")
+  grep -q 'Verification' <<<"$out" || { echo "no handshake: ${out: -200}"; return 0; }
+  echo "$(openssl x509 -noout -serial <<<"$out" 2>/dev/null | cut -d= -f2) $(grep -m1 -oE 'Verification( error)?: .*' <<<"$out")"
+}
+pod_uid() { jp pod my-0 -n demo -o 'jsonpath={.metadata.uid}'; }
+mysql_restarts() { jp pod my-0 -n demo -o 'jsonpath={.status.containerStatuses[?(@.name=="mysql")].restartCount}'; }
+revision() { jp certificate "$1" -n demo -o 'jsonpath={.status.revision}'; }
+phase() { jp myops "$1" -n demo -o 'jsonpath={.status.phase}'; }
+opcond() { jp myops "$1" -n demo -o "jsonpath={.status.conditions[?(@.type==\"$2\")].$3}"; }
+# not_paused: the database carries neither the pause marker nor the Paused condition.
+not_paused() {
+  expect '^$' jp my my -n demo -o 'jsonpath={.metadata.annotations.ops\.kubedb\.com/paused-by}'
+  expect '^$' jp my my -n demo -o 'jsonpath={.status.conditions[?(@.type=="Paused")].status}'
+}
+# said NAME REASON: how many times Events about request NAME said REASON (aggregated counts summed).
+said() {
+  "$K" get events -n demo --field-selector "involvedObject.name=$1" -o json \
+    | jq --arg r "$2" '[.items[] | select(.reason == $r) | (.count // 1)] | add // 0'
+}
+# request NAME SPEC-YAML: a MySQLOpsRequest for `my`.
+request() {
+  printf 'apiVersion: ops.kubedb.com/v1alpha1\nkind: MySQLOpsRequest\nmetadata: {name: %s, namespace: demo}\nspec:\n  databaseRef: {name: %s}\n%s\n' \
+    "$1" "${DB:-my}" "$2" | "$K" apply -f - > /dev/null
+}
+# finished NAME [SECONDS]: waits until the request ends; prints its phase.
+finished() {
+  local i p
+  for ((i = 0; i < ${2:-120} * 5; i++)); do
+    p=$(phase "$1")
+    [[ "$p" == Successful || "$p" == Failed || "$p" == Skipped ]] && break
+    sleep 0.2
+  done
+  echo "$p"
+}
+# run_op NAME SPEC-YAML: applies it, waits for Successful, prints its wall time.
+run_op() {
+  local t0=$SECONDS p
+  request "$1" "$2"
+  p=$(finished "$1")
+  if [[ "$p" != Successful ]]; then
+    fail "$1 ended '$p': $(jp myops "$1" -n demo -o jsonpath='{.status.conditions}')"
+    oplog mysqlop-enterprise | grep -v '"level":"debug"' | tail -15 >&2
+    finish
+  fi
+  echo "  $1: $p in $((SECONDS - t0)) s" >&2
+  not_paused
+}
+
+step "a plain database holds a row"
+in_client sh -c 'mariadb --no-defaults -h my.demo.svc -uroot -p"$PW" --skip-ssl -e "CREATE DATABASE d; CREATE TABLE d.t (v INT); INSERT INTO d.t VALUES (42)"'
+expect '^42$' plain
+
+step "invalid requests fail, naming the field"
+request bad-both $'  type: ReconfigureTLS\n  tls: {remove: true, rotateCertificates: true}'
+request bad-issuer $'  type: ReconfigureTLS\n  tls: {requireSSL: true}'
+DB=nosuch request bad-db $'  type: Restart'
+for r in bad-both bad-issuer bad-db; do [[ "$(finished $r 30)" == Failed ]] || fail "$r should fail: $(phase $r)"; done
+expect 'spec.tls: Invalid value: remove and rotateCertificates cannot both be true' opcond bad-both Failed message
+expect 'spec.tls.issuerRef: Required value: MySQL demo/my has no TLS yet' opcond bad-issuer Failed message
+expect 'spec.databaseRef.name: MySQL demo/nosuch does not exist' opcond bad-db Failed message
+expect 'Warning +InvalidOpsRequest +.*spec.tls.issuerRef' "$K" get events -n demo --field-selector involvedObject.name=bad-issuer
+not_paused
+expect '^42$' plain
+
+step "add TLS with requireSSL: the client verifies, plain connections are refused, the row is there"
+U0=$(pod_uid)
+run_op add-tls $'  type: ReconfigureTLS\n  tls:\n    requireSSL: true\n    issuerRef: {apiGroup: cert-manager.io, kind: Issuer, name: mysql-ca}'
+expect 'Verification: OK' served old.crt
+expect '^42$' verified old.crt
+OUT=$(plain) && fail "a plain connection should be refused: $OUT"
+echo "  plain connection refused: $OUT" >&2
+[[ "$(pod_uid)" != "$U0" ]] || fail "adding TLS should have restarted the pod (new server arguments)"
+expect 'add-tls +ReconfigureTLS +Successful' "$K" get myops -n demo
+for c in DatabasePaused TLSConfigUpdated CertificateSynced RestartStatefulSet DBReady Successful DatabaseResumed; do
+  expect '^True$' opcond add-tls "$c" status
+done
+expect 'SuccessfullyAddedTLSConfig' opcond add-tls TLSConfigUpdated reason
+expect 'Restarting Pod: demo/my-0' "$K" describe myops add-tls -n demo
+expect '--require-secure-transport=ON' jp sts my -n demo -o 'jsonpath={.spec.template.spec.containers[0].args}'
+
+step "rotate every certificate: revisions up, new serials served, no restart"
+U1=$(pod_uid)
+declare -A REV
+for a in server client metrics-exporter; do REV[$a]=$(revision "my-$a-cert"); done
+S0=$(served old.crt)
+run_op rotate $'  type: ReconfigureTLS\n  tls: {rotateCertificates: true}'
+for a in server client metrics-exporter; do
+  r=$(revision "my-$a-cert")
+  [[ "$r" -gt "${REV[$a]}" ]] || fail "Certificate my-$a-cert: revision ${REV[$a]} then $r"
+done
+S1=$(served old.crt)
+[[ "${S1%% *}" != "${S0%% *}" && "$S1" == *"Verification: OK" ]] || fail "the client should see a new verified serial: $S0 then $S1"
+[[ "$(pod_uid)" == "$U1" ]] || fail "a rotation restarted the pod"
+expect '^0$' mysql_restarts
+expect '^True$' opcond rotate ReloadTLS status
+expect '^$' opcond rotate RestartStatefulSet status
+
+step "a new issuer: clients trusting the new CA verify, those trusting only the old one fail, nothing left behind"
+run_op new-issuer $'  type: ReconfigureTLS\n  tls:\n    issuerRef: {apiGroup: cert-manager.io, kind: Issuer, name: new-ca}'
+expect 'Verification: OK' served new.crt
+expect 'Verification error' served old.crt
+expect '^42$' verified new.crt
+OUT=$(verified old.crt) && fail "a client trusting only the old CA should fail: $OUT"
+[[ "$(jp secret my-server-cert -n demo -o 'jsonpath={.data.ca\.crt}' | base64 -d)" == "$(cat "$WORK/new-ca.crt")" ]] \
+  || fail "the server Secret does not carry the new CA"
+expect '^my-auth my-client-cert my-metrics-exporter-cert my-metrics-exporter-config my-server-cert $' \
+  jp secret -n demo -l app.kubernetes.io/instance=my -o 'jsonpath={range .items[*]}{.metadata.name}{" "}{end}'
+[[ "$(pod_uid)" == "$U1" ]] || fail "a new issuer restarted the pod"
+
+step "requireSSL false (the enterprise operator killed -9 midway), then true"
+EPOD=$(jp pods -n mysqlop -l app.kubernetes.io/name=mysqlop-enterprise -o 'jsonpath={.items[0].metadata.uid}')
+T0=$SECONDS
+request ssl-off $'  type: ReconfigureTLS\n  tls: {requireSSL: false}'
+for _ in $(seq 1 300); do [[ -n "$(opcond ssl-off RestartStatefulSet status)" ]] && break; sleep 0.1; done
+[[ -n "$(opcond ssl-off RestartStatefulSet status)" ]] || fail "ssl-off never began restarting: $(jp myops ssl-off -n demo -o jsonpath='{.status}')"
+kill -KILL "$(cat "$WORK/node/pods/$EPOD/operator.pid")"
+echo "  killed the enterprise operator while ssl-off was $(opcond ssl-off RestartStatefulSet message)" >&2
+[[ "$(finished ssl-off)" == Successful ]] || fail "ssl-off after the kill: $(jp myops ssl-off -n demo -o jsonpath='{.status.conditions}')"
+echo "  ssl-off: Successful in $((SECONDS - T0)) s (with the operator restarted)" >&2
+not_paused
+expect '^1$' said ssl-off RestartingPod
+expect '^1$' said ssl-off Successful
+expect '^42$' plain
+run_op ssl-on $'  type: ReconfigureTLS\n  tls: {requireSSL: true}'
+OUT=$(plain) && fail "a plain connection should be refused again: $OUT"
+expect '^42$' verified new.crt
+
+step "two requests at once run one after the other; a Restart restarts the pod"
+U2=$(pod_uid)
+printf 'apiVersion: ops.kubedb.com/v1alpha1\nkind: MySQLOpsRequest\nmetadata: {name: q1-restart, namespace: demo}\nspec: {type: Restart, databaseRef: {name: my}}\n---\napiVersion: ops.kubedb.com/v1alpha1\nkind: MySQLOpsRequest\nmetadata: {name: q2-rotate, namespace: demo}\nspec: {type: ReconfigureTLS, databaseRef: {name: my}, tls: {rotateCertificates: true}}\n' \
+  | "$K" apply -f - > /dev/null
+eventually 'waiting for MySQLOpsRequest demo/q1-restart to finish' opcond q2-rotate Waiting message
+[[ "$(finished q1-restart)" == Successful ]] || fail "q1-restart: $(phase q1-restart)"
+[[ "$(finished q2-rotate)" == Successful ]] || fail "q2-rotate: $(phase q2-rotate)"
+Q1_END=$(opcond q1-restart Successful lastTransitionTime)
+Q2_START=$(jp myops q2-rotate -n demo -o 'jsonpath={.status.startTime}')
+[[ "$Q2_START" > "$Q1_END" || "$Q2_START" == "$Q1_END" ]] || fail "q2-rotate started at $Q2_START, before q1-restart ended at $Q1_END"
+[[ "$(pod_uid)" != "$U2" ]] || fail "the Restart did not restart the pod"
+not_paused
+expect '^42$' verified new.crt
+
+step "remove TLS: plain again, no TLS flags, Certificates and TLS Secrets gone, the row there"
+run_op remove-tls $'  type: ReconfigureTLS\n  tls: {remove: true}'
+expect '^42$' plain
+expect '^0$' bash -c "mariadb --no-defaults -h \$('$K' get pod my-0 -n demo -o jsonpath='{.status.podIP}') -uroot -p'$PW' --skip-ssl -N -e 'SELECT @@GLOBAL.require_secure_transport'"
+ARGS=$(jp sts my -n demo -o 'jsonpath={.spec.template.spec.containers[0].args}')
+grep -q -- '--ssl' <<<"$ARGS" && fail "TLS flags left: $ARGS"
+expect '^$' jp certificates -n demo -o 'jsonpath={.items[*].metadata.name}'
+expect '^my-auth $' jp secret -n demo -l app.kubernetes.io/instance=my -o 'jsonpath={range .items[*]}{.metadata.name}{" "}{end}'
+expect 'SuccessfullyRemovedTLSConfig' opcond remove-tls TLSConfigUpdated reason
+expect '^Ready$' jp my my -n demo -o 'jsonpath={.status.phase}'
+expect 'remove-tls +ReconfigureTLS +Successful' "$K" get myops -n demo
+
+step "a finished request is never run again"
+W0=$("$K" get events -n demo --field-selector involvedObject.name=rotate -o json | jq '[.items[] | (.count // 1)] | add')
+"$K" annotate myops rotate -n demo poke=1 > /dev/null
+sleep 3
+[[ "$(phase rotate)" == Successful ]] || fail "rotate changed phase: $(phase rotate)"
+[[ "$("$K" get events -n demo --field-selector involvedObject.name=rotate -o json | jq '[.items[] | (.count // 1)] | add')" == "$W0" ]] \
+  || fail "a finished request said something new"
+
+no_403_in_operator_logs
+show_logs_on_failure
+finish
