@@ -366,10 +366,11 @@ bool HealthChecker::check(const std::string& key) {
     // fails the verified probe until it reloads: verified with the CA that signed it (one seen
     // before), it is asked to, then probed again.
     if (my && t->tls) {
-      if (auto served = opts_.fetchServed(t->host, t->port, t->timeout)) {
+      if (auto served = opts_.fetchServed(api::podHost(my->name, my->namespace_, 0), t->port, t->timeout)) {
         auto signer = signerOf(*served, t->tls->caPem, opts_.caPool.get());
         if (signer && *signer != t->tls->caPem) {
           ProbeTarget old = *t;
+          old.host = api::podHost(my->name, my->namespace_, 0);
           old.tls->caPem = *signer;
           if (auto r2 = opts_.probe(old)) {
             facts.served = checkServed(*my, *t, r2->serverVersion, verdict(key, uid));

@@ -252,7 +252,15 @@ struct TlsFixture {
   prometheus::Registry registry;
   // The Secret cache as main() makes it: certificates summarized, CAs pooled (one at most here,
   // so that another CA pushes the server's out).
-  std::shared_ptr<CaPool> pool = std::make_shared<CaPool>(1);
+  size_t poolCapacity;
+  std::shared_ptr<CaPool> pool = std::make_shared<CaPool>(poolCapacity);
+  bool verifying = false;  // the probe and the reload connection verify the server with the target's CA
+  bool signs(const ProbeTarget& t) {
+    if (!verifying || !t.tls) return true;
+    auto c = pki::parseCertificate(served);
+    auto ca = pki::parseCertificate(t.tls->caPem);
+    return c && ca && pki::signedBy(*c, *ca);
+  }
   std::function<void(Json&)> transform = summarizingSecretTransform({"username", "password"}, pool);
   Json apiServerSecret;  // the server Secret as the API server holds it
   int rereads = 0;
@@ -260,6 +268,10 @@ struct TlsFixture {
   HealthChecker checker{mysqls, secrets, sts, [this](const std::string&) { ++changes; },
                         {.probe = [this](const ProbeTarget& t) -> core::Result<ProbeResult> {
                            if (down) return core::unavailable("cannot connect to " + t.host);
+                           {
+                             std::lock_guard l(mu);
+                             if (!signs(t)) return core::unavailable("TLS/SSL error: self-signed certificate in certificate chain");
+                           }
                            probedCa = t.tls ? t.tls->caPem : "";
                            return ProbeResult{version, "TLSv1.3", "x"};
                          },
@@ -270,6 +282,7 @@ struct TlsFixture {
                          },
                          .runStatement = [this](const ProbeTarget& t, const std::string& sql) -> core::Status {
                            std::lock_guard l(mu);
+                           if (!signs(t)) return core::unavailable("TLS/SSL error: self-signed certificate in certificate chain");
                            statements.push_back(t.host + ": " + sql);
                            if (refuse) return core::Error(core::ErrorCode::kInvalid, *refuse);
                            served = afterReload;
@@ -285,7 +298,7 @@ struct TlsFixture {
                            return std::make_shared<const Json>(std::move(s));
                          }},
                         clock};
-  explicit TlsFixture() {
+  explicit TlsFixture(size_t capacity = 1) : poolCapacity(capacity) {
     mysqls.upsert(obj(R"({"apiVersion":"kubedb.com/v1","kind":"MySQL","metadata":{"name":"my","namespace":"demo","uid":"u1"},
       "spec":{"version":"8.4.3","storageType":"Ephemeral","requireSSL":true,"authSecret":{"name":"my-auth"},
               "tls":{"issuerRef":{"kind":"Issuer","name":"ca"}}}})"));
@@ -294,8 +307,8 @@ struct TlsFixture {
     holdInSecret(v1);
     served = afterReload = v1.certPem;
   }
-  void holdInSecret(const testing::KeyPair& k) {
-    apiServerSecret = *secret("my-server-cert", {{"ca.crt", pki.ca().certPem}, {"tls.crt", k.certPem}, {"tls.key", k.keyPem}});
+  void holdInSecret(const testing::KeyPair& k, const std::string& caPem = "") {
+    apiServerSecret = *secret("my-server-cert", {{"ca.crt", caPem.empty() ? pki.ca().certPem : caPem}, {"tls.crt", k.certPem}, {"tls.key", k.keyPem}});
     Json cached = apiServerSecret;
     transform(cached);
     secrets.upsert(std::make_shared<const Json>(std::move(cached)));
@@ -370,6 +383,37 @@ TEST_CASE("health: a renewed Secret makes the pod reload, and the new certificat
   REQUIRE(f.checker.check("demo/my"));
   CHECK(f.statements.back() == "my-0.my-pods.demo.svc: ALTER INSTANCE RELOAD TLS");
   CHECK(f.pod().matchesSecret);
+}
+
+TEST_CASE("health: after an issuer change the server, still presenting the old CA's certificate, is reloaded",
+          "[community][health][tls]") {
+  TlsFixture f(8);
+  f.verifying = true;
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.pod().matchesSecret);
+  // A new CA: the Secret holds its certificate and CA; the server still presents v1 (old CA).
+  testing::TestPki neu;
+  testing::KeyPair v3 = neu.issue({.commonName = "my.demo.svc", .serverAuth = true, .validDays = 30});
+  f.holdInSecret(v3, neu.ca().certPem);
+  f.afterReload = v3.certPem;
+  REQUIRE(f.checker.check("demo/my"));
+  // Reloaded over a connection verified with the CA that signed what it presented (the pooled
+  // old one), then probed with the new CA.
+  CHECK(f.statements == std::vector<std::string>{"my-0.my-pods.demo.svc: FLUSH SSL"});
+  auto v = f.checker.verdict("demo/my", "u1");
+  REQUIRE(v);
+  CHECK(v->ok);
+  CHECK(f.probedCa == neu.ca().certPem);
+  CHECK(f.pod().matchesSecret);
+  CHECK(f.pod().serialNumber == pki::inspect(*pki::parseCertificate(v3.certPem)).serialHex);
+
+  // A server presenting a certificate no CA seen before signed: not reloaded, reported failing.
+  testing::TestPki stranger;
+  f.served = stranger.issue({.commonName = "my.demo.svc", .serverAuth = true, .validDays = 30}).certPem;
+  f.statements.clear();
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.statements.empty());
+  CHECK_FALSE(f.checker.verdict("demo/my", "u1")->ok);
 }
 
 TEST_CASE("health: files that lag behind the Secret are retried without new news", "[community][health][tls]") {

@@ -6,8 +6,10 @@
 # Certificate's revision up, new serials served); a new issuer (clients trusting the new CA
 # verify, those trusting only the old one fail, nothing left behind); requireSSL off then on, the
 # enterprise operator killed -9 in the middle of one (it resumes, restarts the pod once, finishes
-# once); two requests at once run one after the other; a Restart; TLS removed (no TLS flags,
-# Certificates and TLS Secrets gone, the row still there). The database is never left paused.
+# once); a request past its timeout fails, one that changes nothing is Skipped; two requests at
+# once run one after the other (a Restart brings the staged template); a request deleted while it
+# runs; TLS removed (no TLS flags, Certificates and TLS Secrets gone, the row still there). The
+# database is never left paused.
 # Each operation's wall time is printed. Needs root.
 source "$(dirname "$0")/lib.sh" sbxq0 10.97.0.0/24
 start_sandbox
@@ -190,11 +192,18 @@ not_paused
 expect '^1$' said ssl-off RestartingPod
 expect '^1$' said ssl-off Successful
 expect '^42$' plain
-run_op ssl-on $'  type: ReconfigureTLS\n  tls: {requireSSL: true}'
-OUT=$(plain) && fail "a plain connection should be refused again: $OUT"
-expect '^42$' verified new.crt
 
-step "two requests at once run one after the other; a Restart restarts the pod"
+step "a request that outlives its timeout fails and resumes the database; one that changes nothing is Skipped"
+request ssl-on-slow $'  type: ReconfigureTLS\n  timeout: 1s\n  tls: {requireSSL: true}'
+[[ "$(finished ssl-on-slow)" == Failed ]] || fail "ssl-on-slow should time out: $(phase ssl-on-slow)"
+expect '^Timeout did not finish within 1s \(spec.timeout\)' jp myops ssl-on-slow -n demo \
+  -o 'jsonpath={.status.conditions[?(@.type=="Failed")].reason} {.status.conditions[?(@.type=="Failed")].message}'
+not_paused
+request ssl-on $'  type: ReconfigureTLS\n  tls: {requireSSL: true}'   # the spec already says so
+[[ "$(finished ssl-on 30)" == Skipped ]] || fail "ssl-on should be Skipped: $(phase ssl-on)"
+expect 'already is as asked' opcond ssl-on Skipped message
+
+step "two requests at once run one after the other; a Restart brings the staged template (requireSSL) to the pod"
 U2=$(pod_uid)
 printf 'apiVersion: ops.kubedb.com/v1alpha1\nkind: MySQLOpsRequest\nmetadata: {name: q1-restart, namespace: demo}\nspec: {type: Restart, databaseRef: {name: my}}\n---\napiVersion: ops.kubedb.com/v1alpha1\nkind: MySQLOpsRequest\nmetadata: {name: q2-rotate, namespace: demo}\nspec: {type: ReconfigureTLS, databaseRef: {name: my}, tls: {rotateCertificates: true}}\n' \
   | "$K" apply -f - > /dev/null
@@ -207,6 +216,14 @@ Q2_START=$(jp myops q2-rotate -n demo -o 'jsonpath={.status.startTime}')
 [[ "$(pod_uid)" != "$U2" ]] || fail "the Restart did not restart the pod"
 not_paused
 expect '^42$' verified new.crt
+OUT=$(plain) && fail "a plain connection should be refused again: $OUT"
+
+step "a request deleted while it runs: the database is resumed"
+request del-restart $'  type: Restart'
+eventually '^True$' opcond del-restart DatabasePaused status
+"$K" delete myops del-restart -n demo > /dev/null
+eventually '^$' jp my my -n demo -o 'jsonpath={.metadata.annotations.ops\.kubedb\.com/paused-by}{.status.conditions[?(@.type=="Paused")].status}'
+expect 'condition met' "$K" wait --for=condition=Ready my/my -n demo --timeout=60s
 
 step "remove TLS: plain again, no TLS flags, Certificates and TLS Secrets gone, the row there"
 run_op remove-tls $'  type: ReconfigureTLS\n  tls: {remove: true}'

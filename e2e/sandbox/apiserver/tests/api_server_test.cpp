@@ -468,7 +468,7 @@ TEST_CASE("Leases round-trip MicroTime and elect a leader by optimistic concurre
   CHECK(s.must(s.cli->get(kube::kLeases, "default", "mysqlop"))["spec"]["renewTime"] == "2026-11-28T12:00:03.000001Z");
 }
 
-TEST_CASE("built-in objects drop null fields; a StatefulSet's rollingUpdate goes with RollingUpdate",
+TEST_CASE("built-in objects drop null fields, and a StatefulSet's rollingUpdate goes with RollingUpdate",
           "[sandbox][apiserver]") {
   Sandbox s;
   Json sts = Json::parse(R"({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "default"},
