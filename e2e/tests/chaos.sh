@@ -98,7 +98,12 @@ for tick in $(seq 1 "$CHAOS"); do
     h=$(holder "$op"); leader_pid=$(cut -d_ -f2 <<<"$h")
     for s in "$op-a" "$op-b"; do
       if [[ "${PID[$s]}" == "$leader_pid" ]]; then
-        kill -KILL "$leader_pid"; wait "$leader_pid" 2>/dev/null || true
+        # A leader may have ended on its own a moment ago (a lease lost to the faults: it exits,
+        # as it should); say how it ended, and start it again all the same.
+        if ! kill -KILL "$leader_pid" 2>/dev/null; then
+          echo "  $s (pid $leader_pid) had already exited: $(grep -v '"level":"debug"' "$WORK/$s.log" | tail -2)" >&2
+        fi
+        wait "$leader_pid" 2>/dev/null || true
         KILLS=$((KILLS + 1))
         sleep 1
         start "$s"

@@ -299,7 +299,31 @@ core::Result<ReconcileResult> OpsReconciler::reconcile(const runtime::Request& r
         return run.finishFailed(api::kOpsReasonInvalid,
                                 fmt::format("MySQL {} cannot be reconfigured as asked: {}", run.dbKey(), joinErrors(spec.error())));
       }
-      if (*spec == mysql->value("spec", Json::object()) && !op.tls->rotateCertificates) {
+      // Nothing to change: the spec already says it and every pod runs the StatefulSet's current
+      // template (a template staged by a hand edit or a failed request is not "as asked").
+      auto podsCurrent = [&]() -> core::Result<bool> {
+        auto sts = cli_.get(kube::kStatefulSets, run.ns, api::statefulSetName(run.db));
+        if (!sts && sts.error().is(core::ErrorCode::kNotFound)) return true;
+        if (!sts) return sts.error();
+        const std::string revision = sts->value("status", Json::object()).value("updateRevision", "");
+        kube::ListOptions lo;
+        lo.labelSelector = kube::LabelSelector::fromMap(api::selectorLabels(run.db)).toString();
+        auto list = cli_.list(kube::kPods, run.ns, lo);
+        if (!list) return list.error();
+        std::vector<Json> items;
+        for (const auto& p : list->value("items", Json::array())) items.push_back(p);
+        for (const auto& p : ops::databasePods(items, run.db)) {
+          if (p.revision != revision) return false;
+        }
+        return true;
+      };
+      bool unchanged = *spec == mysql->value("spec", Json::object()) && !op.tls->rotateCertificates;
+      if (unchanged) {
+        auto current = podsCurrent();
+        if (!current) return current.error();
+        unchanged = *current;
+      }
+      if (unchanged) {
         auto st = run.write([&](Json& s) {
           s["phase"] = api::kOpsSkipped;
           s["observedGeneration"] = run.gen;

@@ -63,7 +63,7 @@ make_ca() {
 operator_api() {
   local root
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
-  "$K" apply -f "$root/charts/mysqlop-community/crds" -f "$root/charts/mysqlop-enterprise/crds" -f "$root/e2e/sandbox/cert-manager/crds" > /dev/null
+  "$K" apply -f "$root/charts/mysqlop-community/crds" -f "$root/e2e/sandbox/cert-manager/crds" > /dev/null
   "$K" wait --for=condition=Established crd --all --timeout=20s > /dev/null
   "$K" apply -f "$root/charts/mysqlop-community/templates/mysqlversions.yaml" > /dev/null
   local ns
