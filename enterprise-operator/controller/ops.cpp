@@ -144,6 +144,17 @@ struct OpsReconciler::Run {
     self.events_.event(r, warning ? runtime::kEventWarning : runtime::kEventNormal, reason, message);
   }
 
+  // The database's pods, as the API has them now (labelled with its selector).
+  core::Result<std::vector<Json>> pods() {
+    kube::ListOptions lo;
+    lo.labelSelector = kube::LabelSelector::fromMap(api::selectorLabels(db)).toString();
+    auto list = self.cli_.list(kube::kPods, ns, lo);
+    if (!list) return list.error();
+    std::vector<Json> items;
+    for (const auto& p : list->value("items", Json::array())) items.push_back(p);
+    return items;
+  }
+
   // --- the pause marker on the MySQL ------------------------------------------------------------
   // Sets or clears the annotation on the live MySQL (re-read on a conflict).
   core::Status annotate(bool paused) {
@@ -306,13 +317,9 @@ core::Result<ReconcileResult> OpsReconciler::reconcile(const runtime::Request& r
         if (!sts && sts.error().is(core::ErrorCode::kNotFound)) return true;
         if (!sts) return sts.error();
         const std::string revision = sts->value("status", Json::object()).value("updateRevision", "");
-        kube::ListOptions lo;
-        lo.labelSelector = kube::LabelSelector::fromMap(api::selectorLabels(run.db)).toString();
-        auto list = cli_.list(kube::kPods, run.ns, lo);
-        if (!list) return list.error();
-        std::vector<Json> items;
-        for (const auto& p : list->value("items", Json::array())) items.push_back(p);
-        for (const auto& p : ops::databasePods(items, run.db)) {
+        auto items = run.pods();
+        if (!items) return items.error();
+        for (const auto& p : ops::databasePods(*items, run.db)) {
           if (p.revision != revision) return false;
         }
         return true;
@@ -489,12 +496,9 @@ core::Result<ReconcileResult> OpsReconciler::reconcile(const runtime::Request& r
       if (!sts && !sts.error().is(core::ErrorCode::kNotFound)) return sts.error();
       if (!sts) return Run::wait(fmt::format("waiting for StatefulSet {}/{}", run.ns, api::statefulSetName(run.db)));
       if (auto why = ops::workloadNotStaged(*mysql, &*sts)) return Run::wait(*why);
-      kube::ListOptions lo;
-      lo.labelSelector = kube::LabelSelector::fromMap(api::selectorLabels(run.db)).toString();
-      auto list = cli_.list(kube::kPods, run.ns, lo);
-      if (!list) return list.error();
-      std::vector<Json> items;
-      for (const auto& p : list->value("items", Json::array())) items.push_back(p);
+      auto listed = run.pods();
+      if (!listed) return listed.error();
+      const std::vector<Json>& items = *listed;
       const auto pods = ops::databasePods(items, run.db);
       const std::string revision = sts->value("status", Json::object()).value("updateRevision", "");
       const int64_t replicas = sts->value("spec", Json::object()).value("replicas", int64_t{1});
