@@ -65,6 +65,12 @@ inline constexpr std::string_view kReasonExpiresSoon = "ExpiresSoon";
 inline constexpr std::string_view kReasonExpired = "Expired";
 inline constexpr std::string_view kReasonNotExpiring = "NotExpiring";
 
+// PodTemplateOutdated: a pod runs an older template than its StatefulSet's (OnDelete stages a
+// change of server arguments, images, volumes until a MySQLOpsRequest restarts the pods). Set
+// (True, RestartRequired) only while that is so, removed after.
+inline constexpr std::string_view kCondPodTemplateOutdated = "PodTemplateOutdated";
+inline constexpr std::string_view kReasonRestartRequired = "RestartRequired";
+
 // --- enterprise ------------------------------------------------------------------------------
 inline constexpr std::string_view kCondTLSCertificatesReady = "TLSCertificatesReady";
 inline constexpr std::string_view kReasonLicenseInvalid = "LicenseInvalid";

@@ -151,6 +151,7 @@ void planWorkload(Planner& p, const api::MySQL& my, const Images& images, bool d
     p.facts.workloadWritten = true;
   } else {
     p.facts.health = o.health;
+    p.facts.outdatedPods = outdatedPods(*o.statefulSet, o.pods);
     // While a MySQLOpsRequest runs (the pause marker), pods restart by its hand alone.
     if (api::pausedBy(*o.mysql).empty()) {
       if (auto restart = restartForTls(my, o)) p.out.steps.push_back(std::move(*restart));
@@ -462,6 +463,81 @@ Plan plan(const Observed& o, core::WallTime now) {
   p.facts.generation = kube::generation(*o.mysql);
   if (kube::isBeingDeleted(*o.mysql)) return terminate(p);
   return provision(p);
+}
+
+namespace {
+
+std::vector<std::string> stringsOf(const Json& j) {
+  std::vector<std::string> out;
+  if (!j.is_array()) return out;
+  for (const auto& v : j) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+std::map<std::string, Json> byName(const Json& list) {
+  std::map<std::string, Json> out;
+  if (!list.is_array()) return out;
+  for (const auto& e : list) {
+    if (e.is_object()) out[e.value("name", "")] = e;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string templateDifferences(const Json& podSpec, const Json& templateSpec) {
+  std::vector<std::string> parts;
+  const auto have = byName(podSpec.value("containers", Json::array()));
+  const auto want = byName(templateSpec.value("containers", Json::array()));
+  for (const auto& [name, w] : want) {
+    auto h = have.find(name);
+    if (h == have.end()) {
+      parts.push_back(fmt::format("container {} added", name));
+      continue;
+    }
+    if (h->second.value("image", "") != w.value("image", "")) {
+      parts.push_back(fmt::format("container {} image {} -> {}", name, h->second.value("image", ""), w.value("image", "")));
+    }
+    const auto was = stringsOf(h->second.value("args", Json::array())), is = stringsOf(w.value("args", Json::array()));
+    std::vector<std::string> args;
+    for (const auto& a : is) {
+      if (std::find(was.begin(), was.end(), a) == was.end()) args.push_back("+" + a);
+    }
+    for (const auto& a : was) {
+      if (std::find(is.begin(), is.end(), a) == is.end()) args.push_back("-" + a);
+    }
+    if (!args.empty()) parts.push_back(fmt::format("container {} args: {}", name, join(args, " ")));
+  }
+  for (const auto& [name, _] : have) {
+    if (!want.count(name)) parts.push_back(fmt::format("container {} removed", name));
+  }
+  const auto hadVolumes = byName(podSpec.value("volumes", Json::array()));
+  const auto wantVolumes = byName(templateSpec.value("volumes", Json::array()));
+  for (const auto& [name, _] : wantVolumes) {
+    if (!hadVolumes.count(name)) parts.push_back(fmt::format("volume {} added", name));
+  }
+  for (const auto& [name, v] : hadVolumes) {
+    // A claim template becomes a volume of the pod only: not a difference.
+    if (!wantVolumes.count(name) && !v.contains("persistentVolumeClaim")) parts.push_back(fmt::format("volume {} removed", name));
+  }
+  return parts.empty() ? std::string("its template changed") : join(parts, ", ");
+}
+
+std::optional<std::vector<OutdatedPod>> outdatedPods(const Json& sts, const std::map<std::string, runtime::ObjectPtr>& pods) {
+  const Json status = sts.value("status", Json::object());
+  const std::string revision = status.value("updateRevision", "");
+  if (revision.empty() || status.value("observedGeneration", int64_t{0}) < kube::generation(sts)) return std::nullopt;
+  const Json* tmpl = kube::find(sts, {"spec", "template", "spec"});
+  std::vector<OutdatedPod> out;
+  for (const auto& [name, pod] : pods) {
+    if (!pod || kube::isBeingDeleted(*pod)) continue;
+    auto hash = kube::label(*pod, "controller-revision-hash");
+    if (!hash || *hash == revision) continue;
+    out.push_back({name, tmpl ? templateDifferences(pod->value("spec", Json::object()), *tmpl) : "its template changed"});
+  }
+  return out;
 }
 
 std::set<std::string> referencedSecrets(const Json& mysql) {

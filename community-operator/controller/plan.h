@@ -130,6 +130,14 @@ std::vector<EventSpec> servedEvents(const Json& before, const Json& after);
 // database is already going. nullopt: nothing to restart.
 std::optional<DeleteStep> restartForTls(const api::MySQL& my, const Observed& o);
 
+// What differs between a pod's spec and the template it should run, in a few words: containers
+// added or removed, images, args added (+) or removed (-), volumes added or removed; "its
+// template changed" when none of those (an env or probe change).
+std::string templateDifferences(const Json& podSpec, const Json& templateSpec);
+// The database's pods whose controller-revision-hash is not the StatefulSet's updateRevision,
+// with what differs; nullopt while the StatefulSet controller has not seen its template yet.
+std::optional<std::vector<OutdatedPod>> outdatedPods(const Json& statefulSet, const std::map<std::string, runtime::ObjectPtr>& pods);
+
 // The Secrets a MySQL refers to by name: its auth Secret, its TLS Secrets and the exporter
 // configuration (for mapping Secret events back to the MySQL).
 std::set<std::string> referencedSecrets(const Json& mysql);

@@ -650,3 +650,59 @@ TEST_CASE("plan: a server that cannot reload is restarted, one pod at a time, on
 }
 
 }  // namespace mysqlop::community
+
+namespace mysqlop::community {
+
+TEST_CASE("plan: a pod on an older template is said, with what differs, until it is restarted", "[community][plan]") {
+  Observed o = observed(mysql(kTls));
+  o.secrets["my-auth"] = secret("my-auth", true);
+  addTlsSecrets(o);
+  applyInMemory(o, plan(o, kNow));
+  REQUIRE(o.statefulSet);
+  Json sts = *o.statefulSet;
+  sts["metadata"]["generation"] = 2;
+  sts["status"] = {{"observedGeneration", 1}, {"readyReplicas", 1}, {"updateRevision", "my-new"}};
+  o.statefulSet = ptr(sts);
+  // The pod runs the template as it was before requireSSL: without --require-secure-transport=ON.
+  Json podSpec = sts["spec"]["template"]["spec"];
+  Json args = Json::array();
+  for (const auto& a : podSpec["containers"][0]["args"]) {
+    if (a != "--require-secure-transport=ON") args.push_back(a);
+  }
+  podSpec["containers"][0]["args"] = args;
+  Json pod = {{"metadata", {{"name", "my-0"}, {"namespace", "demo"}, {"labels", {{"controller-revision-hash", "my-old"}}}}},
+              {"spec", podSpec}};
+  o.pods["my-0"] = ptr(pod);
+  // The StatefulSet controller has not seen the template yet: nothing is said.
+  CHECK_FALSE(condition(plan(o, kNow), o, api::kCondPodTemplateOutdated));
+  sts["status"]["observedGeneration"] = 2;
+  o.statefulSet = ptr(sts);
+  Plan p = plan(o, kNow);
+  auto c = condition(p, o, api::kCondPodTemplateOutdated);
+  REQUIRE(c);
+  CHECK(c->status == "True");
+  CHECK(c->reason == api::kReasonRestartRequired);
+  CHECK_THAT(c->message, Catch::Contains("my-0 (container mysql args: +--require-secure-transport=ON)"));
+  CHECK_THAT(c->message, Catch::Contains("MySQLOpsRequest"));
+  applyInMemory(o, p);
+  CHECK(writes(plan(o, kNow)) == 0);  // said once
+  pod["metadata"]["labels"]["controller-revision-hash"] = "my-new";  // restarted on the new template
+  o.pods["my-0"] = ptr(pod);
+  p = plan(o, kNow);
+  CHECK_FALSE(condition(p, o, api::kCondPodTemplateOutdated));
+}
+
+TEST_CASE("plan: what differs between a pod and its template", "[community][plan]") {
+  const Json tmpl = Json::parse(R"({"containers": [{"name": "mysql", "image": "mysql:8.4.3", "args": ["--a", "--b"]},
+                                                   {"name": "exporter", "image": "exp:1"}],
+                                    "volumes": [{"name": "tls-volume"}, {"name": "tmp"}]})");
+  const Json pod = Json::parse(R"({"containers": [{"name": "mysql", "image": "mysql:8.0.35", "args": ["--a", "--c"]},
+                                                  {"name": "sidecar", "image": "s:1"}],
+                                   "volumes": [{"name": "tmp"}, {"name": "old"}, {"name": "data", "persistentVolumeClaim": {"claimName": "data-my-0"}}]})");
+  CHECK(templateDifferences(pod, tmpl) ==
+        "container exporter added, container mysql image mysql:8.0.35 -> mysql:8.4.3, container mysql args: +--b ---c, "
+        "container sidecar removed, volume tls-volume added, volume old removed");
+  CHECK(templateDifferences(tmpl, tmpl) == "its template changed");
+}
+
+}  // namespace mysqlop::community

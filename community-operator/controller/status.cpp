@@ -161,6 +161,26 @@ void setServed(Conditions& c, Json& status) {
   }
 }
 
+// PodTemplateOutdated: said while a pod runs an older template, gone once none does.
+void setTemplate(Conditions& c) {
+  const StatusFacts& f = c.f;
+  if (f.halted) {
+    c.remove(api::kCondPodTemplateOutdated);
+    return;
+  }
+  if (!f.outdatedPods) return;  // not known now: what was said stands
+  if (f.outdatedPods->empty()) {
+    c.remove(api::kCondPodTemplateOutdated);
+    return;
+  }
+  std::string pods;
+  for (const auto& p : *f.outdatedPods) pods += (pods.empty() ? "" : "; ") + p.pod + " (" + p.differs + ")";
+  c.set(api::kCondPodTemplateOutdated, kube::kConditionTrue, api::kReasonRestartRequired,
+        fmt::format("pods run an older template than StatefulSet {}: {}; a MySQLOpsRequest restarts them one at a time "
+                    "(type Restart, or a ReconfigureTLS that changes server arguments)",
+                    c.db, pods));
+}
+
 }  // namespace
 
 Json desiredStatus(const Json& current, const StatusFacts& f, core::WallTime now) {
@@ -175,6 +195,7 @@ Json desiredStatus(const Json& current, const StatusFacts& f, core::WallTime now
     setRunning(c);
   }
   setServed(c, status);
+  setTemplate(c);
   status["conditions"] = c.conds;
   status["phase"] = computePhase(c.conds);
   status["observedGeneration"] = f.generation;

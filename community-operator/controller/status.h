@@ -3,7 +3,7 @@
 // ProvisioningStarted, ReplicaReady, AcceptingConnection, Ready, Provisioned, Halted (a refused
 // deletion's DeletionBlocked is the plan's: plan.h), the phase derived from them as KubeDB derives it, and
 // observedGeneration; with TLS, status.tls (what each pod's server presents) and the condition
-// ServedCertificatesCurrent. Pure: the reconciler gathers the facts, this decides what status says.
+// ServedCertificatesCurrent; PodTemplateOutdated while a pod runs an older template. Pure: the reconciler gathers the facts, this decides what status says.
 //
 //   StatusFacts f{.generation = 3, .statefulSet = ReplicaCounts{1, 1}, .health = ...};
 //   Json next = desiredStatus(obj.value("status", {}), f, clock.now());
@@ -57,6 +57,15 @@ struct Blocker {
   std::string message;
 };
 
+// A pod that does not run its StatefulSet's current template (OnDelete stages template changes
+// until a MySQLOpsRequest restarts the pods), and what differs ("container mysql args:
+// +--require-secure-transport=ON").
+struct OutdatedPod {
+  std::string pod;
+  std::string differs;
+  bool operator==(const OutdatedPod&) const = default;
+};
+
 struct StatusFacts {
   std::string ns, name;
   int64_t generation = 0;
@@ -70,6 +79,9 @@ struct StatusFacts {
   // spec.tls is set: status.tls and ServedCertificatesCurrent are ours to keep (false: they go;
   // nullopt: the spec could not be read, they stay as they are).
   std::optional<bool> tls;
+  // The pods not on the StatefulSet's current template (PodTemplateOutdated); nullopt: not known
+  // now (the template is being written, or the StatefulSet controller has not seen it yet).
+  std::optional<std::vector<OutdatedPod>> outdatedPods;
 };
 
 // KubeDB's phase derivation over a conditions array (§1.5 of the KubeDB reference).

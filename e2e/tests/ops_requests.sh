@@ -8,7 +8,8 @@
 # enterprise operator killed -9 in the middle of one (it resumes, restarts the pod once, finishes
 # once); a request past its timeout fails, one that changes nothing is Skipped; two requests at
 # once run one after the other (a Restart brings the staged template); a request deleted while it
-# runs; TLS removed (no TLS flags, Certificates and TLS Secrets gone, the row still there). The
+# runs; a hand edit of requireSSL staged and said (PodTemplateOutdated) until a Restart applies it;
+# TLS removed (no TLS flags, Certificates and TLS Secrets gone, the row still there). The
 # database is never left paused.
 # Each operation's wall time is printed. Needs root.
 source "$(dirname "$0")/lib.sh" sbxq0 10.97.0.0/24
@@ -212,7 +213,16 @@ request ssl-on-again $'  type: ReconfigureTLS\n  tls: {requireSSL: true}'   # no
 [[ "$(finished ssl-on-again 30)" == Skipped ]] || fail "ssl-on-again should be Skipped: $(phase ssl-on-again)"
 expect 'already is as asked' opcond ssl-on-again Skipped message
 
-step "two requests at once run one after the other; a Restart restarts the pod"
+step "a hand edit that changes server arguments is staged and said (PodTemplateOutdated), nothing restarts"
+U3=$(pod_uid)
+"$K" patch my my -n demo --type=merge -p '{"spec":{"requireSSL":false}}' > /dev/null
+eventually '^True RestartRequired .*my-0 \(container mysql args: ---require-secure-transport=ON\)' jp my my -n demo \
+  -o 'jsonpath={.status.conditions[?(@.type=="PodTemplateOutdated")].status} {.status.conditions[?(@.type=="PodTemplateOutdated")].reason} {.status.conditions[?(@.type=="PodTemplateOutdated")].message}'
+sleep 2
+[[ "$(pod_uid)" == "$U3" ]] || fail "a hand edit restarted the pod"
+OUT=$(plain) && fail "the staged template should not have reached the server yet: $OUT"
+
+step "two requests at once run one after the other; a Restart brings the staged template to the pod"
 U2=$(pod_uid)
 printf 'apiVersion: ops.kubedb.com/v1alpha1\nkind: MySQLOpsRequest\nmetadata: {name: q1-restart, namespace: demo}\nspec: {type: Restart, databaseRef: {name: my}}\n---\napiVersion: ops.kubedb.com/v1alpha1\nkind: MySQLOpsRequest\nmetadata: {name: q2-rotate, namespace: demo}\nspec: {type: ReconfigureTLS, databaseRef: {name: my}, tls: {rotateCertificates: true}}\n' \
   | "$K" apply -f - > /dev/null
@@ -225,7 +235,8 @@ Q2_START=$(jp myops q2-rotate -n demo -o 'jsonpath={.status.startTime}')
 [[ "$(pod_uid)" != "$U2" ]] || fail "the Restart did not restart the pod"
 not_paused
 expect '^42$' verified new.crt
-OUT=$(plain) && fail "a plain connection should still be refused: $OUT"
+expect '^42$' plain   # requireSSL false reached the server
+expect '^$' jp my my -n demo -o 'jsonpath={.status.conditions[?(@.type=="PodTemplateOutdated")].status}'
 
 step "a request deleted while it runs: the database is resumed"
 request del-restart $'  type: Restart'
