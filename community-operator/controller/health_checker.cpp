@@ -365,7 +365,8 @@ bool HealthChecker::check(const std::string& key) {
     // A server that presents a certificate of a CA the Secret no longer holds (an issuer change)
     // fails the verified probe until it reloads: verified with the CA that signed it (one seen
     // before), it is asked to, then probed again.
-    if (my && t->tls) {
+    // Only for a failed TLS handshake (client error 2026): an unreachable server costs no more dialling.
+    if (my && t->tls && r.error().message.find(": ERROR 2026: ") != std::string::npos) {
       if (auto served = opts_.fetchServed(api::podHost(my->name, my->namespace_, 0), t->port, t->timeout)) {
         auto signer = signerOf(*served, t->tls->caPem, opts_.caPool.get());
         if (signer && *signer != t->tls->caPem) {

@@ -270,7 +270,10 @@ struct TlsFixture {
                            if (down) return core::unavailable("cannot connect to " + t.host);
                            {
                              std::lock_guard l(mu);
-                             if (!signs(t)) return core::unavailable("TLS/SSL error: self-signed certificate in certificate chain");
+                             if (!signs(t)) {
+                               return core::unavailable("cannot connect to " + t.host +
+                                                        ":3306: ERROR 2026: TLS/SSL error: self-signed certificate in certificate chain");
+                             }
                            }
                            probedCa = t.tls ? t.tls->caPem : "";
                            return ProbeResult{version, "TLSv1.3", "x"};

@@ -87,5 +87,13 @@ show_logs_on_failure() {
   for l in mysqlop-community mysqlop-enterprise; do echo "--- $l log (tail)" >&2; oplog "$l" | tail -8 >&2; done
 }
 
+# in_client CMD...: a command inside the `client` pod's `main` container in namespace demo (its
+# mounts and network), as `sandbox exec` runs one; $PW, when set, is passed on.
+in_client() {
+  local uid
+  uid=$("$K" get pod client -n demo -o jsonpath='{.metadata.uid}')
+  nsenter -t "$(cat "$WORK/node/pods/$uid/main.pid")" -m -n -u -- env PW="${PW:-}" "$@"
+}
+
 # step WHAT: progress on stderr, with the seconds since the test began (ctest keeps it in its log).
 step() { echo "[${SECONDS}s] $*" >&2; }

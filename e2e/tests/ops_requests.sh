@@ -18,8 +18,7 @@ install_operators
 "$K" create namespace demo > /dev/null
 seed_ca demo   # Issuer mysql-ca over $WORK/ca.crt
 cp "$WORK/ca.crt" "$WORK/old-ca.crt"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/new-ca.key" -out "$WORK/new-ca.crt" -days 30 -subj /CN=new-ca \
-  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null
+make_ca /CN=new-ca new-ca
 "$K" create secret tls new-ca -n demo --cert "$WORK/new-ca.crt" --key "$WORK/new-ca.key" > /dev/null
 "$K" apply -f - > /dev/null <<'YAML'
 apiVersion: cert-manager.io/v1
@@ -57,11 +56,6 @@ spec:
 YAML
 expect 'condition met' "$K" wait --for=condition=Ready pod/client -n demo --timeout=30s
 PW=$("$K" get secret my-auth -n demo -o 'jsonpath={.data.password}' | base64 -d)
-in_client() {
-  local uid
-  uid=$("$K" get pod client -n demo -o jsonpath='{.metadata.uid}')
-  nsenter -t "$(cat "$WORK/node/pods/$uid/main.pid")" -m -n -u -- env PW="$PW" "$@"
-}
 # plain: the row over a plain connection (fails under require_secure_transport).
 plain() { in_client sh -c 'mariadb --no-defaults -h my.demo.svc -uroot -p"$PW" --skip-ssl -N -e "SELECT v FROM d.t" 2>&1'; }
 # verified CA: the row over TLS, the server verified with the CA the client trusts (old.crt or new.crt).
@@ -243,6 +237,15 @@ request del-restart $'  type: Restart'
 eventually '^True$' opcond del-restart DatabasePaused status
 "$K" delete myops del-restart -n demo > /dev/null
 eventually '^$' jp my my -n demo -o 'jsonpath={.metadata.annotations.ops\.kubedb\.com/paused-by}{.status.conditions[?(@.type=="Paused")].status}'
+expect 'condition met' "$K" wait --for=condition=Ready my/my -n demo --timeout=60s
+
+step "a request edited after it started fails, and the database is resumed"
+request edited $'  type: Restart'
+eventually '^True$' opcond edited DatabasePaused status
+"$K" patch myops edited -n demo --type=merge -p '{"spec":{"timeout":"10m"}}' > /dev/null
+[[ "$(finished edited 60)" == Failed ]] || fail "an edited request should fail: $(phase edited)"
+expect 'spec changed after the request started' opcond edited Failed message
+not_paused
 expect 'condition met' "$K" wait --for=condition=Ready my/my -n demo --timeout=60s
 
 step "remove TLS: plain again, no TLS flags, Certificates and TLS Secrets gone, the row there"

@@ -60,13 +60,6 @@ YAML
 expect 'condition met' "$K" wait --for=condition=Ready pod/client -n demo --timeout=30s
 eventually '^session\s+[0-9]+' "$K" logs client -n demo
 PW=$("$K" get secret my-auth -n demo -o 'jsonpath={.data.password}' | base64 -d)
-# in_client CMD...: a command inside the client pod's container (its mounts and network), as
-# `sandbox exec` runs one.
-in_client() {
-  local uid
-  uid=$("$K" get pod client -n demo -o jsonpath='{.metadata.uid}')
-  nsenter -t "$(cat "$WORK/node/pods/$uid/main.pid")" -m -n -u -- env PW="$PW" "$@"
-}
 # served [EPOCH]: "SERIAL Verification: OK" as a fresh handshake from the client pod shows it,
 # verified now or at EPOCH (a client whose clock is the sandbox's).
 served() {

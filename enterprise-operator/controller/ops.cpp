@@ -8,7 +8,6 @@
 #include "common/api/catalog.h"
 #include "common/api/cert_manager.h"
 #include "common/api/conditions.h"
-#include "common/api/meta.h"
 #include "common/api/naming.h"
 #include "common/api/ops_request.h"
 #include "common/core/time_format.h"
@@ -197,9 +196,7 @@ struct OpsReconciler::Run {
     auto paused = mysql ? kube::findStatusCondition(*mysql, api::kCondPaused) : std::nullopt;
     const bool ours = paused && paused->message.find("MySQLOpsRequest " + key() + " ") != std::string::npos;
     if (!marked && !ours) return {};
-    if (ours || marked) {
-      if (auto st = pausedCondition(*mysql, false); !st) return st;
-    }
+    if (auto st = pausedCondition(*mysql, false); !st) return st;
     if (auto st = annotate(false); !st) return st;
     if (has(api::kOpsCondPaused) && !done(api::kOpsCondResumed)) {
       event(false, "Resuming", fmt::format("Resuming MySQL database {}", dbKey()));
@@ -284,9 +281,11 @@ core::Result<ReconcileResult> OpsReconciler::reconcile(const runtime::Request& r
                             fmt::format("spec.databaseRef.name: MySQL {} {}", run.dbKey(), mysql ? "is being deleted" : "does not exist"));
   }
   if (started && run.gen != run.status.value("observedGeneration", run.gen)) {
-    // Changed after it started: what it started with is what it runs (the spec is read again
-    // below; a change is said once).
-    log_.info("ops request changed after it started; the change is not applied", {{"namespace", run.ns}, {"name", run.name}});
+    // Changed after it started: half of one operation and half of another would be neither.
+    return run.finishFailed(api::kOpsReasonInvalid,
+                            fmt::format("spec changed after the request started (generation {}, started at {}): a "
+                                        "request runs once as made; make another MySQLOpsRequest",
+                                        run.gen, run.status.value("observedGeneration", int64_t{0})));
   }
 
   // --- not started: wait or start ---------------------------------------------------------------

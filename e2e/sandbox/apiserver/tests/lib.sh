@@ -52,9 +52,11 @@ writes_by() {
     '[.counters[] | select(.userAgent == $ua and (.verb | IN("create", "update", "patch", "delete", "deletecollection"))) | .count] | add // 0'
 }
 
-# make_ca SUBJECT: a CA made with openssl, as a user would, in $WORK/ca.key and $WORK/ca.crt.
+# make_ca SUBJECT [STEM]: a CA made with openssl, as a user would, in $WORK/STEM.key and
+# $WORK/STEM.crt (STEM: ca).
 make_ca() {
-  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/ca.key" -out "$WORK/ca.crt" -days 30 -subj "$1" \
+  local stem=${2:-ca}
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/$stem.key" -out "$WORK/$stem.crt" -days 30 -subj "$1" \
     -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null
 }
 
