@@ -15,7 +15,8 @@
 # seconds of every process; writes and CPU while idle; writes after both operators restart on
 # the converged cluster; time from SIGTERM to exit of each operator. Figures, not assertions.
 # Binaries from build/dev unless APISERVER, CERT_MANAGER, COMMUNITY, ENTERPRISE, LICENSE and
-# LICENCE_CA_DIR say otherwise.
+# LICENCE_CA_DIR say otherwise. PROFILE=DIR records each process of the flow with `perf record`
+# (99 Hz, DWARF call graphs) until convergence: DIR/<process>.perf.data, for `perf report -i`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 B="$ROOT/build/dev"
@@ -25,7 +26,7 @@ COMMUNITY=${COMMUNITY:-$B/community-operator/community-operator}
 ENTERPRISE=${ENTERPRISE:-$B/enterprise-operator/enterprise-operator}
 LICENSE=${LICENSE:-$B/common/licence/license}
 LICENCE_CA_DIR=${LICENCE_CA_DIR:-$B/licence-ca}
-N=100 NOISE=0 IDLE=60 JSON=""
+N=100 NOISE=0 IDLE=60 JSON="" PROFILE=${PROFILE:-}
 while [[ $# -gt 0 ]]; do
   case $1 in
     --n) N=$2; shift 2 ;;
@@ -120,11 +121,20 @@ for i in $(seq 1 "$N"); do
   printf '{"apiVersion":"kubedb.com/v1","kind":"MySQL","metadata":{"name":"db%s","namespace":"demo"},"spec":{"version":"8.4.3","storageType":"Ephemeral","requireSSL":true,"deletionPolicy":"WipeOut","tls":{"issuerRef":{"kind":"Issuer","name":"mysql-ca"}}}}\n' "$i"
 done > "$WORK/mysqls.jsonl"
 wait_until 300 issuer_ready
+declare -A PERF=()
+if [[ -n "$PROFILE" ]]; then
+  mkdir -p "$PROFILE"
+  for p in community enterprise cert-manager apiserver; do
+    perf record -F 99 --call-graph dwarf,16384 -o "$PROFILE/$p.perf.data" -p "${PID[$p]}" 2> "$PROFILE/$p.perf.log" &
+    PERF[$p]=$!
+  done
+fi
 T0=$(now)
 apply_in_chunks < "$WORK/mysqls.jsonl"
 all_converged() { [[ "$(converged)" -eq "$N" ]]; }
 wait_until 7200 all_converged
 FLOW=$(echo "$(now) - $T0" | bc)
+for p in "${PERF[@]}"; do kill -INT "$p"; wait "$p" || true; done
 sleep 5   # what follows convergence (the last status writes) belongs to the run
 counters > "$WORK/run-counters.json"
 "$K" get events -n demo -o json > "$WORK/run-events.json"

@@ -382,6 +382,16 @@ ApiStatus ApiServer::Impl::admitUpdate(Call& c, const ResourceInfo& r, ObjectSto
 
 void ApiServer::Impl::afterWrite(const ResourceInfo& r, ObjectStore::Txn& tx, const Json* before,
                                  const Json* after) {
+  // The garbage collector is woken by deletions, and by a write naming an owner that is not
+  // there (its dependent is collected, as the real one verifies absent owners).
+  if (after) {
+    for (const auto& ref : kube::ownerReferences(*after)) {
+      if (!tx.byUid(ref.uid).second) {
+        kickControllers();
+        break;
+      }
+    }
+  }
   if (r.group.empty() && r.plural == "namespaces" && !before && after) {
     // What the serviceaccount and root-CA publisher controllers put into every namespace.
     std::string ns = meta(*after, "name");

@@ -153,7 +153,8 @@ core::Result<std::vector<ObjPtr>> ObjectStore::listAt(const std::string& resourc
 core::Result<std::vector<Change>> ObjectStore::changesSince(int64_t afterRv,
                                                             const std::string& resource,
                                                             std::chrono::milliseconds wait,
-                                                            uint64_t epoch, bool& ended) const {
+                                                            uint64_t epoch, bool& ended,
+                                                            int64_t* scanned) const {
   std::unique_lock lock(mu_);
   ended = epoch_ != epoch;  // once dropWatches() returns, old watches deliver nothing more
   if (ended) return std::vector<Change>{};
@@ -165,6 +166,7 @@ core::Result<std::vector<Change>> ObjectStore::changesSince(int64_t afterRv,
     for (auto it = first; it != history_.end(); ++it) {
       if (resource.empty() || it->resource == resource) out.push_back(*it);
     }
+    if (scanned) *scanned = std::max(afterRv, rv_);
     return out;
   };
   auto got = collect();

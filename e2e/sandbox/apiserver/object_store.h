@@ -78,10 +78,12 @@ class ObjectStore {
 
   // Changes with RV > `afterRv` (of `resource`, or every kind when empty), waiting up to `wait`
   // for the first one. Gone when `afterRv` is older than the retained history. `ended` is set
-  // when dropWatches() was called after `epoch` was read.
+  // when dropWatches() was called after `epoch` was read. `scanned`, when given, is set to the
+  // RV the answer is complete through (the store's RV then): a watcher resumes from there, so it
+  // neither scans other kinds' changes again nor falls behind the history while its kind is quiet.
   core::Result<std::vector<Change>> changesSince(int64_t afterRv, const std::string& resource,
                                                  std::chrono::milliseconds wait, uint64_t epoch,
-                                                 bool& ended) const;
+                                                 bool& ended, int64_t* scanned = nullptr) const;
   uint64_t watchEpoch() const;
 
   // Test hooks.

@@ -64,5 +64,37 @@ TEST_CASE("history is bounded and changesSince reports what fell out", "[sandbox
   CHECK(ended);
 }
 
+TEST_CASE("a watcher of a quiet kind resumes past other kinds' changes, not from its last own change",
+          "[sandbox][store]") {
+  ObjectStore store(3);
+  int64_t cursor = 0;
+  {
+    auto tx = store.begin();
+    tx.put("/cm", obj("a", "x", 0));
+    cursor = tx.rv();
+  }
+  bool ended = false;
+  int64_t scanned = 0;
+  for (int i = 0; i < 10; ++i) {  // other kinds write; the history (3) soon lost the ConfigMap
+    {
+      auto tx = store.begin();
+      tx.put("/secrets", obj("a", "s" + std::to_string(i), 0));
+    }
+    auto got = store.changesSince(cursor, "/cm", std::chrono::milliseconds(0), store.watchEpoch(), ended, &scanned);
+    REQUIRE(got);  // not Gone: the cursor kept up
+    CHECK(got->empty());
+    CHECK(scanned == store.currentRv());
+    cursor = scanned;
+  }
+  {
+    auto tx = store.begin();
+    tx.put("/cm", obj("a", "y", 0));
+  }
+  auto got = store.changesSince(cursor, "/cm", std::chrono::milliseconds(0), store.watchEpoch(), ended, &scanned);
+  REQUIRE(got);
+  REQUIRE(got->size() == 1);
+  CHECK((*got)[0].rv == store.currentRv());
+}
+
 }  // namespace
 }  // namespace mysqlop::sandbox

@@ -903,7 +903,8 @@ ApiResult<Reply> ApiServer::Impl::watchObjects(Call& c, const ResourceInfo& r) {
             std::chrono::milliseconds(500),
             std::chrono::duration_cast<std::chrono::milliseconds>(st->deadline - t));
         bool ended = false;
-        auto changes = store.changesSince(st->cursor, st->storage, wait, st->epoch, ended);
+        int64_t scanned = st->cursor;
+        auto changes = store.changesSince(st->cursor, st->storage, wait, st->epoch, ended, &scanned);
         if (ended || stopping.load()) {
           sink.done();
           return true;
@@ -932,6 +933,7 @@ ApiResult<Reply> ApiServer::Impl::watchObjects(Call& c, const ResourceInfo& r) {
               break;
           }
         }
+        st->cursor = std::max(st->cursor, scanned);  // other kinds' changes: seen, not to be scanned again
         if (st->bookmarks && std::chrono::steady_clock::now() >= st->nextBookmark) {
           st->pending.push_back(bookmark(st->cursor, false));
           st->nextBookmark = std::chrono::steady_clock::now() + opts.bookmarkInterval;

@@ -325,6 +325,17 @@ TEST_CASE("garbage collection: Background, Foreground and Orphan", "[sandbox][ap
     CHECK(s.eventually([&] { return s.gone(kube::kSecrets, "default", "owner"); }));
     CHECK(s.gone(kube::kConfigMaps, "default", "dep"));
   }
+  SECTION("a dependent naming an owner that is not there is collected soon, not at the next sweep") {
+    Json owner = s.must(s.cli->create(kube::kSecrets, "default", {{"metadata", {{"name", "owner"}}}}));
+    s.must(s.cli->remove(kube::kSecrets, "default", "owner", {}));
+    ownedBy("stray", owner, false);  // the owner's uid, after it went
+    bool gone = false;
+    for (int i = 0; i < 40 && !gone; ++i) {  // 2 s: the safety sweep comes every 10 s
+      gone = s.gone(kube::kConfigMaps, "default", "stray");
+      if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    CHECK(gone);
+  }
   SECTION("Orphan: dependents survive without the reference") {
     Json owner = s.must(s.cli->create(kube::kSecrets, "default", {{"metadata", {{"name", "owner"}}}}));
     ownedBy("dep", owner, true);
