@@ -28,7 +28,15 @@ ObjectStore::ObjectStore(size_t historyLimit, std::chrono::seconds historyAge)
     : historyLimit_(historyLimit), historyAge_(historyAge) {}
 
 ObjectStore::Txn::~Txn() {
-  if (store_ && wrote_) store_->cv_.notify_all();
+  if (!store_ || wrote_.empty()) return;
+  for (const auto& kind : wrote_) store_->waitersOf(kind).notify_all();
+  store_->waitersOf("").notify_all();
+}
+
+std::condition_variable& ObjectStore::waitersOf(const std::string& resource) const { return waiters_[resource]; }
+
+void ObjectStore::wakeEveryWaiter() const {
+  for (auto& [kind, cv] : waiters_) cv.notify_all();
 }
 
 ObjPtr ObjectStore::Txn::get(const std::string& resource, const std::string& ns,
@@ -77,7 +85,7 @@ ObjPtr ObjectStore::Txn::put(const std::string& resource, Json obj) {
   std::string uid = str(*stored, "uid");
   if (!uid.empty()) s.uids_[uid] = {resource, key};
   s.record({rv, resource, previous ? ChangeType::kModified : ChangeType::kAdded, stored, previous});
-  wrote_ = true;
+  if (std::find(wrote_.begin(), wrote_.end(), resource) == wrote_.end()) wrote_.push_back(resource);
   return stored;
 }
 
@@ -96,7 +104,7 @@ ObjPtr ObjectStore::Txn::remove(const std::string& resource, const std::string& 
   last["metadata"]["resourceVersion"] = std::to_string(rv);
   auto stamped = std::make_shared<const Json>(std::move(last));
   s.record({rv, resource, ChangeType::kDeleted, stamped, previous});
-  wrote_ = true;
+  if (std::find(wrote_.begin(), wrote_.end(), resource) == wrote_.end()) wrote_.push_back(resource);
   return stamped;
 }
 
@@ -172,7 +180,7 @@ core::Result<std::vector<Change>> ObjectStore::changesSince(int64_t afterRv,
   auto got = collect();
   if (!got || !got->empty() || wait.count() <= 0) return got;
   int64_t seen = rv_;
-  cv_.wait_for(lock, wait, [&] { return rv_ != seen || epoch_ != epoch; });
+  waitersOf(resource).wait_for(lock, wait, [&] { return rv_ != seen || epoch_ != epoch; });
   if (epoch_ != epoch) {
     ended = true;
     return std::vector<Change>{};
@@ -194,7 +202,7 @@ void ObjectStore::compact() {
 void ObjectStore::dropWatches() {
   std::lock_guard lock(mu_);
   ++epoch_;
-  cv_.notify_all();
+  wakeEveryWaiter();
 }
 
 void ObjectStore::setHistoryLimit(size_t n) {
@@ -213,13 +221,13 @@ void ObjectStore::clear() {
   history_.clear();
   compactedRv_ = rv_;
   ++epoch_;
-  cv_.notify_all();
+  wakeEveryWaiter();
 }
 
 void ObjectStore::wakeAll() {
   std::lock_guard lock(mu_);
   ++epoch_;
-  cv_.notify_all();
+  wakeEveryWaiter();
 }
 
 }  // namespace mysqlop::sandbox

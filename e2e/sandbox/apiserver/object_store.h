@@ -66,7 +66,7 @@ class ObjectStore {
     Txn(ObjectStore& s) : store_(&s), lock_(s.mu_) {}
     ObjectStore* store_;
     std::unique_lock<std::mutex> lock_;
-    bool wrote_ = false;
+    std::vector<std::string> wrote_;  // the kinds written: their watchers are woken at the end
   };
 
   Txn begin() { return Txn(*this); }
@@ -101,9 +101,13 @@ class ObjectStore {
     auto operator<=>(const Key&) const = default;
   };
   void record(Change c);  // requires mu_
+  // Watchers wait on their kind's condition ("" for those of every kind), so that a write wakes
+  // the few threads watching its kind rather than all of them.
+  std::condition_variable& waitersOf(const std::string& resource) const;  // requires mu_
+  void wakeEveryWaiter() const;                                             // requires mu_
 
   mutable std::mutex mu_;
-  mutable std::condition_variable cv_;
+  mutable std::map<std::string, std::condition_variable> waiters_;  // by kind; guarded by mu_
   int64_t rv_ = 0;                                          // guarded by mu_
   std::map<std::string, std::map<Key, ObjPtr>> objects_;    // guarded by mu_
   std::unordered_map<std::string, std::pair<std::string, Key>> uids_;  // guarded by mu_
