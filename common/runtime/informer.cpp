@@ -61,6 +61,8 @@ bool Informer::listAll(std::stop_token stop) {
   ObjectCache::Staged staged(cache_);  // stored as each page arrives: never a whole list parsed
   std::string rv;
   while (true) {
+    std::unique_lock<std::mutex> gate;
+    if (opts_.listGate) gate = std::unique_lock(*opts_.listGate);
     auto page = cli_.list(type_, opts_.namespace_, o, stop);
     if (!page) {
       if (!stop.stop_requested()) {

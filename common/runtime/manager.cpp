@@ -100,6 +100,7 @@ Informer& Manager::informer(const kube::ResourceType& type, InformerOptions opts
   std::string key = fmt::format("{}|{}|{}|{}", type.qualifiedResource(), opts.namespace_, opts.labelSelector,
                                 opts.fieldSelector);
   auto& slot = informers_[key];
+  if (!opts.listGate) opts.listGate = listGate_;
   if (!slot) slot = std::make_unique<Informer>(*client_, type, std::move(opts), log_);
   return *slot;
 }

@@ -114,6 +114,7 @@ class Manager {
   std::unique_ptr<EventRecorder> recorder_;
   std::string identity_;
   std::map<std::string, std::unique_ptr<Informer>> informers_;
+  std::shared_ptr<std::mutex> listGate_ = std::make_shared<std::mutex>();  // its informers list a page at a time
   std::vector<std::unique_ptr<Controller>> controllers_;
   std::vector<std::pair<std::string, std::function<std::optional<std::string>()>>> readyChecks_;
   std::unique_ptr<LeaderElector> elector_;

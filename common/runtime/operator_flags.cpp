@@ -115,7 +115,7 @@ std::unique_ptr<Manager> startManager(const OperatorFlags& flags, const std::str
   // Few arenas; and large transient buffers (a response body, a list page) straight from and
   // back to the kernel at a fixed threshold — glibc's default raises it after the first such free,
   // and then they are carved from the heap and keep its pages (issue 18).
-  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_ARENA_MAX, 1);
   mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   mallopt(M_TRIM_THRESHOLD, 512 * 1024);
   auto cfg = client::loadConfig(flags.kubeconfig);
