@@ -1,7 +1,11 @@
 #include "common/runtime/cache.h"
 
+#include <algorithm>
 #include <mutex>
+#include <new>
 #include <stdexcept>
+
+#include <zlib.h>
 
 #include "common/kube/object.h"
 
@@ -41,25 +45,85 @@ std::pair<std::string, IndexFn> labelIndex(const std::string& key) {
           }};
 }
 
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+// Raw deflate (no header: the dictionary is known to both sides) with an 8 KB window — an
+// object's MessagePack is a few KB — and 32 KB of hash tables: 64 KB a call, from the heap.
+constexpr int kWindowBits = -13;
+constexpr int kMemLevel = 6;
+
+Bytes deflateWith(const Bytes& in, const Bytes& dict) {
+  z_stream zs{};
+  if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, kWindowBits, kMemLevel, Z_DEFAULT_STRATEGY) != Z_OK) {
+    throw std::bad_alloc();
+  }
+  std::unique_ptr<z_stream, int (*)(z_stream*)> end(&zs, deflateEnd);
+  if (!dict.empty()) deflateSetDictionary(&zs, dict.data(), static_cast<uInt>(dict.size()));
+  Bytes out(deflateBound(&zs, static_cast<uLong>(in.size())));
+  zs.next_in = const_cast<Bytef*>(in.data());
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = out.data();
+  zs.avail_out = static_cast<uInt>(out.size());
+  if (deflate(&zs, Z_FINISH) != Z_STREAM_END) throw std::logic_error("deflate: output larger than deflateBound");
+  out.resize(zs.total_out);
+  out.shrink_to_fit();
+  return out;
+}
+
+Bytes inflateWith(const Bytes& in, const Bytes& dict) {
+  z_stream zs{};
+  if (inflateInit2(&zs, kWindowBits) != Z_OK) throw std::bad_alloc();
+  std::unique_ptr<z_stream, int (*)(z_stream*)> end(&zs, inflateEnd);
+  if (!dict.empty()) inflateSetDictionary(&zs, dict.data(), static_cast<uInt>(dict.size()));
+  Bytes out;
+  zs.next_in = const_cast<Bytef*>(in.data());
+  zs.avail_in = static_cast<uInt>(in.size());
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    const size_t have = out.size();
+    out.resize(have + std::max<size_t>(4096, in.size() * 4));
+    zs.next_out = out.data() + have;
+    zs.avail_out = static_cast<uInt>(out.size() - have);
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) throw std::logic_error("inflate: cached bytes do not inflate");
+  }
+  out.resize(zs.total_out);
+  return out;
+}
+
+}  // namespace
+
 ObjectCache::Stored ObjectCache::store(const ObjectPtr& obj) const {
   Stored e;
-  if (compact_) {
-    e.packed_ = Json::to_msgpack(*obj);
-    e.packed_.shrink_to_fit();
-  } else {
+  if (!compact_) {
     e.obj_ = obj;
+    return e;
   }
+  if (!dict_) {
+    // What every object of the kind shares is in its first one; its data (a Secret's keys) is not
+    // kept beyond the object's own life.
+    Json shape = *obj;
+    shape.erase("data");
+    shape.erase("stringData");
+    Bytes d = Json::to_msgpack(shape);
+    d.resize(std::min<size_t>(d.size(), (1u << -kWindowBits) - 262));  // what the window holds
+    dict_ = std::make_shared<const Bytes>(std::move(d));
+  }
+  e.dict_ = dict_;
+  e.packed_ = deflateWith(Json::to_msgpack(*obj), *dict_);
   return e;
 }
 
 ObjectPtr ObjectCache::Stored::object() const {
   if (obj_) return obj_;
-  return std::make_shared<const Json>(Json::from_msgpack(packed_));
+  return std::make_shared<const Json>(Json::from_msgpack(inflateWith(packed_, *dict_)));
 }
 
 bool ObjectCache::Stored::sameVersion(const Stored& other) const {
   if (obj_ && other.obj_) return kube::resourceVersion(*obj_) == kube::resourceVersion(*other.obj_);
-  return packed_ == other.packed_;  // the resourceVersion is in the bytes; one version packs one way
+  // The resourceVersion is in the bytes; one version packs (and deflates, with one dictionary) one way.
+  return dict_ == other.dict_ && packed_ == other.packed_;
 }
 
 void ObjectCache::Staged::add(const ObjectPtr& obj) {
@@ -203,6 +267,13 @@ bool ObjectCache::contains(const std::string& key) const {
 size_t ObjectCache::size() const {
   std::shared_lock lock(mu_);
   return objects_.size();
+}
+
+size_t ObjectCache::storedBytes() const {
+  std::shared_lock lock(mu_);
+  size_t n = 0;
+  for (const auto& [k, v] : objects_) n += v.packed_.size();
+  return n;
 }
 
 }  // namespace mysqlop::runtime

@@ -11,6 +11,9 @@
 // against 7 KB), so an operator caching a thousand databases' objects stays small. Each read is a
 // fresh snapshot (the same content, not the same pointer); the indexes are kept from the object
 // as it was stored. For kinds read now and then (owned objects, Secrets), not for hot ones.
+// The bytes are deflated with the kind's first object (its data removed) as the preset
+// dictionary: an operator's objects of one kind are made by the same code and differ in a few
+// names, so a StatefulSet's 2.5 KB of MessagePack keep ~200 bytes (issue 18).
 
 #include <functional>
 #include <map>
@@ -73,7 +76,8 @@ class ObjectCache {
     friend class ObjectCache;
     bool sameVersion(const Stored& other) const;  // without parsing either
     ObjectPtr obj_;
-    std::vector<std::uint8_t> packed_;
+    std::vector<std::uint8_t> packed_;  // MessagePack, deflated with dict_
+    std::shared_ptr<const std::vector<std::uint8_t>> dict_;
   };
   // What an object is found under in the indexes, computed while it is at hand, parsed (the
   // cache's own bookkeeping; public only because Staged holds it).
@@ -123,6 +127,8 @@ class ObjectCache {
   std::vector<std::string> keysByIndex(const std::string& index, const std::string& value) const;
   bool contains(const std::string& key) const;
   size_t size() const;
+  // Bytes the stored objects take (compact: as kept; otherwise 0, they are not counted).
+  size_t storedBytes() const;
 
  private:
   // What an object is indexed under is not kept: it is computed again from its previous state
@@ -141,6 +147,8 @@ class ObjectCache {
 
   const bool compact_;
   const Indexers indexers_;
+  // The preset dictionary: set by the first store() (the informer's thread, the only writer).
+  mutable std::shared_ptr<const std::vector<std::uint8_t>> dict_;
   mutable std::shared_mutex mu_;
   std::map<std::string, Stored> objects_;  // guarded by mu_
   Index byNamespace_;                     // guarded by mu_

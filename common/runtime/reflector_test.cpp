@@ -167,6 +167,49 @@ TEST_CASE("cache: a relist stored as it arrives reports what it added, changed a
   CHECK(*c.get("a/new") == *mk("new", "3", "web"));
 }
 
+TEST_CASE("cache: a compact cache keeps objects of one kind deflated against the first, and gives them back whole",
+          "[runtime][cache]") {
+  ObjectCache c(true);
+  auto sts = [](int i) {  // what an operator makes for database i: the same shape, other names
+    const std::string db = "db" + std::to_string(i);
+    Json container = {{"name", "mysql"}, {"image", "mysql:8.4.3"},
+                      {"args", {"--ssl-ca=/etc/mysql/certs/server/ca.crt", "--ssl-cert=/etc/mysql/certs/server/tls.crt",
+                                "--ssl-key=/etc/mysql/certs/server/tls.key", "--require-secure-transport=ON"}},
+                      {"volumeMounts", {{{"name", "server-tls"}, {"mountPath", "/etc/mysql/certs/server"}},
+                                        {{"name", "data"}, {"mountPath", "/var/lib/mysql"}}}}};
+    Json o = {{"apiVersion", "apps/v1"}, {"kind", "StatefulSet"}};
+    o["metadata"] = {{"namespace", "demo"}, {"name", db}, {"uid", "uid-" + std::to_string(i * 7919)},
+                     {"resourceVersion", std::to_string(1000 + i)},
+                     {"labels", {{"app.kubernetes.io/instance", db}, {"app.kubernetes.io/managed-by", "kubedb.com"}}}};
+    o["spec"] = {{"serviceName", db + "-pods"}, {"replicas", 1}};
+    o["spec"]["template"]["spec"]["containers"] = Json::array({container});
+    o["spec"]["template"]["spec"]["volumes"] =
+        Json::array({{{"name", "server-tls"}, {"secret", {{"secretName", db + "-server-cert"}}}}});
+    o["data"] = {{"secret", "first-object-data-" + std::to_string(i)}};
+    return std::make_shared<const Json>(std::move(o));
+  };
+  size_t packed = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto o = sts(i);
+    packed += Json::to_msgpack(*o).size();
+    c.upsert(o);
+  }
+  for (int i : {0, 1, 117, 199}) CHECK(*c.get("demo/db" + std::to_string(i)) == *sts(i));
+  INFO("MessagePack " << packed << " bytes, kept " << c.storedBytes());
+  CHECK(c.storedBytes() * 4 < packed);
+  // A relist of the same versions changes nothing; a new version is seen as one.
+  ObjectCache::Staged staged(c);
+  for (int i = 0; i < 200; ++i) {
+    Json o = *sts(i);
+    if (i == 5) o["metadata"]["resourceVersion"] = "9";
+    staged.add(std::make_shared<const Json>(std::move(o)));
+  }
+  auto r = c.replace(std::move(staged));
+  REQUIRE(r.changed.size() == 1);
+  CHECK(r.changed.front().key == "demo/db5");
+  CHECK(r.vanished.empty());
+}
+
 TEST_CASE("leader election decisions", "[runtime][leader]") {
   CHECK(decideLease(false, "", 0, {}, "me") == LeaseAction::kCreate);
   CHECK(decideLease(true, "me", 15, seconds{100}, "me") == LeaseAction::kRenew);
