@@ -85,7 +85,7 @@ ObjPtr ObjectStore::Txn::put(const std::string& resource, Json obj) {
   std::string uid = str(*stored, "uid");
   if (!uid.empty()) s.uids_[uid] = {resource, key};
   s.record({rv, resource, previous ? ChangeType::kModified : ChangeType::kAdded, stored, previous});
-  if (std::find(wrote_.begin(), wrote_.end(), resource) == wrote_.end()) wrote_.push_back(resource);
+  wrote(resource);
   return stored;
 }
 
@@ -104,11 +104,15 @@ ObjPtr ObjectStore::Txn::remove(const std::string& resource, const std::string& 
   last["metadata"]["resourceVersion"] = std::to_string(rv);
   auto stamped = std::make_shared<const Json>(std::move(last));
   s.record({rv, resource, ChangeType::kDeleted, stamped, previous});
-  if (std::find(wrote_.begin(), wrote_.end(), resource) == wrote_.end()) wrote_.push_back(resource);
+  wrote(resource);
   return stamped;
 }
 
 int64_t ObjectStore::Txn::rv() const { return store_->rv_; }
+
+void ObjectStore::Txn::wrote(const std::string& resource) {
+  if (std::find(wrote_.begin(), wrote_.end(), resource) == wrote_.end()) wrote_.push_back(resource);
+}
 
 void ObjectStore::record(Change c) {
   c.at = std::chrono::steady_clock::now();

@@ -66,6 +66,7 @@ class ObjectStore {
     Txn(ObjectStore& s) : store_(&s), lock_(s.mu_) {}
     ObjectStore* store_;
     std::unique_lock<std::mutex> lock_;
+    void wrote(const std::string& resource);  // noted for the wake-up at the end
     std::vector<std::string> wrote_;  // the kinds written: their watchers are woken at the end
   };
 
