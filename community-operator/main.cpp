@@ -14,6 +14,7 @@
 #include "common/runtime/manager.h"
 #include "common/runtime/operator_flags.h"
 #include "common/runtime/secrets.h"
+#include "community-operator/controller/crd_upgrade.h"
 #include "community-operator/controller/health_checker.h"
 #include "community-operator/controller/mappers.h"
 #include "community-operator/controller/reconciler.h"
@@ -42,13 +43,29 @@ int main(int argc, char** argv) {
   app.add_option("--health-check-workers", healthWorkers, "Databases checked at once")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
+  std::string crdsDir;
+  app.add_option("--crds-dir", crdsDir,
+                 "A directory of the chart's CRDs (chartVersion, *.json), brought into the cluster by the leader when "
+                 "the served ones come from an older chart (the Helm chart mounts them from a ConfigMap)");
   if (auto rc = runtime::parseFlags(app, flags, argc, argv, "community-operator " MYSQLOP_VERSION)) return *rc;
 
   core::Logger log = core::Logger::root().with("component", "community-operator");
   auto created = runtime::startManager(flags, "community-operator", log);
   if (!created) return 1;
   runtime::Manager& m = *created;
-
+  if (!crdsDir.empty()) {
+    // Before anything else, in every replica: a rollout (`helm upgrade --wait`, `kubectl rollout
+    // status`) is complete only once the CRDs are this chart's. Never an older chart's, so an old
+    // replica starting beside a new one changes nothing.
+    auto shipped = community::readShippedCrds(crdsDir);
+    if (!shipped) {
+      log.error("cannot read the chart's CRDs", {{"error", shipped.error().toString()}});
+      return 1;
+    }
+    if (auto n = community::upgradeCrds(m.client(), *shipped, log); n && *n > 0) {
+      log.info("brought the CRDs up to this chart's", {{"chartVersion", shipped->chartVersion}, {"updated", *n}});
+    }
+  }
   // What we own is read now and then: kept serialized (runtime::ObjectCache's compact mode).
   const runtime::InformerOptions owned{.namespace_ = flags.watchNamespace, .labelSelector = community::ownedSelector(),
                                        .compact = true};

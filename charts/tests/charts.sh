@@ -38,10 +38,21 @@ for HELM in "$HELM3" "$HELM4"; do
               'scheme: https' 'serverName: op.example.com' 'name: r-mysqlop-community-metrics-reader' 'resources: [tokenreviews]'; do
     grep -qF -- "$want" <<<"$OUT" || fail "$(basename "$HELM") template with every option lacks '$want'"
   done
-  # The tag defaults to the chart's appVersion; one replica means no leader election.
+  # The tag defaults to the chart's appVersion; one replica elects a leader too (issue 20: the old
+  # and new pods of a rollout overlap), and a rollout starts the new pod before stopping the old.
   DEF=$(h template r "$CHARTS/mysqlop-community" 2>&1)
   grep -qF 'image: "mysqlop/community-operator:0.1.0"' <<<"$DEF" || fail "the image tag must default to appVersion"
-  grep -qF -- '--leader-elect' <<<"$DEF" && fail "one replica must not elect a leader"
+  grep -qF -- '- --leader-elect' <<<"$DEF" || fail "one replica must elect a leader too"
+  grep -qF 'rollingUpdate: {maxSurge: 1, maxUnavailable: 0}' <<<"$DEF" || fail "a rollout must surge, never go without a pod"
+  # The CRDs ride along in a ConfigMap the operator reads (--crds-dir), with the RBAC to update
+  # exactly those three; crds.upgrade=false drops all of it.
+  for want in 'name: r-mysqlop-community-crds' 'chartVersion: "0.1.0"' 'mysqls.kubedb.com.json: "{' \
+              'mysqlversions.catalog.kubedb.com.json: "{' 'mysqlopsrequests.ops.kubedb.com.json: "{' '- --crds-dir=/etc/mysqlop/crds' \
+              'resourceNames: [mysqls.kubedb.com, mysqlversions.catalog.kubedb.com, mysqlopsrequests.ops.kubedb.com]'; do
+    grep -qF -- "$want" <<<"$DEF" || fail "the community chart lacks '$want'"
+  done
+  grep -qE 'customresourcedefinitions|crds' <<<"$(h template r "$CHARTS/mysqlop-community" --set crds.upgrade=false 2>&1)" \
+    && fail "crds.upgrade=false must leave the CRDs, their ConfigMap and their RBAC out"
   grep -qF 'kind: ServiceMonitor' <<<"$DEF" && fail "the ServiceMonitor is off by default"
   grep -qF 'kind: PrometheusRule' <<<"$DEF" && fail "the PrometheusRule is off by default"
   grep -qF -- '- --certificate-expiry-warning=168' <<<"$DEF" || fail "the expiry warning defaults to 168 hours"
@@ -112,6 +123,10 @@ kubeconfig_for community-mysqlop-community
 kubeconfig_for enterprise-mysqlop-enterprise
 expect_fail '^no' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K" auth can-i create deployments -n mysqlop
 expect '^yes' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K" auth can-i create statefulsets.apps -n demo
+# Its own three CRDs, by name, brought in after `helm upgrade` (crds.upgrade); no other CRD.
+expect '^yes' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K" auth can-i update customresourcedefinitions.apiextensions.k8s.io/mysqlversions.catalog.kubedb.com
+expect_fail '^no' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K" auth can-i update customresourcedefinitions.apiextensions.k8s.io/certificates.cert-manager.io
+expect_fail '^no' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K" auth can-i create customresourcedefinitions.apiextensions.k8s.io
 # The last-resort restart of a pod whose server cannot reload TLS; nothing more on pods.
 expect '^yes' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K" auth can-i delete pods -n demo
 expect_fail '^no' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K" auth can-i create pods -n demo

@@ -24,6 +24,12 @@ metadata:
     {{- include "mysqlop-lib.labels" $root | nindent 4 }}
 spec:
   replicas: {{ $v.replicaCount }}
+  # During a rollout the new pod starts beside the old one and stands by for the Lease (it is Ready
+  # once its caches are synced); the old one is stopped only then, and releases the Lease as it
+  # exits, so that the new one leads within a retry period and the two never reconcile at once.
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}
   selector:
     matchLabels:
       {{- include "mysqlop-lib.selectorLabels" $root | nindent 6 }}
@@ -52,6 +58,8 @@ spec:
       {{- end }}
       securityContext:
         {{- toYaml $v.podSecurityContext | nindent 8 }}
+      # An operator stops in well under a second (in-flight work is cancelled, the Lease released).
+      terminationGracePeriodSeconds: 30
       containers:
       - name: operator
         image: {{ include "mysqlop-lib.image" $root | quote }}
@@ -65,9 +73,8 @@ spec:
         - --health-probe-bind-address=:{{ $v.health.port }}
         - --log-level={{ $v.logLevel }}
         - --workers={{ $v.workers }}
-        {{- if gt (int $v.replicaCount) 1 }}
+        # Always, a single replica too: a rollout or a drain overlaps two pods.
         - --leader-elect
-        {{- end }}
         {{- with $v.watchNamespace }}
         - --watch-namespace={{ . }}
         {{- end }}

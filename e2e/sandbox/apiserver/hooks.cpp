@@ -38,7 +38,7 @@ void ApiServer::Impl::count(const Call& c, int code) {
   if (logRequests) {
     requestLog.push_back({{"time", core::formatMicroTime(clock.now())}, {"verb", c.info.verb},
                           {"method", c.req.method}, {"path", c.req.path}, {"user", c.user.name},
-                          {"userAgent", ua}, {"code", code}});
+                          {"userAgent", ua}, {"remoteAddr", c.req.remote_addr}, {"code", code}});
     if (requestLog.size() > 10000) requestLog.erase(requestLog.begin(), requestLog.begin() + 1000);
   }
 }

@@ -85,7 +85,8 @@ ApiResult<Reply> ApiServer::Impl::podExec(Call& c) {
   } else {
     std::string offered;
     for (size_t i = 0; i < c.req.get_header_value_count("X-Stream-Protocol-Version"); ++i) {
-      offered += (offered.empty() ? "" : ",") + c.req.get_header_value("X-Stream-Protocol-Version", i);
+      if (!offered.empty()) offered += ',';
+      offered += c.req.get_header_value("X-Stream-Protocol-Version", i);
     }
     protocol = websocket::chooseProtocol(offered, {"v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io"});
     if (protocol.empty()) {

@@ -1,0 +1,56 @@
+#pragma once
+// Bringing the chart's CRDs into the cluster after `helm upgrade` (issue 20). Helm installs a
+// chart's crds/ on the first install only; the community chart also ships them in a ConfigMap
+// mounted at --crds-dir, and each replica, as it starts (before it reports Ready, so that a
+// rollout is complete only then), updates each CRD that lacks what the chart's has — unless the
+// served one came from a newer chart (a rollback keeps the newer schema, so no field a user
+// already set is pruned, and an old replica starting beside a new one changes nothing).
+// docs/install.md.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/client/rest_client.h"
+#include "common/core/log.h"
+#include "common/core/result.h"
+
+namespace mysqlop::community {
+
+// The annotation an updated CRD carries: the chart version it came from.
+inline constexpr std::string_view kCrdChartVersionAnnotation = "mysqlop.io/chart-version";
+
+// Semantic versions compared: <0, 0, >0. major.minor.patch numerically (missing parts are 0), a
+// pre-release ("-rc.1") before its release, pre-release identifiers numeric or by text; "+build"
+// ignored; a leading "v" allowed. Nullopt when either is not a version.
+std::optional<int> compareVersions(std::string_view a, std::string_view b);
+
+// Whether every field of `want` is in `have` with the same value (objects: a subset of keys;
+// arrays: the same length, element by element). What the API server adds (defaults, status) or a
+// newer chart added does not count as a difference.
+bool covers(const nlohmann::json& have, const nlohmann::json& want);
+
+enum class CrdStep { kNone, kUpdate, kKeepNewer };
+struct CrdDecision {
+  CrdStep step = CrdStep::kNone;
+  std::string why;
+};
+// What to do with the served CRD given the chart's (`shipped`) of `chartVersion`.
+CrdDecision decideCrd(const nlohmann::json& served, const nlohmann::json& shipped, const std::string& chartVersion);
+
+struct ShippedCrds {
+  std::string chartVersion;
+  std::vector<nlohmann::json> crds;
+};
+// Reads a --crds-dir: the file chartVersion and every *.json (a CRD each).
+core::Result<ShippedCrds> readShippedCrds(const std::string& dir);
+
+// Brings each shipped CRD in (a conflict, or an API server that is not answering, is retried a
+// few times with a fresh read). Returns how many were updated; every failure is logged and
+// reported in the error, the rest still go.
+core::Result<int> upgradeCrds(client::RestClient& cli, const ShippedCrds& shipped, const core::Logger& log);
+
+}  // namespace mysqlop::community

@@ -1,0 +1,99 @@
+// Which CRDs the community operator brings up to its chart's after `helm upgrade`, and which it
+// leaves alone (issue 20).
+#include "community-operator/controller/crd_upgrade.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace mysqlop::community {
+namespace {
+
+using Json = nlohmann::json;
+
+Json crd(const std::vector<std::string>& fields, const std::string& chartVersion = "") {
+  Json props = Json::object();
+  for (const auto& f : fields) props[f] = {{"type", "string"}};
+  Json c = {{"apiVersion", "apiextensions.k8s.io/v1"},
+            {"kind", "CustomResourceDefinition"},
+            {"metadata", {{"name", "mysqls.kubedb.com"}}},
+            {"spec",
+             {{"group", "kubedb.com"},
+              {"versions", Json::array({{{"name", "v1"}, {"served", true}, {"storage", true},
+                                         {"schema", {{"openAPIV3Schema", {{"type", "object"},
+                                                                          {"properties", {{"spec", {{"type", "object"}, {"properties", props}}}}}}}}}}})}}}};
+  if (!chartVersion.empty()) c["metadata"]["annotations"][std::string(kCrdChartVersionAnnotation)] = chartVersion;
+  return c;
+}
+
+TEST_CASE("versions compare as semantic versions", "[community][crds]") {
+  CHECK(compareVersions("0.1.0", "0.2.0") == -1);
+  CHECK(compareVersions("0.10.0", "0.9.3") == 1);   // numbers, not text
+  CHECK(compareVersions("1.2", "1.2.0") == 0);
+  CHECK(compareVersions("v1.2.3", "1.2.3+build.7") == 0);
+  CHECK(compareVersions("1.0.0-rc.1", "1.0.0") == -1);  // a pre-release comes before its release
+  CHECK(compareVersions("1.0.0-rc.2", "1.0.0-rc.10") == -1);
+  CHECK(compareVersions("1.0.0-alpha", "1.0.0-alpha.1") == -1);
+  CHECK(compareVersions("1.0.0-1", "1.0.0-alpha") == -1);  // numeric identifiers first
+  CHECK_FALSE(compareVersions("latest", "1.0.0").has_value());
+  CHECK_FALSE(compareVersions("1.x.0", "1.0.0").has_value());
+}
+
+TEST_CASE("a CRD that already has what the chart's has is left alone", "[community][crds]") {
+  // What the API server adds (defaults, status) is no difference; neither are numbers as 1 and 1.0.
+  Json served = crd({"version", "tls"});
+  served["spec"]["conversion"] = {{"strategy", "None"}};
+  served["status"] = {{"storedVersions", {"v1"}}};
+  CHECK(decideCrd(served, crd({"version", "tls"}), "0.1.0").step == CrdStep::kNone);
+  CHECK(covers(Json::parse(R"({"minimum": 1.0})"), Json::parse(R"({"minimum": 1})")));
+  // A newer chart's CRD holds this chart's fields and more: nothing to do either.
+  CHECK(decideCrd(crd({"version", "tls", "newField"}, "0.3.0"), crd({"version", "tls"}), "0.2.0").step == CrdStep::kNone);
+}
+
+TEST_CASE("a CRD from an older chart, or from a chart's crds/, is brought up to this chart's", "[community][crds]") {
+  auto fromCrdsDir = decideCrd(crd({"version"}), crd({"version", "newField"}), "0.2.0");
+  CHECK(fromCrdsDir.step == CrdStep::kUpdate);
+  CHECK_THAT(fromCrdsDir.why, Catch::Contains("crds/"));
+  auto older = decideCrd(crd({"version"}, "0.1.0"), crd({"version", "newField"}), "0.2.0");
+  CHECK(older.step == CrdStep::kUpdate);
+  CHECK_THAT(older.why, Catch::Contains("0.1.0") && Catch::Contains("0.2.0"));
+  // The same chart version with another schema (a rebuilt chart): this one is what runs.
+  CHECK(decideCrd(crd({"version"}, "0.2.0"), crd({"version", "newField"}), "0.2.0").step == CrdStep::kUpdate);
+}
+
+TEST_CASE("a CRD from a newer chart is kept: a rollback prunes no field", "[community][crds]") {
+  // The newer chart renamed a field: the older one's schema is not covered, yet it is not applied.
+  auto d = decideCrd(crd({"version", "renamed"}, "0.3.0"), crd({"version", "old"}), "0.2.0");
+  CHECK(d.step == CrdStep::kKeepNewer);
+  CHECK_THAT(d.why, Catch::Contains("0.3.0"));
+}
+
+TEST_CASE("the CRDs of a mounted ConfigMap are read, the kubelet's own entries skipped", "[community][crds]") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / fmt::format("crds-test-{}", ::getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir / "..2026_12_06_14_00_00.1");
+  auto write = [](const fs::path& p, const std::string& text) { std::ofstream(p) << text; };
+  write(dir / "chartVersion", "0.2.0\n");
+  write(dir / "mysqls.kubedb.com.json", crd({"version"}).dump());
+  write(dir / "..2026_12_06_14_00_00.1" / "x.json", "not json");
+  auto got = readShippedCrds(dir.string());
+  REQUIRE(got);
+  CHECK(got->chartVersion == "0.2.0");
+  REQUIRE(got->crds.size() == 1);
+  CHECK(got->crds[0]["metadata"]["name"] == "mysqls.kubedb.com");
+  write(dir / "broken.json", R"({"kind": "ConfigMap"})");
+  auto bad = readShippedCrds(dir.string());
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message, Catch::Contains("broken.json"));
+  fs::remove(dir / "broken.json");
+  write(dir / "chartVersion", "latest");
+  REQUIRE_FALSE(readShippedCrds(dir.string()));
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace mysqlop::community
