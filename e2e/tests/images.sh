@@ -108,7 +108,12 @@ run_image() {
   CONTAINERS+=("mysqlop-images-$op")
 }
 step "both images run as the charts say, and carry a TLS MySQL through the flow"
-run_image community-operator mysqlop-mysqlop-community
+# The CRDs' ConfigMap, as the kubelet mounts it (--crds-dir): a file per key.
+mkdir -p "$WORK/crds-cm"
+"$K" get configmap mysqlop-mysqlop-community-crds -n mysqlop -o json > "$WORK/crds-cm.json"
+for key in $(jq -r '.data | keys[]' "$WORK/crds-cm.json"); do jq -r --arg k "$key" '.data[$k]' "$WORK/crds-cm.json" > "$WORK/crds-cm/$key"; done
+chmod 0755 "$WORK/crds-cm" && chmod 0644 "$WORK"/crds-cm/*
+run_image community-operator mysqlop-mysqlop-community -v "$WORK/crds-cm:/etc/mysqlop/crds:ro"
 run_image enterprise-operator mysqlop-mysqlop-enterprise -v "$WORK/license.pem:/etc/mysqlop/license/license.pem:ro"
 "$K" create namespace demo > /dev/null
 seed_ca demo

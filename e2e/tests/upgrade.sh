@@ -3,15 +3,15 @@
 # umbrella chart (both editions), two TLS-only MySQLs holding a row, then `helm upgrade` to the
 # next chart — version 0.2.0: the operators' image tag, a MySQLVersion catalog whose 8.4.3 runs a
 # new image (every database's pod template changes) and a MySQLVersion CRD with a new field,
-# spec.updateConstraints. Checked: the old and new operator pods of each edition overlap but never
-# both write (the sandbox's request log, by pod address), the Lease passes once; the CRD follows
-# the chart and keeps the new field; no database pod restarts and each MySQL says
-# PodTemplateOutdated with what differs; a Restart request then brings the new template, the row
-# still there over verified TLS. `helm rollback` brings the old operators back: the newer CRD and
-# the field are kept, the databases stay up and say again that their template differs. After
-# `helm uninstall` the CRDs and the databases remain. (The new field is in the catalog's CRD: the
-# operators upgraded to are this build's, and they refuse MySQL spec fields they do not implement,
-# as they should.) Needs root.
+# spec.updateConstraints — while new TLS MySQLs keep coming. Checked: the old and new operator
+# pods of each edition overlap but never both write (the sandbox's request log, by pod address),
+# the Lease passes once; the CRD follows the chart and keeps the new field; no database pod
+# restarts and each MySQL says PodTemplateOutdated with what differs; a Restart request then
+# brings the new template, the row still there over verified TLS. `helm rollback` brings the old
+# operators back: the newer CRD and the field are kept, the databases stay up and say again that
+# their template differs. After `helm uninstall` the CRDs and the databases remain. (The new
+# field is in the catalog's CRD: the operators upgraded to are this build's, and they refuse MySQL
+# spec fields they do not implement, as they should.) Needs root.
 source "$(dirname "$0")/lib.sh" sbxu0 10.99.0.0/24
 NEXT=0.2.0
 start_sandbox
@@ -114,12 +114,26 @@ for crd in "$WORK"/charts/{,mysqlop/charts/}mysqlop-community/crds/mysqlversions
 done
 grep -q "mysql:8.4.3-1" "$WORK/charts/mysqlop/charts/mysqlop-community/templates/mysqlversions.yaml" || fail "the next chart's catalog did not change"
 
-step "helm upgrade"
+step "helm upgrade, while new TLS databases keep coming"
 api DELETE /__sandbox/requests > /dev/null
+# Work for both the old and the new operators during the rollout: a TLS MySQL every half second
+# (each takes several reconciles, waiting for its certificates), so that two operators working at
+# once would both write.
+new_dbs() {
+  local i
+  for i in 1 2 3 4 5 6 7 8; do
+    printf 'apiVersion: kubedb.com/v1\nkind: MySQL\nmetadata: {name: c%s, namespace: demo}\nspec:\n  version: "8.4.3"\n  storageType: Ephemeral\n  requireSSL: true\n  deletionPolicy: WipeOut\n  tls: {issuerRef: {apiGroup: cert-manager.io, kind: Issuer, name: mysql-ca}}\n' "$i" \
+      | "$K" apply -f - > /dev/null
+    sleep 0.5
+  done
+}
+new_dbs & NEW_DBS=$!
 T0=$SECONDS
 expect 'has been upgraded' "$HELM" upgrade mysqlop "$WORK/charts/mysqlop" -n mysqlop "${VALUES[@]}"
 rolled_out
 echo "  helm upgrade to both operators rolled out: $((SECONDS - T0)) s" >&2
+wait "$NEW_DBS"
+for i in 1 2 3 4 5 6 7 8; do expect 'condition met' "$K" wait --for=condition=TLSCertificatesReady "my/c$i" -n demo --timeout=60s; done
 for e in community enterprise; do
   expect ":$NEXT\$" jp deployment "mysqlop-mysqlop-$e" -n mysqlop -o 'jsonpath={.spec.template.spec.containers[0].image}'
 done
@@ -163,6 +177,8 @@ for e in community enterprise; do
   [[ -z "$ow" || -z "$nw" || "$ow" < "$nw" ]] || fail "$e: both pods wrote at once (old last $ow, new first $nw): $P"
   echo "  $e: the old pod wrote until ${ow:-never} ($(jq -c .objects <<<"$OLD")), the new one from ${nw:-never} ($(jq -c .objects <<<"$NEW"))" >&2
 done
+
+"$K" delete my c1 c2 c3 c4 c5 c6 c7 c8 -n demo --wait=false > /dev/null
 
 step "no database restarted; each says its template is outdated, and what differs"
 for db in a b; do
