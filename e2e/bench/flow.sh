@@ -14,18 +14,20 @@
 # MySQL by operator, verb and resource; Events and status updates per MySQL; peak RSS and CPU
 # seconds of every process; writes and CPU while idle; writes after both operators restart on
 # the converged cluster; time from SIGTERM to exit of each operator. Figures, not assertions.
-# Binaries from build/dev unless APISERVER, CERT_MANAGER, COMMUNITY, ENTERPRISE, LICENSE and
-# LICENCE_CA_DIR say otherwise. PROFILE=DIR records each process of the flow with `perf record`
+# Binaries from BUILD (default build/dev) unless APISERVER, CERT_MANAGER, COMMUNITY, ENTERPRISE say
+# otherwise; the licence tool and its CA (LICENSE, LICENCE_CA_DIR) from build/dev. What ships is a
+# Release build: BUILD=build/release, configured with build/dev's licence CA
+# (docs/performance.md, "How it is measured"). PROFILE=DIR records each process of the flow with `perf record`
 # (99 Hz, DWARF call graphs) until convergence: DIR/<process>.perf.data, for `perf report -i`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-B="$ROOT/build/dev"
+B="${BUILD:-$ROOT/build/dev}"
 export APISERVER=${APISERVER:-$B/e2e/sandbox/apiserver/sandbox-apiserver}
 CERT_MANAGER=${CERT_MANAGER:-$B/e2e/sandbox/cert-manager/sandbox-cert-manager}
 COMMUNITY=${COMMUNITY:-$B/community-operator/community-operator}
 ENTERPRISE=${ENTERPRISE:-$B/enterprise-operator/enterprise-operator}
-LICENSE=${LICENSE:-$B/common/licence/license}
-LICENCE_CA_DIR=${LICENCE_CA_DIR:-$B/licence-ca}
+LICENSE=${LICENSE:-$ROOT/build/dev/common/licence/license}
+LICENCE_CA_DIR=${LICENCE_CA_DIR:-$ROOT/build/dev/licence-ca}
 N=100 NOISE=0 IDLE=60 JSON="" PROFILE=${PROFILE:-}
 while [[ $# -gt 0 ]]; do
   case $1 in
