@@ -45,8 +45,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   std::string crdsDir;
   app.add_option("--crds-dir", crdsDir,
-                 "A directory of the chart's CRDs (chartVersion, *.json), brought into the cluster by the leader when "
-                 "the served ones come from an older chart (the Helm chart mounts them from a ConfigMap)");
+                 "A directory of the chart's CRDs (chartVersion, *.json): at start, served CRDs from an older chart are "
+                 "updated to these (the Helm chart mounts them from a ConfigMap)");
   if (auto rc = runtime::parseFlags(app, flags, argc, argv, "community-operator " MYSQLOP_VERSION)) return *rc;
 
   core::Logger log = core::Logger::root().with("component", "community-operator");

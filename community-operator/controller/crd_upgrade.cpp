@@ -2,12 +2,12 @@
 
 #include <charconv>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "common/core/file.h"
 #include "common/kube/object.h"
 #include "common/kube/resource.h"
 
@@ -135,15 +135,8 @@ CrdDecision decideCrd(const Json& served, const Json& shipped, const std::string
 
 core::Result<ShippedCrds> readShippedCrds(const std::string& dir) {
   namespace fs = std::filesystem;
-  auto slurp = [](const fs::path& p) -> std::optional<std::string> {
-    std::ifstream in(p);
-    if (!in) return std::nullopt;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
   ShippedCrds out;
-  auto version = slurp(fs::path(dir) / "chartVersion");
+  auto version = core::readFile((fs::path(dir) / "chartVersion").string());
   if (!version) return core::invalid(fmt::format("--crds-dir {}: no chartVersion file", dir));
   out.chartVersion = *version;
   while (!out.chartVersion.empty() && isspace(static_cast<unsigned char>(out.chartVersion.back()))) out.chartVersion.pop_back();
@@ -161,7 +154,7 @@ core::Result<ShippedCrds> readShippedCrds(const std::string& dir) {
   if (ec) return core::invalid(fmt::format("--crds-dir {}: {}", dir, ec.message()));
   std::sort(files.begin(), files.end());
   for (const auto& f : files) {
-    auto text = slurp(f);
+    auto text = core::readFile(f.string());
     Json crd = text ? Json::parse(*text, nullptr, false) : Json();
     if (!crd.is_object() || crd.value("kind", "") != "CustomResourceDefinition" || kube::name(crd).empty()) {
       return core::invalid(fmt::format("--crds-dir {}: {} is not a CustomResourceDefinition", dir, f.filename().string()));
@@ -178,6 +171,43 @@ bool retryable(const core::Error& e) {
   return e.is(core::ErrorCode::kUnavailable) || e.is(core::ErrorCode::kTimeout) ||
          e.is(core::ErrorCode::kTooManyRequests) || e.is(core::ErrorCode::kInternal);
 }
+
+
+// One CRD: true when it was updated. Conflicts and a briefly unavailable API server are retried.
+core::Result<bool> upgradeCrd(client::RestClient& cli, const Json& crd, const std::string& chartVersion,
+                              const core::Logger& log) {
+  const std::string name = kube::name(crd);
+  core::Error last = core::unavailable("no attempt");
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500 * attempt));
+    auto served = cli.get(kube::kCustomResourceDefinitions, "", name);
+    if (!served) {
+      // Helm installs crds/ on the first install; a CRD missing now was removed on purpose.
+      if (!retryable(served.error())) return served.error();
+      last = served.error();
+      continue;
+    }
+    CrdDecision d = decideCrd(*served, crd, chartVersion);
+    if (d.step == CrdStep::kNone) return false;
+    if (d.step == CrdStep::kKeepNewer) {
+      log.info("the served CRD is newer than this chart's; kept", {{"why", d.why}});
+      return false;
+    }
+    Json next = *served;
+    next["spec"] = crd.value("spec", Json::object());
+    for (const auto& [k, v] : kube::labels(crd)) next["metadata"]["labels"][k] = v;
+    next["metadata"]["annotations"][std::string(kCrdChartVersionAnnotation)] = chartVersion;
+    auto written = cli.update(kube::kCustomResourceDefinitions, next);
+    if (written) {
+      log.info("updated the CRD to this chart's", {{"why", d.why}});
+      return true;
+    }
+    if (!written.error().is(core::ErrorCode::kConflict) && !retryable(written.error())) return written.error();
+    last = written.error();
+  }
+  return last;
+}
+
 }  // namespace
 
 core::Result<int> upgradeCrds(client::RestClient& cli, const ShippedCrds& shipped, const core::Logger& log) {
@@ -185,49 +215,15 @@ core::Result<int> upgradeCrds(client::RestClient& cli, const ShippedCrds& shippe
   std::vector<std::string> failed;
   for (const auto& crd : shipped.crds) {
     const std::string name = kube::name(crd);
-    const core::Logger l = log.with("crd", name);
-    bool done = false;
-    for (int attempt = 0; attempt < 5 && !done; ++attempt) {
-      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500 * attempt));
-      auto served = cli.get(kube::kCustomResourceDefinitions, "", name);
-      if (!served) {
-        if (retryable(served.error()) && attempt < 4) continue;
-        // Helm installs crds/ on the first install; a CRD missing now was removed on purpose.
-        l.error("cannot read the CRD to bring it up to date", {{"error", served.error().toString()}});
-        failed.push_back(name + ": " + served.error().toString());
-        break;
-      }
-      CrdDecision d = decideCrd(*served, crd, shipped.chartVersion);
-      if (d.step == CrdStep::kNone) {
-        done = true;
-        break;
-      }
-      if (d.step == CrdStep::kKeepNewer) {
-        l.info("the served CRD is newer than this chart's; kept", {{"why", d.why}});
-        done = true;
-        break;
-      }
-      Json next = *served;
-      next["spec"] = crd.value("spec", Json::object());
-      for (const auto& [k, v] : kube::labels(crd)) next["metadata"]["labels"][k] = v;
-      next["metadata"]["annotations"][std::string(kCrdChartVersionAnnotation)] = shipped.chartVersion;
-      auto written = cli.update(kube::kCustomResourceDefinitions, next);
-      if (written) {
-        l.info("updated the CRD to this chart's", {{"why", d.why}});
-        ++updated;
-        done = true;
-      } else if (!written.error().is(core::ErrorCode::kConflict) && !(retryable(written.error()) && attempt < 4)) {
-        l.error("cannot update the CRD", {{"error", written.error().toString()}});
-        failed.push_back(name + ": " + written.error().toString());
-        break;
-      }
+    auto done = upgradeCrd(cli, crd, shipped.chartVersion, log.with("crd", name));
+    if (!done) {
+      log.error("cannot bring the CRD up to this chart's", {{"crd", name}, {"error", done.error().toString()}});
+      failed.push_back(name + ": " + done.error().toString());
+    } else if (*done) {
+      ++updated;
     }
   }
-  if (!failed.empty()) {
-    std::string all;
-    for (const auto& f : failed) all += (all.empty() ? "" : "; ") + f;
-    return core::unavailable(all);
-  }
+  if (!failed.empty()) return core::unavailable(fmt::format("{}", fmt::join(failed, "; ")));
   return updated;
 }
 

@@ -58,8 +58,6 @@ spec:
       {{- end }}
       securityContext:
         {{- toYaml $v.podSecurityContext | nindent 8 }}
-      # An operator stops in well under a second (in-flight work is cancelled, the Lease released).
-      terminationGracePeriodSeconds: 30
       containers:
       - name: operator
         image: {{ include "mysqlop-lib.image" $root | quote }}
