@@ -21,13 +21,13 @@ spec:
   volumes: [{name: g, secret: {secretName: greeting}}, {name: work, emptyDir: {}}]
   containers:
   - name: main
-    image: busybox
+    image: python:3.11-slim
     env: [{name: GREETING, value: hi}]
     workingDir: /work
     volumeMounts: [{name: g, mountPath: /etc/greeting}, {name: work, mountPath: /work}]
     command: [/bin/sh, -c, 'echo made-in-pod > /work/made.txt; sleep 3600']
   - name: side
-    image: busybox
+    image: python:3.11-slim
     securityContext: {runAsUser: 65534, runAsGroup: 65534}
     # A server only the pod's own loopback reaches: what port-forward connects to.
     command: [/bin/sh, -c, 'cd /tmp && echo served-from-pod > f.txt && exec python3 -m http.server 9090 --bind 127.0.0.1']

@@ -7,6 +7,13 @@ set -euo pipefail
 E2E_BRIDGE=$1 E2E_CIDR=$2
 if [[ -z "${MYSQLOP_PRIVATE_NS:-}" ]]; then
   [[ $(id -u) -eq 0 ]] || { echo "FAIL: needs root (network and mount namespaces)" >&2; exit 1; }
+  # The images the pods run, before the private network namespace (the build reaches the Debian
+  # mirror): MySQL 9.7, the exporter, and the operators as scripts/images builds them (cached
+  # by content: seconds when nothing changed).
+  echo "[${SECONDS}s] images: e2e/sandbox/images/build" >&2
+  tags=(); for t in ${E2E_IMAGE_TAGS:-}; do tags+=(--tag "$t"); done   # other names a test's charts use
+  "$(dirname "${BASH_SOURCE[0]}")/../sandbox/images/build" --licence-ca "${LICENCE_CA_DIR:?}/ca.crt" "${tags[@]}" \
+    || { echo "FAIL: the sandbox's images could not be built" >&2; exit 1; }
   exec unshare --mount --net env MYSQLOP_PRIVATE_NS=1 bash "$0"
 fi
 mount -t tmpfs e2e-run /run
@@ -27,17 +34,14 @@ stop_sandbox() {
 }
 trap stop_sandbox EXIT
 
-# start_sandbox: the node network, the apiserver on the node address, the kubelet with the images
-# the charts and the operators name mapped to local programs, cert-manager with its CRDs.
+# start_sandbox: the node network, the apiserver on the node address, the kubelet running pods
+# from the image store, cert-manager with its CRDs.
 start_sandbox() {
   local node=${E2E_CIDR%.*}.1
   "$KUBELET" net up --bridge "$E2E_BRIDGE" --cidr "$E2E_CIDR" > /dev/null
   start_apiserver --bind "$node" --pod-logs-dir "$WORK/node"
   "$KUBELET" --kubeconfig "$KUBECONFIG" --run-pods --node-dir "$WORK/node" --bridge "$E2E_BRIDGE" --pod-cidr "$E2E_CIDR" \
-    --image "mysqlop/community-operator=$COMMUNITY" --image "mysqlop/enterprise-operator=$ENTERPRISE" \
-    --image "mysql=$ROOT/e2e/sandbox/images/mysql-entrypoint" --image busybox=/bin/sh \
-    --image mysqld-exporter=/usr/bin/prometheus-mysqld-exporter \
-    --image-command mysqld-exporter:mysqld_exporter=/usr/bin/prometheus-mysqld-exporter 2> "$WORK/kubelet.log" &
+    --image-store "${SANDBOX_IMAGES:-/var/lib/mysqlop-sandbox/images}" 2> "$WORK/kubelet.log" &
   E2E_KUBELET_PID=$!
   "$K" apply -f "$ROOT/e2e/sandbox/cert-manager/crds" > /dev/null
   "$K" create namespace cert-manager > /dev/null
@@ -92,7 +96,7 @@ show_logs_on_failure() {
 in_client() {
   local uid
   uid=$("$K" get pod client -n demo -o jsonpath='{.metadata.uid}')
-  nsenter -t "$(cat "$WORK/node/pods/$uid/main.pid")" -m -n -u -- env PW="${PW:-}" "$@"
+  nsenter -t "$(cat "$WORK/node/pods/$uid/main.pid")" -m -n -u -- env PW="${PW:-}" MYSQL_PWD="${PW:-}" "$@"
 }
 
 # step WHAT: progress on stderr, with the seconds since the test began (ctest keeps it in its log).

@@ -26,7 +26,7 @@ apiVersion: kubedb.com/v1
 kind: MySQL
 metadata: {name: my, namespace: demo}
 spec:
-  version: "8.4.3"
+  version: "9.7.4"
   storageType: Durable
   storage: {resources: {requests: {storage: 1Gi}}}
   requireSSL: true
@@ -45,7 +45,7 @@ apiVersion: kubedb.com/v1
 kind: MySQL
 metadata: {name: lax, namespace: demo}
 spec:
-  version: "8.4.3"
+  version: "9.7.4"
   storageType: Ephemeral
   authSecret: {name: lax-creds}
   monitor: {agent: prometheus.io/builtin}
@@ -55,7 +55,7 @@ spec:
 apiVersion: kubedb.com/v1
 kind: MySQL
 metadata: {name: plain, namespace: demo}
-spec: {version: "8.4.3", storageType: Ephemeral}
+spec: {version: "9.7.4", storageType: Ephemeral}
 YAML
 expect 'condition met' "$K" wait --for=condition=Ready my/my -n demo --timeout=120s
 expect 'condition met' "$K" wait --for=condition=Ready my/lax my/plain -n demo --timeout=120s
@@ -71,7 +71,7 @@ expect 'answered a query over TLSv1\.[23]' "$K" get my my -n demo -o 'jsonpath={
 # As KubeDB's TLS guide checks it: kubectl exec into the database container, the server's TLS
 # variables from the mysql client there.
 SSLVARS=$("$K" exec -n demo my-0 -c mysql -- bash -c \
-  'mysql -u"$MYSQL_ROOT_USERNAME" -p"$MYSQL_ROOT_PASSWORD" -h 127.0.0.1 --ssl -N -e "SHOW VARIABLES LIKE \"%ssl%\"; SHOW VARIABLES LIKE \"require_secure_transport\""' 2>&1)
+  'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql -u"$MYSQL_ROOT_USERNAME" -h 127.0.0.1 --ssl-mode=REQUIRED -N -e "SHOW VARIABLES LIKE \"%ssl%\"; SHOW VARIABLES LIKE \"require_secure_transport\""' 2>&1)
 for want in 'have_ssl\s+YES' 'ssl_cert\s+/etc/mysql/certs/server.crt' 'ssl_key\s+/etc/mysql/certs/server.key' \
             'ssl_ca\s+/etc/mysql/certs/ca.crt' 'require_secure_transport\s+ON'; do
   grep -qE "$want" <<<"$SSLVARS" || fail "kubectl exec … show variables like '%ssl%' shows no /$want/: $SSLVARS"
@@ -96,32 +96,34 @@ spec:
   volumes: [{name: certs, secret: {secretName: my-client-cert}}, {name: lax, secret: {secretName: lax-creds}}]
   containers:
   - name: main
-    image: busybox
-    env: [{name: PW, valueFrom: {secretKeyRef: {name: my-auth, key: password}}}]
+    image: mysql:9.7.4
+    env: [{name: MYSQL_PWD, valueFrom: {secretKeyRef: {name: my-auth, key: password}}}]
     volumeMounts: [{name: certs, mountPath: /certs}, {name: lax, mountPath: /lax}]
     command:
     - /bin/sh
     - -c
     - |
-      mariadb --no-defaults -h my.demo.svc -uroot -p"$PW" --ssl-ca=/certs/ca.crt --ssl-cert=/certs/tls.crt --ssl-key=/certs/tls.key \
-        --ssl-verify-server-cert -N -e "SHOW STATUS LIKE 'Ssl_version'; SHOW VARIABLES LIKE 'ssl_cert'; SHOW VARIABLES LIKE 'require_secure_transport'"
-      mariadb --no-defaults -h my.demo.svc -uroot -p"$PW" --skip-ssl -e 'SELECT 1' > /dev/null 2>&1 && echo "plain accepted" || echo "plain refused"
+      mysql -h my.demo.svc -uroot --ssl-ca=/certs/ca.crt --ssl-cert=/certs/tls.crt --ssl-key=/certs/tls.key \
+        --ssl-mode=VERIFY_IDENTITY -N -e "SHOW STATUS LIKE 'Ssl_version'; SHOW VARIABLES LIKE 'ssl_cert'; SHOW VARIABLES LIKE 'require_secure_transport'"
+      mysql -h my.demo.svc -uroot --ssl-mode=DISABLED -e 'SELECT 1' 2>&1 | sed 's/^/plain: /'
       openssl x509 -in /certs/tls.crt -noout -subject
       echo | openssl s_client -starttls mysql -connect my.demo.svc:3306 -CAfile /certs/ca.crt -verify_hostname my.demo.svc \
         -verify_return_error 2>&1 | grep -E '^(Verification|Verify return code|verify error)' | sed 's/^/s_client right name: /'
       echo | openssl s_client -starttls mysql -connect my.demo.svc:3306 -CAfile /certs/ca.crt -verify_hostname other.demo.svc \
         -verify_return_error 2>&1 | grep -E '^(Verification|Verify return code|verify error)' | sed 's/^/s_client other name: /'
-      LAXPW=$(cat /lax/password)
-      mariadb --no-defaults -h lax.demo.svc -uroot -p"$LAXPW" --ssl -N -e "SHOW STATUS LIKE 'Ssl_version'" | sed 's/^/lax-tls /'
-      mariadb --no-defaults -h lax.demo.svc -uroot -p"$LAXPW" --skip-ssl -N -e "SELECT 'lax-plain accepted'"
+      export MYSQL_PWD=$(cat /lax/password)
+      mysql -h lax.demo.svc -uroot --ssl-mode=REQUIRED -N -e "SHOW STATUS LIKE 'Ssl_version'" | sed 's/^/lax-tls /'
+      mysql -h lax.demo.svc -uroot --ssl-mode=DISABLED -N -e "SELECT 'lax-plain accepted'"
       echo done; sleep 3600
 YAML
 eventually '^done$' "$K" logs client -n demo
 OUT=$("$K" logs client -n demo)
-grep -qE '^Ssl_version\s+TLSv1\.[23]$' <<<"$OUT" || fail "no TLS: $OUT"
+grep -qE '^Ssl_version\s+TLSv1\.3$' <<<"$OUT" || fail "no TLS 1.3: $OUT"
 grep -qE '^ssl_cert\s+/etc/mysql/certs/server.crt$' <<<"$OUT" || fail "server certificate path: $OUT"
 grep -qE '^require_secure_transport\s+ON$' <<<"$OUT" || fail "require_secure_transport: $OUT"
-grep -q '^plain refused$' <<<"$OUT" || fail "a plain connection must be refused: $OUT"
+# MySQL's own words for a plain connection under require_secure_transport.
+grep -q '^plain: ERROR 3159 (HY000): Connections using insecure transport are prohibited while --require_secure_transport=ON.$' <<<"$OUT" \
+  || fail "a plain connection must be refused with ERROR 3159: $OUT"
 grep -qE '^subject=CN ?= ?root$' <<<"$OUT" || fail "client certificate subject: $OUT"
 grep -q '^s_client right name: Verification: OK$' <<<"$OUT" || fail "openssl s_client -starttls mysql must verify my.demo.svc: $OUT"
 grep -q '^s_client right name: Verify return code: 0 (ok)$' <<<"$OUT" || fail "openssl s_client return code: $OUT"

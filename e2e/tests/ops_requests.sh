@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Day-2 TLS as an API (issue 19): MySQLOpsRequests run by the helm-installed enterprise operator on
-# a real MariaDB pod holding a row, each result checked from a client pod as a user would:
+# a real MySQL 9.7 pod holding a row, each result checked from a client pod as a user would:
 # invalid requests fail naming the field; TLS added to a plain database (the client verifies, plain
 # connections are refused, the row is there); every certificate rotated without a restart (each
 # Certificate's revision up, new serials served); a new issuer (clients trusting the new CA
@@ -35,7 +35,7 @@ apiVersion: kubedb.com/v1
 kind: MySQL
 metadata: {name: my, namespace: demo}
 spec:
-  version: "8.4.3"
+  version: "9.7.4"
   storageType: Durable
   storage: {resources: {requests: {storage: 1Gi}}}
   deletionPolicy: WipeOut
@@ -49,17 +49,18 @@ spec:
   volumes: [{name: trust, secret: {secretName: trust}}]
   containers:
   - name: main
-    image: busybox
-    env: [{name: PW, valueFrom: {secretKeyRef: {name: my-auth, key: password}}}]
+    image: mysql:9.7.4
+    env: [{name: MYSQL_PWD, valueFrom: {secretKeyRef: {name: my-auth, key: password}}}]
     volumeMounts: [{name: trust, mountPath: /trust}]
     command: [/bin/sh, -c, "sleep 3600"]
 YAML
 expect 'condition met' "$K" wait --for=condition=Ready pod/client -n demo --timeout=30s
 PW=$("$K" get secret my-auth -n demo -o 'jsonpath={.data.password}' | base64 -d)
 # plain: the row over a plain connection (fails under require_secure_transport).
-plain() { in_client sh -c 'mariadb --no-defaults -h my.demo.svc -uroot -p"$PW" --skip-ssl -N -e "SELECT v FROM d.t" 2>&1'; }
+# (caching_sha2_password without TLS: the client asks for the server's RSA key to send the password.)
+plain() { in_client sh -c 'mysql -h my.demo.svc -uroot --ssl-mode=DISABLED --get-server-public-key -N -e "SELECT v FROM d.t" 2>&1'; }
 # verified CA: the row over TLS, the server verified with the CA the client trusts (old.crt or new.crt).
-verified() { in_client sh -c "mariadb --no-defaults -h my.demo.svc -uroot -p\"\$PW\" --ssl-ca=/trust/$1 --ssl-verify-server-cert -N -e 'SELECT v FROM d.t' 2>&1"; }
+verified() { in_client sh -c "mysql -h my.demo.svc -uroot --ssl-ca=/trust/$1 --ssl-mode=VERIFY_IDENTITY -N -e 'SELECT v FROM d.t' 2>&1"; }
 # served CA: "SERIAL Verification: OK" as a fresh handshake from the client pod shows it.
 served() {
   local out
@@ -113,7 +114,7 @@ run_op() {
 }
 
 step "a plain database holds a row"
-in_client sh -c 'mariadb --no-defaults -h my.demo.svc -uroot -p"$PW" --skip-ssl -e "CREATE DATABASE d; CREATE TABLE d.t (v INT); INSERT INTO d.t VALUES (42)"'
+in_client sh -c 'mysql -h my.demo.svc -uroot --ssl-mode=DISABLED --get-server-public-key -e "CREATE DATABASE d; CREATE TABLE d.t (v INT); INSERT INTO d.t VALUES (42)"'
 expect '^42$' plain
 
 step "invalid requests fail, naming the field"
@@ -134,6 +135,7 @@ run_op add-tls $'  type: ReconfigureTLS\n  tls:\n    requireSSL: true\n    issue
 expect 'Verification: OK' served old.crt
 expect '^42$' verified old.crt
 OUT=$(plain) && fail "a plain connection should be refused: $OUT"
+grep -q '^ERROR 3159 (HY000): Connections using insecure transport are prohibited' <<<"$OUT" || fail "MySQL's ERROR 3159 expected: $OUT"
 echo "  plain connection refused: $OUT" >&2
 [[ "$(pod_uid)" != "$U0" ]] || fail "adding TLS should have restarted the pod (new server arguments)"
 expect 'add-tls +ReconfigureTLS +Successful' "$K" get myops -n demo
@@ -251,7 +253,7 @@ expect 'condition met' "$K" wait --for=condition=Ready my/my -n demo --timeout=6
 step "remove TLS: plain again, no TLS flags, Certificates and TLS Secrets gone, the row there"
 run_op remove-tls $'  type: ReconfigureTLS\n  tls: {remove: true}'
 expect '^42$' plain
-expect '^0$' bash -c "mariadb --no-defaults -h \$('$K' get pod my-0 -n demo -o jsonpath='{.status.podIP}') -uroot -p'$PW' --skip-ssl -N -e 'SELECT @@GLOBAL.require_secure_transport'"
+expect '^0$' in_client sh -c 'mysql -h my.demo.svc -uroot --ssl-mode=DISABLED --get-server-public-key -N -e "SELECT @@GLOBAL.require_secure_transport"'"
 ARGS=$(jp sts my -n demo -o 'jsonpath={.spec.template.spec.containers[0].args}')
 grep -q -- '--ssl' <<<"$ARGS" && fail "TLS flags left: $ARGS"
 expect '^$' jp certificates -n demo -o 'jsonpath={.items[*].metadata.name}'

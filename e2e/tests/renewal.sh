@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Renewals reach the running server (issue 15), on the sandbox with the helm-installed operators
-# as pods and a real MariaDB pod: a server certificate that cert-manager renews by itself (a
+# as pods and a real MySQL 9.7 pod: a server certificate that cert-manager renews by itself (a
 # short duration), and a re-issue caused by a change of the MySQL's certificate entry, each
 # reach mysqld without a restart — the client pod's `openssl s_client -starttls mysql` sees the
 # new serial and verifies it, the pod's restart count stays 0 and mysqld's Uptime keeps growing,
@@ -21,7 +21,7 @@ apiVersion: kubedb.com/v1
 kind: MySQL
 metadata: {name: my, namespace: demo}
 spec:
-  version: "8.4.3"
+  version: "9.7.4"
   storageType: Ephemeral
   requireSSL: true
   monitor: {agent: prometheus.io/builtin}
@@ -46,14 +46,14 @@ spec:
   volumes: [{name: certs, secret: {secretName: my-client-cert}}]
   containers:
   - name: main
-    image: busybox
-    env: [{name: PW, valueFrom: {secretKeyRef: {name: my-auth, key: password}}}]
+    image: mysql:9.7.4
+    env: [{name: MYSQL_PWD, valueFrom: {secretKeyRef: {name: my-auth, key: password}}}]
     volumeMounts: [{name: certs, mountPath: /certs}]
     command:
     - /bin/sh
     - -c
     - |
-      mariadb --no-defaults -h my.demo.svc -uroot -p"$PW" --ssl-ca=/certs/ca.crt --ssl-verify-server-cert -N --unbuffered \
+      mysql -h my.demo.svc -uroot --ssl-ca=/certs/ca.crt --ssl-mode=VERIFY_IDENTITY -N --unbuffered \
         -e "SELECT 'session', CONNECTION_ID(); DO SLEEP(25); SELECT 'session after', CONNECTION_ID();" &
       echo started; sleep 3600
 YAML
@@ -71,7 +71,7 @@ served() {
 }
 uptime() {
   # TLS without verification: only the number matters here (the served certificate is checked on its own).
-  in_client sh -c 'mariadb --no-defaults -h my.demo.svc -uroot -p"$PW" --ssl --skip-ssl-verify-server-cert -N -e "SHOW GLOBAL STATUS LIKE \"Uptime\""' \
+  in_client sh -c 'mysql -h my.demo.svc -uroot --ssl-mode=REQUIRED -N -e "SHOW GLOBAL STATUS LIKE \"Uptime\""' \
     | awk '{print $2}'
 }
 
@@ -158,7 +158,8 @@ W=$(api GET /__sandbox/counters | jq '[.counters[] | select((.user | test("commu
 [[ "$W" == 0 ]] || fail "the community operator wrote $W times while nothing changed: $(api GET /__sandbox/counters | jq -c '[.counters[] | select(.user | test("community"))]')"
 step "a certificate mysqld refuses to load: the old one stays served, the condition and an Event say so"
 # With cert-manager paused, the Secret gets a certificate signed by the right CA and a key that
-# does not belong to it (a hand edit gone wrong). FLUSH SSL fails; mysqld keeps serving S2.
+# does not belong to it (a hand edit gone wrong). ALTER INSTANCE RELOAD TLS fails; mysqld keeps
+# serving S2.
 SERVED=$(served)
 kill -STOP "$E2E_CM_PID"
 openssl req -new -newkey rsa:2048 -nodes -keyout "$WORK/bad.key" -subj /CN=my.demo.svc 2> /dev/null \
@@ -169,7 +170,7 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/other.k
   -p "{\"data\":{\"tls.crt\":\"$(base64 -w0 "$WORK/bad.crt")\",\"tls.key\":\"$(base64 -w0 "$WORK/other.key")\"}}" > /dev/null
 cond_served() { "$K" get my my -n demo -o 'jsonpath={.status.conditions[?(@.type=="ServedCertificatesCurrent")].status} {.status.conditions[?(@.type=="ServedCertificatesCurrent")].reason} {.status.conditions[?(@.type=="ServedCertificatesCurrent")].message}'; }
 for _ in $(seq 1 150); do [[ "$(cond_served)" == "False ReloadFailed"* ]] && break; sleep 0.1; done
-expect '^False ReloadFailed .*my-0.*FLUSH SSL' cond_served
+expect '^False ReloadFailed .*my-0.*ALTER INSTANCE RELOAD TLS' cond_served
 expect 'Warning +ReloadFailed' "$K" get events -n demo --field-selector involvedObject.name=my
 [[ "$(served)" == "$SERVED" ]] || fail "mysqld should still serve what it served ($SERVED), serves: $(served)"
 expect '^0$' mysql_restarts

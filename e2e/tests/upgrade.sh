@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Upgrading mysqlop itself (issue 20), as a user would on the sandbox: `helm install` of the
 # umbrella chart (both editions), two TLS-only MySQLs holding a row, then `helm upgrade` to the
-# next chart — version 0.2.0: the operators' image tag, a MySQLVersion catalog whose 8.4.3 runs a
+# next chart — version 0.2.0: the operators' image tag, a MySQLVersion catalog whose 9.7.4 runs a
 # new image (every database's pod template changes) and a MySQLVersion CRD with a new field,
 # spec.updateConstraints — while new TLS MySQLs keep coming. Checked: the old and new operator
 # pods of each edition overlap but never both write (the sandbox's request log, by pod address),
@@ -12,8 +12,14 @@
 # their template differs. After `helm uninstall` the CRDs and the databases remain. (The new
 # field is in the catalog's CRD: the operators upgraded to are this build's, and they refuse MySQL
 # spec fields they do not implement, as they should.) Needs root.
-source "$(dirname "$0")/lib.sh" sbxu0 10.99.0.0/24
+# The next chart's images on the sandbox: the operators' new tag and the catalog's new MySQL image
+# name this build's images (tagged so before the test; the node pulls from no registry).
 NEXT=0.2.0
+VERSION=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$(dirname "$0")/../../charts/mysqlop-community/Chart.yaml")
+export E2E_IMAGE_TAGS="docker.io/library/mysql:9.7.4-1=docker.io/library/mysql:9.7.4
+  docker.io/mysqlop/community-operator:$NEXT=docker.io/mysqlop/community-operator:$VERSION
+  docker.io/mysqlop/enterprise-operator:$NEXT=docker.io/mysqlop/enterprise-operator:$VERSION"
+source "$(dirname "$0")/lib.sh" sbxu0 10.99.0.0/24
 start_sandbox
 "$K" create namespace mysqlop > /dev/null
 LICENCE=$(licence_file)
@@ -37,7 +43,7 @@ apiVersion: kubedb.com/v1
 kind: MySQL
 metadata: {name: $db, namespace: demo}
 spec:
-  version: "8.4.3"
+  version: "9.7.4"
   storageType: Durable
   storage: {resources: {requests: {storage: 1Gi}}}
   requireSSL: true
@@ -54,7 +60,7 @@ spec:
   volumes: [{name: trust, secret: {secretName: trust}}]
   containers:
   - name: main
-    image: busybox
+    image: mysql:9.7.4
     volumeMounts: [{name: trust, mountPath: /trust}]
     command: [/bin/sh, -c, "sleep 3600"]
 YAML
@@ -63,7 +69,7 @@ expect 'condition met' "$K" wait --for=condition=Ready pod/client -n demo --time
 # sql DB QUERY: over TLS, the server verified against the CA (requireSSL refuses anything else).
 sql() {
   PW=$("$K" get secret "$1-auth" -n demo -o 'jsonpath={.data.password}' | base64 -d) in_client sh -c \
-    "mariadb --no-defaults -h $1.demo.svc -uroot -p\"\$PW\" --ssl-ca=/trust/ca.crt --ssl-verify-server-cert -N -e '$2' 2>&1"
+    "mysql -h $1.demo.svc -uroot --ssl-ca=/trust/ca.crt --ssl-mode=VERIFY_IDENTITY -N -e '$2' 2>&1"
 }
 for db in a b; do sql "$db" "CREATE DATABASE d; CREATE TABLE d.t (v VARCHAR(16)); INSERT INTO d.t VALUES (\"row-of-$db\")" > /dev/null; done
 for db in a b; do expect "^row-of-$db\$" sql "$db" 'SELECT v FROM d.t'; done
@@ -71,15 +77,15 @@ pod_uid() { jp pod "$1-0" -n demo -o 'jsonpath={.metadata.uid}'; }
 image_of() { jp pod "$1-0" -n demo -o 'jsonpath={.spec.containers[?(@.name=="mysql")].image}'; }
 declare -A UID0
 for db in a b; do UID0[$db]=$(pod_uid "$db" || true); done
-expect '^mysql:8.4.3$' image_of a
+expect '^mysql:9.7.4$' image_of a
 # A catalog entry of the user's own, with the field the next chart's CRD brings: unknown today
 # (kubectl says so; nothing of it is kept).
 site_version() {  # ALLOWED: the site's MySQLVersion, allowing updates to ALLOWED
-  printf 'apiVersion: catalog.kubedb.com/v1alpha1\nkind: MySQLVersion\nmetadata: {name: "8.4.3-site"}\nspec:\n  version: "8.4.3"\n  db: {image: "mysql:8.4.3"}\n  exporter: {image: "prom/mysqld-exporter:v0.15.1"}\n  updateConstraints: {allowlist: ["%s"]}\n' "$1" \
+  printf 'apiVersion: catalog.kubedb.com/v1alpha1\nkind: MySQLVersion\nmetadata: {name: "9.7.4-site"}\nspec:\n  version: "9.7.4"\n  db: {image: "mysql:9.7.4"}\n  exporter: {image: "prom/mysqld-exporter:v0.14.0"}\n  updateConstraints: {allowlist: ["%s"]}\n' "$1" \
     | "$K" apply -f - 2>&1
 }
-allowlist() { "$K" get mysqlversion 8.4.3-site --ignore-not-found -o 'jsonpath={.spec.updateConstraints.allowlist[*]}' 2>&1; }
-OUT=$(site_version 8.4.3 || true)
+allowlist() { "$K" get mysqlversion 9.7.4-site --ignore-not-found -o 'jsonpath={.spec.updateConstraints.allowlist[*]}' 2>&1; }
+OUT=$(site_version 9.7.4 || true)
 # (kubectl's strict field validation: refused, naming the field.)
 grep -qE 'unknown field "spec.updateConstraints"|\.spec\.updateConstraints: field not declared in schema' <<<"$OUT" || fail "the field should be unknown before the upgrade: $OUT"
 expect '^$' allowlist
@@ -92,10 +98,10 @@ for e in community enterprise; do
   [[ "${HOLDER0[$e]}" == mysqlop-mysqlop-$e-* ]] || fail "the $e operator's single replica does not hold the Lease: '${HOLDER0[$e]}'"
 done
 
-step "the next chart: $NEXT, a new 8.4.3 image in the catalog, spec.updateConstraints in the MySQLVersion CRD"
+step "the next chart: $NEXT, a new 9.7.4 image in the catalog, spec.updateConstraints in the MySQLVersion CRD"
 cp -rL "$ROOT/charts" "$WORK/charts"
 sed -i "s/0\.1\.0/$NEXT/g" "$WORK"/charts/*/Chart.yaml "$WORK"/charts/*/charts/*/Chart.yaml
-sed -i 's/image: "mysql:8.4.3"/image: "mysql:8.4.3-1"/' "$WORK/charts/mysqlop-community/templates/mysqlversions.yaml" \
+sed -i 's/image: "mysql:9.7.4"/image: "mysql:9.7.4-1"/' "$WORK/charts/mysqlop-community/templates/mysqlversions.yaml" \
   "$WORK/charts/mysqlop/charts/mysqlop-community/templates/mysqlversions.yaml"
 for crd in "$WORK"/charts/{,mysqlop/charts/}mysqlop-community/crds/mysqlversions.catalog.kubedb.com.yaml; do
   # Into the properties of spec.
@@ -112,7 +118,7 @@ for crd in "$WORK"/charts/{,mysqlop/charts/}mysqlop-community/crds/mysqlversions
   # and a column renamed: the older chart's CRD is no longer a part of the newer one.
   sed -i 's/- name: DB_IMAGE/- name: IMAGE/' "$crd"
 done
-grep -q "mysql:8.4.3-1" "$WORK/charts/mysqlop/charts/mysqlop-community/templates/mysqlversions.yaml" || fail "the next chart's catalog did not change"
+grep -q "mysql:9.7.4-1" "$WORK/charts/mysqlop/charts/mysqlop-community/templates/mysqlversions.yaml" || fail "the next chart's catalog did not change"
 
 step "helm upgrade, while new TLS databases keep coming"
 api DELETE /__sandbox/requests > /dev/null
@@ -122,7 +128,7 @@ api DELETE /__sandbox/requests > /dev/null
 new_dbs() {
   local i
   for i in 1 2 3 4 5 6 7 8; do
-    printf 'apiVersion: kubedb.com/v1\nkind: MySQL\nmetadata: {name: c%s, namespace: demo}\nspec:\n  version: "8.4.3"\n  storageType: Ephemeral\n  requireSSL: true\n  deletionPolicy: WipeOut\n  tls: {issuerRef: {apiGroup: cert-manager.io, kind: Issuer, name: mysql-ca}}\n' "$i" \
+    printf 'apiVersion: kubedb.com/v1\nkind: MySQL\nmetadata: {name: c%s, namespace: demo}\nspec:\n  version: "9.7.4"\n  storageType: Ephemeral\n  requireSSL: true\n  deletionPolicy: WipeOut\n  tls: {issuerRef: {apiGroup: cert-manager.io, kind: Issuer, name: mysql-ca}}\n' "$i" \
       | "$K" apply -f - > /dev/null
     sleep 0.5
   done
@@ -143,8 +149,8 @@ crd_has_field() { [[ -n "$(jp crd mysqlversions.catalog.kubedb.com -o 'jsonpath=
 crd_has_field || fail "the MySQLVersion CRD did not follow the chart: $(oplog mysqlop-community | grep -i crd | tail -3)"
 expect "^$NEXT\$" jp crd mysqlversions.catalog.kubedb.com -o 'jsonpath={.metadata.annotations.mysqlop\.io/chart-version}'
 expect 'updated the CRD to this chart' oplog mysqlop-community
-expect 'configured|created' site_version 8.4.3
-expect '^8.4.3$' allowlist
+expect 'configured|created' site_version 9.7.4
+expect '^9.7.4$' allowlist
 # Each edition's Lease passed once, from the old pod to the new one.
 for e in community enterprise; do
   expect "^mysqlop-mysqlop-$e-" lease "$e" holderIdentity
@@ -183,10 +189,10 @@ done
 step "no database restarted; each says its template is outdated, and what differs"
 for db in a b; do
   expect "^${UID0[$db]}\$" pod_uid "$db"
-  expect '^mysql:8.4.3$' image_of "$db"
-  eventually '^mysql:8.4.3-1$' jp sts "$db" -n demo -o 'jsonpath={.spec.template.spec.containers[?(@.name=="mysql")].image}'
+  expect '^mysql:9.7.4$' image_of "$db"
+  eventually '^mysql:9.7.4-1$' jp sts "$db" -n demo -o 'jsonpath={.spec.template.spec.containers[?(@.name=="mysql")].image}'
   eventually '^True$' jp my "$db" -n demo -o 'jsonpath={.status.conditions[?(@.type=="PodTemplateOutdated")].status}'
-  expect "$db-0 \(container mysql image mysql:8.4.3 -> mysql:8.4.3-1\)" \
+  expect "$db-0 \(container mysql image mysql:9.7.4 -> mysql:9.7.4-1\)" \
     jp my "$db" -n demo -o 'jsonpath={.status.conditions[?(@.type=="PodTemplateOutdated")].message}'
   expect "^row-of-$db\$" sql "$db" 'SELECT v FROM d.t'
 done
@@ -215,7 +221,7 @@ declare -A UID1
 for db in a b; do
   UID1[$db]=$(pod_uid "$db" || true)
   [[ "${UID1[$db]}" != "${UID0[$db]}" ]] || fail "$db-0 was not restarted"
-  expect '^mysql:8.4.3-1$' image_of "$db"
+  expect '^mysql:9.7.4-1$' image_of "$db"
   eventually '^$' jp my "$db" -n demo -o 'jsonpath={.status.conditions[?(@.type=="PodTemplateOutdated")].status}'
   expect "^row-of-$db\$" sql "$db" 'SELECT v FROM d.t'
 done
@@ -233,11 +239,11 @@ expect "^$NEXT\$" jp crd mysqlversions.catalog.kubedb.com -o 'jsonpath={.metadat
 crd_has_field || fail "the rollback took the new field out of the CRD"
 expect '^Version IMAGE ' jp crd mysqlversions.catalog.kubedb.com -o 'jsonpath={.spec.versions[0].additionalPrinterColumns[*].name}'
 expect "newer than this chart's; kept" oplog mysqlop-community
-expect '^8.4.3$' allowlist
+expect '^9.7.4$' allowlist
 expect 'configured' site_version 8.4.4
 expect '^8.4.4$' allowlist
 for db in a b; do
-  eventually '^mysql:8.4.3$' jp sts "$db" -n demo -o 'jsonpath={.spec.template.spec.containers[?(@.name=="mysql")].image}'
+  eventually '^mysql:9.7.4$' jp sts "$db" -n demo -o 'jsonpath={.spec.template.spec.containers[?(@.name=="mysql")].image}'
   eventually '^True$' jp my "$db" -n demo -o 'jsonpath={.status.conditions[?(@.type=="PodTemplateOutdated")].status}'
   expect "^${UID1[$db]}\$" pod_uid "$db"
   expect "^row-of-$db\$" sql "$db" 'SELECT v FROM d.t'

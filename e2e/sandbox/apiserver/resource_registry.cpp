@@ -261,7 +261,7 @@ std::vector<PrinterColumn> builtinColumns(const ResourceInfo& r) {
             col("Ports", "@ports")};
   }
   if (k == "Pod") {
-    return {col("Ready", "@podready"), col("Status", ".status.phase"),
+    return {col("Ready", "@podready"), col("Status", "@podstatus"),
             col("Restarts", "@restarts", "integer"), col("IP", ".status.podIP", "string", 1)};
   }
   if (k == "StatefulSet" || k == "Deployment" || k == "ReplicaSet") {

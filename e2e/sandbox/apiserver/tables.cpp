@@ -104,6 +104,21 @@ Json cellValue(const Json& obj, const PrinterColumn& col, core::WallTime now) {
     for (const auto& cs : st.value("containerStatuses", Json::array())) ready += cs.value("ready", false) ? 1 : 0;
     return fmt::format("{}/{}", ready, total);
   }
+  if (p == "@podstatus") {
+    // As kubectl's pod printer: the pod's reason or phase, then a waiting or terminated
+    // container's reason (ErrImagePull, CrashLoopBackOff, …), and Terminating when deleted.
+    const Json& st = obj.value("status", Json::object());
+    std::string reason = st.value("reason", st.value("phase", std::string("Pending")));
+    for (const auto& cs : st.value("containerStatuses", Json::array())) {
+      const Json state = cs.value("state", Json::object());
+      const std::string waiting = state.value("waiting", Json::object()).value("reason", "");
+      const std::string terminated = state.value("terminated", Json::object()).value("reason", "");
+      if (!waiting.empty()) reason = waiting;
+      else if (!terminated.empty()) reason = terminated;
+    }
+    if (obj.value("metadata", Json::object()).contains("deletionTimestamp")) reason = "Terminating";
+    return reason;
+  }
   if (p == "@restarts") {
     int64_t n = 0;
     for (const auto& cs : obj.value("status", Json::object()).value("containerStatuses", Json::array())) {

@@ -36,47 +36,6 @@ std::string shellQuote(const std::string& s) {
   return out + "'";
 }
 
-// The machine's mount points, from /proc/self/mounts (octal escapes such as \040 decoded).
-std::vector<std::string> mountPoints() {
-  std::vector<std::string> out;
-  std::ifstream in("/proc/self/mounts");
-  std::string dev, dir, rest;
-  while (in >> dev >> dir && std::getline(in, rest)) {
-    std::string decoded;
-    for (size_t k = 0; k < dir.size(); ++k) {
-      if (dir[k] == '\\' && k + 3 < dir.size()) {
-        decoded.push_back(static_cast<char>(std::stoi(dir.substr(k + 1, 3), nullptr, 8)));
-        k += 3;
-      } else {
-        decoded.push_back(dir[k]);
-      }
-    }
-    out.push_back(decoded);
-  }
-  return out;
-}
-
-// Where a mount target that does not exist on the machine gets its directory without writing
-// to the machine's filesystem: its deepest existing ancestor, to be covered in the container by
-// an overlay whose upper layer is on the container's /run. Empty when the target exists, lies on
-// the container's own /run, or the ancestor is / or holds other mounts (an overlay would hide
-// them): then the directory is made on the machine, as before.
-std::string overlayAnchor(const std::string& target, const std::vector<std::string>& mounts) {
-  std::error_code ec;
-  fs::path t = fs::path(target).lexically_normal();
-  if (fs::exists(t, ec)) return "";
-  fs::path a = t.parent_path();
-  while (!a.empty() && a != a.root_path() && !fs::exists(a, ec)) a = a.parent_path();
-  if (a.empty() || a == a.root_path() || !fs::is_directory(a, ec)) return "";
-  const fs::path resolved = fs::canonical(a, ec);
-  if (ec || resolved == "/run" || resolved.string().rfind("/run/", 0) == 0) return "";
-  const std::string prefix = resolved.string() + "/";
-  for (const auto& m : mounts) {
-    if (m == resolved.string() || m.rfind(prefix, 0) == 0) return "";
-  }
-  return resolved.string();
-}
-
 }  // namespace
 
 core::Result<VolumeDirs> materialise(const PodPlan& plan, const std::string& nodeDir) {
@@ -100,91 +59,129 @@ core::Result<VolumeDirs> materialise(const PodPlan& plan, const std::string& nod
   return dirs;
 }
 
-std::string containerPath(const ContainerPlan& c) {
-  const std::string machine = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  return c.pathCommands.empty() ? "PATH=" + machine : fmt::format("PATH={}:{}", kImageBin, machine);
+// A mount path as the container will see it, with the image's symbolic links followed inside
+// the image (Debian's /var/run → /run, say), never out of it: an absolute link restarts from the
+// image's root, ".." stops at it (as runc's securejoin). `image` is the image's root filesystem;
+// the result is absolute and symlink-free as far as the image has the path.
+core::Result<std::string> resolveInImage(const std::string& image, const std::string& path) {
+  if (path.empty() || path[0] != '/') return core::invalid(fmt::format("mount path {:?} is not absolute", path));
+  std::vector<std::string> todo, done;
+  auto push = [&](const std::string& p) {
+    std::vector<std::string> parts;
+    for (const auto& part : fs::path(p)) {
+      if (part != "/" && !part.empty()) parts.push_back(part.string());
+    }
+    todo.insert(todo.begin(), parts.begin(), parts.end());
+  };
+  push(path);
+  int links = 0;
+  while (!todo.empty()) {
+    const std::string part = todo.front();
+    todo.erase(todo.begin());
+    if (part == ".") continue;
+    if (part == "..") {
+      if (!done.empty()) done.pop_back();
+      continue;
+    }
+    std::string cur;
+    for (const auto& d : done) cur += "/" + d;
+    cur += "/" + part;
+    std::error_code ec;
+    const fs::path host = fs::path(image + cur);
+    if (fs::is_symlink(host, ec)) {
+      if (++links > 40) return core::invalid(fmt::format("mount path {:?}: too many levels of symbolic links in the image", path));
+      const fs::path target = fs::read_symlink(host, ec);
+      if (ec) return core::invalid(fmt::format("mount path {:?}: {}", path, ec.message()));
+      if (target.is_absolute()) done.clear();
+      push(target.string());
+      continue;
+    }
+    done.push_back(part);
+  }
+  std::string out;
+  for (const auto& d : done) out += "/" + d;
+  return out.empty() ? std::string("/") : out;
+}
+
+std::string containerDir(const std::string& nodeDir, const std::string& uid, const std::string& container) {
+  return (fs::path(nodeDir) / "pods" / uid / "containers" / container).string();
+}
+
+std::vector<std::string> containerEnv(const PodPlan& plan, const ContainerPlan& c) {
+  std::vector<std::string> out;
+  const bool hasPath = std::any_of(c.env.begin(), c.env.end(), [](const auto& kv) { return kv.first == "PATH"; });
+  if (!hasPath) out.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  out.push_back("HOSTNAME=" + plan.hostname);
+  for (const auto& [k, v] : c.env) out.push_back(k + "=" + v);
+  return out;
+}
+
+std::vector<std::string> enterArgs(const std::string& program, const std::string& root, const ContainerPlan& c) {
+  std::vector<std::string> out = {program, "--root", root};
+  const Security& sec = c.security;
+  if (!c.workingDir.empty()) out.insert(out.end(), {"--wd", c.workingDir});
+  if (sec.runAsUser) out.insert(out.end(), {"--uid", std::to_string(*sec.runAsUser)});
+  // Without runAsGroup the primary group is the image's, root's group when it names none.
+  if (sec.runAsGroup) out.insert(out.end(), {"--gid", std::to_string(*sec.runAsGroup)});
+  else if (sec.runAsUser) out.insert(out.end(), {"--gid", "0"});
+  if (!sec.imageUser.empty()) out.insert(out.end(), {"--user", sec.imageUser});
+  if (sec.readOnlyRootFilesystem) out.push_back("--ro-root");
+  if (sec.dropAllCapabilities) out.push_back("--drop-caps");
+  if (sec.noNewPrivileges) out.push_back("--no-new-privs");
+  out.push_back("--");
+  out.insert(out.end(), c.argv.begin(), c.argv.end());
+  return out;
 }
 
 core::Result<pid_t> startContainer(const PodPlan& plan, const ContainerPlan& c, const VolumeDirs& dirs,
                                    const ContainerEnv& env) {
-  // The mount namespace's set-up, then exec of the program with exactly its environment.
-  // Every source is first bound into a staging directory on the fresh /run, because a mount
-  // target (say /tmp) may hide a source below it (a node directory under /tmp); the staging
-  // mounts are dropped once the targets are in place.
-  std::string script = "set -e\nmount -t tmpfs container-run /run\nmkdir -p /run/.stage\n";
-  std::string targets, unstage;
-  int n = 0;
-  // Mount targets missing on the machine are made inside overlays (see overlayAnchor).
-  const std::vector<std::string> mounts = mountPoints();
-  std::vector<std::string> overlays;
-  std::string overlayScript;  // after the sources are staged, before the targets are made
-  for (const auto& m : c.mounts) {
-    const std::string anchor = overlayAnchor(m.mountPath, mounts);
-    if (anchor.empty() || std::find(overlays.begin(), overlays.end(), anchor) != overlays.end()) continue;
-    // An anchor inside another one is covered by the outer overlay.
-    if (std::any_of(overlays.begin(), overlays.end(), [&](const std::string& o) { return anchor.rfind(o + "/", 0) == 0; })) continue;
-    const std::string layer = fmt::format("/run/.sandbox-overlay/{}", overlays.size());
-    overlayScript += fmt::format("mkdir -p {0}/upper {0}/work\nmount -t overlay sandbox-overlay -o lowerdir={1},upperdir={0}/upper,workdir={0}/work {1}\n",
-                          layer, shellQuote(anchor));
-    overlays.push_back(anchor);
-  }
+  if (!c.pullError.empty() || c.rootfs.empty()) return core::unavailable(fmt::format("container {:?}: its image is not pulled", c.name));
+  if (c.argv.empty()) return core::invalid(fmt::format("container {:?}: no command specified (the image has no entrypoint or cmd)", c.name));
+  // The container's writable layer, new at every start as a runtime makes a new container: an
+  // overlay of the image's root filesystem, mounted in the container's own mount namespace.
+  const fs::path dir = env.containerDir;
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  for (const char* d : {"upper", "work", "root"}) fs::create_directories(dir / d, ec);
+  if (ec) return core::internal(fmt::format("cannot make {}: {}", dir.string(), ec.message()));
+  const std::string root = (dir / "root").string();
+  std::string script = "set -e\n";
+  script += fmt::format("mount -t overlay container-root -o lowerdir={},upperdir={},workdir={} {}\n", shellQuote(c.rootfs),
+                        shellQuote((dir / "upper").string()), shellQuote((dir / "work").string()), shellQuote(root));
+  // What a runtime gives every container: /proc, a read-only /sys, a small /dev, a fresh /run.
+  // /dev/pts is the node's: `kubectl exec -t` gets its terminal from the API server there.
+  script += fmt::format(R"(R={}
+mkdir -p "$R/proc" "$R/sys" "$R/dev" "$R/run" "$R/etc"
+mount -t proc proc "$R/proc"
+mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys"
+mount -t tmpfs -o mode=755,nosuid container-dev "$R/dev"
+for d in null zero full random urandom tty; do touch "$R/dev/$d"; mount --bind "/dev/$d" "$R/dev/$d"; done
+mkdir -p "$R/dev/pts" "$R/dev/shm"
+mount --bind /dev/pts "$R/dev/pts"
+ln -s pts/ptmx "$R/dev/ptmx"
+mount -t tmpfs -o mode=1777,nosuid,nodev container-shm "$R/dev/shm"
+ln -s /proc/self/fd "$R/dev/fd"; ln -s /proc/self/fd/0 "$R/dev/stdin"; ln -s /proc/self/fd/1 "$R/dev/stdout"; ln -s /proc/self/fd/2 "$R/dev/stderr"
+mount -t tmpfs -o mode=755,nosuid,nodev container-run "$R/run"
+)", shellQuote(root));
   for (const auto& m : c.mounts) {
     auto it = dirs.find(m.volume);
     if (it == dirs.end()) return core::invalid(fmt::format("container {:?}: volume {:?} was not materialised", c.name, m.volume));
-    const std::string stage = fmt::format("/run/.stage/{}", n++);
-    script += fmt::format("mkdir -p {0}\nmount --bind {1} {0}\n", stage, shellQuote(it->second));
-    targets += fmt::format("mkdir -p {0}\nmount --bind {1} {0}\n", shellQuote(m.mountPath), stage);
-    if (m.readOnly) targets += fmt::format("mount -o remount,bind,ro {}\n", shellQuote(m.mountPath));
-    unstage += fmt::format("umount {}\n", stage);
+    auto inImage = resolveInImage(c.rootfs, m.mountPath);
+    if (!inImage) return core::invalid(fmt::format("container {:?}: {}", c.name, inImage.error().message));
+    const std::string target = root + *inImage;
+    script += fmt::format("mkdir -p {0}\nmount --bind {1} {0}\n", shellQuote(target), shellQuote(it->second));
+    if (m.readOnly) script += fmt::format("mount -o remount,bind,ro {}\n", shellQuote(target));
   }
-  if (!env.hostsFile.empty()) {
-    script += fmt::format("touch /run/.stage/hosts\nmount --bind {} /run/.stage/hosts\n", shellQuote(env.hostsFile));
-    targets += "mount --bind /run/.stage/hosts /etc/hosts\n";
-    unstage += "umount /run/.stage/hosts\n";
-  }
-  // The program too may live below a mount target (a build tree under /tmp): it is bound onto
-  // a file of the fresh /run first and run from there.
-  std::vector<std::string> argv0 = c.argv;
-  if (!argv0.empty() && !argv0[0].empty() && argv0[0][0] == '/') {
-    script += fmt::format("touch /run/.stage/program\nmount --bind {} /run/.stage/program\n", shellQuote(argv0[0]));
-    targets += "touch /run/.sandbox-program\nmount --bind /run/.stage/program /run/.sandbox-program\n";
-    unstage += "umount /run/.stage/program\n";
-    argv0[0] = "/run/.sandbox-program";
-  }
-  // The image's commands, in a directory of the fresh /run put first on PATH (kImageBin).
-  int cmdIndex = 0;
-  for (const auto& [name, program] : c.pathCommands) {
-    const std::string stage = fmt::format("/run/.stage/command-{}", cmdIndex++);
-    const std::string target = fmt::format("{}/{}", kImageBin, name);
-    script += fmt::format("touch {0}\nmount --bind {1} {0}\n", stage, shellQuote(program));
-    targets += fmt::format("mkdir -p {0}\ntouch {1}\nmount --bind {2} {1}\n", kImageBin, shellQuote(target), stage);
-    unstage += fmt::format("umount {}\n", stage);
-  }
-  script += overlayScript + targets + unstage + "rm -rf /run/.stage\n";
+  if (!env.hostsFile.empty()) script += fmt::format("touch \"$R/etc/hosts\"\nmount --bind {} \"$R/etc/hosts\"\n", shellQuote(env.hostsFile));
   script += fmt::format("hostname {}\n", shellQuote(plan.hostname));
-  script += c.workingDir.empty() ? "cd /\n" : fmt::format("mkdir -p {0}\ncd {0}\n", shellQuote(c.workingDir));
-  // The security context: a read-only root (the volumes, /run and /etc/hosts are mounts of their
-  // own and keep their modes), then util-linux's setpriv for the user, group, capabilities and
-  // no_new_privs before the program starts.
-  const Security& sec = c.security;
-  if (sec.readOnlyRootFilesystem) {
-    script += "mount -o remount,bind,ro /\n";
-    for (const auto& o : overlays) script += fmt::format("mount -o remount,bind,ro {}\n", shellQuote(o));
-  }
-  std::string setpriv;
-  if (sec.runAsUser) setpriv += fmt::format(" --reuid={}", *sec.runAsUser);
-  // Without runAsGroup the primary group is the image's, root's group here (as a runtime does).
-  if (sec.runAsGroup || sec.runAsUser) setpriv += fmt::format(" --regid={} --clear-groups", sec.runAsGroup.value_or(0));
-  if (sec.dropAllCapabilities) setpriv += " --inh-caps=-all --bounding-set=-all";
-  if (sec.noNewPrivileges) setpriv += " --no-new-privs";
-  script += setpriv.empty() ? "exec env -i \"$@\"\n" : "exec setpriv" + setpriv + " env -i \"$@\"\n";
-
+  // The rest is sandbox-enter's (container_enter.cpp): pivot_root into the image, the security
+  // context, the working directory, then exec with exactly the container's environment:
+  // env -i VAR=… sandbox-enter --root R [options] -- PROGRAM ARGS…
+  script += "exec env -i \"$@\"\n";
   std::vector<std::string> args = {"ip", "netns", "exec", env.netns, "unshare", "--mount", "--uts", "--propagation", "private",
-                                    "--", "/bin/sh", "-c", script, "container-setup",
-                                    containerPath(c),
-                                    "HOSTNAME=" + plan.hostname};
-  for (const auto& [k, v] : c.env) args.push_back(k + "=" + v);
-  for (const auto& a : argv0) args.push_back(a);
+                                    "--", "/bin/sh", "-c", script, "container-setup"};
+  for (auto& e : containerEnv(plan, c)) args.push_back(std::move(e));
+  for (auto& a : enterArgs(env.enterProgram, root, c)) args.push_back(std::move(a));
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -1,13 +1,16 @@
 #pragma once
 // Runs a pod plan's containers on the sandbox node (DESIGN §7): the volumes are written under
 // the node directory (claims persist per namespace/claim), and each container is a process in
-// the pod's network namespace and in a mount namespace of its own, where its volumes appear at
-// their mount paths, /etc/hosts is the sandbox's, /run is fresh and the hostname is the pod's.
-// Built from the real tools (`ip netns exec`, `unshare`, `mount`), each exec'ing the next, so the
-// pid returned is the program's own and SIGTERM reaches it. Needs root.
+// the pod's network namespace and in a mount namespace of its own whose root is its image's
+// root filesystem (an overlay with a writable layer that is new at every start), with /proc,
+// /sys, /dev and a fresh /run, its volumes at their mount paths, the pod's /etc/hosts and
+// hostname. Built from the real tools (`ip netns exec`, `unshare`, `mount`) and sandbox-enter
+// (pivot_root, user, capabilities), each exec'ing the next, so the pid returned is the
+// program's own and SIGTERM reaches it. Needs root.
 //
 //   auto dirs = materialise(plan, nodeDir);
-//   auto pid = startContainer(plan, plan.containers[0], dirs, {.netns = "sbx-…", .hostsFile = …});
+//   auto pid = startContainer(plan, plan.containers[0], dirs, {.netns = "sbx-…", .hostsFile = …,
+//                             .containerDir = containerDir(nodeDir, uid, "mysql"), .enterProgram = …});
 //   stopContainer(*pid, std::chrono::seconds(plan.terminationGracePeriodSeconds));
 
 #include <sys/types.h>
@@ -15,6 +18,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "common/core/result.h"
 #include "e2e/sandbox/kubelet/pod_plan.h"
@@ -33,14 +37,20 @@ struct ContainerEnv {
   std::string netns;      // the pod's network namespace
   std::string hostsFile;  // bind-mounted at /etc/hosts
   std::string logFile;    // stdout and stderr
+  std::string containerDir;  // its writable layer and root mount point (containerDir())
+  std::string enterProgram;  // the sandbox-enter binary
 };
 
-// Where a container finds its image's commands (ContainerPlan::pathCommands): a directory of
-// its fresh /run.
-inline constexpr const char* kImageBin = "/run/.sandbox-bin";
-// "PATH=…" for a process of the container (its program, an exec probe): the image's commands
-// first, then the machine's.
-std::string containerPath(const ContainerPlan& c);
+// A mount path as the container sees it, the image's symbolic links followed inside the image
+// (`image` = its root filesystem) and never out of it: "/var/run/secrets" → "/run/secrets" on
+// Debian. An error for a relative path or a loop.
+core::Result<std::string> resolveInImage(const std::string& image, const std::string& path);
+
+// <nodeDir>/pods/<uid>/containers/<name>: the container's writable layer, remade at each start.
+std::string containerDir(const std::string& nodeDir, const std::string& uid, const std::string& container);
+// The environment a process of the container gets (its program, an exec probe): the image's,
+// then the container's, PATH defaulted as runtimes do, HOSTNAME.
+std::vector<std::string> containerEnv(const PodPlan& plan, const ContainerPlan& c);
 
 core::Result<pid_t> startContainer(const PodPlan& plan, const ContainerPlan& c, const VolumeDirs& dirs,
                                    const ContainerEnv& env);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 
 #include <iostream>
@@ -71,7 +72,6 @@ int main(int argc, char** argv) {
   runtime::addOperatorFlags(app, flags);
   bool runPods = false;
   sandbox::kubelet::PodRunnerOptions pr;
-  std::vector<std::string> images, imageCommands;
   app.add_flag("--run-pods", runPods, "Also run the Pods (needs root): network namespaces on a bridge, containers as processes");
   app.add_option("--node-dir", pr.nodeDir, "Where pod volumes, claims and logs live")->default_val("/var/lib/mysqlop-sandbox/node");
   app.add_option("--bridge", pr.network.bridge, "The node bridge")->capture_default_str();
@@ -81,31 +81,12 @@ int main(int argc, char** argv) {
                  "Seconds between syncs of a running pod's Secret, ConfigMap and projected volumes with their sources")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  app.add_option("--image", images, "IMAGE=PROGRAM: run PROGRAM for containers of IMAGE (matched by name or suffix)");
-  app.add_option("--image-command", imageCommands, "IMAGE:COMMAND=PROGRAM: a command the image provides, mapped to PROGRAM");
+  app.add_option("--image-store", pr.imageStore, "The node's image store (filled by e2e/sandbox/images/build)")
+      ->default_val("/var/lib/mysqlop-sandbox/images");
   if (auto rc = runtime::parseFlags(app, flags, argc, argv, "sandbox-kubelet " MYSQLOP_VERSION)) return *rc;
-  for (const auto& i : images) {
-    const auto eq = i.find('=');
-    if (eq == std::string::npos) {
-      std::cerr << "sandbox-kubelet: --image wants IMAGE=PROGRAM, got " << i << "\n";
-      return 2;
-    }
-    pr.images.push_back({i.substr(0, eq), i.substr(eq + 1), {}, {}});
-  }
-  for (const auto& i : imageCommands) {
-    const auto colon = i.find(':'), eq = i.find('=');
-    if (colon == std::string::npos || eq == std::string::npos || eq < colon) {
-      std::cerr << "sandbox-kubelet: --image-command wants IMAGE:COMMAND=PROGRAM, got " << i << "\n";
-      return 2;
-    }
-    const std::string image = i.substr(0, colon);
-    auto rule = std::find_if(pr.images.begin(), pr.images.end(), [&](const auto& r) { return r.match == image; });
-    if (rule == pr.images.end()) {
-      std::cerr << "sandbox-kubelet: --image-command for " << image << " needs an --image for it first\n";
-      return 2;
-    }
-    rule->commands[i.substr(colon + 1, eq - colon - 1)] = i.substr(eq + 1);
-  }
+  // sandbox-enter is installed beside this binary.
+  std::error_code ec;
+  pr.enterProgram = (std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "sandbox-enter").string();
   core::Logger log = core::Logger::root().with("component", "sandbox-kubelet");
   client::RestConfig cfg;
   auto created = runtime::startManager(flags, "sandbox-kubelet", log, &cfg);

@@ -7,18 +7,6 @@ namespace {
 
 inline constexpr const char* kServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
 
-std::string imageName(const std::string& image) {
-  std::string n = image.substr(0, image.find('@'));
-  const auto slash = n.rfind('/');
-  const auto colon = n.rfind(':');
-  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) n = n.substr(0, colon);
-  return n;
-}
-
-bool endsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // The files of a secret/configMap source: every key, or the listed items.
 core::Result<std::vector<File>> sourceFiles(const Lookups& l, const char* kind, const std::string& ns, const std::string& name,
                                             const Json& items, int mode, bool optional, const std::string& field) {
@@ -73,9 +61,10 @@ std::string expandVars(const std::string& s, const std::vector<std::pair<std::st
 
 namespace {
 
-// The pod's and the container's securityContext as the runtime applies them; runAsNonRoot is
-// checked as a kubelet does (an image's user is root here, so runAsUser must say otherwise).
-core::Result<Security> securityOf(const Json& pod, const Json& container, const PodPlan& plan, const std::string& name) {
+// The pod's and the container's securityContext as the runtime applies them, over the image's
+// user; runAsNonRoot is checked as a kubelet does, with its words.
+core::Result<Security> securityOf(const Json& pod, const Json& container, const PodPlan& plan, const ContainerPlan& cp,
+                                  const std::string& imageUser) {
   Security s;
   bool nonRoot = false;
   for (const Json* ctx : {&pod, &container}) {
@@ -84,9 +73,31 @@ core::Result<Security> securityOf(const Json& pod, const Json& container, const 
     if (auto it = ctx->find("runAsGroup"); it != ctx->end() && it->is_number_integer()) s.runAsGroup = it->get<int64_t>();
     if (auto it = ctx->find("runAsNonRoot"); it != ctx->end() && it->is_boolean()) nonRoot = it->get<bool>();
   }
-  if (nonRoot && s.runAsUser.value_or(0) == 0) {
-    return core::invalid(fmt::format("container has runAsNonRoot and image will run as root (pod: \"{}_{}({})\", container: {})",
-                                     plan.name, plan.ns, plan.uid, name));
+  // The image's "user[:group]", numeric or by name (the runner resolves names in the image).
+  const auto colon = imageUser.find(':');
+  const std::string user = imageUser.substr(0, colon);
+  const std::string group = colon == std::string::npos ? "" : imageUser.substr(colon + 1);
+  const auto numeric = [](const std::string& v) -> std::optional<int64_t> {
+    if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    return std::stoll(v);
+  };
+  if (!s.runAsUser && !user.empty()) {
+    if (auto n = numeric(user)) s.runAsUser = *n;
+    else if (user == "root") s.runAsUser = 0;
+    else s.imageUser = imageUser;
+  }
+  if (!s.runAsGroup && s.imageUser.empty()) {
+    if (auto n = numeric(group)) s.runAsGroup = *n;
+  }
+  if (nonRoot && cp.pullError.empty()) {
+    if (!s.imageUser.empty()) {
+      return core::invalid(fmt::format("container has runAsNonRoot and image has non-numeric user ({}), cannot verify user is non-root "
+                                       "(pod: \"{}_{}({})\", container: {})", user, plan.name, plan.ns, plan.uid, cp.name));
+    }
+    if (s.runAsUser.value_or(0) == 0) {
+      return core::invalid(fmt::format("container has runAsNonRoot and image will run as root (pod: \"{}_{}({})\", container: {})",
+                                       plan.name, plan.ns, plan.uid, cp.name));
+    }
   }
   if (container.is_object()) {
     s.readOnlyRootFilesystem = container.value("readOnlyRootFilesystem", false);
@@ -100,7 +111,40 @@ core::Result<Security> securityOf(const Json& pod, const Json& container, const 
 
 }  // namespace
 
-core::Result<PodPlan> planPod(const Json& pod, const Lookups& l, const std::vector<ImageRule>& images) {
+void applyImage(ContainerPlan& cp, const Json& c, const Lookups& l) {
+  auto img = l.image ? l.image(cp.image) : core::Result<Image>(core::notFound("no image store"));
+  if (!img) {
+    cp.pullError = img.error().message;
+    return;
+  }
+  cp.pullError.clear();
+  cp.imageRef = img->ref;
+  cp.imageId = "sha256:" + img->id;
+  cp.rootfs = img->rootfs;
+  // command replaces the entrypoint (and with it the image's cmd); args replace the cmd.
+  std::vector<std::string> argv;
+  const auto command = c.value("command", Json::array());
+  const auto args = c.value("args", Json::array());
+  if (!command.empty()) {
+    for (const auto& a : command) argv.push_back(expandVars(a.get<std::string>(), cp.env));
+  } else {
+    argv = img->entrypoint;
+    if (args.empty()) argv.insert(argv.end(), img->cmd.begin(), img->cmd.end());
+  }
+  for (const auto& a : args) argv.push_back(expandVars(a.get<std::string>(), cp.env));
+  cp.argv = std::move(argv);
+  // The image's environment, under the container's.
+  std::vector<std::pair<std::string, std::string>> env;
+  for (const auto& kv : img->env) {
+    if (std::none_of(cp.env.begin(), cp.env.end(), [&](const auto& e) { return e.first == kv.first; })) env.push_back(kv);
+  }
+  env.insert(env.end(), cp.env.begin(), cp.env.end());
+  cp.env = std::move(env);
+  if (cp.workingDir.empty()) cp.workingDir = img->workingDir;
+  cp.imageUser = img->user;
+}
+
+core::Result<PodPlan> planPod(const Json& pod, const Lookups& l) {
   PodPlan plan;
   const Json md = pod.value("metadata", Json::object());
   const Json spec = pod.value("spec", Json::object());
@@ -172,12 +216,6 @@ core::Result<PodPlan> planPod(const Json& pod, const Lookups& l, const std::vect
     ContainerPlan cp;
     cp.name = c.value("name", "");
     cp.image = c.value("image", "");
-    const std::string image = imageName(cp.image);
-    auto rule = std::find_if(images.begin(), images.end(),
-                             [&](const ImageRule& r) { return image == r.match || endsWith(image, "/" + r.match) || endsWith(image, r.match); });
-    if (rule == images.end()) {
-      return core::invalid(fmt::format("{}.image: no local program stands in for image {:?} on the sandbox", field, cp.image));
-    }
     // Env first: command and args may refer to it.
     const auto env = c.value("env", Json::array());
     for (size_t j = 0; j < env.size(); ++j) {
@@ -215,22 +253,8 @@ core::Result<PodPlan> planPod(const Json& pod, const Lookups& l, const std::vect
         return core::invalid(ef + ".valueFrom: only secretKeyRef, configMapKeyRef and fieldRef are supported by the sandbox");
       }
     }
-    // argv: the image's entrypoint unless the container names a command; a command the image
-    // would find on its PATH maps to the local program.
-    std::vector<std::string> argv;
-    const auto command = c.value("command", Json::array());
-    const auto args = c.value("args", Json::array());
-    if (!command.empty()) {
-      for (const auto& a : command) argv.push_back(expandVars(a.get<std::string>(), cp.env));
-      if (auto m = rule->commands.find(argv[0]); m != rule->commands.end()) argv[0] = m->second;
-    } else {
-      argv.push_back(rule->program);
-      if (args.empty()) argv.insert(argv.end(), rule->defaultArgs.begin(), rule->defaultArgs.end());
-    }
-    for (const auto& a : args) argv.push_back(expandVars(a.get<std::string>(), cp.env));
-    cp.argv = std::move(argv);
-    cp.pathCommands = rule->commands;
     cp.workingDir = c.value("workingDir", "");
+    applyImage(cp, c, l);
     for (const auto& m : c.value("volumeMounts", Json::array())) {
       const std::string vol = m.value("name", "");
       if (std::none_of(plan.volumes.begin(), plan.volumes.end(), [&](const Volume& v) { return v.name == vol; })) {
@@ -243,7 +267,7 @@ core::Result<PodPlan> planPod(const Json& pod, const Lookups& l, const std::vect
     cp.livenessProbe = c.value("livenessProbe", Json());
     cp.ports = c.value("ports", Json::array());
     auto security = securityOf(spec.value("securityContext", Json::object()), c.value("securityContext", Json::object()),
-                               plan, cp.name);
+                               plan, cp, cp.imageUser);
     if (!security) return security.error();
     cp.security = *security;
     plan.containers.push_back(std::move(cp));

@@ -1,9 +1,10 @@
 #pragma once
 // What running a Pod means on the sandbox, decided before anything runs (pure): the files each
-// volume holds, and for each container the program (its image mapped to a local one), argv,
-// environment and mounts. The pod runner (next) only executes such a plan.
+// volume holds, and for each container its image (root filesystem, ID), argv (the image's
+// entrypoint and cmd as the container's command and args override them), environment (the
+// image's, then the container's), user and mounts. The pod runner only executes such a plan.
 //
-//   PodPlan plan = planPod(pod, lookups, images);   // or an error naming the field at fault
+//   PodPlan plan = planPod(pod, lookups);   // or an error naming the field at fault
 //
 // Volumes: secret and configMap (all keys, or items key → path, with defaultMode), projected
 // (secret/configMap sources), emptyDir, persistentVolumeClaim (a sandbox directory per claim),
@@ -21,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/core/result.h"
+#include "e2e/sandbox/kubelet/image_store.h"
 
 namespace mysqlop::sandbox::kubelet {
 
@@ -47,7 +49,10 @@ struct Mount {
 
 // The container's effective security context (the pod's, overridden by the container's).
 struct Security {
-  std::optional<int64_t> runAsUser, runAsGroup;  // unset: the image's user, root on the sandbox
+  // The user and group the process runs as: the securityContext's, else the image's (numeric or
+  // resolved by the runner in the image's /etc/passwd); unset: root.
+  std::optional<int64_t> runAsUser, runAsGroup;
+  std::string imageUser;  // the image's User when runAsUser is unset and it is not numeric
   bool readOnlyRootFilesystem = false;
   bool noNewPrivileges = false;  // allowPrivilegeEscalation: false
   bool dropAllCapabilities = false;
@@ -55,17 +60,20 @@ struct Security {
 
 struct ContainerPlan {
   std::string name;
-  std::string image;
-  std::vector<std::string> argv;  // argv[0] is the local program
-  std::string workingDir;         // made if missing, as a runtime does; empty: the image's ("/")
+  std::string image;    // as the pod names it
+  std::string imageRef; // normalised (docker.io/library/mysql:9.7.4)
+  std::string imageId;  // "sha256:<hex>", empty while the image is not pulled
+  std::string rootfs;   // the image's root filesystem in the store
+  // Why the image could not be had (not in the store: ErrImagePull): the container waits.
+  std::string pullError;
+  std::string imageUser;  // the image's User ("65534:65534", "mysql", "" = root)
+  std::vector<std::string> argv;  // looked up on the image's PATH when not absolute
+  std::string workingDir;         // made if missing, as a runtime does; empty: "/"
   std::vector<std::pair<std::string, std::string>> env;
   std::vector<Mount> mounts;
   Json readinessProbe, livenessProbe;  // as in the spec (null when absent)
   Json ports;                          // the container's ports (named probe ports)
   Security security;
-  // The image's commands (ImageRule::commands), found first on the container's PATH, so that a
-  // shell the container runs finds them as the image's own PATH would.
-  std::map<std::string, std::string> pathCommands;
 };
 
 struct PodPlan {
@@ -73,16 +81,6 @@ struct PodPlan {
   std::vector<Volume> volumes;
   std::vector<ContainerPlan> containers;
   int64_t terminationGracePeriodSeconds = 30;
-};
-
-// An image → program rule: images whose name (before ':') equals or ends with `match` run
-// `program`; the container's command replaces `defaultArgs`' role as upstream's entrypoint/cmd do.
-struct ImageRule {
-  std::string match;          // "mysql", "mysqld-exporter", "mysqlop/community-operator"
-  std::string program;        // absolute path of the local program
-  std::vector<std::string> defaultArgs;
-  // Commands the image's PATH would find ("mysqld_exporter") → local programs.
-  std::map<std::string, std::string> commands;
 };
 
 struct Lookups {
@@ -94,9 +92,16 @@ struct Lookups {
   std::string caPem;                // the API server's CA
   std::string podIP;
   std::string nodeName = "sandbox";
+  // The image a reference names (ImageStore::find); NotFound when it is not there.
+  std::function<core::Result<Image>(const std::string& ref)> image;
 };
 
-core::Result<PodPlan> planPod(const Json& pod, const Lookups& lookups, const std::vector<ImageRule>& images);
+core::Result<PodPlan> planPod(const Json& pod, const Lookups& lookups);
+
+// The container's image applied to its plan: rootfs, ID, argv from the image's entrypoint/cmd
+// and the container's command/args, the image's Env under the container's, the image's user
+// and working directory where the container sets none. Without the image, pullError says why.
+void applyImage(ContainerPlan& cp, const Json& container, const Lookups& l);
 
 // "$(A)" → value of A (unknown names stay as written; "$$(A)" escapes), as Kubernetes expands.
 std::string expandVars(const std::string& s, const std::vector<std::pair<std::string, std::string>>& env);

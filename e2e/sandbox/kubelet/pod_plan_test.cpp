@@ -37,16 +37,34 @@ Lookups lookups() {
     if (name == "secure-metrics-exporter-config") return std::map<std::string, std::string>{{"exporter.cnf", "[client]"}};
     return std::nullopt;
   };
+  // The image store: the database image with an entrypoint and cmd, as the official one; the
+  // exporter's with its program as entrypoint and a user of its own.
+  l.image = [](const std::string& ref) -> core::Result<Image> {
+    auto name = normalizeImageRef(ref);
+    if (!name) return name.error();
+    Image img;
+    img.ref = *name;
+    img.rootfs = "/images/" + *name;
+    img.env = {{"PATH", "/usr/local/sbin:/usr/bin:/bin"}, {"MYSQL_ROOT_USERNAME", "image-default"}};
+    if (name->rfind("docker.io/library/mysql:", 0) == 0) {
+      img.id = "aaaa";
+      img.entrypoint = {"docker-entrypoint.sh"};
+      img.cmd = {"mysqld"};
+      return img;
+    }
+    if (*name == "docker.io/prom/mysqld-exporter:v0.15.1") {
+      img.id = "bbbb";
+      img.entrypoint = {"/bin/mysqld_exporter"};
+      img.user = "nobody";
+      return img;
+    }
+    return core::notFound("failed to pull and unpack image " + *name);
+  };
   l.serviceAccountToken = "TOKEN";
   l.caPem = "APISERVER CA";
   l.podIP = "10.77.0.11";
   return l;
 }
-
-const std::vector<ImageRule> kImages = {
-    {"mysql", "/sandbox/images/mysql-entrypoint", {}, {}},
-    {"mysqld-exporter", "/usr/bin/prometheus-mysqld-exporter", {}, {{"mysqld_exporter", "/usr/bin/prometheus-mysqld-exporter"}}},
-};
 
 const Volume* volume(const PodPlan& p, const std::string& name) {
   for (const auto& v : p.volumes) {
@@ -67,7 +85,7 @@ std::string file(const Volume& v, const std::string& path) {
 TEST_CASE("pod plan: the community operator's TLS pod on the sandbox", "[kubelet][pod-plan]") {
   Json pod = statefulSetPod(goldenStatefulSet(), 0, "secure-rev");
   pod["metadata"]["uid"] = "pod-uid";
-  auto plan = planPod(pod, lookups(), kImages);
+  auto plan = planPod(pod, lookups());
   REQUIRE(plan);
   CHECK(plan->name == "secure-0");
   CHECK(plan->ns == "prod");
@@ -93,20 +111,29 @@ TEST_CASE("pod plan: the community operator's TLS pod on the sandbox", "[kubelet
 
   REQUIRE(plan->containers.size() == 2);
   const ContainerPlan& mysql = plan->containers[0];
-  CHECK(mysql.argv.front() == "/sandbox/images/mysql-entrypoint");
+  // The container gives args only: the image's entrypoint runs them (its cmd is replaced).
+  CHECK(mysql.rootfs == "/images/docker.io/library/mysql:8.4.2");
+  CHECK(mysql.imageId == "sha256:aaaa");
+  CHECK(mysql.pullError.empty());
+  CHECK(mysql.argv.front() == "docker-entrypoint.sh");
+  CHECK(std::find(mysql.argv.begin(), mysql.argv.end(), "mysqld") == mysql.argv.end());
   CHECK(std::find(mysql.argv.begin(), mysql.argv.end(), "--require-secure-transport=ON") != mysql.argv.end());
   CHECK(std::find(mysql.argv.begin(), mysql.argv.end(), "--ssl-ca=/etc/mysql/certs/ca.crt") != mysql.argv.end());
-  CHECK(mysql.env == std::vector<std::pair<std::string, std::string>>{{"MYSQL_ROOT_USERNAME", "root"}, {"MYSQL_ROOT_PASSWORD", "pw"}});
+  // The image's environment, under the container's.
+  CHECK(mysql.env == std::vector<std::pair<std::string, std::string>>{
+                         {"PATH", "/usr/local/sbin:/usr/bin:/bin"}, {"MYSQL_ROOT_USERNAME", "root"}, {"MYSQL_ROOT_PASSWORD", "pw"}});
   bool certs = false;
   for (const auto& m : mysql.mounts) certs |= m.volume == "tls-volume" && m.mountPath == "/etc/mysql/certs";
   CHECK(certs);
   CHECK(mysql.readinessProbe.contains("exec"));
   const ContainerPlan& exporter = plan->containers[1];
-  // A shell notes the TLS files' generation, then execs mysqld_exporter: found on the
-  // container's PATH as the image's command, the local program.
+  // A shell notes the TLS files' generation, then execs mysqld_exporter: the container's
+  // command replaces the image's entrypoint; the image's user (a name) is looked up at start.
   CHECK(exporter.argv.front() == "/bin/sh");
   CHECK(exporter.argv.back() == "--config.my-cnf=/etc/mysql/certs/exporter.cnf");
-  CHECK(exporter.pathCommands == std::map<std::string, std::string>{{"mysqld_exporter", "/usr/bin/prometheus-mysqld-exporter"}});
+  CHECK(exporter.imageId == "sha256:bbbb");
+  CHECK(exporter.security.imageUser == "nobody");
+  CHECK_FALSE(exporter.security.runAsUser);
   CHECK(exporter.livenessProbe.contains("exec"));
   CHECK(volume(*plan, "exporter-run")->kind == Volume::kEmptyDir);
 }
@@ -118,12 +145,17 @@ TEST_CASE("pod plan: missing Secrets, unknown images and $(VAR) expansion", "[ku
   l.data = [base](const std::string& kind, const std::string& ns, const std::string& name) {
     return name == "secure-client-cert" ? std::nullopt : base(kind, ns, name);
   };
-  auto missing = planPod(pod, l, kImages);
+  auto missing = planPod(pod, l);
   REQUIRE_FALSE(missing);
   CHECK(missing.error().message == "spec.volumes[2].projected.sources[1]: Secret prod/secure-client-cert does not exist");
-  auto unknown = planPod(pod, lookups(), {kImages[0]});
-  REQUIRE_FALSE(unknown);
-  CHECK(unknown.error().message.find("no local program stands in for image \"prom/mysqld-exporter:v0.15.1\"") != std::string::npos);
+  // An image the store lacks does not fail the pod: that container waits for it, saying why.
+  pod["spec"]["containers"][1]["image"] = "prom/mysqld-exporter:v9";
+  auto unknown = planPod(pod, lookups());
+  REQUIRE(unknown);
+  CHECK(unknown->containers[0].pullError.empty());
+  CHECK(unknown->containers[1].pullError == "failed to pull and unpack image docker.io/prom/mysqld-exporter:v9");
+  CHECK(unknown->containers[1].argv.empty());
+  CHECK(unknown->containers[1].imageId.empty());
 
   CHECK(expandVars("--user=$(USER) $(NOPE) $$(USER)", {{"USER", "root"}}) == "--user=root $(NOPE) $(USER)");
 }
@@ -142,7 +174,7 @@ TEST_CASE("pod plan: the security context, pod-wide and per container, and runAs
                                  {"allowPrivilegeEscalation", false},
                                  {"capabilities", {{"drop", Json::array({"ALL"})}}}}}},
                               {{"name", "side"}, {"image", "mysql:8.4.3"}}})}}}};
-  auto plan = planPod(pod, lookups(), kImages);
+  auto plan = planPod(pod, lookups());
   REQUIRE(plan);
   const Security& main = plan->containers[0].security;
   CHECK(main.runAsUser == 1001);  // the container's word wins
@@ -156,14 +188,40 @@ TEST_CASE("pod plan: the security context, pod-wide and per container, and runAs
   CHECK_FALSE(side.noNewPrivileges);
   CHECK_FALSE(side.dropAllCapabilities);
 
-  // runAsNonRoot with no user, or user 0, cannot run: the image's user is root here.
+  // runAsNonRoot with no user, or user 0, cannot run: the image's user is root.
   pod["spec"]["securityContext"].erase("runAsUser");
   pod["spec"]["containers"][0]["securityContext"].erase("runAsUser");
-  auto root = planPod(pod, lookups(), kImages);
+  auto root = planPod(pod, lookups());
   REQUIRE_FALSE(root);
   CHECK(root.error().message == "container has runAsNonRoot and image will run as root (pod: \"op-1_ops(u1)\", container: main)");
   pod["spec"]["containers"][0]["securityContext"]["runAsUser"] = 0;
-  CHECK_FALSE(planPod(pod, lookups(), kImages));
+  CHECK_FALSE(planPod(pod, lookups()));
+  // An image user by name cannot be checked, as a kubelet says; a numeric one can.
+  pod["spec"]["containers"][0]["securityContext"].erase("runAsUser");
+  pod["spec"]["containers"][0]["image"] = pod["spec"]["containers"][1]["image"] = "prom/mysqld-exporter:v0.15.1";
+  auto named = planPod(pod, lookups());
+  REQUIRE_FALSE(named);
+  CHECK(named.error().message ==
+        "container has runAsNonRoot and image has non-numeric user (nobody), cannot verify user is non-root (pod: \"op-1_ops(u1)\", container: main)");
+}
+
+TEST_CASE("pod plan: command and args over the image's entrypoint and cmd", "[kubelet][pod-plan]") {
+  Json pod = {{"metadata", {{"name", "c"}, {"namespace", "ns"}, {"uid", "u"}}},
+              {"spec", {{"automountServiceAccountToken", false},
+                        {"containers", Json::array({{{"name", "a"}, {"image", "mysql:9.7.4"}},
+                                                    {{"name", "b"}, {"image", "mysql:9.7.4"}, {"command", Json::array({"sleep"})}},
+                                                    {{"name", "c"}, {"image", "mysql:9.7.4"}, {"command", Json::array({"sh", "-c"})},
+                                                     {"args", Json::array({"echo $(X)"})}, {"env", Json::array({{{"name", "X"}, {"value", "1"}}})}},
+                                                    {{"name", "d"}, {"image", "mysql:9.7.4"}, {"args", Json::array({"--port=1"})},
+                                                     {"workingDir", "/w"}}})}}}};
+  auto plan = planPod(pod, lookups());
+  REQUIRE(plan);
+  CHECK(plan->containers[0].argv == std::vector<std::string>{"docker-entrypoint.sh", "mysqld"});
+  CHECK(plan->containers[1].argv == std::vector<std::string>{"sleep"});  // the cmd goes with the entrypoint
+  CHECK(plan->containers[2].argv == std::vector<std::string>{"sh", "-c", "echo 1"});
+  CHECK(plan->containers[3].argv == std::vector<std::string>{"docker-entrypoint.sh", "--port=1"});
+  CHECK(plan->containers[3].workingDir == "/w");
+  CHECK(plan->containers[0].imageRef == "docker.io/library/mysql:9.7.4");
 }
 
 }  // namespace mysqlop::sandbox::kubelet

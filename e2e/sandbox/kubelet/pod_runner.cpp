@@ -1,6 +1,7 @@
 #include "e2e/sandbox/kubelet/pod_runner.h"
 
 #include "e2e/sandbox/kubelet/atomic_writer.h"
+#include "e2e/sandbox/kubelet/image_store.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -205,6 +206,7 @@ Lookups PodRunner::lookups(const Running& r) const {
     }
     return out;
   };
+  l.image = [store = ImageStore(opts_.imageStore)](const std::string& ref) { return store.find(ref); };
   l.serviceAccountToken = r.token;
   l.caPem = opts_.caPem;
   l.podIP = r.ip;
@@ -212,7 +214,7 @@ Lookups PodRunner::lookups(const Running& r) const {
 }
 
 void PodRunner::syncVolumes(Running& r, const Json& pod) {
-  auto plan = planPod(pod, lookups(r), opts_.images);
+  auto plan = planPod(pod, lookups(r));
   if (!plan) return;  // a source gone: the volume keeps what it had, as a kubelet's does
   for (const auto& v : plan->volumes) {
     auto dir = r.dirs.find(v.name);
@@ -247,7 +249,7 @@ core::Result<PodRunner::Running> PodRunner::launch(const Json& pod) {
   r.ip = *ip;
   r.token = token->value("status", Json::object()).value("token", "");
   const Lookups l = lookups(r);
-  auto plan = planPod(pod, l, opts_.images);
+  auto plan = planPod(pod, l);
   if (!plan) {
     (void)net_.removePod(r.uid);
     return plan.error();
@@ -275,6 +277,22 @@ void PodRunner::stopPod(Running& p) {
   (void)net_.removePod(p.uid);
   std::error_code ec;
   fs::remove_all(fs::path(opts_.nodeDir) / "pods" / p.uid, ec);
+}
+
+bool PodRunner::pullAgain(Running& p, ContainerPlan& c) {
+  auto pod = pods_->cache().get(p.plan.ns + "/" + p.plan.name);
+  if (!pod) return false;
+  auto plan = planPod(*pod, lookups(p));
+  if (!plan) return false;
+  for (auto& fresh : plan->containers) {
+    if (fresh.name != c.name || !fresh.pullError.empty()) continue;
+    log_.info("image found", {{"pod", runtime::objectKey(*pod)}, {"container", c.name}, {"image", fresh.imageRef}});
+    fresh.env.insert(fresh.env.begin(), {{"KUBERNETES_SERVICE_HOST", net_.nodeAddress()}, {"KUBERNETES_SERVICE_PORT", opts_.apiServerPort}});
+    c = std::move(fresh);
+    return true;
+  }
+  c.pullError = std::find_if(plan->containers.begin(), plan->containers.end(), [&](const auto& f) { return f.name == c.name; })->pullError;
+  return false;
 }
 
 core::Result<ReconcileResult> PodRunner::reconcile(const runtime::Request& req) {
@@ -336,10 +354,14 @@ Json PodRunner::statusOf(const Running& p) const {
     const Container& s = p.containers.at(c.name);
     allReady = allReady && s.ready;
     allStarted = allStarted && s.pid > 0;
-    Json st = {{"name", c.name}, {"image", c.image}, {"imageID", ""}, {"ready", s.ready},
-               {"restartCount", s.restarts}, {"started", s.pid > 0}};
+    Json st = {{"name", c.name}, {"image", c.imageRef.empty() ? c.image : c.imageRef}, {"imageID", c.imageId},
+               {"ready", s.ready}, {"restartCount", s.restarts}, {"started", s.pid > 0}};
     if (s.pid > 0) {
       st["state"] = {{"running", {{"startedAt", s.startedTime}}}};
+    } else if (!c.pullError.empty()) {
+      // A kubelet's words: the pull's error first, then the back-off.
+      st["state"] = {{"waiting", s.pullFailures > 1 ? Json{{"reason", "ImagePullBackOff"}, {"message", fmt::format("Back-off pulling image {:?}", c.image)}}
+                                                    : Json{{"reason", "ErrImagePull"}, {"message", c.pullError}}}};
     } else {
       st["state"] = {{"waiting", {{"reason", s.restarts > 0 ? "CrashLoopBackOff" : "ContainerCreating"}}}};
     }
@@ -362,8 +384,8 @@ bool PodRunner::probe(const Running& p, const ContainerPlan& c, const Container&
   const auto timeout = std::chrono::seconds(pr.value("timeoutSeconds", 1));
   if (pr.contains("exec")) {
     std::vector<std::string> args = {"nsenter", "--target", std::to_string(state.pid), "--mount", "--uts", "--net", "--",
-                                     "env", "-i", containerPath(c)};
-    for (const auto& [k, v] : c.env) args.push_back(k + "=" + v);
+                                     "env", "-i"};
+    for (auto& e : containerEnv(p.plan, c)) args.push_back(std::move(e));
     for (const auto& a : pr["exec"].value("command", Json::array())) args.push_back(a.get<std::string>());
     return runWithTimeout(args, timeout);
   }
@@ -396,7 +418,7 @@ void PodRunner::supervise(std::stop_token stop) {
       std::lock_guard lock(mu_);
       for (auto& [key, p] : running_) {
         bool podChanged = false;
-        for (const auto& c : p.plan.containers) {
+        for (auto& c : p.plan.containers) {
           Container& s = p.containers[c.name];
           int status = 0;
           if (s.pid > 0 && waitpid(s.pid, &status, WNOHANG) == s.pid) {
@@ -409,11 +431,22 @@ void PodRunner::supervise(std::stop_token stop) {
             podChanged = true;
             log_.info("container exited", {{"pod", key}, {"container", c.name}, {"exit", s.lastExit}, {"restarts", s.restarts}});
           }
+          if (s.pid <= 0 && now >= s.restartAt && !c.pullError.empty()) {
+            if (!pullAgain(p, c)) {
+              ++s.pullFailures;
+              s.restartAt = now + std::chrono::seconds(std::min(300, 10 << std::min(s.pullFailures - 1, 5)));
+              if (s.pullFailures <= 2) podChanged = true;
+              continue;
+            }
+            s.pullFailures = 0;
+          }
           if (s.pid <= 0 && now >= s.restartAt) {
             auto pid = startContainer(p.plan, c, p.dirs,
                                       {.netns = net_.namespaceName(p.uid),
                                        .hostsFile = (fs::path(opts_.nodeDir) / "pods" / p.uid / "hosts").string(),
-                                       .logFile = (fs::path(opts_.nodeDir) / "pods" / p.uid / (c.name + ".log")).string()});
+                                       .logFile = (fs::path(opts_.nodeDir) / "pods" / p.uid / (c.name + ".log")).string(),
+                                       .containerDir = containerDir(opts_.nodeDir, p.uid, c.name),
+                                       .enterProgram = opts_.enterProgram});
             if (pid) {
               s.pid = *pid;
               // For `sandbox exec`: which process is this container.

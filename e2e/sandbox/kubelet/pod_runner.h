@@ -4,7 +4,9 @@
 // supervisor thread restarts containers that exit (exponential backoff, 1 s → 5 min, as a
 // kubelet's CrashLoopBackOff), runs readiness and liveness probes (exec inside the container,
 // tcpSocket, httpGet), keeps the sandbox's /etc/hosts in step with Services and Pods, and the
-// reconciler writes Pod status (phase, podIP, conditions, containerStatuses). A deleted Pod's
+// reconciler writes Pod status (phase, podIP, conditions, containerStatuses). Each container runs
+// in its image's root filesystem from the node's image store; an image the store lacks leaves
+// the container waiting (ErrImagePull, then ImagePullBackOff, looked for again 10 s → 5 min). A deleted Pod's
 // containers get SIGTERM, then SIGKILL after the grace period; its namespace and volumes go
 // (claims stay). While a pod runs, its Secret, ConfigMap and projected volumes follow their
 // sources every syncFrequency, swapped atomically (atomic_writer.h); containers are not restarted.
@@ -33,7 +35,8 @@ namespace mysqlop::sandbox::kubelet {
 struct PodRunnerOptions {
   std::string nodeDir;
   NodeNetworkOptions network;
-  std::vector<ImageRule> images;
+  std::string imageStore;    // the node's images (image_store.h)
+  std::string enterProgram;  // sandbox-enter, which makes a container's image its root
   std::string apiServerPort;  // pods reach the API server at the node address and this port
   std::string caPem;          // the API server's CA, for the service-account volume
   std::chrono::milliseconds supervisePeriod{500};
@@ -58,6 +61,7 @@ class PodRunner {
     bool ready = false;
     int lastExit = 0;
     int livenessFailures = 0;
+    int pullFailures = 0;  // the image was not in the store this many times in a row
     std::chrono::steady_clock::time_point startedAt{}, restartAt{};
     std::string startedTime;  // RFC 3339, for status
   };
@@ -76,6 +80,9 @@ class PodRunner {
   // Re-plans the pod's volumes from the caches and rewrites those whose sources changed.
   void syncVolumes(Running& r, const runtime::Json& pod);
   void stopPod(Running& p);
+  // A container whose image was not there: looks again (the store may have been filled since);
+  // true when its plan now has the image. Requires mu_.
+  bool pullAgain(Running& p, ContainerPlan& c);
   void supervise(std::stop_token stop);
   bool probe(const Running& p, const ContainerPlan& c, const Container& state, const runtime::Json& probe);
   void writeHosts();

@@ -6,6 +6,8 @@
 set -euo pipefail
 if [[ -z "${MYSQLOP_PRIVATE_NS:-}" ]]; then
   [[ $(id -u) -eq 0 ]] || { echo "FAIL: needs root (network and mount namespaces)" >&2; exit 1; }
+  # The images (from the Debian mirror, before the private network); `up` then finds them built.
+  "$(dirname "$0")/../images/build" || { echo "FAIL: the sandbox's images could not be built" >&2; exit 1; }
   exec unshare --mount --net env MYSQLOP_PRIVATE_NS=1 bash "$0" "$@"
 fi
 mount -t tmpfs sandbox-cli-run /run
@@ -13,6 +15,7 @@ ip link set lo up
 : "${BUILD:?the build tree}"
 SANDBOX="$(cd "$(dirname "$0")/.." && pwd)/sandbox"
 WORK=$(mktemp -d)
+export SANDBOX_IMAGES=${SANDBOX_IMAGES:-/var/lib/mysqlop-sandbox/images}
 export SANDBOX_DIR="$WORK/state" SANDBOX_CIDR=10.94.0.0/24 SANDBOX_BRIDGE=sbxs0 BUILD HOME="$WORK/home"
 export KUBECTL=/usr/lib/google-cloud-sdk/bin/kubectl.1.33
 trap '"$SANDBOX" down > /dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
@@ -37,7 +40,7 @@ spec:
   volumes: [{name: g, secret: {secretName: greeting}}]
   containers:
   - name: main
-    image: busybox
+    image: python:3.11-slim
     env: [{name: WHO, value: sandbox}]
     volumeMounts: [{name: g, mountPath: /etc/greeting}]
     command: [/bin/sh, -c, "sleep 3600"]

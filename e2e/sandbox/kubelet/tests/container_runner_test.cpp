@@ -1,7 +1,10 @@
 // Containers on the sandbox node, for real: run inside private network and mount namespaces
-// (ctest starts this binary under `unshare --mount --net`), needs root. A container sees its
-// volumes at their mount paths, its environment and only that, the sandbox's /etc/hosts, the
-// pod's hostname and address; SIGTERM stops it within the grace period; the host is untouched.
+// (ctest starts this binary under `unshare --mount --net`), needs root. The image here is the
+// machine's own root filesystem (a fixture: the overlay's lower layer, never written), so the
+// test needs no image build. A container sees its volumes at their mount paths, its environment
+// and only that, the sandbox's /etc/hosts, the pod's hostname and address; its writes to the
+// root go to its own layer, new at each start; SIGTERM stops it within the grace period; the
+// host is untouched.
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
@@ -57,6 +60,7 @@ PodPlan plan(const std::vector<std::string>& argv) {
   ContainerPlan c;
   c.name = "mysql";
   c.argv = argv;
+  c.rootfs = "/";
   c.env = {{"MYSQL_ROOT_PASSWORD", "s3cr3t"}};
   c.mounts = {{"tls-volume", "/etc/mysql/certs", true}, {"tmp", "/tmp", false}, {"data", "/var/lib/mysql", false}};
   p.containers = {c};
@@ -69,14 +73,20 @@ struct Exit {
   std::string output;
 };
 
+ContainerEnv env(const Node& node, const PodPlan& p, const std::string& hostsFile, const std::string& log) {
+  const char* enter = std::getenv("SANDBOX_ENTER");
+  REQUIRE(enter != nullptr);
+  return {.netns = node.net.namespaceName(p.uid), .hostsFile = hostsFile, .logFile = log,
+          .containerDir = containerDir(node.dir.string(), p.uid, p.containers[0].name), .enterProgram = enter};
+}
+
 // Runs the plan's first container in the node's pod namespace until it exits.
 Exit runToEnd(const Node& node, const PodPlan& p, const std::string& hostsFile = "") {
   auto dirs = materialise(p, node.dir.string());
   REQUIRE(dirs);
   const fs::path log = node.dir / (p.containers[0].name + ".log");
   fs::remove(log);
-  auto pid = startContainer(p, p.containers[0], *dirs,
-                            {.netns = node.net.namespaceName(p.uid), .hostsFile = hostsFile, .logFile = log.string()});
+  auto pid = startContainer(p, p.containers[0], *dirs, env(node, p, hostsFile, log.string()));
   REQUIRE(pid);
   Exit e;
   waitpid(*pid, &e.status, 0);
@@ -108,17 +118,27 @@ TEST_CASE("a container sees its volumes, environment, hosts, hostname and addres
   REQUIRE(node.net.removePod(p.uid));
 }
 
-TEST_CASE("a shell in a container finds the image's commands on its PATH", "[kubelet][runner]") {
+TEST_CASE("the image is the container's root, its writes stay in a layer of its own, new at each start", "[kubelet][runner]") {
   Node node;
   REQUIRE(node.net.addPod("0123456789abcdef"));
-  // The image's mysqld_exporter is the machine's `echo` here: a shell the container runs finds it.
-  PodPlan p = plan({"/bin/sh", "-c", "exec mysqld_exporter found \"$@\"", "sh", "--flag"});
-  p.containers[0].pathCommands = {{"mysqld_exporter", "/bin/echo"}};
-  const Exit e = runToEnd(node, p);
+  const std::string mark = "/etc/sbx-layer-" + std::to_string(::getpid());
+  PodPlan p = plan({"/bin/sh", "-c", "test -e " + mark + " && echo seen-before; echo written > " + mark + " && cat " + mark +
+                                         "; pwd; awk '$5 == \"/\"' /proc/self/mountinfo | wc -l"});
+  p.containers[0].workingDir = "/made/here";
+  Exit e = runToEnd(node, p);
   INFO(e.output);
   CHECK(WIFEXITED(e.status));
-  CHECK(e.output == "found --flag\n");
-  CHECK(containerPath(p.containers[0]).rfind(std::string("PATH=") + kImageBin + ":", 0) == 0);
+  // One root mount (the overlay; the machine's is detached), the working directory made.
+  CHECK(e.output == "written\n/made/here\n1\n");
+  CHECK_FALSE(fs::exists(mark));
+  CHECK_FALSE(fs::exists("/made"));
+  e = runToEnd(node, p);  // a restart: the last run's writes are gone with its layer
+  CHECK(e.output == "written\n/made/here\n1\n");
+  // A program the image lacks fails as a runtime says it.
+  p.containers[0].argv = {"no-such-program"};
+  e = runToEnd(node, p);
+  CHECK(WEXITSTATUS(e.status) == 127);
+  CHECK(e.output.find("exec: \"no-such-program\": executable file not found in $PATH") != std::string::npos);
   REQUIRE(node.net.removePod(p.uid));
 }
 
@@ -131,7 +151,7 @@ TEST_CASE("a container runs with its security context: user, group, read-only ro
                     "cat /etc/mysql/certs/ca.crt"});
   p.volumes.push_back({Volume::kEmptyDir, "scratch", {}, ""});
   p.containers[0].mounts = {{"tls-volume", "/etc/mysql/certs", true}, {"scratch", "/tmp", false}};
-  p.containers[0].security = {.runAsUser = 65534, .runAsGroup = 65533, .readOnlyRootFilesystem = true,
+  p.containers[0].security = {.runAsUser = 65534, .runAsGroup = 65533, .imageUser = "", .readOnlyRootFilesystem = true,
                               .noNewPrivileges = true, .dropAllCapabilities = true};
   const Exit e = runToEnd(node, p);
   INFO(e.output);
@@ -145,7 +165,7 @@ TEST_CASE("a container runs with its security context: user, group, read-only ro
   REQUIRE(node.net.removePod(p.uid));
 }
 
-TEST_CASE("a mount path missing on the machine is made in the container only", "[kubelet][runner]") {
+TEST_CASE("a mount path missing in the image is made in the container's layer only", "[kubelet][runner]") {
   Node node;
   REQUIRE(node.net.addPod("0123456789abcdef"));
   const std::string top = "/etc/sbx-runner-test-" + std::to_string(::getpid());
@@ -158,6 +178,13 @@ TEST_CASE("a mount path missing on the machine is made in the container only", "
   // The container saw the volume at its path and the rest of /etc; the machine got no directory.
   CHECK(e.output == "THE CA\netc-intact\n");
   CHECK_FALSE(fs::exists(top));
+  // A mount path that could climb out of the root is refused.
+  p.containers[0].mounts = {{"tls-volume", "../../etc/x", true}};
+  auto dirs = materialise(p, node.dir.string());
+  REQUIRE(dirs);
+  auto refused = startContainer(p, p.containers[0], *dirs, env(node, p, "", (node.dir / "x.log").string()));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message.find("is not absolute") != std::string::npos);
   REQUIRE(node.net.removePod(p.uid));
 }
 
@@ -167,7 +194,7 @@ TEST_CASE("SIGTERM stops a container, SIGKILL after the grace period", "[kubelet
   PodPlan p = plan({"/bin/sh", "-c", "trap 'echo term; exit 0' TERM; echo ready; while true; do sleep 0.1; done"});
   auto dirs = materialise(p, node.dir.string());
   REQUIRE(dirs);
-  const ContainerEnv env{.netns = node.net.namespaceName(p.uid), .hostsFile = "", .logFile = (node.dir / "a.log").string()};
+  const ContainerEnv first = env(node, p, "", (node.dir / "a.log").string());
   // The shell says "ready" once its trap is set: only then does a SIGTERM test the trap.
   auto trapped = [&](const std::string& log) {
     for (int i = 0; i < 500 && slurp(node.dir / log).find("ready") == std::string::npos; ++i) {
@@ -175,7 +202,7 @@ TEST_CASE("SIGTERM stops a container, SIGKILL after the grace period", "[kubelet
     }
     return slurp(node.dir / log).find("ready") != std::string::npos;
   };
-  auto polite = startContainer(p, p.containers[0], *dirs, env);
+  auto polite = startContainer(p, p.containers[0], *dirs, first);
   REQUIRE(polite);
   REQUIRE(trapped("a.log"));
   int status = stopContainer(*polite, std::chrono::seconds(5));
@@ -183,7 +210,7 @@ TEST_CASE("SIGTERM stops a container, SIGKILL after the grace period", "[kubelet
   CHECK(slurp(node.dir / "a.log") == "ready\nterm\n");
 
   p.containers[0].argv = {"/bin/sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.1; done"};
-  const ContainerEnv env2{.netns = env.netns, .hostsFile = "", .logFile = (node.dir / "b.log").string()};
+  const ContainerEnv env2 = env(node, p, "", (node.dir / "b.log").string());
   auto stubborn = startContainer(p, p.containers[0], *dirs, env2);
   REQUIRE(stubborn);
   REQUIRE(trapped("b.log"));

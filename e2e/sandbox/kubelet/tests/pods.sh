@@ -8,6 +8,8 @@
 set -euo pipefail
 if [[ -z "${MYSQLOP_PRIVATE_NS:-}" ]]; then
   [[ $(id -u) -eq 0 ]] || { echo "FAIL: needs root (network and mount namespaces)" >&2; exit 1; }
+  # The images the pods run (the build reaches the Debian mirror: before the private network).
+  "$(dirname "$0")/../../images/build" || { echo "FAIL: the sandbox's images could not be built" >&2; exit 1; }
   exec unshare --mount --net env MYSQLOP_PRIVATE_NS=1 bash "$0" "$@"
 fi
 mount -t tmpfs pods-test-run /run   # `ip netns` files stay private to this test
@@ -23,7 +25,7 @@ NODE=10.96.0.1
 "$KUBELET" net up --bridge sbxp0 --cidr 10.96.0.0/24 > /dev/null
 start_apiserver --bind "$NODE" --pod-logs-dir "$WORK/node"   # kubectl logs reads the kubelet's files
 "$KUBELET" --kubeconfig "$KUBECONFIG" --run-pods --node-dir "$WORK/node" --bridge sbxp0 --pod-cidr 10.96.0.0/24 \
-  --image busybox=/bin/sh --image python=/usr/bin/python3 --sync-frequency 1 2> "$WORK/kubelet.log" & KPID=$!
+  --image-store "${SANDBOX_IMAGES:-/var/lib/mysqlop-sandbox/images}" --sync-frequency 1 2> "$WORK/kubelet.log" & KPID=$!
 for _ in $(seq 1 100); do ip link show sbxp0 > /dev/null 2>&1 && break; sleep 0.1; done
 "$K" create namespace demo > /dev/null
 podfield() { "$K" get pod "$1" -n demo -o "jsonpath=$2" 2>&1; }
@@ -35,7 +37,7 @@ metadata: {name: web, namespace: demo, labels: {app: web}}
 spec:
   containers:
   - name: http
-    image: python:3.11
+    image: python:3.11-slim
     command: [python3, -m, http.server, "8080"]
     ports: [{name: http, containerPort: 8080}]
     readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 1}
@@ -49,6 +51,22 @@ expect 'condition met' "$K" wait --for=condition=Ready pod/web -n demo --timeout
 expect '^Running 10\.96\.0\.[0-9]+ true$' podfield web '{.status.phase} {.status.podIP} {.status.containerStatuses[0].ready}'
 WEB_IP=$(podfield web '{.status.podIP}')
 expect '^web +1/1 +Running' "$K" get pod web -n demo
+# The container ran from its image in the node's store: its ID is the store's, and its root is the
+# image's, not the machine's.
+STORE=${SANDBOX_IMAGES:-/var/lib/mysqlop-sandbox/images}
+PY_ID=$(jq -r '."docker.io/library/python:3.11-slim"' "$STORE/index.json")
+expect "^docker.io/library/python:3.11-slim sha256:$PY_ID\$" podfield web '{.status.containerStatuses[0].image} {.status.containerStatuses[0].imageID}'
+expect "^$(cat "$STORE/$PY_ID/rootfs/etc/debian_version")\$" "$K" exec -n demo web -- cat /etc/debian_version
+
+# An image the store does not hold: ErrImagePull, then ImagePullBackOff, in a kubelet's words; the
+# pod stays Pending and nothing runs.
+"$K" run nopull -n demo --image=mysql:8.0.35 --restart=Never > /dev/null
+eventually '^Pending ErrImagePull .*failed to pull and unpack image "docker.io/library/mysql:8.0.35".*not found' \
+  podfield nopull '{.status.phase} {.status.containerStatuses[0].state.waiting.reason} {.status.containerStatuses[0].state.waiting.message}'
+eventually '^ImagePullBackOff Back-off pulling image "mysql:8.0.35"$' \
+  podfield nopull '{.status.containerStatuses[0].state.waiting.reason} {.status.containerStatuses[0].state.waiting.message}'
+expect 'ImagePullBackOff' "$K" get pod nopull -n demo
+"$K" delete pod nopull -n demo --wait=false > /dev/null
 
 "$K" apply -f - > /dev/null <<'YAML'
 apiVersion: v1
@@ -57,7 +75,7 @@ metadata: {name: client, namespace: demo}
 spec:
   containers:
   - name: main
-    image: busybox:1.36
+    image: python:3.11-slim
     env:
     - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
     - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
@@ -101,7 +119,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: crash, namespace: demo}
 spec:
-  containers: [{name: main, image: busybox, command: [/bin/sh, -c, "echo started; exit 3"]}]
+  containers: [{name: main, image: python:3.11-slim, command: [/bin/sh, -c, "echo started; exit 3"]}]
 YAML
 eventually '^[2-9] 3$' podfield crash '{.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].lastState.terminated.exitCode}'
 
@@ -112,8 +130,8 @@ kind: Pod
 metadata: {name: talk, namespace: demo}
 spec:
   containers:
-  - {name: a, image: busybox, command: [/bin/sh, -c, "echo a starts; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done"]}
-  - {name: b, image: busybox, command: [/bin/sh, -c, "echo b says hi; sleep 3600"]}
+  - {name: a, image: python:3.11-slim, command: [/bin/sh, -c, "echo a starts; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done"]}
+  - {name: b, image: python:3.11-slim, command: [/bin/sh, -c, "echo b says hi; sleep 3600"]}
 YAML
 eventually '^tick 3$' "$K" logs talk -n demo -c a
 expect '^b says hi$' "$K" logs talk -n demo -c b
@@ -143,7 +161,7 @@ spec:
   - {name: proj, projected: {sources: [{secret: {name: pair, items: [{key: a, path: certs/a.txt}]}}]}}
   containers:
   - name: main
-    image: busybox
+    image: python:3.11-slim
     volumeMounts: [{name: pair, mountPath: /etc/pair}, {name: proj, mountPath: /etc/proj}]
     command:
     - /bin/sh
