@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The operators as the charts deploy them, running as sandbox pods (issues 8 and 9): in private
 # network and mount namespaces, sandbox-apiserver on the node address, sandbox-kubelet running
-# pods with the operators' images mapped to the built binaries; `helm install` of the umbrella
+# pods from images (the operators' release images as scripts/images writes them, MySQL 9.7.4 and
+# the exporter built from Debian's packages); `helm install` of the umbrella
 # chart with the enterprise edition and a licence for this sandbox; the Deployments roll out
 # (their pods Ready through /readyz over in-cluster config and the charts' RBAC), and the
 # operators provision MySQLs as pods: TLS-only with monitoring (verified from a client pod, plain
@@ -14,9 +15,20 @@ install_operators
 expect '1/1 +Running' "$K" get pods -n mysqlop -l app.kubernetes.io/name=mysqlop-community
 expect 'licence accepted' oplog mysqlop-enterprise
 # The charts' securityContext holds on the sandbox: the operators run as 65534 on a read-only root.
+# And they run the release images: each pod's image ID is the configuration digest of the OCI
+# archive scripts/images wrote (index.json → manifest → config).
+VERSION=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$ROOT/charts/mysqlop-community/Chart.yaml")
+archive_id() {  # ARCHIVE: the image ID an OCI archive carries
+  local manifest
+  manifest=$(tar -xOf "$1" index.json | jq -r '.manifests[0].digest' | sed 's|sha256:|blobs/sha256/|')
+  tar -xOf "$1" "$manifest" | jq -r '.config.digest'
+}
 for l in mysqlop-community mysqlop-enterprise; do
   pod_uid=$("$K" get pods -n mysqlop -l "app.kubernetes.io/name=$l" -o jsonpath='{.items[0].metadata.uid}')
   expect '^Uid:\s+65534\s+65534' grep '^Uid:' "/proc/$(cat "$WORK/node/pods/$pod_uid/operator.pid")/status"
+  WANT=$(archive_id "$ROOT/build/images/$l-operator-$VERSION.oci.tar")
+  [[ "$WANT" == sha256:* ]] || fail "no image ID in the $l archive: $WANT"
+  expect "^$WANT\$" "$K" get pods -n mysqlop -l "app.kubernetes.io/name=$l" -o 'jsonpath={.items[0].status.containerStatuses[0].imageID}'
 done
 # The seed flow, all in pods: CA → Issuer → MySQL with requireSSL → Ready.
 "$K" create namespace demo > /dev/null
@@ -72,10 +84,15 @@ expect 'answered a query over TLSv1\.[23]' "$K" get my my -n demo -o 'jsonpath={
 # variables from the mysql client there.
 SSLVARS=$("$K" exec -n demo my-0 -c mysql -- bash -c \
   'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql -u"$MYSQL_ROOT_USERNAME" -h 127.0.0.1 --ssl-mode=REQUIRED -N -e "SHOW VARIABLES LIKE \"%ssl%\"; SHOW VARIABLES LIKE \"require_secure_transport\""' 2>&1)
-for want in 'have_ssl\s+YES' 'ssl_cert\s+/etc/mysql/certs/server.crt' 'ssl_key\s+/etc/mysql/certs/server.key' \
+for want in 'ssl_cert\s+/etc/mysql/certs/server.crt' 'ssl_key\s+/etc/mysql/certs/server.key' \
             'ssl_ca\s+/etc/mysql/certs/ca.crt' 'require_secure_transport\s+ON'; do
   grep -qE "$want" <<<"$SSLVARS" || fail "kubectl exec … show variables like '%ssl%' shows no /$want/: $SSLVARS"
 done
+# The database container is Oracle MySQL 9.7.4 in its own image: its root is not the machine's.
+expect 'Ver 9\.7\.4' "$K" exec -n demo my-0 -c mysql -- mysqld --version
+IMAGE_DEBIAN=$("$K" exec -n demo my-0 -c mysql -- cat /etc/debian_version)
+[[ -n "$IMAGE_DEBIAN" && "$IMAGE_DEBIAN" != "$(cat /etc/debian_version)" ]] \
+  || fail "the container's /etc/debian_version ($IMAGE_DEBIAN) should be the image's, not this machine's"
 # kubectl port-forward to the Service, and a client on this machine verifying the server's
 # certificate for 127.0.0.1 (in its SANs).
 "$K" port-forward -n demo svc/my 13306:3306 > "$WORK/pf.out" 2>&1 &
