@@ -24,7 +24,7 @@ apiVersion: kubedb.com/v1
 kind: MySQL
 metadata: {name: $1, namespace: demo}
 spec:
-  version: "8.4.3"
+  version: "9.7.4"
   storageType: Durable
   storage: {resources: {requests: {storage: 1Gi}}}
   deletionPolicy: $2
