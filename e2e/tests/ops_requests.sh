@@ -253,7 +253,7 @@ expect 'condition met' "$K" wait --for=condition=Ready my/my -n demo --timeout=6
 step "remove TLS: plain again, no TLS flags, Certificates and TLS Secrets gone, the row there"
 run_op remove-tls $'  type: ReconfigureTLS\n  tls: {remove: true}'
 expect '^42$' plain
-expect '^0$' in_client sh -c 'mysql -h my.demo.svc -uroot --ssl-mode=DISABLED --get-server-public-key -N -e "SELECT @@GLOBAL.require_secure_transport"'"
+expect '^0$' in_client sh -c 'mysql -h my.demo.svc -uroot --ssl-mode=DISABLED --get-server-public-key -N -e "SELECT @@GLOBAL.require_secure_transport"'
 ARGS=$(jp sts my -n demo -o 'jsonpath={.spec.template.spec.containers[0].args}')
 grep -q -- '--ssl' <<<"$ARGS" && fail "TLS flags left: $ARGS"
 expect '^$' jp certificates -n demo -o 'jsonpath={.items[*].metadata.name}'
