@@ -25,6 +25,7 @@
 #include "common/core/time_format.h"
 #include "common/kube/label_selector.h"
 #include "common/kube/object.h"
+#include "common/runtime/event_recorder.h"
 #include "common/runtime/writes.h"
 
 extern char** environ;
@@ -412,6 +413,7 @@ void PodRunner::supervise(std::stop_token stop) {
       bool liveness;
     };
     std::vector<std::string> changed;
+    std::vector<std::pair<std::string, runtime::EventSpec>> events;  // pod key → Event, sent without the lock
     std::vector<Check> checks;
     std::map<std::string, Running> snapshot;
     {
@@ -436,6 +438,14 @@ void PodRunner::supervise(std::stop_token stop) {
               ++s.pullFailures;
               s.restartAt = now + std::chrono::seconds(std::min(300, 10 << std::min(s.pullFailures - 1, 5)));
               if (s.pullFailures <= 2) podChanged = true;
+              // As a kubelet says it (kubectl describe pod): the pull's error once, then each back-off.
+              if (s.pullFailures == 1) {
+                events.push_back({key, {true, "Failed", fmt::format("Failed to pull image {:?}: {}", c.image, c.pullError)}});
+                events.push_back({key, {true, "Failed", "Error: ErrImagePull"}});
+              } else {
+                events.push_back({key, {false, "BackOff", fmt::format("Back-off pulling image {:?}", c.image)}});
+                events.push_back({key, {true, "Failed", "Error: ImagePullBackOff"}});
+              }
               continue;
             }
             s.pullFailures = 0;
@@ -509,6 +519,9 @@ void PodRunner::supervise(std::stop_token stop) {
           }
         }
       }
+    }
+    for (const auto& [key, e] : events) {
+      if (auto pod = pods_->cache().get(key)) m_.recorder().event(*pod, e);
     }
     if (!changed.empty()) {
       writeHosts();

@@ -66,6 +66,11 @@ eventually '^Pending ErrImagePull .*failed to pull and unpack image "docker.io/l
 eventually '^ImagePullBackOff Back-off pulling image "mysql:8.0.35"$' \
   podfield nopull '{.status.containerStatuses[0].state.waiting.reason} {.status.containerStatuses[0].state.waiting.message}'
 expect 'ImagePullBackOff' "$K" get pod nopull -n demo
+EV=$("$K" get events -n demo --field-selector involvedObject.name=nopull 2>&1)
+for want in 'Failed +pod/nopull +Failed to pull image "mysql:8.0.35": .*not found' 'Failed +pod/nopull +Error: ErrImagePull' \
+            'BackOff +pod/nopull +Back-off pulling image "mysql:8.0.35"' 'Failed +pod/nopull +Error: ImagePullBackOff'; do
+  grep -qE "$want" <<<"$EV" || fail "no Event /$want/: $EV"
+done
 "$K" delete pod nopull -n demo --wait=false > /dev/null
 
 "$K" apply -f - > /dev/null <<'YAML'
