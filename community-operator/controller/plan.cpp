@@ -176,6 +176,8 @@ Plan provision(Planner& p) {
   planOffshoots(p, my);
   if (auto b = authSecretBlocker(my, p.o)) {
     p.facts.blocker = *b;
+    // A user's Secret carries no label of ours, so no watch brings it: it is looked for again.
+    if (b->reason == api::kReasonAuthSecretMissing) p.out.requeueAfter = kUserSecretRecheck;
     return p.finish();
   }
   if (my.authSecretName.empty()) {

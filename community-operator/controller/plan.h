@@ -108,6 +108,10 @@ struct Plan {
   std::optional<std::chrono::milliseconds> requeueAfter;
 };
 
+// How often a MySQL waiting for the user's auth Secret (spec.authSecret.name) looks for it again:
+// the Secret carries no label of ours, so no watch brings it.
+inline constexpr std::chrono::seconds kUserSecretRecheck{5};
+
 // The whole decision for one MySQL.
 Plan plan(const Observed& o, core::WallTime now);
 

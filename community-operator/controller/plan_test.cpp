@@ -291,6 +291,18 @@ TEST_CASE("plan: what stops provisioning, which blocker wins, and what is made b
   }
 }
 
+TEST_CASE("plan: a MySQL waiting for the user's auth Secret looks for it again, and goes on once it exists", "[community][plan]") {
+  Observed o = observed(mysql(kTls));  // names Secret my-auth, which does not exist yet
+  Plan p = plan(o, kNow);
+  CHECK(readyReason(p, o) == api::kReasonAuthSecretMissing);
+  CHECK(p.requeueAfter == std::chrono::milliseconds(kUserSecretRecheck));
+  applyInMemory(o, p);
+  o.secrets["my-auth"] = secret("my-auth", false, false, {{"username", "root"}, {"password", "mine"}});
+  Plan found = plan(o, kNow);
+  CHECK(readyReason(found, o) == api::kReasonWaitingForTLSSecrets);
+  CHECK_FALSE(found.requeueAfter);
+}
+
 TEST_CASE("plan: the TLS Secrets appearing one by one cost one status write, then the StatefulSet's", "[community][plan]") {
   Observed o = observed(mysql(kTls));
   o.secrets["my-auth"] = secret("my-auth", true);
