@@ -1,4 +1,7 @@
-// The health probe against a real MariaDB started by the test, with TLS from a test CA.
+// The health probe against a real MariaDB started by the test (as a process of the machine), with
+// TLS from a test CA: MariaDB is the second server flavour here (FLUSH SSL, its errors), and a
+// quick one to start. The same probe against Oracle MySQL 9.7 (caching_sha2_password, ALTER
+// INSTANCE RELOAD TLS, ERROR 3159) is proven by the end-to-end suite on the mysql:9.7.4 image.
 #include "common/mysql/mysql_probe.h"
 #include "common/mysql/served_certificate.h"
 
@@ -27,7 +30,7 @@ void addUser(const MariaDbServer& db) {
   db.sql("CREATE USER 'app'@'%' IDENTIFIED BY 'apppw'; GRANT PROCESS ON *.* TO 'app'@'%';");
 }
 
-TEST_CASE("probe: TLS with the CA and host-name verification succeeds", "[community][health]") {
+TEST_CASE("probe (MariaDB): TLS with the CA and host-name verification succeeds", "[community][health]") {
   Fixture f;
   MariaDbServer db(f.pki.ca().certPem, f.good, /*requireSecureTransport=*/true);
   addUser(db);
@@ -38,7 +41,7 @@ TEST_CASE("probe: TLS with the CA and host-name verification succeeds", "[commun
   CHECK_FALSE(r->tlsCipher.empty());
 }
 
-TEST_CASE("probe: a plain connection is refused under require_secure_transport", "[community][health]") {
+TEST_CASE("probe (MariaDB): a plain connection is refused under require_secure_transport", "[community][health]") {
   Fixture f;
   MariaDbServer db(f.pki.ca().certPem, f.good, /*requireSecureTransport=*/true);
   addUser(db);
@@ -67,7 +70,7 @@ TEST_CASE("probe: a plain connection is refused under require_secure_transport",
   CHECK(bad.error().code == core::ErrorCode::kInvalid);
 }
 
-TEST_CASE("probe: a wrong CA or a certificate for another host fails with a clear message",
+TEST_CASE("probe (MariaDB): a wrong CA or a certificate for another host fails with a clear message",
           "[community][health]") {
   Fixture f;
   MariaDbServer db(f.pki.ca().certPem, f.good, /*requireSecureTransport=*/true);
@@ -88,7 +91,7 @@ TEST_CASE("probe: a wrong CA or a certificate for another host fails with a clea
 
 std::string serial(const std::string& pem) { return pki::inspect(*pki::parseCertificate(pem)).serialHex; }
 
-TEST_CASE("served certificate: what a fresh handshake presents, before and after a reload", "[community][health]") {
+TEST_CASE("served certificate (MariaDB, FLUSH SSL): what a fresh handshake presents, before and after a reload", "[community][health]") {
   Fixture f;
   MariaDbServer db(f.pki.ca().certPem, f.good, /*requireSecureTransport=*/true);
   db.sql("CREATE USER 'app'@'%' IDENTIFIED BY 'apppw'; GRANT RELOAD, PROCESS ON *.* TO 'app'@'%';");
