@@ -126,7 +126,7 @@ TEST_CASE("served certificate (MariaDB, FLUSH SSL): what a fresh handshake prese
   CHECK_THAT(nothing.error().message, Catch::Contains("cannot connect to 127.0.0.1:1"));
 }
 
-TEST_CASE("served certificate: the reload statement by server version", "[community][health]") {
+TEST_CASE("served certificate: the reload statement by server version, hostile versions refused without a throw", "[community][health]") {
   CHECK(tlsReloadStatement("10.11.6-MariaDB-0+deb12u1") == "FLUSH SSL");
   CHECK(tlsReloadStatement("5.5.5-10.4.2-MariaDB") == "FLUSH SSL");
   CHECK(tlsReloadStatement("10.3.39-MariaDB") == std::nullopt);
@@ -135,6 +135,14 @@ TEST_CASE("served certificate: the reload statement by server version", "[commun
   CHECK(tlsReloadStatement("8.0.15") == std::nullopt);
   CHECK(tlsReloadStatement("5.7.44-log") == std::nullopt);
   CHECK(tlsReloadStatement("nonsense") == std::nullopt);
+  CHECK(tlsReloadStatement("9.7.4-2") == "ALTER INSTANCE RELOAD TLS");  // Debian's Oracle MySQL
+  // A hostile server's greeting: nothing thrown, no statement.
+  for (const std::string& bad : std::vector<std::string>{"99999999999.0.0", "8.99999999999.0", "8.0.99999999999", "", "8", "8.", "8.0", "8.0.",
+                                "-1.0.0", "8..16", std::string(100000, '9'), std::string("8.0.16\xff\xfe", 9)}) {
+    CHECK_NOTHROW(tlsReloadStatement(bad));
+  }
+  CHECK(tlsReloadStatement("99999999999.0.0") == std::nullopt);
+  CHECK(tlsReloadStatement(std::string("8.0.16\xff", 7)) == "ALTER INSTANCE RELOAD TLS");
 }
 
 }  // namespace

@@ -14,7 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
-#include <regex>
+#include <charconv>
 #include <vector>
 
 namespace mysqlop::dbclient {
@@ -169,14 +169,25 @@ core::Result<std::string> fetchServedCertificate(const std::string& host, int po
 }
 
 std::optional<std::string> tlsReloadStatement(const std::string& serverVersion) {
-  static const std::regex kVersion(R"(^(\d+)\.(\d+)\.(\d+))");
+  // A server's greeting is untrusted: MAJOR.MINOR.PATCH read with from_chars, at most 9 digits a
+  // part, nothing thrown (a version such as 99999999999.0.0 once took the operator down).
   // MariaDB before 11 may announce itself as "5.5.5-10.11.6-MariaDB" to old clients.
-  const std::string v = serverVersion.rfind("5.5.5-", 0) == 0 ? serverVersion.substr(6) : serverVersion;
-  std::smatch m;
-  if (!std::regex_search(v, m, kVersion)) return std::nullopt;
-  const int major = std::stoi(m[1]), minor = std::stoi(m[2]), patch = std::stoi(m[3]);
-  auto atLeast = [&](int a, int b, int c) { return std::tie(major, minor, patch) >= std::tie(a, b, c); };
-  if (v.find("MariaDB") != std::string::npos) {
+  const std::string_view v = std::string_view(serverVersion).substr(serverVersion.rfind("5.5.5-", 0) == 0 ? 6 : 0);
+  int parts[3] = {0, 0, 0};
+  const char* p = v.data();
+  const char* end = v.data() + v.size();
+  for (int i = 0; i < 3; ++i) {
+    const char* digits = p;
+    while (p < end && *p >= '0' && *p <= '9') ++p;
+    if (p == digits || p - digits > 9) return std::nullopt;
+    std::from_chars(digits, p, parts[i]);
+    if (i < 2) {
+      if (p == end || *p != '.') return std::nullopt;
+      ++p;
+    }
+  }
+  auto atLeast = [&](int a, int b, int c) { return std::tie(parts[0], parts[1], parts[2]) >= std::tie(a, b, c); };
+  if (v.find("MariaDB") != std::string_view::npos) {
     if (atLeast(10, 4, 0)) return std::string("FLUSH SSL");
     return std::nullopt;
   }

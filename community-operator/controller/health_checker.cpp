@@ -224,7 +224,16 @@ void HealthChecker::worker() {
       queue_.done(*key);
       continue;
     }
-    if (!stopping_ && check(*key)) {
+    // Nothing a server answers may take the process (and with it every database's checks) down:
+    // an exception from a check is logged and the database checked again at the next interval.
+    bool again = false;
+    try {
+      again = !stopping_ && check(*key);
+    } catch (const std::exception& e) {
+      log_.error("a health check failed unexpectedly; checking again later", {{"key", *key}, {"error", e.what()}});
+      if (!stopping_) queue_.addAfter(*key, opts_.interval);
+    }
+    if (again) {
       // A pod whose files lag behind its Secret is checked again soon, backing off to the interval.
       int retries = 0;
       {

@@ -42,7 +42,9 @@ struct Fixture {
   std::atomic<bool> slow{false};  // each answer takes 50 ms
   std::atomic<bool> hang{false};  // answers only once released (a name lookup that takes its time)
   std::atomic<bool> active{true};  // leading, caches synced
+  std::atomic<bool> throws{false};  // the check throws (what a hostile answer once did)
   core::Result<ProbeResult> script(const ProbeTarget& t) {
+    if (throws.load()) throw std::out_of_range("stoi");
     if (slow.load()) std::this_thread::sleep_for(50ms);
     while (hang.load()) std::this_thread::sleep_for(5ms);
     if (down.load()) return core::unavailable("cannot connect to " + t.host + ":3306: ERROR 2002: refused");
@@ -199,6 +201,19 @@ TEST_CASE("health: nothing is checked until the checker is active (leading, cach
   REQUIRE(f.waitFor([&] { return f.probes.load() == 1; }));
   REQUIRE(f.waitFor([&] { return f.changeCount() == 1; }));
   CHECK(f.checker.verdict("demo/my", "u1")->ok);
+  f.checker.stop();
+}
+
+TEST_CASE("health: a check that throws does not end its worker, the database is checked again", "[community][health]") {
+  Fixture f;
+  f.throws = true;
+  f.checker.start();
+  f.checker.trigger("demo/my");
+  REQUIRE(f.waitFor([&] { return f.probes.load() >= 1; }));
+  f.throws = false;
+  f.clock.advance(11s);  // the next interval
+  CHECK(f.waitFor([&] { return f.probes.load() >= 2; }));
+  CHECK(f.waitFor([&] { return f.changeCount() >= 1; }));  // and its verdict is told
   f.checker.stop();
 }
 
