@@ -36,6 +36,24 @@ std::string shellQuote(const std::string& s) {
   return out + "'";
 }
 
+// sandbox-enter's arguments (container_enter.cpp): the root, the security context, the program.
+std::vector<std::string> enterArgs(const std::string& program, const std::string& root, const ContainerPlan& c) {
+  std::vector<std::string> out = {program, "--root", root};
+  const Security& sec = c.security;
+  if (!c.workingDir.empty()) out.insert(out.end(), {"--wd", c.workingDir});
+  if (sec.runAsUser) out.insert(out.end(), {"--uid", std::to_string(*sec.runAsUser)});
+  // Without runAsGroup the primary group is the image's, root's group when it names none.
+  if (sec.runAsGroup) out.insert(out.end(), {"--gid", std::to_string(*sec.runAsGroup)});
+  else if (sec.runAsUser) out.insert(out.end(), {"--gid", "0"});
+  if (!sec.imageUser.empty()) out.insert(out.end(), {"--user", sec.imageUser});
+  if (sec.readOnlyRootFilesystem) out.push_back("--ro-root");
+  if (sec.dropAllCapabilities) out.push_back("--drop-caps");
+  if (sec.noNewPrivileges) out.push_back("--no-new-privs");
+  out.push_back("--");
+  out.insert(out.end(), c.argv.begin(), c.argv.end());
+  return out;
+}
+
 }  // namespace
 
 core::Result<VolumeDirs> materialise(const PodPlan& plan, const std::string& nodeDir) {
@@ -113,23 +131,6 @@ std::vector<std::string> containerEnv(const PodPlan& plan, const ContainerPlan& 
   if (!hasPath) out.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   out.push_back("HOSTNAME=" + plan.hostname);
   for (const auto& [k, v] : c.env) out.push_back(k + "=" + v);
-  return out;
-}
-
-std::vector<std::string> enterArgs(const std::string& program, const std::string& root, const ContainerPlan& c) {
-  std::vector<std::string> out = {program, "--root", root};
-  const Security& sec = c.security;
-  if (!c.workingDir.empty()) out.insert(out.end(), {"--wd", c.workingDir});
-  if (sec.runAsUser) out.insert(out.end(), {"--uid", std::to_string(*sec.runAsUser)});
-  // Without runAsGroup the primary group is the image's, root's group when it names none.
-  if (sec.runAsGroup) out.insert(out.end(), {"--gid", std::to_string(*sec.runAsGroup)});
-  else if (sec.runAsUser) out.insert(out.end(), {"--gid", "0"});
-  if (!sec.imageUser.empty()) out.insert(out.end(), {"--user", sec.imageUser});
-  if (sec.readOnlyRootFilesystem) out.push_back("--ro-root");
-  if (sec.dropAllCapabilities) out.push_back("--drop-caps");
-  if (sec.noNewPrivileges) out.push_back("--no-new-privs");
-  out.push_back("--");
-  out.insert(out.end(), c.argv.begin(), c.argv.end());
   return out;
 }
 

@@ -109,8 +109,9 @@ core::Result<Security> securityOf(const Json& pod, const Json& container, const 
   return s;
 }
 
-}  // namespace
-
+// The container's image applied to its plan: rootfs, ID, argv from the image's entrypoint/cmd
+// and the container's command/args, the image's Env under the container's, the image's user
+// and working directory where the container sets none. Without the image, pullError says why.
 void applyImage(ContainerPlan& cp, const Json& c, const Lookups& l) {
   auto img = l.image ? l.image(cp.image) : core::Result<Image>(core::notFound("no image store"));
   if (!img) {
@@ -143,6 +144,8 @@ void applyImage(ContainerPlan& cp, const Json& c, const Lookups& l) {
   if (cp.workingDir.empty()) cp.workingDir = img->workingDir;
   cp.imageUser = img->user;
 }
+
+}  // namespace
 
 core::Result<PodPlan> planPod(const Json& pod, const Lookups& l) {
   PodPlan plan;

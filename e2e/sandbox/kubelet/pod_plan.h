@@ -98,10 +98,6 @@ struct Lookups {
 
 core::Result<PodPlan> planPod(const Json& pod, const Lookups& lookups);
 
-// The container's image applied to its plan: rootfs, ID, argv from the image's entrypoint/cmd
-// and the container's command/args, the image's Env under the container's, the image's user
-// and working directory where the container sets none. Without the image, pullError says why.
-void applyImage(ContainerPlan& cp, const Json& container, const Lookups& l);
 
 // "$(A)" → value of A (unknown names stay as written; "$$(A)" escapes), as Kubernetes expands.
 std::string expandVars(const std::string& s, const std::vector<std::pair<std::string, std::string>>& env);
