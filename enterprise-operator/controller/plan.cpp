@@ -231,6 +231,7 @@ Plan plan(const Observed& o, core::WallTime now) {
     if (v->reason == api::kReasonWaitingForDatabaseObjects && created && now - *created < kDatabaseObjectsPatience &&
         !kube::findStatusCondition(*o.mysql, api::kCondTLSCertificatesReady)) {
       p.requeueAfter = std::chrono::duration_cast<std::chrono::milliseconds>(kDatabaseObjectsPatience - (now - *created));
+      p.waitingFor = v->message;
       return p;
     }
     report(p, o, *v, now);

@@ -78,6 +78,8 @@ struct Plan {
   std::optional<runtime::ConditionChange> status;  // nullopt: TLSCertificatesReady is already right
   std::optional<EventSpec> onStatusWrite;
   std::optional<std::chrono::milliseconds> requeueAfter;
+  // A wait not yet reported in the status (within its patience): what it waits for, logged.
+  std::string waitingFor;
 };
 
 // How long after a MySQL's creation a wait for the community operator's objects goes unreported

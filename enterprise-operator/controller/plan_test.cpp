@@ -248,7 +248,10 @@ TEST_CASE("enterprise plan: a wait for the community operator's objects is said 
   CHECK_FALSE(p.onStatusWrite);
   REQUIRE(p.requeueAfter);
   CHECK(*p.requeueAfter == std::chrono::seconds(57));
+  // Not in the status yet, but never silent: what it waits for goes to the log.
+  CHECK_THAT(p.waitingFor, Catch::Contains("waiting for the community operator to create Secret my-auth"));
   p = plan(o, kNow + std::chrono::seconds(58));
+  CHECK(p.waitingFor.empty());
   CHECK(tlsCondition(p, o)->reason == api::kReasonWaitingForDatabaseObjects);
   REQUIRE(p.onStatusWrite);
   CHECK_FALSE(p.onStatusWrite->warning);

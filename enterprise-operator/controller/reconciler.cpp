@@ -25,6 +25,8 @@ core::Result<ReconcileResult> Reconciler::reconcile(const runtime::Request& req,
   auto observed = observe(obj);
   if (!observed) return observed.error();
   const Plan p = plan(*observed, clock_.now());
+  // Never silent: a wait the status does not say yet is in the log.
+  if (!p.waitingFor.empty()) log_.info("waiting", {{"namespace", req.namespace_}, {"name", req.name}, {"for", p.waitingFor}});
   auto applied = apply(*obj, p);
   if (!applied && !applied.error().is(core::ErrorCode::kConflict)) {
     events_.event(*obj, runtime::kEventWarning, "ReconcileFailed",
