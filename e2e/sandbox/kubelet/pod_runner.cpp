@@ -255,9 +255,8 @@ core::Result<PodRunner::Running> PodRunner::launch(const Json& pod) {
     (void)net_.removePod(r.uid);
     return plan.error();
   }
-  for (auto& c : plan->containers) {
-    c.env.insert(c.env.begin(), {{"KUBERNETES_SERVICE_HOST", net_.nodeAddress()}, {"KUBERNETES_SERVICE_PORT", opts_.apiServerPort}});
-  }
+  for (auto& c : plan->containers) addServiceEnv(c);
+
   r.plan = std::move(*plan);
   auto dirs = materialise(r.plan, opts_.nodeDir);
   if (!dirs) {
@@ -280,6 +279,10 @@ void PodRunner::stopPod(Running& p) {
   fs::remove_all(fs::path(opts_.nodeDir) / "pods" / p.uid, ec);
 }
 
+void PodRunner::addServiceEnv(ContainerPlan& c) const {
+  c.env.insert(c.env.begin(), {{"KUBERNETES_SERVICE_HOST", net_.nodeAddress()}, {"KUBERNETES_SERVICE_PORT", opts_.apiServerPort}});
+}
+
 bool PodRunner::pullAgain(Running& p, ContainerPlan& c) {
   auto pod = pods_->cache().get(p.plan.ns + "/" + p.plan.name);
   if (!pod) return false;
@@ -288,11 +291,12 @@ bool PodRunner::pullAgain(Running& p, ContainerPlan& c) {
   for (auto& fresh : plan->containers) {
     if (fresh.name != c.name || !fresh.pullError.empty()) continue;
     log_.info("image found", {{"pod", runtime::objectKey(*pod)}, {"container", c.name}, {"image", fresh.imageRef}});
-    fresh.env.insert(fresh.env.begin(), {{"KUBERNETES_SERVICE_HOST", net_.nodeAddress()}, {"KUBERNETES_SERVICE_PORT", opts_.apiServerPort}});
+    addServiceEnv(fresh);
     c = std::move(fresh);
     return true;
   }
-  c.pullError = std::find_if(plan->containers.begin(), plan->containers.end(), [&](const auto& f) { return f.name == c.name; })->pullError;
+  auto same = std::find_if(plan->containers.begin(), plan->containers.end(), [&](const auto& f) { return f.name == c.name; });
+  if (same != plan->containers.end()) c.pullError = same->pullError;
   return false;
 }
 

@@ -83,6 +83,8 @@ class PodRunner {
   // A container whose image was not there: looks again (the store may have been filled since);
   // true when its plan now has the image. Requires mu_.
   bool pullAgain(Running& p, ContainerPlan& c);
+  // What a kubelet adds to every container's environment: where the API server is.
+  void addServiceEnv(ContainerPlan& c) const;
   void supervise(std::stop_token stop);
   bool probe(const Running& p, const ContainerPlan& c, const Container& state, const runtime::Json& probe);
   void writeHosts();
