@@ -36,7 +36,7 @@ endfunction()
 # A shell-script test run as `bash SCRIPT ARGS`: labelled (e2e unless told), with a timeout and the
 # environment naming the binaries it drives (generator expressions such as $<TARGET_FILE:x> work).
 function(mysqlop_add_script_test)
-  cmake_parse_arguments(T "" "NAME;SCRIPT;TIMEOUT" "ARGS;LABELS;ENV" ${ARGN})
+  cmake_parse_arguments(T "" "NAME;SCRIPT;TIMEOUT;FIXTURES" "ARGS;LABELS;ENV" ${ARGN})
   if(NOT BUILD_TESTING)
     return()
   endif()
@@ -50,5 +50,9 @@ function(mysqlop_add_script_test)
   set_tests_properties("${T_NAME}" PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT})
   if(T_ENV)
     set_tests_properties("${T_NAME}" PROPERTIES ENVIRONMENT "${T_ENV}")
+  endif()
+  # FIXTURES: what must run first (e.g. sandbox_images: the images pods run are built).
+  if(T_FIXTURES)
+    set_tests_properties("${T_NAME}" PROPERTIES FIXTURES_REQUIRED "${T_FIXTURES}")
   endif()
 endfunction()
