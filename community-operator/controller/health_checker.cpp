@@ -263,10 +263,9 @@ void HealthChecker::recordSecretExpiries(const api::MySQL& my) {
 std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, const ProbeTarget& t,
                                                           const std::string& serverVersion,
                                                           const std::optional<HealthFacts>& previous) {
-  const std::string serverSecret = my.certSecretName(std::string(api::kAliasServer));
-  auto secret = secrets_.get(my.namespace_, serverSecret);
-  const auto want = secret ? certificateOf(*secret) : std::nullopt;
-  const std::string holds = want ? want->serialHex : std::string("none");
+  ServedWant w{my.certSecretName(std::string(api::kAliasServer)), std::nullopt, "none"};
+  if (auto secret = secrets_.get(my.namespace_, w.secretName)) w.cert = certificateOf(*secret);
+  if (w.cert) w.holds = w.cert->serialHex;
   std::vector<ServedCertificate> out;
   for (int i = 0; i < std::max<int64_t>(my.replicas, 1); ++i) {
     ServedCertificate s{.pod = api::podName(my.name, i)};
@@ -283,62 +282,65 @@ std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, 
       continue;
     }
     describe(s, *served);
-    s.matchesSecret = servesCertificate(*served, want);
-    if (!s.matchesSecret) {
-      auto statement = tlsReloadStatement(serverVersion);
-      if (!statement) {
-        s.reason = api::kReasonReloadUnsupported;
-        s.message = fmt::format("server {} cannot reload TLS without a restart; it serves serial {} while Secret {} holds {}",
-                                serverVersion, s.serialNumber, serverSecret, holds);
-      } else if (auto st = [&] {
-                   // Verified with the CA that signed what it presents now (an old one after an
-                   // issuer change), so that it can be asked to load the new one.
-                   ProbeTarget reload = pod;
-                   if (reload.tls) {
-                     if (auto ca = signerOf(*served, reload.tls->caPem, opts_.caPool.get())) reload.tls->caPem = *ca;
-                   }
-                   return opts_.runStatement(reload, *statement);
-                 }();
-                 !st) {
-        if (metrics_) metrics_->countReload(my, "failed");
-        s.reason = api::kReasonReloadFailed;
-        s.message = fmt::format("{}; it still serves serial {} (Secret {} holds {})", st.error().message, s.serialNumber,
-                                serverSecret, holds);
-      } else {
-        if (auto again = opts_.fetchServed(pod.host, pod.port, pod.timeout)) {
-          describe(s, *again);
-          s.matchesSecret = servesCertificate(*again, want);
-        }
-        // Only a reload that brought the Secret's certificate is recorded: retries while the
-        // pod's files lag change nothing a reader would see (and cost no status write).
-        if (s.matchesSecret) s.lastReloadTime = core::formatTime(clock_.now());
-        const char* result = s.matchesSecret ? "success" : "outdated";
-        if (metrics_) metrics_->countReload(my, result);
-        log_.info("asked the server to reload its TLS material",
-                  {{"namespace", my.namespace_}, {"pod", s.pod}, {"statement", *statement}, {"serial", s.serialNumber},
-                   {"current", s.matchesSecret}});
-        if (!s.matchesSecret) {
-          s.reason = api::kReasonServedOutdated;
-          s.message = fmt::format("still serves serial {} after a reload while Secret {} holds {}: the pod's files are "
-                                  "not refreshed yet",
-                                  s.serialNumber, serverSecret, holds);
-        }
-      }
-    }
-    if (auto notAfter = core::parseTime(s.notAfter)) {
-      const auto now = clock_.now();
-      if (*notAfter <= now) {
-        s.expiry = api::kReasonExpired;
-      } else if (*notAfter - now <= opts_.expiryWarning) {
-        s.expiry = api::kReasonExpiresSoon;
-      }
-    }
-    if (metrics_ && !s.notAfter.empty()) {
-      metrics_->setExpiry(my, std::string(api::kAliasServer), "served", s.pod, *core::parseTime(s.notAfter));
-    }
+    s.matchesSecret = servesCertificate(*served, w.cert);
+    if (!s.matchesSecret) askReload(s, my, pod, *served, w, serverVersion);
+    noteExpiry(s, my);
     out.push_back(std::move(s));
   }
   return out;
+}
+
+void HealthChecker::askReload(ServedCertificate& s, const api::MySQL& my, const ProbeTarget& pod, const std::string& served,
+                              const ServedWant& w, const std::string& serverVersion) {
+  auto statement = tlsReloadStatement(serverVersion);
+  if (!statement) {
+    s.reason = api::kReasonReloadUnsupported;
+    s.message = fmt::format("server {} cannot reload TLS without a restart; it serves serial {} while Secret {} holds {}",
+                            serverVersion, s.serialNumber, w.secretName, w.holds);
+    return;
+  }
+  // Verified with the CA that signed what it presents now (an old one after an issuer change), so
+  // that it can be asked to load the new one.
+  ProbeTarget reload = pod;
+  if (reload.tls) {
+    if (auto ca = signerOf(served, reload.tls->caPem, opts_.caPool.get())) reload.tls->caPem = *ca;
+  }
+  if (auto st = opts_.runStatement(reload, *statement); !st) {
+    if (metrics_) metrics_->countReload(my, "failed");
+    s.reason = api::kReasonReloadFailed;
+    s.message = fmt::format("{}; it still serves serial {} (Secret {} holds {})", st.error().message, s.serialNumber,
+                            w.secretName, w.holds);
+    return;
+  }
+  if (auto again = opts_.fetchServed(pod.host, pod.port, pod.timeout)) {
+    describe(s, *again);
+    s.matchesSecret = servesCertificate(*again, w.cert);
+  }
+  // Only a reload that brought the Secret's certificate is recorded: retries while the pod's files
+  // lag change nothing a reader would see (and cost no status write).
+  if (s.matchesSecret) s.lastReloadTime = core::formatTime(clock_.now());
+  if (metrics_) metrics_->countReload(my, s.matchesSecret ? "success" : "outdated");
+  log_.info("asked the server to reload its TLS material",
+            {{"namespace", my.namespace_}, {"pod", s.pod}, {"statement", *statement}, {"serial", s.serialNumber},
+             {"current", s.matchesSecret}});
+  if (!s.matchesSecret) {
+    s.reason = api::kReasonServedOutdated;
+    s.message = fmt::format("still serves serial {} after a reload while Secret {} holds {}: the pod's files are not "
+                            "refreshed yet",
+                            s.serialNumber, w.secretName, w.holds);
+  }
+}
+
+void HealthChecker::noteExpiry(ServedCertificate& s, const api::MySQL& my) {
+  auto notAfter = core::parseTime(s.notAfter);
+  if (!notAfter) return;
+  const auto now = clock_.now();
+  if (*notAfter <= now) {
+    s.expiry = api::kReasonExpired;
+  } else if (*notAfter - now <= opts_.expiryWarning) {
+    s.expiry = api::kReasonExpiresSoon;
+  }
+  if (metrics_) metrics_->setExpiry(my, std::string(api::kAliasServer), "served", s.pod, *notAfter);
 }
 
 bool HealthChecker::check(const std::string& key) {
@@ -352,7 +354,6 @@ bool HealthChecker::check(const std::string& key) {
   const std::string stsName = api::statefulSetName(name);
   auto sts = spec.value("halted", false) == true ? nullptr : statefulSets_.get(ns, stsName);
   if (!sts) return false;
-
 
   auto my = api::parseMySQL(*obj);
   if (my) {
@@ -371,28 +372,8 @@ bool HealthChecker::check(const std::string& key) {
     facts.message = "cannot check " + key + ": " + t.error().message;
   } else if (auto r = opts_.probe(*t); !r) {
     facts.message = r.error().message;
-    // A server that presents a certificate of a CA the Secret no longer holds (an issuer change)
-    // fails the verified probe until it reloads: verified with the CA that signed it (one seen
-    // before), it is asked to, then probed again.
     // Only for a failed TLS handshake (client error 2026): an unreachable server costs no more dialling.
-    if (my && t->tls && r.error().message.find(": ERROR 2026: ") != std::string::npos) {
-      if (auto served = opts_.fetchServed(api::podHost(my->name, my->namespace_, 0), t->port, t->timeout)) {
-        auto signer = signerOf(*served, t->tls->caPem, opts_.caPool.get());
-        if (signer && *signer != t->tls->caPem) {
-          ProbeTarget old = *t;
-          old.host = api::podHost(my->name, my->namespace_, 0);
-          old.tls->caPem = *signer;
-          if (auto r2 = opts_.probe(old)) {
-            facts.served = checkServed(*my, *t, r2->serverVersion, verdict(key, uid));
-            if (auto r3 = opts_.probe(*t)) {
-              facts.ok = true;
-              facts.message = fmt::format("{}:{} answered a query over {} (server {})", t->host, t->port, r3->tlsVersion,
-                                          r3->serverVersion);
-            }
-          }
-        }
-      }
-    }
+    if (my && t->tls && r.error().message.find(": ERROR 2026: ") != std::string::npos) recoverFormerCa(facts, *my, *t, key, uid);
   } else {
     facts.ok = true;
     facts.message = fmt::format("{}:{} answered a query over {} (server {})", t->host, t->port,
@@ -401,6 +382,33 @@ bool HealthChecker::check(const std::string& key) {
       facts.served = checkServed(*my, *t, r->serverVersion, verdict(key, uid));
     }
   }
+  record(key, uid, facts, ns, name);
+  return true;
+}
+
+void HealthChecker::recoverFormerCa(HealthFacts& facts, const api::MySQL& my, const ProbeTarget& t, const std::string& key,
+                                    const std::string& uid) {
+  // A server that presents a certificate of a CA the Secret no longer holds (an issuer change)
+  // fails the verified probe until it reloads: verified with the CA that signed it (one seen
+  // before), it is asked to, then probed again.
+  auto served = opts_.fetchServed(api::podHost(my.name, my.namespace_, 0), t.port, t.timeout);
+  if (!served) return;
+  auto signer = signerOf(*served, t.tls->caPem, opts_.caPool.get());
+  if (!signer || *signer == t.tls->caPem) return;
+  ProbeTarget old = t;
+  old.host = api::podHost(my.name, my.namespace_, 0);
+  old.tls->caPem = *signer;
+  auto r2 = opts_.probe(old);
+  if (!r2) return;
+  facts.served = checkServed(my, t, r2->serverVersion, verdict(key, uid));
+  if (auto r3 = opts_.probe(t)) {
+    facts.ok = true;
+    facts.message = fmt::format("{}:{} answered a query over {} (server {})", t.host, t.port, r3->tlsVersion, r3->serverVersion);
+  }
+}
+
+void HealthChecker::record(const std::string& key, const std::string& uid, const HealthFacts& facts, const std::string& ns,
+                           const std::string& name) {
   const bool outdated = facts.served && std::any_of(facts.served->begin(), facts.served->end(), [](const ServedCertificate& s) {
                           return s.reason == api::kReasonServedOutdated;
                         });
@@ -421,7 +429,6 @@ bool HealthChecker::check(const std::string& key) {
               {{"namespace", ns}, {"name", name}, {"detail", facts.message}});
     onChange_(key);
   }
-  return true;
 }
 
 }  // namespace mysqlop::community

@@ -130,6 +130,24 @@ class HealthChecker {
   // reload (and checked again). `previous` carries the last reload times.
   std::vector<ServedCertificate> checkServed(const api::MySQL& my, const ProbeTarget& t, const std::string& serverVersion,
                                              const std::optional<HealthFacts>& previous);
+  // What the server Secret holds, for comparing with what a pod serves.
+  struct ServedWant {
+    std::string secretName;
+    std::optional<CertificateSummary> cert;
+    std::string holds;  // its serial, or "none"
+  };
+  // A pod that does not serve the Secret's certificate: asked to reload, checked again; `s` says how it went.
+  void askReload(ServedCertificate& s, const api::MySQL& my, const ProbeTarget& pod, const std::string& served,
+                 const ServedWant& w, const std::string& serverVersion);
+  // Expired / expires soon, and the served-expiry gauge.
+  void noteExpiry(ServedCertificate& s, const api::MySQL& my);
+  // A verified probe failed its handshake: a server still presenting a former CA's certificate is
+  // asked, verified with that CA, to reload, and probed again.
+  void recoverFormerCa(HealthFacts& facts, const api::MySQL& my, const ProbeTarget& t, const std::string& key,
+                       const std::string& uid);
+  // Keeps the verdict and tells onChange when it changed.
+  void record(const std::string& key, const std::string& uid, const HealthFacts& facts, const std::string& ns,
+              const std::string& name);
   void recordSecretExpiries(const api::MySQL& my);
 
   const runtime::ObjectCache& mysqls_;
