@@ -56,12 +56,16 @@ std::vector<std::string> enterArgs(const std::string& program, const std::string
 
 }  // namespace
 
+std::string claimDir(const std::string& nodeDir, const std::string& ns, const std::string& claim, const std::string& uid) {
+  return (fs::path(nodeDir) / "claims" / ns / (claim + "." + uid)).string();
+}
+
 core::Result<VolumeDirs> materialise(const PodPlan& plan, const std::string& nodeDir) {
   VolumeDirs dirs;
   const fs::path podDir = fs::path(nodeDir) / "pods" / plan.uid / "volumes";
   std::error_code ec;
   for (const auto& v : plan.volumes) {
-    fs::path dir = v.kind == Volume::kClaim ? fs::path(nodeDir) / "claims" / plan.ns / v.claim : podDir / v.name;
+    fs::path dir = v.kind == Volume::kClaim ? fs::path(claimDir(nodeDir, plan.ns, v.claim, v.claimUid)) : podDir / v.name;
     fs::create_directories(dir, ec);
     if (ec) return core::internal(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
     // An emptyDir is world-writable, as a kubelet makes it, so a container's non-root user can

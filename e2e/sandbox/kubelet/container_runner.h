@@ -1,5 +1,5 @@
 #pragma once
-// Runs a pod plan's containers on the sandbox node (DESIGN §7): the volumes are written under
+// Runs a pod plan's containers on the sandbox node (docs/design.md §7): the volumes are written under
 // the node directory (claims persist per namespace/claim), and each container is a process in
 // the pod's network namespace and in a mount namespace of its own whose root is its image's
 // root filesystem (an overlay with a writable layer that is new at every start), with /proc,
@@ -30,8 +30,11 @@ using VolumeDirs = std::map<std::string, std::string>;
 
 // Writes the pod's volumes under <nodeDir>/pods/<uid>/volumes — Secret, ConfigMap and projected
 // ones with the kubelet's atomic writer (atomic_writer.h), so calling it again with a new plan
-// updates them in place for the running containers — and <nodeDir>/claims/<ns>/<claim>.
+// updates them in place for the running containers — and a claim's volume (claimDir).
 core::Result<VolumeDirs> materialise(const PodPlan& plan, const std::string& nodeDir);
+// A claim's volume: <nodeDir>/claims/<ns>/<claim>.<uid> (a claim made again under the same name
+// gets a volume of its own, as a dynamically provisioned volume is).
+std::string claimDir(const std::string& nodeDir, const std::string& ns, const std::string& claim, const std::string& uid);
 
 struct ContainerEnv {
   std::string netns;      // the pod's network namespace

@@ -12,6 +12,9 @@ using runtime::ReconcileResult;
 
 namespace {
 
+// How soon a StatefulSet looks again when a name it needs is still held by an object on its way out.
+constexpr std::chrono::milliseconds kRetryBusyName{500};
+
 std::vector<Json> owned(const runtime::ObjectCache& pods, const Json& owner) {
   std::vector<Json> out;
   for (const auto& p : pods.byOwner(kube::uid(owner))) out.push_back(*p);
@@ -66,7 +69,11 @@ core::Result<ReconcileResult> WorkloadControllers::reconcileStatefulSet(const ru
   if (step.kind == Action::kCreatePod) {
     for (const auto& vct : sts->value("spec", Json::object()).value("volumeClaimTemplates", Json::array())) {
       Json claim = statefulSetClaim(*sts, vct, step.ordinal);
-      if (claims_->cache().get(r.namespace_, kube::name(claim))) continue;
+      if (auto cached = claims_->cache().get(r.namespace_, kube::name(claim))) {
+        // A claim on its way out is not this pod's volume: wait for it to go, then make a new one.
+        if (kube::isBeingDeleted(*cached)) return ReconcileResult{.requeueAfter = kRetryBusyName};
+        continue;
+      }
       auto made = cli.create(kube::kPersistentVolumeClaims, r.namespace_, claim);
       if (!made && !made.error().is(core::ErrorCode::kAlreadyExists)) return made.error();
       if (made) {
@@ -81,7 +88,12 @@ core::Result<ReconcileResult> WorkloadControllers::reconcileStatefulSet(const ru
       }
     }
     auto made = cli.create(kube::kPods, r.namespace_, statefulSetPod(*sts, step.ordinal, revision));
-    if (!made && !made.error().is(core::ErrorCode::kAlreadyExists)) return made.error();
+    if (!made && made.error().is(core::ErrorCode::kAlreadyExists)) {
+      // A pod of that name that is not ours — a deleted StatefulSet's, still terminating. Its
+      // deletion is no event of this StatefulSet's, so look again (as upstream's requeue does).
+      return ReconcileResult{.requeueAfter = kRetryBusyName};
+    }
+    if (!made) return made.error();
     log_.info("created pod", {{"namespace", r.namespace_}, {"statefulset", r.name}, {"ordinal", step.ordinal}});
   } else if (step.kind == Action::kDeletePod) {
     auto gone = cli.remove(kube::kPods, r.namespace_, step.podName);

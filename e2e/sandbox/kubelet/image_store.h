@@ -1,5 +1,5 @@
 #pragma once
-// The sandbox node's image store (DESIGN §7): what a container runtime's image service holds
+// The sandbox node's image store (docs/design.md §7): what a container runtime's image service holds
 // after a pull, as plain directories. `e2e/sandbox/images/build` fills it from images built with
 // podman (Debian packages, the operators' release archives); the kubelet only reads it.
 //

@@ -1,4 +1,4 @@
-// sandbox-kubelet: the sandbox's controller-manager and kubelet (DESIGN §7): the StatefulSet and
+// sandbox-kubelet: the sandbox's controller-manager and kubelet (docs/design.md §7): the StatefulSet and
 // Deployment controllers (Pods, PVCs, status) and, with --run-pods (root), the pod runner that
 // starts each Pod's containers as processes in the Pod's own network and mount namespaces on a
 // bridge, with its volumes, probes, restarts and status. Without --run-pods, Pods stay Pending

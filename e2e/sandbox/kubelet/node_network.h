@@ -1,5 +1,5 @@
 #pragma once
-// The sandbox node's network (DESIGN §7): a bridge with the node's address (where the API
+// The sandbox node's network (docs/design.md §7): a bridge with the node's address (where the API
 // server listens for pods) and, per pod, a network namespace joined to the bridge by a veth pair,
 // with the next free address of the pod CIDR after the last one handed out and no default route.
 // Built with iproute2's `ip` (the real tool); everything it creates it can also remove, so `down`

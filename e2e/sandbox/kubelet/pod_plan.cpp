@@ -170,6 +170,11 @@ core::Result<PodPlan> planPod(const Json& pod, const Lookups& l) {
     } else if (v.contains("persistentVolumeClaim")) {
       vol.kind = Volume::kClaim;
       vol.claim = v["persistentVolumeClaim"].value("claimName", "");
+      // A pod waits for its claim, as the scheduler holds it back: a volume is a claim's own, so a
+      // claim deleted and made again under the same name never hands over its predecessor's data.
+      auto uid = l.claim ? l.claim(plan.ns, vol.claim) : std::optional<std::string>{};
+      if (!uid) return core::notFound(fmt::format("persistentvolumeclaim {:?} not found", vol.claim));
+      vol.claimUid = *uid;
     } else if (v.contains("secret") || v.contains("configMap")) {
       const bool secret = v.contains("secret");
       const Json src = secret ? v["secret"] : v["configMap"];

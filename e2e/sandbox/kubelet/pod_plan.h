@@ -39,6 +39,7 @@ struct Volume {
   std::string name;
   std::vector<File> files;  // kFiles
   std::string claim;        // kClaim: the PVC's name
+  std::string claimUid;     // kClaim: the PVC's uid (its volume is this claim's, not a namesake's)
 };
 
 struct Mount {
@@ -92,6 +93,8 @@ struct Lookups {
   std::string caPem;                // the API server's CA
   std::string podIP;
   std::string nodeName = "sandbox";
+  // The uid of a PersistentVolumeClaim that exists and is not being deleted; nullopt otherwise.
+  std::function<std::optional<std::string>(const std::string& ns, const std::string& name)> claim;
   // The image a reference names (ImageStore::find); NotFound when it is not there.
   std::function<core::Result<Image>(const std::string& ref)> image;
 };

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "e2e/sandbox/kubelet/container_runner.h"
 #include "e2e/sandbox/kubelet/workloads.h"
 
 #ifndef GOLDEN_STS
@@ -136,6 +137,32 @@ TEST_CASE("pod plan: the community operator's TLS pod on the sandbox", "[kubelet
   CHECK_FALSE(exporter.security.runAsUser);
   CHECK(exporter.livenessProbe.contains("exec"));
   CHECK(volume(*plan, "exporter-run")->kind == Volume::kEmptyDir);
+}
+
+TEST_CASE("pod plan: a claim's volume is that claim's, and a pod waits for its claim", "[kubelet][pod-plan]") {
+  Json pod = statefulSetPod(goldenStatefulSet(), 0, "r");
+  pod["spec"]["volumes"].push_back({{"name", "claimed"}, {"persistentVolumeClaim", {{"claimName", "data-secure-0"}}}});
+  Lookups l = lookups();
+  std::map<std::string, std::string> claims;  // "<ns>/<name>" → uid, as the cache holds live claims
+  l.claim = [&claims](const std::string& ns, const std::string& name) -> std::optional<std::string> {
+    auto it = claims.find(ns + "/" + name);
+    if (it == claims.end()) return std::nullopt;
+    return it->second;
+  };
+  auto waiting = planPod(pod, l);
+  REQUIRE_FALSE(waiting);
+  CHECK(waiting.error().message == "persistentvolumeclaim \"data-secure-0\" not found");
+  claims["prod/data-secure-0"] = "uid-1";
+  auto first = planPod(pod, l);
+  REQUIRE(first);
+  REQUIRE(volume(*first, "claimed"));
+  CHECK(volume(*first, "claimed")->claimUid == "uid-1");
+  // The same name made again (a WipeOut, then the MySQL applied again) is another volume.
+  claims["prod/data-secure-0"] = "uid-2";
+  auto again = planPod(pod, l);
+  REQUIRE(again);
+  CHECK(claimDir("/n", "prod", "data-secure-0", volume(*again, "claimed")->claimUid) !=
+        claimDir("/n", "prod", "data-secure-0", volume(*first, "claimed")->claimUid));
 }
 
 TEST_CASE("pod plan: missing Secrets, unknown images and $(VAR) expansion", "[kubelet][pod-plan]") {

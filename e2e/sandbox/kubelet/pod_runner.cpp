@@ -134,6 +134,7 @@ PodRunner::PodRunner(runtime::Manager& m, PodRunnerOptions opts, core::Logger lo
   };
   c.watchMapped(*secrets_, retryNamespace);
   c.watchMapped(*configMaps_, retryNamespace);
+  c.watchMapped(*claims_, retryNamespace);
   services_->addHandler({.onAdd = [this](const runtime::ObjectPtr&) { writeHosts(); },
                          .onUpdate = [this](const runtime::ObjectPtr&, const runtime::ObjectPtr&) { writeHosts(); },
                          .onDelete = [this](const runtime::ObjectPtr&) { writeHosts(); }});
@@ -141,26 +142,25 @@ PodRunner::PodRunner(runtime::Manager& m, PodRunnerOptions opts, core::Logger lo
   // volumes), once no pod here uses it: a claim made again under the same name starts empty.
   claims_->addHandler({.onDelete = [this](const runtime::ObjectPtr& claim) {
     std::lock_guard lock(mu_);
-    releasedClaims_.emplace(kube::namespaceOf(*claim), kube::name(*claim));
+    releasedClaims_.insert({kube::namespaceOf(*claim), kube::name(*claim), kube::uid(*claim)});
     reclaimLocked();
   }});
 }
 
 void PodRunner::reclaimLocked() {
   for (auto it = releasedClaims_.begin(); it != releasedClaims_.end();) {
-    const auto& [ns, name] = *it;
+    const auto& [ns, name, uid] = *it;
     const bool inUse = std::any_of(running_.begin(), running_.end(), [&](const auto& entry) {
       const PodPlan& plan = entry.second.plan;
-      return plan.ns == ns && std::any_of(plan.volumes.begin(), plan.volumes.end(), [&](const Volume& v) {
-               return v.kind == Volume::kClaim && v.claim == name;
-             });
+      return std::any_of(plan.volumes.begin(), plan.volumes.end(),
+                         [&](const Volume& v) { return v.kind == Volume::kClaim && v.claimUid == uid; });
     });
     if (inUse) {
       ++it;
       continue;
     }
     std::error_code ec;
-    fs::remove_all(fs::path(opts_.nodeDir) / "claims" / ns / name, ec);
+    fs::remove_all(claimDir(opts_.nodeDir, ns, name, uid), ec);
     log_.info("deleted the volume of a deleted claim", {{"namespace", ns}, {"claim", name}});
     it = releasedClaims_.erase(it);
   }
@@ -206,6 +206,11 @@ Lookups PodRunner::lookups(const Running& r) const {
       out[k] = kind == "Secret" ? kube::secretValue(*obj, k).value_or("") : v.get<std::string>();
     }
     return out;
+  };
+  l.claim = [this](const std::string& ns, const std::string& name) -> std::optional<std::string> {
+    auto claim = claims_->cache().get(ns, name);
+    if (!claim || kube::isBeingDeleted(*claim)) return std::nullopt;
+    return kube::uid(*claim);
   };
   l.image = [store = ImageStore(opts_.imageStore)](const std::string& ref) { return store.find(ref); };
   l.serviceAccountToken = r.token;

@@ -1,5 +1,5 @@
 #pragma once
-// The sandbox kubelet's pod runner (DESIGN §7): every Pod gets a network namespace and address
+// The sandbox kubelet's pod runner (docs/design.md §7): every Pod gets a network namespace and address
 // on the node bridge, its volumes, and its containers as processes (container_runner.h); a
 // supervisor thread restarts containers that exit (exponential backoff, 1 s → 5 min, as a
 // kubelet's CrashLoopBackOff), runs readiness and liveness probes (exec inside the container,
@@ -104,7 +104,11 @@ class PodRunner {
   runtime::Controller* controller_ = nullptr;
   std::mutex mu_;
   std::map<std::string, Running> running_;  // pod key → state; guarded by mu_
-  std::set<std::pair<std::string, std::string>> releasedClaims_;  // deleted PVCs (ns, name); guarded by mu_
+  struct ReleasedClaim {
+    std::string ns, name, uid;
+    auto operator<=>(const ReleasedClaim&) const = default;
+  };
+  std::set<ReleasedClaim> releasedClaims_;  // deleted PVCs; guarded by mu_
   std::jthread supervisor_;
 };
 

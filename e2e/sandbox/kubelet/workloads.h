@@ -1,5 +1,5 @@
 #pragma once
-// What a cluster's controller-manager does for the sandbox (DESIGN §7, issue 9): StatefulSets
+// What a cluster's controller-manager does for the sandbox (docs/design.md §7, issue 9): StatefulSets
 // and Deployments become Pods (and PVCs), with the status kubectl and the operators read. The
 // pure parts — names, revisions, the Pod and PVC a workload asks for, pod readiness, the next
 // step of a rollout — are functions here; controllers.cpp applies them.
