@@ -30,7 +30,7 @@ inline constexpr std::string_view kOpsVersion = "v1alpha1";
 inline constexpr std::string_view kOpsKind = "MySQLOpsRequest";
 const kube::ResourceType& opsRequestResource();
 
-// --- the pause marker (DESIGN §10) -----------------------------------------------------------
+// --- the pause marker (docs/design.md §10) -----------------------------------------------------------
 // While a request runs, its MySQL carries this annotation (value: the request's name) and the
 // condition Paused=True (written by the enterprise operator). The community operator then
 // restarts no pod of that database (the request does, one at a time) and keeps staging its
@@ -64,6 +64,7 @@ inline constexpr std::string_view kOpsReasonIssuingTriggered = "SuccessfullyTrig
 inline constexpr std::string_view kOpsCondCertificateSynced = "CertificateSynced";
 inline constexpr std::string_view kOpsReasonCertificateSynced = "ReconfigureTLS";
 inline constexpr std::string_view kOpsCondRestart = "RestartStatefulSet";
+inline constexpr std::string_view kOpsReasonRestartingPods = "RestartingPods";  // False, while pods restart
 inline constexpr std::string_view kOpsReasonRestarted = "SuccessfullyRestartedStatefulSet";
 inline constexpr std::string_view kOpsCondReload = "ReloadTLS";
 inline constexpr std::string_view kOpsReasonReloaded = "SuccessfullyReloadedTLS";

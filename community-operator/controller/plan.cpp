@@ -6,6 +6,7 @@
 
 #include "common/api/catalog.h"
 #include "common/api/conditions.h"
+#include "common/api/events.h"
 #include "common/api/naming.h"
 #include "common/api/ops_request.h"
 #include "common/core/time_format.h"
@@ -119,7 +120,7 @@ void planOffshoots(Planner& p, const api::MySQL& my) {
     p.ensure(kube::kServices, buildStatsService(my), service(stats), "stats service");
   } else if (auto s = service(stats); s && kube::isOwnedBy(*s, my.uid)) {
     p.out.steps.push_back(DeleteStep{&kube::kServices, stats, "",
-                                     EventSpec{false, "Deleted",
+                                     EventSpec{false, std::string(api::kEventDeleted),
                                                fmt::format("Deleted stats service {}/{}: spec.monitor is no longer set",
                                                            my.namespace_, stats)}});
   }
@@ -132,7 +133,7 @@ void planWorkload(Planner& p, const api::MySQL& my, const Images& images, bool d
   const bool writes = !runtime::converged(o.statefulSet, desired);
   EnsureStep step{&kube::kStatefulSets, desired, o.statefulSet, "StatefulSet", {}};
   if (deprecated) {
-    step.onWrite.push_back({true, "DeprecatedVersion",
+    step.onWrite.push_back({true, std::string(api::kEventDeprecatedVersion),
                             fmt::format("MySQLVersion {:?} is deprecated; plan an upgrade to a current version "
                                         "(`kubectl get mysqlversions`)",
                                         my.version)});
@@ -191,7 +192,7 @@ Plan provision(Planner& p) {
     if (auto sts = p.o.statefulSet; sts && kube::isOwnedBy(*sts, my.uid)) {
       p.out.steps.push_back(DeleteStep{
           &kube::kStatefulSets, kube::name(*sts), "Background",
-          EventSpec{false, "Halted",
+          EventSpec{false, std::string(api::kEventHalted),
                     fmt::format("Halted MySQL {}: deleted StatefulSet {}; PVCs and secrets are kept", key(*p.o.mysql),
                                 kube::name(*sts))}});
     }
@@ -226,7 +227,7 @@ Plan blockDeletion(Planner& p, std::string_view reason, const std::string& messa
   const Json current = p.o.mysql->value("status", Json::object());
   if (change.applyTo(current, p.now) != current) p.out.status = std::move(change);
   if (!kube::findStatusCondition(*p.o.mysql, api::kCondDeletionBlocked)) {
-    p.out.onStatusWrite.push_back({true, "DeletionBlocked", message});
+    p.out.onStatusWrite.push_back({true, std::string(api::kCondDeletionBlocked), message});
   }
   return std::move(p.out);
 }
@@ -314,7 +315,7 @@ Plan terminate(Planner& p) {
   planVolumes(p, pol, uid, done);
   planSecrets(p, pol, uid, done);
   p.out.steps.push_back(DropFinalizerStep{
-      EventSpec{false, "Terminated",
+      EventSpec{false, std::string(api::kEventTerminated),
                 fmt::format("MySQL {} deleted with deletionPolicy {}{}{}", key(obj), api::toString(pol),
                             done.empty() ? "" : ": removed ", join(done))}});
   return std::move(p.out);
@@ -412,7 +413,7 @@ std::vector<EventSpec> servedEvents(const Json& before, const Json& after) {
   auto wasExpiring = kube::findCondition(before.value("conditions", Json::array()), api::kCondServedCertificatesExpiring);
   auto expiring = kube::findCondition(after.value("conditions", Json::array()), api::kCondServedCertificatesExpiring);
   if (expiring && expiring->status == "True" && (!wasExpiring || wasExpiring->reason != expiring->reason)) {
-    out.push_back({true, expiring->reason == api::kReasonExpired ? "CertificateExpired" : "CertificateExpiring", expiring->message});
+    out.push_back({true, std::string(expiring->reason == api::kReasonExpired ? api::kEventCertificateExpired : api::kEventCertificateExpiring), expiring->message});
   }
   auto reloads = [](const Json& status) {
     std::map<std::string, std::string> m;
@@ -426,7 +427,7 @@ std::vector<EventSpec> servedEvents(const Json& before, const Json& after) {
     const std::string pod = p.value("pod", ""), at = p.value("lastReloadTime", "");
     auto it = earlier.find(pod);
     if (at.empty() || (it != earlier.end() && it->second == at)) continue;
-    out.push_back({false, "TLSReloaded",
+    out.push_back({false, std::string(api::kEventTLSReloaded),
                    fmt::format("pod {} reloaded its TLS material and serves the Secret's certificate (serial {}, until {})",
                                pod, p.value("serialNumber", ""), p.value("notAfter", ""))});
   }
@@ -450,7 +451,7 @@ std::optional<DeleteStep> restartForTls(const api::MySQL& my, const Observed& o)
     auto started = core::parseTime(created->get<std::string>());
     if (!started || *started >= issued->notBefore) continue;  // a restart would bring nothing newer
     return DeleteStep{&kube::kPods, s.pod, "",
-                      EventSpec{true, "RestartingPod",
+                      EventSpec{true, std::string(api::kEventRestartingPod),
                                 fmt::format("restarting pod {} to load the renewed TLS certificate (serial {}): {}", s.pod,
                                             issued->serialHex, s.message)}};
   }

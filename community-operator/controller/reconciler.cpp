@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "common/api/catalog.h"
+#include "common/api/events.h"
 #include "common/api/naming.h"
 #include "common/kube/label_selector.h"
 #include "common/kube/object.h"
@@ -71,7 +72,7 @@ core::Result<ReconcileResult> Reconciler::reconcile(const runtime::Request& req,
   const Plan p = plan(*observed, clock_.now());
   auto result = apply(*obj, p);
   if (!result && !result.error().is(core::ErrorCode::kConflict) && !kube::isBeingDeleted(*obj)) {
-    events_.event(*obj, runtime::kEventWarning, "ReconcileFailed",
+    events_.event(*obj, runtime::kEventWarning, std::string(api::kEventReconcileFailed),
                   fmt::format("Failed to provision MySQL {}: {}", req.key(), result.error().message));
   }
   return result;
@@ -134,7 +135,7 @@ core::Result<ReconcileResult> Reconciler::apply(const Json& mysql, const Plan& p
     const Json& mysql;
     std::vector<std::string>& created;
     ~SayCreated() {
-      if (!created.empty()) r.say(mysql, {false, "Created", fmt::format("Successfully created {}", fmt::join(created, ", "))});
+      if (!created.empty()) r.say(mysql, {false, std::string(api::kEventCreated), fmt::format("Successfully created {}", fmt::join(created, ", "))});
     }
   } sayCreated{*this, mysql, created};
   for (const auto& step : p.steps) {
@@ -193,7 +194,7 @@ core::Status Reconciler::ensure(const Json& mysql, const EnsureStep& s, std::vec
   if (*outcome == runtime::WriteOutcome::kCreated) {
     created.push_back(what);
   } else {
-    say(mysql, {false, "Updated", "Successfully patched " + what});
+    say(mysql, {false, std::string(api::kEventUpdated), "Successfully patched " + what});
   }
   for (const auto& e : s.onWrite) say(mysql, e);
   return {};

@@ -8,6 +8,7 @@
 #include "common/api/catalog.h"
 #include "common/api/cert_manager.h"
 #include "common/api/conditions.h"
+#include "common/api/events.h"
 #include "common/api/naming.h"
 #include "common/api/ops_request.h"
 #include "common/core/time_format.h"
@@ -160,7 +161,7 @@ struct OpsReconciler::Run {
     if (auto st = pausedCondition(*db, false); !st) return st;
     if (auto st = annotate(false); !st) return st;
     if (f.progress.has(api::kOpsCondPaused) && !f.progress.done(api::kOpsCondResumed)) {
-      event(false, "Resuming", fmt::format("Resuming MySQL database {}", f.dbKey()));
+      event(false, std::string(api::kEventResuming), fmt::format("Resuming MySQL database {}", f.dbKey()));
       return setCondition(cond(api::kOpsCondResumed, true, api::kOpsReasonResumed, fmt::format("Successfully resumed MySQL {}", f.dbKey())));
     }
     return {};
@@ -177,7 +178,7 @@ struct OpsReconciler::Run {
       kube::removeCondition(s["conditions"], api::kOpsCondWaiting);
     });
     if (!st) return st.error();
-    event(warning, std::string(type == api::kOpsCondSuccessful ? "Successful" : reason), eventMessage);
+    event(warning, std::string(type == api::kOpsCondSuccessful ? api::kEventSuccessful : reason), eventMessage);
     if (warning) self.log_.warn("ops request failed", {{"namespace", f.ns}, {"name", f.name}, {"reason", std::string(reason)}, {"detail", message}});
     if (auto rs = resume(); !rs) return rs.error();
     return ReconcileResult{};

@@ -7,6 +7,7 @@
 
 #include "common/api/cert_manager.h"
 #include "common/api/conditions.h"
+#include "common/api/events.h"
 #include "common/api/mysql.h"
 #include "common/api/naming.h"
 #include "common/core/time_format.h"
@@ -134,7 +135,7 @@ StartPlan planStart(const Facts& f, const StartFacts& s) {
                                dbPhase.empty() ? "not reported yet" : dbPhase));
   }
   return {StartPlan::Kind::kStart, std::string(api::kOpsReasonProgressingStarted),
-          fmt::format("Controller has started to Progress the MySQLOpsRequest: {}", f.key()), "Starting",
+          fmt::format("Controller has started to Progress the MySQLOpsRequest: {}", f.key()), std::string(api::kEventStarting),
           fmt::format("Start processing {} of MySQL {}", api::toString(f.op->type), f.dbKey())};
 }
 
@@ -143,7 +144,7 @@ StepPlan planPause(const Facts& f) {
   if (f.progress.done(api::kOpsCondPaused) && api::pausedBy(*f.mysql) == f.name) return next();
   std::vector<Write> w = {PauseDatabase{}};
   if (!f.progress.done(api::kOpsCondPaused)) {
-    w.push_back(Announce{false, "Pausing", fmt::format("Pausing MySQL database {}", f.dbKey())});
+    w.push_back(Announce{false, std::string(api::kEventPausing), fmt::format("Pausing MySQL database {}", f.dbKey())});
     w.push_back(SetCondition{std::string(api::kOpsCondPaused), true, std::string(api::kOpsReasonPaused),
                              fmt::format("Successfully paused MySQL {}", f.dbKey())});
   }
@@ -210,7 +211,7 @@ StepPlan planRotation(const Facts& f, const Certificates& certificates) {
     w.push_back(TriggerIssuance{name, revision});
   }
   const std::string msg = "Asked cert-manager to re-issue Certificates " + join(names);
-  w.push_back(Announce{false, "IssuingCertificates", msg});
+  w.push_back(Announce{false, std::string(api::kEventIssuingCertificates), msg});
   w.push_back(SetCondition{std::string(api::kOpsCondIssuing), true, std::string(api::kOpsReasonIssuingTriggered), msg});
   return wait("waiting for cert-manager to re-issue the Certificates", std::move(w));
 }
@@ -220,7 +221,7 @@ StepPlan planSync(const Facts& f, const Certificates& certificates) {
   if (auto why = certificatesNotSynced(*f.mysql, certificates, f.progress.revisionsBefore())) return wait(*why);
   if (!f.tls()) return next();
   const std::string msg = "Successfully synced all certificates";
-  return next({Announce{false, "CertificateSynced", msg},
+  return next({Announce{false, std::string(api::kEventCertificateSynced), msg},
                SetCondition{std::string(api::kOpsCondCertificateSynced), true, std::string(api::kOpsReasonCertificateSynced), msg}});
 }
 
@@ -249,8 +250,8 @@ StepPlan planPods(const Facts& f, const PodsFacts& in) {
       auto pod = std::find_if(in.pods.begin(), in.pods.end(), [&](const Json& p) { return kube::name(p) == d.pod; });
       return wait(fmt::format("restarting pod {}", d.pod),
                   {DeletePod{d.pod, pod == in.pods.end() ? "" : kube::uid(*pod)},
-                   Announce{false, "RestartingPod", fmt::format("Restarting Pod: {}/{}", f.ns, d.pod)},
-                   SetCondition{std::string(api::kOpsCondRestart), false, "RestartingPods",
+                   Announce{false, std::string(api::kEventRestartingPod), fmt::format("Restarting Pod: {}/{}", f.ns, d.pod)},
+                   SetCondition{std::string(api::kOpsCondRestart), false, std::string(api::kOpsReasonRestartingPods),
                                 fmt::format("restarting pod {} ({} of {} still to restart)", d.pod, d.outdated, replicas)}});
     }
     case RestartDecision::Kind::kDone:
@@ -328,7 +329,7 @@ StepPlan planCleanup(const Facts& f, const std::vector<Json>& secrets) {
   if (removed.empty() && f.tls()) return next();
   const std::string msg = removed.empty() ? "No TLS Secret was left to remove"
                                           : fmt::format("Removed Secrets {} (no longer used by MySQL {})", join(removed), f.dbKey());
-  if (!removed.empty()) w.push_back(Announce{false, "RemovedSecrets", msg});
+  if (!removed.empty()) w.push_back(Announce{false, std::string(api::kEventRemovedSecrets), msg});
   w.push_back(SetCondition{std::string(api::kOpsCondCleanedUp), true, std::string(api::kOpsReasonCleanedUp), msg});
   return next(std::move(w));
 }

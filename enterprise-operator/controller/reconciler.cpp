@@ -7,6 +7,7 @@
 
 #include "common/api/catalog.h"
 #include "common/api/cert_manager.h"
+#include "common/api/events.h"
 #include "common/api/naming.h"
 #include "common/kube/object.h"
 #include "common/runtime/writes.h"
@@ -29,7 +30,7 @@ core::Result<ReconcileResult> Reconciler::reconcile(const runtime::Request& req,
   if (!p.waitingFor.empty()) log_.info("waiting", {{"namespace", req.namespace_}, {"name", req.name}, {"for", p.waitingFor}});
   auto applied = apply(*obj, p);
   if (!applied && !applied.error().is(core::ErrorCode::kConflict)) {
-    events_.event(*obj, runtime::kEventWarning, "ReconcileFailed",
+    events_.event(*obj, runtime::kEventWarning, std::string(api::kEventReconcileFailed),
                   fmt::format("Failed to manage the TLS certificates of MySQL {}: {}", req.key(), applied.error().message));
   }
   if (!applied) return applied.error();
@@ -89,7 +90,7 @@ core::Status Reconciler::apply(const Json& mysql, const Plan& p) {
   std::vector<std::string> created;
   auto sayCreated = [&] {
     if (!created.empty()) {
-      events_.event(mysql, runtime::kEventNormal, "Created", fmt::format("Successfully created {}", fmt::join(created, ", ")));
+      events_.event(mysql, runtime::kEventNormal, std::string(api::kEventCreated), fmt::format("Successfully created {}", fmt::join(created, ", ")));
     }
   };
   std::optional<bool> mayAdopt;  // asked of the live MySQL once per pass, before the first adoption
@@ -155,7 +156,7 @@ core::Status Reconciler::applyStep(const Json& mysql, const Step& step, std::vec
   if (*outcome == runtime::WriteOutcome::kCreated) {
     created.push_back(what);
   } else if (*outcome == runtime::WriteOutcome::kUpdated && e.announceUpdates) {
-    events_.event(mysql, runtime::kEventNormal, "Updated", "Successfully patched " + what);
+    events_.event(mysql, runtime::kEventNormal, std::string(api::kEventUpdated), "Successfully patched " + what);
   }
   return {};
 }
