@@ -1,4 +1,4 @@
-# Every library comes from Debian (scripts/setup); see ../shared/reference/debian-deps.md.
+# Every library comes from Debian (scripts/setup; docs/design.md §3).
 find_package(PkgConfig REQUIRED)
 # cpp-httplib is a compiled shared library on Debian with no CMake package: the pkg-config target
 # carries -DCPPHTTPLIB_OPENSSL_SUPPORT etc., which every includer must get (ABI of ClientImpl).

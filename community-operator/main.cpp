@@ -1,4 +1,4 @@
-// community-operator: turns a kubedb.com MySQL into a running, TLS-ready database (DESIGN §1
+// community-operator: turns a kubedb.com MySQL into a running, TLS-ready database (docs/design.md §1
 // steps 3, 4, 9, 10): auth Secret, RBAC, Services, the TLS gate and the StatefulSet, with
 // status, Events and a health checker. See docs/community-operator.md.
 #include <chrono>

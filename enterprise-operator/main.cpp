@@ -1,6 +1,6 @@
 // enterprise-operator: with a valid licence, has cert-manager issue the server, client and
-// metrics-exporter certificates of each TLS MySQL and writes the exporter configuration (DESIGN
-// §1 steps 5–6, §5, §6). See docs/tls.md and docs/licence.md.
+// metrics-exporter certificates of each TLS MySQL and writes the exporter configuration
+// (docs/design.md §1 steps 5–6, §5, §6). See docs/tls.md and docs/licence.md.
 #include <prometheus/gauge.h>
 
 #include <chrono>

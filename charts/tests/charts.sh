@@ -64,6 +64,9 @@ for HELM in "$HELM3" "$HELM4"; do
   grep -qE '(\*|"\*")' <(h template r "$CHARTS/mysqlop-community" -s templates/clusterrole.yaml) && fail "a wildcard in the ClusterRole"
   expect_fail 'needs a licence, and none was given' h template r "$CHARTS/mysqlop-enterprise"
   expect_fail "kubectl get namespace kube-system -o jsonpath='\{.metadata.uid\}'" h template r "$CHARTS/mysqlop-enterprise"
+  # The umbrella names its own values (global.license, mysqlop-enterprise.*), not the subchart's.
+  expect_fail 'set-file global.license=./license.pem' h template r "$CHARTS/mysqlop" --set enterprise.enabled=true
+  expect_fail 'mysqlop-enterprise.licenseSecretName' h template r "$CHARTS/mysqlop" --set enterprise.enabled=true
 done
 HELM=$HELM3
 

@@ -1,5 +1,5 @@
 #pragma once
-// The MySQL status vocabulary of both editions (DESIGN §4, KubeDB's words where KubeDB has them):
+// The MySQL status vocabulary of both editions (docs/design.md §4, KubeDB's words where KubeDB has them):
 // condition types, their reasons and the phases. The community operator owns every condition
 // but TLSCertificatesReady, which the enterprise operator owns; each writes only its own.
 // Constants only; any thread.

@@ -1,5 +1,5 @@
 #pragma once
-// Metadata every generated object shares (DESIGN §4), for both operators: name, namespace, the
+// Metadata every generated object shares (docs/design.md §4), for both operators: name, namespace, the
 // four offshoot labels and, unless told otherwise, a controller ownerReference to the MySQL
 // (kubedb.com/v1, blockOwnerDeletion: true). Pure.
 

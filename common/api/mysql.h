@@ -1,6 +1,6 @@
 #pragma once
 // The MySQL custom resource (kubedb.com/v1, and v1alpha2 with the same schema) as C++ values:
-// parsing that names the field at fault, defaulting (DESIGN §4: TLS aliases and secret names
+// parsing that names the field at fault, defaulting (docs/design.md §4: TLS aliases and secret names
 // only when tls.issuerRef is set, never overwriting the user), and validation — KubeDB's checks
 // plus the ones it lacks (requireSSL without tls, unknown or duplicate aliases, bad IPs, bad
 // durations, a bad issuer kind, unsupported fields such as topology).
@@ -30,7 +30,7 @@ using kube::FieldErrors;
 using kube::FieldReader;
 
 // spec.deletionPolicy (v1) and its synonym spec.terminationPolicy (v1alpha2): what deleting the
-// MySQL removes (DESIGN §4).
+// MySQL removes (docs/design.md §4).
 enum class DeletionPolicy { kDelete, kWipeOut, kHalt, kDoNotTerminate };
 std::string_view toString(DeletionPolicy p);
 std::optional<DeletionPolicy> parseDeletionPolicy(std::string_view s);
@@ -105,7 +105,7 @@ core::Result<MySQL, FieldErrors> parseMySQL(const Json& obj);
 // Back to the spec JSON the API server stores (metadata and status are not included).
 Json specToJson(const MySQL& my);
 
-// DESIGN §4 defaulting; returns whether anything changed.
+// docs/design.md §4 defaulting; returns whether anything changed.
 bool setDefaults(MySQL& my);
 // Semantic validation; empty when valid.
 FieldErrors validate(const MySQL& my);

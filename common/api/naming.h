@@ -1,5 +1,5 @@
 #pragma once
-// The object contract of DESIGN §4 — every name, label, port, path and flag the two operators
+// The object contract of docs/design.md §4 — every name, label, port, path and flag the two operators
 // agree on — in one place. Both operators call these; neither derives a name itself.
 // Pure functions and constants; any thread.
 
@@ -82,7 +82,7 @@ inline constexpr std::string_view kEnvRootUsername = "MYSQL_ROOT_USERNAME";
 inline constexpr std::string_view kEnvRootPassword = "MYSQL_ROOT_PASSWORD";
 inline constexpr std::string_view kExporterConfigKey = "exporter.cnf";
 
-// mysqld's TLS flags (DESIGN §4); `requireSecureTransport` adds --require-secure-transport=ON.
+// mysqld's TLS flags (docs/design.md §4); `requireSecureTransport` adds --require-secure-transport=ON.
 std::vector<std::string> mysqldTlsArgs(bool requireSecureTransport);
 // The exporter's command line.
 std::vector<std::string> exporterArgs();

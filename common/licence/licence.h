@@ -1,5 +1,5 @@
 #pragma once
-// Licence verification (DESIGN §6). A licence is a PEM X.509 certificate signed by the vendor's
+// Licence verification (docs/design.md §6). A licence is a PEM X.509 certificate signed by the vendor's
 // licence CA. It is valid when the signature chains to that CA, now ∈ [notBefore, notAfter], a
 // DNS SAN equals the cluster ID (the UID of namespace kube-system) and Subject O lists the
 // feature. Every failure has its own message:

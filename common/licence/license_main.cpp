@@ -1,4 +1,4 @@
-// license: issue, inspect and verify mysqlop licences (DESIGN §6).
+// license: issue, inspect and verify mysqlop licences (docs/design.md §6).
 //
 //   license issue --ca-cert ca.crt --ca-key ca.key --cluster-id <kube-system uid> --licensee "Acme"
 //                 --days 365 [--features mysqlop-enterprise] [--not-before 2027-01-01T00:00:00Z] [--out FILE]

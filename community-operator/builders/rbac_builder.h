@@ -1,5 +1,5 @@
 #pragma once
-// The database pods' identity (DESIGN §4): ServiceAccount, Role and RoleBinding, all named
+// The database pods' identity (docs/design.md §4): ServiceAccount, Role and RoleBinding, all named
 // `<db>`. Least privilege: get this MySQL, get its auth Secret. Pure.
 
 #include "common/api/meta.h"

@@ -1,5 +1,5 @@
 #pragma once
-// The auth Secret `<db>-auth` (DESIGN §4): kubernetes.io/basic-auth, username root and the
+// The auth Secret `<db>-auth` (docs/design.md §4): kubernetes.io/basic-auth, username root and the
 // given password, offshoot labels, no ownerReference (the deletion policy decides its fate).
 // Pure: the caller draws the password from OpenSSL's CSPRNG.
 

@@ -1,5 +1,5 @@
 #pragma once
-// The Services of a MySQL (DESIGN §4): primary `<db>` (port primary 3306 → db), governing
+// The Services of a MySQL (docs/design.md §4): primary `<db>` (port primary 3306 → db), governing
 // `<db>-pods` (headless, publishNotReadyAddresses, port db 3306) and, with `monitor`, stats
 // `<db>-stats` (port metrics 56790). `spec.serviceTemplates` entries with alias primary or stats
 // add their annotations and labels and may set the Service type. Pure.

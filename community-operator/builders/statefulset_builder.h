@@ -1,5 +1,5 @@
 #pragma once
-// The StatefulSet `<db>` with the pod contract of DESIGN §4: container `mysql` (catalog image,
+// The StatefulSet `<db>` with the pod contract of docs/design.md §4: container `mysql` (catalog image,
 // port db 3306, root credentials from the auth Secret, data/tmp volumes, TLS flags and the
 // projected `tls-volume` at /etc/mysql/certs when spec.tls is set, --require-secure-transport=ON
 // exactly when requireSSL), the `exporter` sidecar with `monitor` (TLS through exporter.cnf in

@@ -20,7 +20,7 @@
 
 namespace mysqlop::community {
 
-// DESIGN §10's names: the expiry of each certificate in each Secret and of each served one,
+// docs/design.md §10's names: the expiry of each certificate in each Secret and of each served one,
 // and the reloads by result.
 struct HealthChecker::Metrics {
   prometheus::Family<prometheus::Gauge>& expiry;

@@ -12,7 +12,7 @@
 //
 // Provisioning follows KubeDB's order: finalizer → spec (InvalidSpec) → catalog → RBAC →
 // Services → auth Secret → halted → the TLS gate → StatefulSet → status. Deletion follows the
-// deletion policy (DESIGN §4).
+// deletion policy (docs/design.md §4).
 
 #include <chrono>
 #include <map>

@@ -1,5 +1,5 @@
 #pragma once
-// The community operator's reconcile of one MySQL (DESIGN §1 steps 3, 4, 9, 10 and §4), in three
+// The community operator's reconcile of one MySQL (docs/design.md §1 steps 3, 4, 9, 10 and §4), in three
 // steps: observe (what the informer caches — and, for a deletion, the API's PVC and Certificate
 // lists — say about the MySQL), plan (plan.h: pure, every decision), apply (this file: the
 // writes in the plan's order, then at most one status write, then the Events).

@@ -1,5 +1,5 @@
 #pragma once
-// The MySQL status the community operator owns (DESIGN §4, KubeDB's vocabulary): conditions
+// The MySQL status the community operator owns (docs/design.md §4, KubeDB's vocabulary): conditions
 // ProvisioningStarted, ReplicaReady, AcceptingConnection, Ready, Provisioned, Halted (a refused
 // deletion's DeletionBlocked is the plan's: plan.h), the phase derived from them as KubeDB derives it, and
 // observedGeneration; with TLS, status.tls (what each pod's server presents) and the condition

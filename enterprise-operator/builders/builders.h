@@ -1,5 +1,5 @@
 #pragma once
-// The enterprise operator's desired objects (DESIGN §5), pure:
+// The enterprise operator's desired objects (docs/design.md §5), pure:
 //  - one cert-manager.io/v1 Certificate per TLS alias, named <db>-<alias>-cert, with the
 //    defaults of §5 (server: CN <db>.<ns>.svc, the Service and pod DNS names, localhost,
 //    127.0.0.1, server + client auth; client: CN root; metrics-exporter: CN <db>-metrics-exporter)

@@ -19,7 +19,7 @@ api::MySQL mysql(const std::string& spec) {
 
 }  // namespace
 
-TEST_CASE("enterprise: the three Certificates with DESIGN §5's defaults", "[enterprise][builders]") {
+TEST_CASE("enterprise: the three Certificates with docs/design.md §5's defaults", "[enterprise][builders]") {
   auto my = mysql(R"({"version":"8.4.3","storageType":"Ephemeral","requireSSL":true,
                       "tls":{"issuerRef":{"apiGroup":"cert-manager.io","kind":"Issuer","name":"mysql-ca"}}})");
   Json server = buildCertificate(my, "server");

@@ -1,5 +1,5 @@
 #pragma once
-// The enterprise operator's licence gate (DESIGN §6): reads --license-file, verifies it against
+// The enterprise operator's licence gate (docs/design.md §6): reads --license-file, verifies it against
 // the CA compiled in for this cluster (the UID of namespace kube-system), re-reads the file when
 // it changes and re-verifies every `recheck` (hourly). It exports mysqlop_license_valid and
 // mysqlop_license_expiry_timestamp_seconds and tells `onChange` when the verdict changes (the

@@ -1,5 +1,5 @@
 #pragma once
-// The enterprise operator's reconcile of one MySQL (DESIGN §1 steps 5–6, §5), in three steps:
+// The enterprise operator's reconcile of one MySQL (docs/design.md §1 steps 5–6, §5), in three steps:
 // observe (the informer caches and the licence gate), plan (plan.h: pure, every decision and
 // the TLSCertificatesReady verdict), apply (this file: the writes in order, then at most one
 // status write, then the Event). TLSCertificatesReady is the only condition it writes. Reads

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole TLS flow of DESIGN §1 on the sandbox (issue 7): sandbox-apiserver, sandbox-cert-manager
+# The whole TLS flow of docs/design.md §1 on the sandbox (issue 7): sandbox-apiserver, sandbox-cert-manager
 # and both operators, driven with kubectl, openssl and the license tool. Licence gate (none,
 # invalid, then valid without a restart), the seed flow checked field by field, user overrides,
 # a missing issuer, a ClusterIssuer, deletion policies, and zero writes once converged.

@@ -12,7 +12,10 @@
 {{- else if not (or .Release.IsInstall .Release.IsUpgrade) -}}
 {{- /* helm lint renders neither an install nor an upgrade: check the rest of the chart */ -}}
 {{- printf "%s-license" (include "mysqlop-lib.fullname" .) -}}
+{{- else if contains "/charts/" .Template.BasePath -}}
+{{- /* a subchart of the umbrella: its values are global.license and mysqlop-enterprise.* */ -}}
+{{- fail "\n\nThe enterprise operator needs a licence, and none was given.\n  1. Find your cluster ID:   kubectl get namespace kube-system -o jsonpath='{.metadata.uid}'\n  2. Obtain a licence for that cluster ID (see docs/licence.md).\n  3. Install with it:        helm install ... --set enterprise.enabled=true --set-file global.license=./license.pem\n     (or --set mysqlop-enterprise.licenseSecretName=<an existing Secret with key license.pem>)" -}}
 {{- else -}}
-{{- fail "\n\nThe enterprise operator needs a licence, and none was given.\n  1. Find your cluster ID:   kubectl get namespace kube-system -o jsonpath='{.metadata.uid}'\n  2. Obtain a licence for that cluster ID (see docs/licence.md).\n  3. Install with it:        helm install ... --set-file license=./license.pem\n     (umbrella chart: --set enterprise.enabled=true --set-file global.license=./license.pem,\n      or licenseSecretName=<an existing Secret with key license.pem>)" -}}
+{{- fail "\n\nThe enterprise operator needs a licence, and none was given.\n  1. Find your cluster ID:   kubectl get namespace kube-system -o jsonpath='{.metadata.uid}'\n  2. Obtain a licence for that cluster ID (see docs/licence.md).\n  3. Install with it:        helm install ... --set-file license=./license.pem\n     (or --set licenseSecretName=<an existing Secret with key license.pem>)" -}}
 {{- end -}}
 {{- end -}}

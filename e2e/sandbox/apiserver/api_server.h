@@ -1,8 +1,8 @@
 #pragma once
 // sandbox-apiserver: a Kubernetes-API-compatible server that real kubectl (1.27–1.33) and helm
-// (3 and 4) use unchanged — the local cluster's control plane (DESIGN §7). HTTPS on 127.0.0.1
+// (3 and 4) use unchanged — the local cluster's control plane (docs/design.md §7). HTTPS on 127.0.0.1
 // with a CA and serving certificate made at start, bearer-token authentication, RBAC, and the
-// behaviour recorded in ../shared/reference/kube-api-emulator-spec.md §2.
+// behaviour real kubectl and helm expect of an API server (e2e/sandbox/README.md).
 //
 //   ApiServer srv({.dataDir = "/tmp/sandbox"});
 //   if (auto st = srv.start(); !st) ...;        // srv.port(), srv.kubeconfigPath()
