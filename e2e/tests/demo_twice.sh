@@ -20,6 +20,10 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 WORK=$(mktemp -d)
 export SANDBOX_IMAGES=${SANDBOX_IMAGES:-/var/lib/mysqlop-sandbox/images}
 export SANDBOX_DIR="$WORK/state" SANDBOX_CIDR=10.92.0.0/24 SANDBOX_BRIDGE=sbxd0 HOME="$WORK/home"
+# As `sudo scripts/demo` from an unprivileged user (nobody here): sudo says who in SUDO_UID/GID.
+export SUDO_UID=65534 SUDO_GID=65534
+chmod 0755 "$WORK"
+mkdir -p "$WORK/user-home" && chown 65534:65534 "$WORK/user-home"
 trap '"$ROOT/e2e/sandbox/sandbox" down > /dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 FAILED=0; fail() { echo "FAIL: $*" >&2; FAILED=1; }
 
@@ -35,6 +39,13 @@ for run in 1 2; do
   grep -q 'Verification: OK' <<<"$OUT" || fail "run $run: the server certificate was not verified"
   grep -q 'plain connection refused: ERROR 3159' <<<"$OUT" || fail "run $run: a plain connection was not refused"
   grep -q 'serves TLS only' <<<"$OUT" || fail "run $run: the demo did not finish"
+  # What the demo tells its user to do works for that user — the one who ran sudo, not root.
+  KC=$(sed -n 's/^ *export KUBECONFIG=//p' <<<"$OUT")
+  [[ -n $KC ]] || fail "run $run: the demo printed no KUBECONFIG to use"
+  if [[ -n $KC ]] && ! setpriv --reuid "$SUDO_UID" --regid "$SUDO_GID" --clear-groups env KUBECONFIG="$KC" HOME="$WORK/user-home" \
+      kubectl get my -A > "$WORK/as-user.out" 2>&1; then
+    fail "run $run: 'kubectl get my -A' with the printed KUBECONFIG fails for the user who ran sudo: $(cat "$WORK/as-user.out")"
+  fi
   echo "[${SECONDS}s] sandbox down" >&2
   "$ROOT/e2e/sandbox/sandbox" down > /dev/null || fail "run $run: sandbox down failed"
   ip link show "$SANDBOX_BRIDGE" > /dev/null 2>&1 && fail "run $run: the bridge $SANDBOX_BRIDGE is still there after down"
