@@ -17,16 +17,40 @@ namespace {
 const std::set<std::string> kSpecFields = {
     "version", "replicas", "storageType", "storage", "authSecret", "requireSSL", "tls",
     "podTemplate", "serviceTemplates", "monitor", "configSecret", "halted", "deletionPolicy",
-    "terminationPolicy"};
+    "terminationPolicy", "healthChecker", "init"};
 
 // Fields KubeDB serves that this operator deliberately does not implement.
 const std::map<std::string, std::string> kUnsupported = {
     {"topology", "only standalone MySQL is supported (no group replication, InnoDB cluster or semi-sync)"},
-    {"init", "initialisation scripts and restores are not supported"},
     {"coordinator", "the coordinator sidecar is not supported"},
     {"allowedSchemas", "schema management is not supported"},
-    {"healthChecker", "the health checker is configured by the operator"},
     {"autoOps", "automatic ops requests are not supported"}};
+
+// spec.init: script (a ConfigMap or a Secret) and initialized; a restore is refused by name.
+void readInit(FieldReader& r, const Json& init, MySQL& my, FieldErrors& errors) {
+  for (auto it = init.begin(); it != init.end(); ++it) {
+    if (it.key() == "script" || it.key() == "initialized") continue;
+    if (it.key() == "waitForInitialRestore" && it->is_boolean() && !it->get<bool>()) continue;
+    errors.push_back({"spec.init." + it.key(), it.key() == "waitForInitialRestore" || it.key() == "snapshot" || it.key() == "archiver"
+                                                   ? "Forbidden: restoring from a snapshot or an archive is not supported; use init.script"
+                                                   : "Forbidden: unknown field; mysqlop supports init.script and init.initialized"});
+  }
+  my.initialized = r.boolean(init, "initialized", "spec.init");
+  const Json* script = r.object(init, "script", "spec.init");
+  if (!script) return;
+  InitScript s;
+  for (auto it = script->begin(); it != script->end(); ++it) {
+    if (it.key() == "configMap") {
+      if (const Json* cm = r.object(*script, "configMap", "spec.init.script")) s.configMap = r.str(*cm, "name", "spec.init.script.configMap");
+    } else if (it.key() == "secret") {
+      if (const Json* sec = r.object(*script, "secret", "spec.init.script")) s.secret = r.str(*sec, "secretName", "spec.init.script.secret");
+    } else {
+      errors.push_back({"spec.init.script." + it.key(),
+                        "Forbidden: the scripts come from a configMap or a secret (their files run in name order)"});
+    }
+  }
+  my.initScript = s;
+}
 
 void ipOk(const std::string& ip, const std::string& field, FieldErrors& out) {
   unsigned char buf[sizeof(struct in6_addr)];
@@ -174,7 +198,19 @@ core::Result<MySQL, FieldErrors> parseMySQL(const Json& obj) {
   my.replicas = r.integer(*spec, "replicas", "spec");
   my.storageType = r.str(*spec, "storageType", "spec");
   if (const Json* s = r.object(*spec, "storage", "spec")) my.storage = *s;
-  if (const Json* a = r.object(*spec, "authSecret", "spec")) my.authSecretName = r.str(*a, "name", "spec.authSecret");
+  if (const Json* a = r.object(*spec, "authSecret", "spec")) {
+    my.authSecretName = r.str(*a, "name", "spec.authSecret");
+    my.authSecretExternallyManaged = r.boolean(*a, "externallyManaged", "spec.authSecret");
+  }
+  if (const Json* h = r.object(*spec, "healthChecker", "spec")) {
+    HealthCheckerSpec hc;
+    hc.periodSeconds = r.integer(*h, "periodSeconds", "spec.healthChecker");
+    hc.timeoutSeconds = r.integer(*h, "timeoutSeconds", "spec.healthChecker");
+    hc.failureThreshold = r.integer(*h, "failureThreshold", "spec.healthChecker");
+    hc.disableWriteCheck = r.boolean(*h, "disableWriteCheck", "spec.healthChecker");
+    my.healthChecker = hc;
+  }
+  if (const Json* init = r.object(*spec, "init", "spec")) readInit(r, *init, my, errors);
   my.requireSSL = r.boolean(*spec, "requireSSL", "spec");
   if (const Json* p = r.object(*spec, "podTemplate", "spec")) my.podTemplate = *p;
   if (auto st = spec->find("serviceTemplates"); st != spec->end() && !st->is_null()) {
@@ -260,6 +296,34 @@ bool setDefaults(MySQL& my) {
   return changed;
 }
 
+namespace {
+
+// spec.authSecret.externallyManaged, spec.healthChecker and spec.init.script.
+void validateKubeDBExtras(const MySQL& my, FieldErrors& out) {
+  if (my.authSecretExternallyManaged && my.authSecretName.empty()) {
+    out.push_back({"spec.authSecret.name", "Required value: with externallyManaged: true you make the Secret, so name it"});
+  }
+  if (my.healthChecker) {
+    const std::pair<const char*, int64_t> fields[] = {{"periodSeconds", my.healthChecker->periodSeconds},
+                                                      {"timeoutSeconds", my.healthChecker->timeoutSeconds},
+                                                      {"failureThreshold", my.healthChecker->failureThreshold}};
+    for (const auto& [field, value] : fields) {
+      if (value < 0 || value > 86400) {
+        out.push_back({std::string("spec.healthChecker.") + field, fmt::format("Invalid value: {}: must be between 1 and 86400", value)});
+      }
+    }
+  }
+  if (my.initScript) {
+    const bool cm = !my.initScript->configMap.empty(), secret = !my.initScript->secret.empty();
+    if (cm == secret) {
+      out.push_back({"spec.init.script", cm ? "Invalid value: both configMap and secret: name one of them"
+                                            : "Required value: configMap.name or secret.secretName"});
+    }
+  }
+}
+
+}  // namespace
+
 FieldErrors validate(const MySQL& my) {
   FieldErrors out;
   // Names derived from the MySQL's must stay valid: the StatefulSet's pods carry
@@ -286,6 +350,7 @@ FieldErrors validate(const MySQL& my) {
     }
   }
   if (my.version.empty()) out.push_back({"spec.version", "Required value"});
+  validateKubeDBExtras(my, out);
   if (my.replicas != 1) {
     out.push_back({"spec.replicas", fmt::format("Unsupported value: {}: only a standalone server (1) is supported", my.replicas)});
   }
@@ -398,6 +463,23 @@ Json specToJson(const MySQL& my) {
   if (!my.storageType.empty()) spec["storageType"] = my.storageType;
   if (!my.storage.is_null()) spec["storage"] = my.storage;
   if (!my.authSecretName.empty()) spec["authSecret"] = {{"name", my.authSecretName}};
+  if (my.authSecretExternallyManaged) spec["authSecret"]["externallyManaged"] = true;
+  if (my.healthChecker) {
+    Json h = Json::object();
+    if (my.healthChecker->periodSeconds) h["periodSeconds"] = my.healthChecker->periodSeconds;
+    if (my.healthChecker->timeoutSeconds) h["timeoutSeconds"] = my.healthChecker->timeoutSeconds;
+    if (my.healthChecker->failureThreshold) h["failureThreshold"] = my.healthChecker->failureThreshold;
+    if (my.healthChecker->disableWriteCheck) h["disableWriteCheck"] = true;
+    spec["healthChecker"] = h;
+  }
+  if (my.initScript || my.initialized) {
+    Json init = Json::object();
+    if (my.initScript && !my.initScript->configMap.empty()) init["script"]["configMap"] = {{"name", my.initScript->configMap}};
+    if (my.initScript && !my.initScript->secret.empty()) init["script"]["secret"] = {{"secretName", my.initScript->secret}};
+    if (my.initScript && !init.contains("script")) init["script"] = Json::object();
+    if (my.initialized) init["initialized"] = true;
+    spec["init"] = init;
+  }
   if (my.requireSSL) spec["requireSSL"] = true;
   if (!my.podTemplate.is_null()) spec["podTemplate"] = my.podTemplate;
   if (!my.serviceTemplates.is_null()) spec["serviceTemplates"] = my.serviceTemplates;

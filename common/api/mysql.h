@@ -65,6 +65,26 @@ struct IssuerRef {
   bool operator==(const IssuerRef&) const = default;
 };
 
+// spec.healthChecker, as KubeDB's (its defaults when a field is not given: kHealthChecker*).
+struct HealthCheckerSpec {
+  int64_t periodSeconds = 0;     // 0: not given
+  int64_t timeoutSeconds = 0;
+  int64_t failureThreshold = 0;
+  bool disableWriteCheck = false;
+  bool operator==(const HealthCheckerSpec&) const = default;
+};
+inline constexpr int64_t kHealthCheckerPeriodSeconds = 10;
+inline constexpr int64_t kHealthCheckerTimeoutSeconds = 10;
+inline constexpr int64_t kHealthCheckerFailureThreshold = 1;
+
+// spec.init.script: the files of a ConfigMap or a Secret (exactly one), run once on an empty data
+// directory as the official image runs /docker-entrypoint-initdb.d (*.sql, *.sql.gz, *.sh).
+struct InitScript {
+  std::string configMap;  // its name, or ""
+  std::string secret;     // its name, or ""
+  bool operator==(const InitScript&) const = default;
+};
+
 struct TLSConfig {
   std::optional<IssuerRef> issuerRef;
   std::vector<CertificateSpec> certificates;
@@ -85,12 +105,16 @@ struct MySQL {
   std::string storageType;    // "" = not set; Durable | Ephemeral
   Json storage;               // PersistentVolumeClaimSpec
   std::string authSecretName;
+  bool authSecretExternallyManaged = false;  // spec.authSecret.externallyManaged: the user makes it
   bool requireSSL = false;
   std::optional<TLSConfig> tls;
   Json podTemplate;
   Json serviceTemplates;
   std::optional<Json> monitor;
   std::string configSecretName;
+  std::optional<HealthCheckerSpec> healthChecker;
+  std::optional<InitScript> initScript;
+  bool initialized = false;  // spec.init.initialized (KubeDB's record; kept as written)
   bool halted = false;
   std::optional<DeletionPolicy> deletionPolicy;  // nullopt = not set (defaulting: Delete)
 

@@ -77,6 +77,37 @@ TEST_CASE("parse: every malformed field is named", "[api][mysql]") {
   CHECK_FALSE(parseMySQL(Json::parse(R"({"metadata": {"name": "x"}})")));
 }
 
+TEST_CASE("parse: KubeDB's externallyManaged auth Secret, healthChecker and init script", "[api][mysql]") {
+  auto my = parseMySQL(mysql(R"({"version": "9.7.4", "storageType": "Ephemeral",
+      "authSecret": {"name": "mine", "externallyManaged": true},
+      "healthChecker": {"periodSeconds": 20, "timeoutSeconds": 5, "failureThreshold": 3, "disableWriteCheck": true},
+      "init": {"script": {"configMap": {"name": "my-init"}}, "initialized": true}})"));
+  REQUIRE(my);
+  CHECK(my->authSecretExternallyManaged);
+  REQUIRE(my->healthChecker);
+  CHECK(*my->healthChecker == HealthCheckerSpec{20, 5, 3, true});
+  REQUIRE(my->initScript);
+  CHECK(my->initScript->configMap == "my-init");
+  CHECK(my->initialized);
+  setDefaults(*my);
+  CHECK(validate(*my).empty());
+  // Written back as read (the operator records spec.authSecret.name; nothing else is lost).
+  const Json back = specToJson(*my);
+  CHECK(back["authSecret"] == Json{{"name", "mine"}, {"externallyManaged", true}});
+  CHECK(back["healthChecker"] == Json{{"periodSeconds", 20}, {"timeoutSeconds", 5}, {"failureThreshold", 3}, {"disableWriteCheck", true}});
+  CHECK(back["init"] == Json{{"script", {{"configMap", {{"name", "my-init"}}}}}, {"initialized", true}});
+  // A restore is refused by name; so is a script source the operator does not mount.
+  auto restore = parseMySQL(mysql(R"({"version": "9.7.4", "storageType": "Ephemeral",
+      "init": {"waitForInitialRestore": true, "snapshot": {"name": "s"}, "script": {"scriptPath": "x", "gitRepo": {}}}})"));
+  REQUIRE_FALSE(restore);
+  auto f = fields(restore.error());
+  for (const char* want : {"spec.init.waitForInitialRestore", "spec.init.snapshot", "spec.init.script.scriptPath", "spec.init.script.gitRepo"}) {
+    INFO(want);
+    CHECK_THAT(f, Catch::VectorContains(std::string(want)));
+  }
+  CHECK_THAT(restore.error()[0].message, Catch::Contains("not supported; use init.script"));
+}
+
 TEST_CASE("deletion policy: read once from either synonym, unknown or disagreeing values named", "[api][mysql]") {
   auto read = [](const char* spec) { return readDeletionPolicy(Json::parse(spec)); };
   CHECK(*read("{}") == std::nullopt);
@@ -199,6 +230,13 @@ TEST_CASE("validation: KubeDB's checks and the ones it lacks", "[api][mysql]") {
        "spec.podTemplate.spec.env[0].name", "Forbidden"},
       {R"({"version": "8", "storageType": "Ephemeral", "halted": true, "deletionPolicy": "DoNotTerminate"})",
        "spec.halted", "set it to Halt first"},
+      {R"({"version": "8", "storageType": "Ephemeral", "authSecret": {"externallyManaged": true}})", "spec.authSecret.name",
+       "you make the Secret, so name it"},
+      {R"({"version": "8", "storageType": "Ephemeral", "healthChecker": {"periodSeconds": -5}})", "spec.healthChecker.periodSeconds",
+       "between 1 and 86400"},
+      {R"({"version": "8", "storageType": "Ephemeral", "init": {"script": {}}})", "spec.init.script", "configMap.name or secret.secretName"},
+      {R"({"version": "8", "storageType": "Ephemeral", "init": {"script": {"configMap": {"name": "a"}, "secret": {"secretName": "b"}}}})",
+       "spec.init.script", "name one of them"},
   };
   for (const auto& r : rows) {
     INFO(r.spec);

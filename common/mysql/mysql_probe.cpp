@@ -82,15 +82,27 @@ core::Result<Connection> connect(const ProbeTarget& t) {
 
 }  // namespace
 
-core::Status runStatement(const ProbeTarget& t, const std::string& sql) {
+core::Status runStatements(const ProbeTarget& t, const std::vector<std::string>& statements) {
   auto conn = connect(t);
   if (!conn) return conn.error();
-  if (mysql_query(conn->get(), sql.c_str()) != 0) {
-    return core::Error(core::ErrorCode::kInvalid, fmt::format("{}:{} refused {:?}: ERROR {}: {}", t.host, t.port, sql,
-                                                              mysql_errno(conn->get()), mysql_error(conn->get())));
+  for (const auto& sql : statements) {
+    if (mysql_query(conn->get(), sql.c_str()) != 0) {
+      return core::Error(core::ErrorCode::kInvalid, fmt::format("{}:{} refused {:?}: ERROR {}: {}", t.host, t.port, sql,
+                                                                mysql_errno(conn->get()), mysql_error(conn->get())));
+    }
+    if (MYSQL_RES* res = mysql_store_result(conn->get())) mysql_free_result(res);
   }
-  if (MYSQL_RES* res = mysql_store_result(conn->get())) mysql_free_result(res);
   return {};
+}
+
+core::Status runStatement(const ProbeTarget& t, const std::string& sql) { return runStatements(t, {sql}); }
+
+const std::vector<std::string>& writeCheckStatements() {
+  static const std::vector<std::string> kStatements = {
+      "CREATE DATABASE IF NOT EXISTS kubedb_system",
+      "CREATE TABLE IF NOT EXISTS kubedb_system.kubedb_write_check (id INT NOT NULL PRIMARY KEY, checked_at DATETIME(6) NOT NULL)",
+      "INSERT INTO kubedb_system.kubedb_write_check (id, checked_at) VALUES (1, NOW(6)) ON DUPLICATE KEY UPDATE checked_at = NOW(6)"};
+  return kStatements;
 }
 
 core::Result<std::optional<std::string>> queryValue(const ProbeTarget& t, const std::string& sql) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/core/result.h"
 
@@ -39,6 +40,11 @@ core::Result<ProbeResult> probeMySQL(const ProbeTarget& target);
 // Runs one statement (FLUSH SSL, ...) as the target's user. Unavailable when the connection
 // fails, Invalid with the server's words when it refuses the statement.
 core::Status runStatement(const ProbeTarget& target, const std::string& sql);
+// Statements run in order on one connection; the first refused one stops them (its words).
+core::Status runStatements(const ProbeTarget& target, const std::vector<std::string>& statements);
+// KubeDB's write check (spec.healthChecker without disableWriteCheck): a row of
+// kubedb_system.kubedb_write_check written, the database and table made when missing.
+const std::vector<std::string>& writeCheckStatements();
 // The first column of the first row a query returns (nullopt for SQL NULL), e.g.
 // "SELECT @@GLOBAL.require_secure_transport". Errors as runStatement's.
 core::Result<std::optional<std::string>> queryValue(const ProbeTarget& target, const std::string& sql);

@@ -60,6 +60,10 @@ Json buildStatefulSet(const api::MySQL& my, const Images& images) {
                              {{"name", std::string(api::kVolumeTmp)}, {"mountPath", "/tmp"}}});
   if (tls) mounts.push_back({{"name", std::string(api::kVolumeTls)}, {"mountPath", std::string(api::kCertsDir)}});
   if (!my.configSecretName.empty()) mounts.push_back({{"name", "custom-config"}, {"mountPath", "/etc/mysql/conf.d"}});
+  // spec.init.script: where the image's entrypoint looks for scripts on an empty data directory.
+  if (my.initScript) {
+    mounts.push_back({{"name", "initial-script"}, {"mountPath", "/docker-entrypoint-initdb.d"}, {"readOnly", true}});
+  }
   // The probe asks mysqld itself, over TCP (TLS when the server offers it). The password goes in
   // the environment (MYSQL_PWD), never on a command line where `ps` would show it.
   Json probe = {{"exec", {{"command", Json::array({"bash", "-c",
@@ -137,6 +141,11 @@ Json buildStatefulSet(const api::MySQL& my, const Images& images) {
   }
   if (!my.configSecretName.empty()) {
     volumes.push_back({{"name", "custom-config"}, {"secret", {{"secretName", my.configSecretName}}}});
+  }
+  if (my.initScript && !my.initScript->configMap.empty()) {
+    volumes.push_back({{"name", "initial-script"}, {"configMap", {{"name", my.initScript->configMap}}}});
+  } else if (my.initScript) {
+    volumes.push_back({{"name", "initial-script"}, {"secret", {{"secretName", my.initScript->secret}}}});
   }
 
   Json podSpec = {{"serviceAccountName", api::serviceAccountName(my.name)},

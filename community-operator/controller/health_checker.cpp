@@ -172,6 +172,7 @@ void HealthChecker::forget(const std::string& key) {
     std::lock_guard lock(mu_);
     verdicts_.erase(key);
     reloadRetries_.erase(key);
+    failures_.erase(key);
   }
   if (metrics_) metrics_->forget(key);  // a deleted database leaves no series behind
 }
@@ -185,6 +186,10 @@ core::Result<ProbeTarget> HealthChecker::target(const runtime::Json& obj) const 
   t.host = api::serviceHost(my.name, my.namespace_);
   t.port = api::kMySQLPort;
   t.timeout = opts_.probeTimeout;
+  if (my.healthChecker) {
+    const int64_t s = my.healthChecker->timeoutSeconds > 0 ? my.healthChecker->timeoutSeconds : api::kHealthCheckerTimeoutSeconds;
+    t.timeout = std::chrono::seconds(s);
+  }
   const std::string authName = my.effectiveAuthSecretName();
   auto auth = secrets_.get(my.namespace_, authName);
   if (!auth && opts_.namedSecret) auth = opts_.namedSecret(my.namespace_, authName);
@@ -231,7 +236,7 @@ void HealthChecker::worker() {
       again = !stopping_ && check(*key);
     } catch (const std::exception& e) {
       log_.error("a health check failed unexpectedly; checking again later", {{"key", *key}, {"error", e.what()}});
-      if (!stopping_) queue_.addAfter(*key, opts_.interval);
+      if (!stopping_) queue_.addAfter(*key, intervalOf(*key));
     }
     if (again) {
       // A pod whose files lag behind its Secret is checked again soon, backing off to the interval.
@@ -241,7 +246,8 @@ void HealthChecker::worker() {
         auto it = reloadRetries_.find(*key);
         retries = it == reloadRetries_.end() ? 0 : it->second;
       }
-      auto next = retries == 0 ? opts_.interval : std::min(opts_.interval, opts_.reloadRetry * (1 << std::min(retries - 1, 10)));
+      const auto interval = intervalOf(*key);
+      auto next = retries == 0 ? interval : std::min(interval, opts_.reloadRetry * (1 << std::min(retries - 1, 10)));
       queue_.addAfter(*key, next);
     }
     queue_.done(*key);
@@ -374,16 +380,56 @@ bool HealthChecker::check(const std::string& key) {
     facts.message = r.error().message;
     // Only for a failed TLS handshake (client error 2026): an unreachable server costs no more dialling.
     if (my && t->tls && r.error().message.find(": ERROR 2026: ") != std::string::npos) recoverFormerCa(facts, *my, *t, key, uid);
+  } else if (auto w = writeCheck(my ? &*my : nullptr, *t); !w) {
+    facts.message = "the write check failed: " + w.error().message;
   } else {
     facts.ok = true;
-    facts.message = fmt::format("{}:{} answered a query over {} (server {})", t->host, t->port,
+    facts.message = fmt::format("{}:{} answered a query{} over {} (server {})", t->host, t->port,
+                                my && my->healthChecker && !my->healthChecker->disableWriteCheck ? " and took a write" : "",
                                 r->tlsVersion.empty() ? std::string("a plain connection") : r->tlsVersion, r->serverVersion);
     if (my && t->tls) {
       facts.served = checkServed(*my, *t, r->serverVersion, verdict(key, uid));
     }
   }
+  if (!failureReported(key, uid, my ? &*my : nullptr, facts)) return true;
   record(key, uid, facts, ns, name);
   return true;
+}
+
+core::Status HealthChecker::writeCheck(const api::MySQL* my, const ProbeTarget& t) const {
+  if (!my || !my->healthChecker || my->healthChecker->disableWriteCheck) return {};
+  return opts_.runStatements(t, dbclient::writeCheckStatements());
+}
+
+bool HealthChecker::failureReported(const std::string& key, const std::string& uid, const api::MySQL* my, const HealthFacts& facts) {
+  const int64_t threshold = my && my->healthChecker && my->healthChecker->failureThreshold > 0 ? my->healthChecker->failureThreshold
+                            : my && my->healthChecker                                           ? api::kHealthCheckerFailureThreshold
+                                                                                                : 1;
+  int64_t failed = 0;
+  bool standing = false;
+  {
+    std::lock_guard lock(mu_);
+    if (facts.ok || facts.noReadyPod) {
+      failures_.erase(key);
+      return true;
+    }
+    failed = ++failures_[key];
+    auto v = verdicts_.find(key);
+    standing = v != verdicts_.end() && v->second.uid == uid && v->second.facts.ok;
+  }
+  if (failed >= threshold || !standing) return true;
+  log_.info("a health check failed; the verdict before stands until spec.healthChecker.failureThreshold",
+            {{"key", key}, {"failed", std::to_string(failed)}, {"threshold", std::to_string(threshold)}, {"detail", facts.message}});
+  return false;
+}
+
+std::chrono::milliseconds HealthChecker::intervalOf(const std::string& key) const {
+  auto obj = mysqls_.get(key);
+  const Json* period = obj ? kube::find(*obj, {"spec", "healthChecker"}) : nullptr;
+  if (!period || !period->is_object()) return opts_.interval;
+  const auto seconds = period->value("periodSeconds", int64_t{0});
+  if (seconds <= 0 || seconds > 86400) return std::chrono::seconds(api::kHealthCheckerPeriodSeconds);
+  return std::chrono::seconds(seconds);
 }
 
 void HealthChecker::recoverFormerCa(HealthFacts& facts, const api::MySQL& my, const ProbeTarget& t, const std::string& key,

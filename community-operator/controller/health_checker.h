@@ -15,6 +15,12 @@
 // StatefulSet and is not halted. Keys wait in a runtime::WorkQueue, so a key is never checked by
 // two threads at once and a trigger while it is queued or being checked is not lost.
 //
+// A MySQL with spec.healthChecker (KubeDB's) is checked as it says: every periodSeconds, each
+// connection bounded by timeoutSeconds, failing only after failureThreshold failed checks in a
+// row (the verdict before stands until then), and — unless disableWriteCheck — with a write
+// (dbclient::writeCheckStatements) after the query. KubeDB's defaults fill what it leaves out.
+// Without it: the operator's interval and timeout, a query, no write.
+//
 // start()/stop() from one thread; trigger() and verdict() from any.
 
 #include <atomic>
@@ -57,6 +63,7 @@ using dbclient::tlsReloadStatement;
 using ProbeFn = std::function<core::Result<ProbeResult>(const ProbeTarget&)>;
 using FetchServedFn = std::function<core::Result<std::string>(const std::string& host, int port, std::chrono::seconds)>;
 using StatementFn = std::function<core::Status(const ProbeTarget&, const std::string& sql)>;
+using StatementsFn = std::function<core::Status(const ProbeTarget&, const std::vector<std::string>& statements)>;
 
 struct HealthCheckerOptions {
   std::chrono::milliseconds interval{10000};
@@ -68,6 +75,8 @@ struct HealthCheckerOptions {
   // With TLS (issue 15): what each pod presents, and the reload statement's runner.
   FetchServedFn fetchServed = fetchServedCertificate;
   StatementFn runStatement = dbclient::runStatement;
+  // spec.healthChecker's write check (unless disableWriteCheck): KubeDB's statements, one connection.
+  StatementsFn runStatements = dbclient::runStatements;
   // After a reload that did not bring the Secret's certificate yet (the pod's files lag), the
   // next check comes after this, doubling up to `interval`.
   std::chrono::milliseconds reloadRetry{1000};
@@ -164,6 +173,14 @@ class HealthChecker {
   mutable std::mutex mu_;
   std::map<std::string, Verdict> verdicts_;  // guarded by mu_
   std::map<std::string, int> reloadRetries_;  // checks in a row with an outdated pod; guarded by mu_
+  std::map<std::string, int64_t> failures_;   // failed checks in a row (spec.healthChecker); guarded by mu_
+  // The pause after a check of this MySQL: spec.healthChecker.periodSeconds, else `interval`.
+  std::chrono::milliseconds intervalOf(const std::string& key) const;
+  // spec.healthChecker's failureThreshold: whether a failed check is reported now, or the
+  // verdict before it stands (counted in failures_).
+  bool failureReported(const std::string& key, const std::string& uid, const api::MySQL* my, const HealthFacts& facts);
+  // spec.healthChecker's write: nothing without it or with disableWriteCheck.
+  core::Status writeCheck(const api::MySQL* my, const ProbeTarget& t) const;
   std::vector<std::thread> threads_;         // start()/stop() only
   std::mutex runningMu_;
   std::condition_variable runningCv_;

@@ -43,6 +43,9 @@ struct Fixture {
   std::atomic<bool> hang{false};  // answers only once released (a name lookup that takes its time)
   std::atomic<bool> active{true};  // leading, caches synced
   std::atomic<bool> throws{false};  // the check throws (what a hostile answer once did)
+  std::atomic<int> writes{0};        // spec.healthChecker's write checks run
+  std::atomic<bool> writeRefused{false};
+  std::vector<std::string> written;  // the last write check's statements (checks on the test's thread)
   core::Result<ProbeResult> script(const ProbeTarget& t) {
     if (throws.load()) throw std::out_of_range("stoi");
     if (slow.load()) std::this_thread::sleep_for(50ms);
@@ -58,6 +61,15 @@ struct Fixture {
                         {.interval = 10s, .workers = 2, .probe = [this](const ProbeTarget& t) {
                            ++probes;
                            return script(t);
+                         },
+                         .runStatements = [this](const ProbeTarget&, const std::vector<std::string>& statements) -> core::Status {
+                           ++writes;
+                           written = statements;
+                           if (writeRefused.load()) {
+                             return core::invalid("my.demo.svc:3306 refused \"CREATE DATABASE IF NOT EXISTS kubedb_system\": ERROR 1290: "
+                                                  "The MySQL server is running with the --super-read-only option");
+                           }
+                           return {};
                          },
                          .active = [this] { return active.load(); }},
                         clock};
@@ -145,6 +157,80 @@ TEST_CASE("health: a verdict is told once, a change again, a steady one never", 
   REQUIRE(v);
   CHECK_FALSE(v->ok);
   CHECK(v->message == "cannot connect to my.demo.svc:3306: ERROR 2002: refused");
+  f.checker.stop();
+}
+
+TEST_CASE("health: spec.healthChecker as KubeDB's — its timeout, a write after the query, failures up to the threshold",
+          "[community][health]") {
+  Fixture f;
+  Json my = *f.mysqls.get("demo/my");
+  // Without it: the operator's timeout, a query and no write.
+  CHECK(f.checker.target(my)->timeout == 5s);
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.writes.load() == 0);
+  my["spec"]["healthChecker"] = {{"periodSeconds", 30}, {"timeoutSeconds", 4}, {"failureThreshold", 3}};
+  f.mysqls.upsert(std::make_shared<const Json>(my));
+  CHECK(f.checker.target(my)->timeout == 4s);
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.writes.load() == 1);
+  CHECK(f.written == dbclient::writeCheckStatements());
+  auto v = f.checker.verdict("demo/my", "u1");
+  REQUIRE(v);
+  CHECK(v->ok);
+  CHECK(v->message == "my.demo.svc:3306 answered a query and took a write over TLSv1.3 (server 10.11.6-MariaDB)");
+  const size_t told = f.changeCount();
+  // Two failed checks in a row: the verdict before stands, nobody is told; the third is.
+  f.down = true;
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE(f.checker.check("demo/my"));
+    CHECK(f.checker.verdict("demo/my", "u1")->ok);
+  }
+  CHECK(f.changeCount() == told);
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK_FALSE(f.checker.verdict("demo/my", "u1")->ok);
+  CHECK(f.changeCount() == told + 1);
+  // A success starts the count again.
+  f.down = false;
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.checker.verdict("demo/my", "u1")->ok);
+  f.down = true;
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.checker.verdict("demo/my", "u1")->ok);
+  f.down = false;
+  // KubeDB's defaults for what is left out: the threshold is 1, the write is made. A server that
+  // refuses the write (read-only) fails the check in its words.
+  my["spec"]["healthChecker"] = Json::object();
+  f.mysqls.upsert(std::make_shared<const Json>(my));
+  CHECK(f.checker.target(my)->timeout == 10s);
+  f.writeRefused = true;
+  REQUIRE(f.checker.check("demo/my"));
+  v = f.checker.verdict("demo/my", "u1");
+  CHECK_FALSE(v->ok);
+  CHECK_THAT(v->message, Catch::StartsWith("the write check failed: ") && Catch::Contains("--super-read-only"));
+  // disableWriteCheck: the query alone.
+  my["spec"]["healthChecker"] = {{"disableWriteCheck", true}};
+  f.mysqls.upsert(std::make_shared<const Json>(my));
+  const int writesBefore = f.writes.load();
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.writes.load() == writesBefore);
+  CHECK(f.checker.verdict("demo/my", "u1")->ok);
+}
+
+TEST_CASE("health: spec.healthChecker.periodSeconds spaces the checks of its database", "[community][health]") {
+  Fixture f;
+  Json my = *f.mysqls.get("demo/my");
+  my["spec"]["healthChecker"] = {{"periodSeconds", 30}, {"disableWriteCheck", true}};
+  f.mysqls.upsert(std::make_shared<const Json>(my));
+  f.checker.start();
+  f.checker.trigger("demo/my");
+  REQUIRE(f.waitFor([&] { return f.probes.load() == 1; }));
+  // Past the operator's 10 s interval, not yet at 30 s: no second check.
+  for (int i = 0; i < 20; ++i) {
+    f.clock.advance(1s);
+    std::this_thread::sleep_for(5ms);
+  }
+  CHECK(f.probes.load() == 1);
+  CHECK(f.advanceUntil([&] { return f.probes.load() >= 2; }));
   f.checker.stop();
 }
 

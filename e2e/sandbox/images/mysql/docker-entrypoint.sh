@@ -7,11 +7,37 @@
 #     server on the socket only sets the root password from MYSQL_ROOT_PASSWORD (for the user
 #     MYSQL_ROOT_USERNAME, default root — KubeDB's variable) at 'localhost' and at
 #     MYSQL_ROOT_HOST (default '%'), then stops;
+#   - then, still on that private server, the files of /docker-entrypoint-initdb.d run in name
+#     order (spec.init.script): *.sh are run (sourced when not executable), *.sql and
+#     *.sql.gz|bz2|xz|zst are fed to the mysql client as the root user; anything else is ignored,
+#     saying so; a failing file fails the start (the data directory is then left half-made, as
+#     the official image leaves it: delete the volume to start again);
 #   - mysqld then runs in the foreground as user mysql with the container's arguments.
 # The password reaches the server on the client's standard input, never in arguments.
 set -euo pipefail
 log() { printf '%s [Note] [Entrypoint]: %s\n' "$(date -u +%FT%T.%6NZ)" "$*" >&2; }
 die() { printf '%s [ERROR] [Entrypoint]: %s\n' "$(date -u +%FT%T.%6NZ)" "$*" >&2; exit 1; }
+
+# The files of /docker-entrypoint-initdb.d, in name order, against the private server.
+run_init_files() {
+  local user=$1 socket=$2 f
+  sql() { MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql --no-defaults --socket="$socket" -u"$user" --comments; }
+  shopt -s nullglob
+  for f in /docker-entrypoint-initdb.d/*; do
+    case "$f" in
+      *.sh)
+        if [[ -x "$f" ]]; then log "$0: running $f"; "$f" || die "$f failed"
+        else log "$0: sourcing $f"; . "$f"; fi ;;
+      *.sql) log "$0: running $f"; sql < "$f" || die "$f failed" ;;
+      *.sql.gz) log "$0: running $f"; gzip -dc "$f" | sql || die "$f failed" ;;
+      *.sql.bz2) log "$0: running $f"; bzip2 -dc "$f" | sql || die "$f failed" ;;
+      *.sql.xz) log "$0: running $f"; xz -dc "$f" | sql || die "$f failed" ;;
+      *.sql.zst) log "$0: running $f"; zstd -dc "$f" | sql || die "$f failed" ;;
+      *) log "$0: ignoring $f" ;;
+    esac
+  done
+  shopt -u nullglob
+}
 
 if [[ "${1:-}" == -* ]]; then set -- mysqld "$@"; fi
 [[ "${1:-}" == mysqld ]] || exec "$@"
@@ -34,7 +60,8 @@ if [[ ! -d "$datadir/mysql" ]]; then
   find "$datadir" -mindepth 1 -maxdepth 1 -name 'lost+found' -exec rm -rf {} +
   mysqld "${user_args[@]}" "$@" --initialize-insecure --default-time-zone=SYSTEM
   log "Database files initialized"
-  socket=/var/run/mysqld/init.sock
+  # The private server listens on the usual socket only, so init scripts' own `mysql` calls reach it.
+  socket=/var/run/mysqld/mysqld.sock
   mysqld "${user_args[@]}" "$@" --skip-networking --mysqlx=OFF --default-time-zone=SYSTEM --socket="$socket" \
     --pid-file=/var/run/mysqld/init.pid &
   pid=$!
@@ -58,8 +85,9 @@ if [[ ! -d "$datadir/mysql" ]]; then
       echo "CREATE USER '$(q "$user")'@'$(q "$host")' IDENTIFIED BY '$(q "$MYSQL_ROOT_PASSWORD")';"
       echo "GRANT ALL ON *.* TO '$(q "$user")'@'$(q "$host")' WITH GRANT OPTION;"
     fi
-    echo "SHUTDOWN;"
   } | mysql --no-defaults --socket="$socket" -uroot
+  run_init_files "$user" "$socket"
+  echo "SHUTDOWN;" | MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql --no-defaults --socket="$socket" -u"$user"
   wait "$pid" || die "the temporary server did not stop cleanly"
   log "MySQL init process done. Ready for start up."
 fi
