@@ -14,17 +14,46 @@
 namespace mysqlop::api {
 namespace {
 
-const std::set<std::string> kSpecFields = {
-    "version", "replicas", "storageType", "storage", "authSecret", "requireSSL", "tls",
-    "podTemplate", "serviceTemplates", "monitor", "configSecret", "halted", "deletionPolicy",
-    "terminationPolicy", "healthChecker", "init"};
+// Every field of KubeDB's MySQL spec (kubedb.com/v1 and v1alpha2) and what mysqlop does with it:
+// the parser reads the supported ones and refuses the others with their note. The table in
+// docs/community-operator.md ("Every spec field") is generated from these lines
+// (scripts/reference): keep each entry on one line.
+struct SpecField {
+  std::string_view name;
+  bool supported;
+  std::string_view note;
+};
+constexpr SpecField kSpecFieldTable[] = {
+    {"version", true, "the MySQLVersion to run (a catalog entry)"},
+    {"replicas", true, "1 only: a standalone server"},
+    {"storageType", true, "Durable (a PVC) or Ephemeral (an emptyDir)"},
+    {"storage", true, "the PVC spec of a Durable database"},
+    {"authSecret", true, "name (your own Secret, never changed or deleted) and externallyManaged"},
+    {"requireSSL", true, "refuse unencrypted connections (needs tls)"},
+    {"tls", true, "issuerRef and certificates: cert-manager issues them through the enterprise operator"},
+    {"podTemplate", true, "labels, annotations; spec: args, env, resources, nodeSelector, tolerations, affinity, securityContext, serviceAccountName, and containers[] (mysql, exporter) as KubeDB v1 writes them"},
+    {"serviceTemplates", true, "per alias (primary, stats): metadata labels and annotations, spec.type"},
+    {"monitor", true, "the exporter sidecar and the <db>-stats Service"},
+    {"configSecret", true, "a Secret of my.cnf fragments mounted at /etc/mysql/conf.d"},
+    {"init", true, "script (a ConfigMap or Secret run once on an empty data directory) and initialized; restores are refused"},
+    {"healthChecker", true, "periodSeconds, timeoutSeconds, failureThreshold, disableWriteCheck, with KubeDB's defaults"},
+    {"halted", true, "remove the StatefulSet, keep everything else"},
+    {"deletionPolicy", true, "Delete, WipeOut, Halt, DoNotTerminate (v1)"},
+    {"terminationPolicy", true, "the v1alpha2 name of deletionPolicy"},
+    {"topology", false, "only standalone MySQL is supported (no group replication, InnoDB cluster or semi-sync)"},
+    {"coordinator", false, "the coordinator sidecar is not supported"},
+    {"allowedSchemas", false, "schema management is not supported"},
+    {"autoOps", false, "automatic ops requests are not supported"},
+    {"archiver", false, "continuous archiving and point-in-time recovery are not supported"},
+    {"allowedReadReplicas", false, "read replicas are not supported"},
+};
 
-// Fields KubeDB serves that this operator deliberately does not implement.
-const std::map<std::string, std::string> kUnsupported = {
-    {"topology", "only standalone MySQL is supported (no group replication, InnoDB cluster or semi-sync)"},
-    {"coordinator", "the coordinator sidecar is not supported"},
-    {"allowedSchemas", "schema management is not supported"},
-    {"autoOps", "automatic ops requests are not supported"}};
+const SpecField* specField(const std::string& name) {
+  for (const auto& f : kSpecFieldTable) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
 
 // spec.init: script (a ConfigMap or a Secret) and initialized; a restore is refused by name.
 void readInit(FieldReader& r, const Json& init, MySQL& my, FieldErrors& errors) {
@@ -158,6 +187,20 @@ std::string MySQL::effectiveAuthSecretName() const {
   return authSecretName.empty() ? api::authSecretName(name) : authSecretName;
 }
 
+int MySQL::primaryPort() const {
+  if (!serviceTemplates.is_array()) return kMySQLPort;
+  for (const auto& t : serviceTemplates) {
+    if (!t.is_object() || t.value("alias", "") != "primary") continue;
+    for (const auto& p : t.value("spec", Json::object()).value("ports", Json::array())) {
+      if (p.is_object() && p.value("name", "") == kPortNamePrimary && p.contains("port") && p["port"].is_number_integer()) {
+        const int64_t port = p["port"].get<int64_t>();
+        if (port > 0 && port < 65536) return static_cast<int>(port);
+      }
+    }
+  }
+  return kMySQLPort;
+}
+
 std::string MySQL::certSecretName(const std::string& alias) const {
   if (tls) {
     if (const auto* c = tls->certificate(alias); c && !c->secretName.empty()) return c->secretName;
@@ -187,9 +230,10 @@ core::Result<MySQL, FieldErrors> parseMySQL(const Json& obj) {
     return errors;
   }
   for (auto it = spec->begin(); it != spec->end(); ++it) {
-    if (kSpecFields.count(it.key())) continue;
-    if (auto u = kUnsupported.find(it.key()); u != kUnsupported.end()) {
-      errors.push_back({"spec." + it.key(), "Forbidden: " + u->second});
+    const SpecField* f = specField(it.key());
+    if (f && f->supported) continue;
+    if (f) {
+      errors.push_back({"spec." + it.key(), "Forbidden: " + std::string(f->note)});
     } else {
       errors.push_back({"spec." + it.key(), "Forbidden: unknown field; mysqlop does not support it"});
     }
@@ -371,17 +415,24 @@ FieldErrors validate(const MySQL& my) {
   }
   static const std::set<std::string> kForbiddenEnv = {"MYSQL_ROOT_PASSWORD", "MYSQL_ALLOW_EMPTY_PASSWORD",
                                                       "MYSQL_RANDOM_ROOT_PASSWORD", "MYSQL_ONETIME_PASSWORD"};
-  if (my.podTemplate.is_object()) {
-    const Json* env = nullptr;
-    if (auto s = my.podTemplate.find("spec"); s != my.podTemplate.end() && s->is_object()) {
-      if (auto e = s->find("env"); e != s->end() && e->is_array()) env = &*e;
+  // The environment of the pod template (KubeDB v1alpha2: spec.env) and of each container
+  // template (KubeDB v1: spec.containers[].env).
+  auto checkEnv = [&](const Json& env, const std::string& field) {
+    if (!env.is_array()) return;
+    for (size_t i = 0; i < env.size(); ++i) {
+      std::string n = env[i].is_object() ? env[i].value("name", "") : "";
+      if (kForbiddenEnv.count(n)) {
+        out.push_back({fmt::format("{}[{}].name", field, i), fmt::format("Forbidden: {} is set by the operator from the auth Secret", n)});
+      }
     }
-    if (env) {
-      for (size_t i = 0; i < env->size(); ++i) {
-        std::string n = (*env)[i].is_object() ? (*env)[i].value("name", "") : "";
-        if (kForbiddenEnv.count(n)) {
-          out.push_back({fmt::format("spec.podTemplate.spec.env[{}].name", i),
-                         fmt::format("Forbidden: {} is set by the operator from the auth Secret", n)});
+  };
+  if (my.podTemplate.is_object()) {
+    if (auto s = my.podTemplate.find("spec"); s != my.podTemplate.end() && s->is_object()) {
+      checkEnv(s->value("env", Json::array()), "spec.podTemplate.spec.env");
+      const Json containers = s->value("containers", Json::array());
+      for (size_t c = 0; containers.is_array() && c < containers.size(); ++c) {
+        if (containers[c].is_object()) {
+          checkEnv(containers[c].value("env", Json::array()), fmt::format("spec.podTemplate.spec.containers[{}].env", c));
         }
       }
     }

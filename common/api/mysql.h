@@ -122,6 +122,8 @@ struct MySQL {
   std::string certSecretName(const std::string& alias) const;
   // The auth Secret in effect: spec.authSecret.name, else the one the operator makes, <db>-auth.
   std::string effectiveAuthSecretName() const;
+  // The primary Service's port: serviceTemplates[alias=primary].spec.ports[name=primary].port, else 3306.
+  int primaryPort() const;
 };
 
 // Structural parse of a MySQL object. Every malformed field is reported (not just the first).

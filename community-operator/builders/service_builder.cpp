@@ -24,6 +24,19 @@ void applyTemplate(const api::MySQL& my, const std::string& alias, Json& svc) {
     }
     const Json spec = t.value("spec", Json::object());
     if (spec.contains("type") && spec["type"].is_string()) svc["spec"]["type"] = spec["type"];
+    for (const char* k : {"externalTrafficPolicy", "loadBalancerSourceRanges", "loadBalancerClass"}) {
+      if (spec.contains(k)) svc["spec"][k] = spec[k];
+    }
+    // A port of the template changes the Service's port of that name: its number, its nodePort.
+    for (const auto& p : spec.value("ports", Json::array())) {
+      if (!p.is_object()) continue;
+      for (auto& port : svc["spec"]["ports"]) {
+        if (port.value("name", "") != p.value("name", "")) continue;
+        for (const char* k : {"port", "nodePort"}) {
+          if (p.contains(k) && p[k].is_number_integer()) port[k] = p[k];
+        }
+      }
+    }
   }
 }
 

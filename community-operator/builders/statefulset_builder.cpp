@@ -28,6 +28,24 @@ const Json& templateMeta(const api::MySQL& my) {
   return it != my.podTemplate.end() && it->is_object() ? *it : kEmpty;
 }
 
+// KubeDB v1's container template: spec.podTemplate.spec.containers[] entry of that name (empty
+// when there is none); v1alpha2's fields sit on the pod template's spec itself.
+Json containerTemplate(const Json& ts, std::string_view name) {
+  for (const auto& c : ts.value("containers", Json::array())) {
+    if (c.is_object() && c.value("name", "") == name) return c;
+  }
+  return Json::object();
+}
+
+// A list field of both templates, the pod's (v1alpha2) first.
+Json joined(const Json& ts, const Json& ct, const char* key) {
+  Json out = Json::array();
+  for (const Json* from : {&ts, &ct}) {
+    for (const auto& x : from->value(key, Json::array())) out.push_back(x);
+  }
+  return out;
+}
+
 }  // namespace
 
 Json buildStatefulSet(const api::MySQL& my, const Images& images) {
@@ -48,14 +66,14 @@ Json buildStatefulSet(const api::MySQL& my, const Images& images) {
   }
 
   // --- mysql container
-  Json args = Json::array();
-  for (const auto& a : ts.value("args", Json::array())) args.push_back(a);
+  const Json ct = containerTemplate(ts, api::kContainerMySQL);
+  Json args = joined(ts, ct, "args");
   if (tls) {
     for (const auto& a : api::mysqldTlsArgs(my.requireSSL)) args.push_back(a);
   }
   Json env = Json::array({envFromSecret(api::kEnvRootUsername, authSecret, "username"),
                           envFromSecret(api::kEnvRootPassword, authSecret, "password")});
-  for (const auto& e : ts.value("env", Json::array())) env.push_back(e);
+  for (const auto& e : joined(ts, ct, "env")) env.push_back(e);
   Json mounts = Json::array({{{"name", std::string(api::kVolumeData)}, {"mountPath", "/var/lib/mysql"}},
                              {{"name", std::string(api::kVolumeTmp)}, {"mountPath", "/tmp"}}});
   if (tls) mounts.push_back({{"name", std::string(api::kVolumeTls)}, {"mountPath", std::string(api::kCertsDir)}});
@@ -78,7 +96,12 @@ Json buildStatefulSet(const api::MySQL& my, const Images& images) {
                 {"ports", Json::array({{{"name", std::string(api::kPortNameDb)}, {"containerPort", api::kMySQLPort}, {"protocol", "TCP"}}})},
                 {"volumeMounts", mounts},
                 {"readinessProbe", probe}};
-  if (ts.contains("resources")) mysql["resources"] = ts["resources"];
+  if (ct.contains("resources")) {
+    mysql["resources"] = ct["resources"];
+  } else if (ts.contains("resources")) {
+    mysql["resources"] = ts["resources"];
+  }
+  if (ct.contains("securityContext")) mysql["securityContext"] = ct["securityContext"];
   Json containers = Json::array({mysql});
 
   // --- exporter sidecar
@@ -116,6 +139,10 @@ Json buildStatefulSet(const api::MySQL& my, const Images& images) {
                                                      "exec mysqld_exporter --web.listen-address=:{} --web.telemetry-path=/metrics",
                                                      api::kMySQLPort, api::kExporterPort)});
     }
+    const Json et = containerTemplate(ts, api::kContainerExporter);
+    for (const char* k : {"resources", "securityContext"}) {
+      if (et.contains(k)) exporter[k] = et[k];
+    }
     containers.push_back(exporter);
   }
 
@@ -152,7 +179,7 @@ Json buildStatefulSet(const api::MySQL& my, const Images& images) {
                   {"containers", containers},
                   {"volumes", volumes},
                   {"terminationGracePeriodSeconds", 30}};
-  for (const char* k : {"nodeSelector", "tolerations", "affinity", "securityContext"}) {
+  for (const char* k : {"nodeSelector", "tolerations", "affinity", "securityContext", "serviceAccountName"}) {
     if (ts.contains(k)) podSpec[k] = ts[k];
   }
   Json podMeta = {{"labels", podLabels}};

@@ -184,7 +184,7 @@ core::Result<ProbeTarget> HealthChecker::target(const runtime::Json& obj) const 
   api::setDefaults(my);
   ProbeTarget t;
   t.host = api::serviceHost(my.name, my.namespace_);
-  t.port = api::kMySQLPort;
+  t.port = my.primaryPort();
   t.timeout = opts_.probeTimeout;
   if (my.healthChecker) {
     const int64_t s = my.healthChecker->timeoutSeconds > 0 ? my.healthChecker->timeoutSeconds : api::kHealthCheckerTimeoutSeconds;
@@ -282,6 +282,7 @@ std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, 
     }
     ProbeTarget pod = t;
     pod.host = api::podHost(my.name, my.namespace_, i);
+    pod.port = api::kMySQLPort;  // the pod's own port, whatever the primary Service's is
     auto served = opts_.fetchServed(pod.host, pod.port, pod.timeout);
     if (!served) {
       out.push_back({s.pod, "", "", "", false, s.lastReloadTime, std::string(api::kReasonServedUnreachable), served.error().message});
@@ -437,12 +438,13 @@ void HealthChecker::recoverFormerCa(HealthFacts& facts, const api::MySQL& my, co
   // A server that presents a certificate of a CA the Secret no longer holds (an issuer change)
   // fails the verified probe until it reloads: verified with the CA that signed it (one seen
   // before), it is asked to, then probed again.
-  auto served = opts_.fetchServed(api::podHost(my.name, my.namespace_, 0), t.port, t.timeout);
+  auto served = opts_.fetchServed(api::podHost(my.name, my.namespace_, 0), api::kMySQLPort, t.timeout);
   if (!served) return;
   auto signer = signerOf(*served, t.tls->caPem, opts_.caPool.get());
   if (!signer || *signer == t.tls->caPem) return;
   ProbeTarget old = t;
   old.host = api::podHost(my.name, my.namespace_, 0);
+  old.port = api::kMySQLPort;
   old.tls->caPem = *signer;
   auto r2 = opts_.probe(old);
   if (!r2) return;

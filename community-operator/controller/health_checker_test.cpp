@@ -125,6 +125,10 @@ TEST_CASE("health: the target is the Service name, the auth Secret's account and
   REQUIRE(laxTarget);
   REQUIRE(laxTarget->tls);
   CHECK(laxTarget->tls->verifyHostname);
+  // The primary Service's port as its serviceTemplate sets it (KubeDB's serviceTemplates ports).
+  auto moved = lax;
+  moved["spec"]["serviceTemplates"] = Json::parse(R"([{"alias": "primary", "spec": {"ports": [{"name": "primary", "port": 3307}]}}])");
+  CHECK(f.checker.target(moved)->port == 3307);
 
   f.secrets.remove("demo/my-server-cert");
   f.secrets.upsert(secret("my-server-cert", {{"tls.crt", "x"}}));
