@@ -92,6 +92,17 @@ int main(int argc, char** argv) {
   runtime::InformerOptions podOptions = owned;
   podOptions.indexers = {runtime::labelIndex(std::string(api::kLabelInstance))};
   auto& pods = m.informer(kube::kPods, podOptions);
+  // The Prometheus Operator's ServiceMonitors, watched only where the cluster serves them
+  // (looked up once, at start: installing its CRDs later needs a restart, which the MySQLs that
+  // ask for one say in an Event).
+  runtime::Informer* serviceMonitors = nullptr;
+  auto discovery = m.client().execute({.method = "GET", .path = "/apis/monitoring.coreos.com/v1", .verb = "get"});
+  if (discovery && discovery->value("resources", runtime::Json::array()).dump().find("\"servicemonitors\"") != std::string::npos) {
+    serviceMonitors = &m.informer(api::serviceMonitorResource(), owned);
+  } else {
+    log.info("monitoring.coreos.com/v1 ServiceMonitors are not served: a MySQL asking for one (monitor.agent "
+             "prometheus.io/operator) gets its stats Service only");
+  }
 
   runtime::Controller* controller = nullptr;
   community::HealthChecker checker(
@@ -125,6 +136,7 @@ int main(int argc, char** argv) {
                                     .roles = &roles.cache(),
                                     .roleBindings = &roleBindings.cache(),
                                     .pods = &pods.cache(),
+                                    .serviceMonitors = serviceMonitors ? &serviceMonitors->cache() : nullptr,
                                     .named = &namedSecrets},
                                    checker, core::systemClock(), log);
   auto& c = m.controller({.name = "mysql", .workers = workers},
@@ -134,6 +146,7 @@ int main(int argc, char** argv) {
   const std::string group(api::kGroup), kind(api::kKind);
   c.watchPrimary(mysqls);
   for (auto* inf : {&services, &statefulSets, &serviceAccounts, &roles, &roleBindings}) c.watchOwned(*inf, group, kind);
+  if (serviceMonitors) c.watchOwned(*serviceMonitors, group, kind);
   // Secrets: by controller owner, by our labels, or by the name a MySQL gives them; the catalog:
   // every MySQL of that version.
   c.watchMapped(secrets, [&mysqls](const runtime::Json& s) { return community::mysqlsForSecret(mysqls.cache(), s); });

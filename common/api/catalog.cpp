@@ -35,6 +35,11 @@ core::Result<MySQLVersion, FieldErrors> parseMySQLVersion(const Json& obj) {
   return v;
 }
 
+const kube::ResourceType& serviceMonitorResource() {
+  static const kube::ResourceType kType{{"monitoring.coreos.com", "v1", "servicemonitors"}, "ServiceMonitor", true};
+  return kType;
+}
+
 const kube::ResourceType& mysqlResource() {
   static const kube::ResourceType kType{{std::string(kGroup), std::string(kStorageVersion), std::string(kPlural)},
                                         std::string(kKind), true};

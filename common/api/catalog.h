@@ -29,5 +29,9 @@ core::Result<MySQLVersion, FieldErrors> parseMySQLVersion(const Json& obj);
 // kubedb.com/v1 mysqls, catalog.kubedb.com/v1alpha1 mysqlversions.
 const kube::ResourceType& mysqlResource();
 const kube::ResourceType& mysqlVersionResource();
+// The Prometheus Operator's monitoring.coreos.com/v1 servicemonitors (spec.monitor.agent
+// prometheus.io/operator); served only where its CRDs are installed.
+const kube::ResourceType& serviceMonitorResource();
+inline constexpr std::string_view kAgentPrometheusOperator = "prometheus.io/operator";
 
 }  // namespace mysqlop::api

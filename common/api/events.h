@@ -38,6 +38,8 @@ inline constexpr std::string_view kEventTLSReloaded = "TLSReloaded";
 inline constexpr std::string_view kEventCertificateExpiring = "CertificateExpiring";
 // A served certificate has expired (Warning).
 inline constexpr std::string_view kEventCertificateExpired = "CertificateExpired";
+// spec.monitor asks for a ServiceMonitor the cluster cannot hold (no Prometheus Operator CRDs; Warning).
+inline constexpr std::string_view kEventServiceMonitorUnavailable = "ServiceMonitorUnavailable";
 
 // --- enterprise operator: on a MySQLOpsRequest
 // ------------------------------------------------------ The request started ("Start processing

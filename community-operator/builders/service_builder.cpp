@@ -1,5 +1,6 @@
 #include "community-operator/builders/service_builder.h"
 
+#include "common/api/catalog.h"
 #include "common/api/naming.h"
 
 namespace mysqlop::community {
@@ -83,6 +84,27 @@ Json buildStatsService(const api::MySQL& my) {
   svc["metadata"]["labels"]["kubedb.com/role"] = "stats";
   applyTemplate(my, "stats", svc);
   return svc;
+}
+
+std::optional<Json> buildServiceMonitor(const api::MySQL& my) {
+  if (!my.monitor || !my.monitor->is_object() || my.monitor->value("agent", "") != api::kAgentPrometheusOperator) return std::nullopt;
+  const Json sm = my.monitor->value("prometheus", Json::object()).value("serviceMonitor", Json::object());
+  Json meta = api::objectMeta(my, api::statsServiceName(my.name));
+  const Json labels = sm.value("labels", Json::object());
+  for (const auto& [k, v] : labels.items()) {
+    if (!meta["labels"].contains(k)) meta["labels"][k] = v;
+  }
+  Json match = selector(my);
+  match["kubedb.com/role"] = "stats";
+  return Json{{"apiVersion", "monitoring.coreos.com/v1"},
+              {"kind", "ServiceMonitor"},
+              {"metadata", meta},
+              {"spec", {{"selector", {{"matchLabels", match}}},
+                        {"namespaceSelector", {{"matchNames", Json::array({my.namespace_})}}},
+                        {"endpoints", Json::array({{{"port", std::string(api::kPortNameMetrics)},
+                                                    {"path", "/metrics"},
+                                                    {"interval", sm.value("interval", std::string("10s"))},
+                                                    {"honorLabels", true}}})}}}};
 }
 
 }  // namespace mysqlop::community

@@ -116,13 +116,37 @@ void planOffshoots(Planner& p, const api::MySQL& my) {
   p.ensure(kube::kServices, buildPrimaryService(my), service(api::primaryServiceName(my.name)),
            "service for primary/standalone");
   const std::string stats = api::statsServiceName(my.name);
+  const auto monitor = buildServiceMonitor(my);
   if (my.monitor) {
-    p.ensure(kube::kServices, buildStatsService(my), service(stats), "stats service");
+    EnsureStep step{&kube::kServices, buildStatsService(my), service(stats), "stats service", {}};
+    if (monitor && !o.serviceMonitorsServed) {
+      step.onWrite.push_back({true, std::string(api::kEventServiceMonitorUnavailable),
+                              fmt::format("spec.monitor.agent {}: this cluster does not serve monitoring.coreos.com/v1 "
+                                          "ServiceMonitors, so none is made for {}/{} (install the Prometheus Operator's "
+                                          "CRDs, then restart the community operator); the stats Service is there to scrape",
+                                          api::kAgentPrometheusOperator, my.namespace_, stats)});
+    }
+    p.out.steps.push_back(std::move(step));
   } else if (auto s = service(stats); s && kube::isOwnedBy(*s, my.uid)) {
     p.out.steps.push_back(DeleteStep{&kube::kServices, stats, "",
                                      EventSpec{false, std::string(api::kEventDeleted),
                                                fmt::format("Deleted stats service {}/{}: spec.monitor is no longer set",
                                                            my.namespace_, stats)}});
+  }
+}
+
+// The Prometheus Operator's ServiceMonitor (monitor.agent prometheus.io/operator), where the
+// cluster serves them; ours goes when that agent does.
+void planServiceMonitor(Planner& p, const api::MySQL& my) {
+  const Observed& o = p.o;
+  if (!o.serviceMonitorsServed) return;
+  if (auto monitor = buildServiceMonitor(my)) {
+    p.ensure(api::serviceMonitorResource(), std::move(*monitor), o.serviceMonitor, "service monitor");
+  } else if (o.serviceMonitor && kube::isOwnedBy(*o.serviceMonitor, my.uid)) {
+    p.out.steps.push_back(DeleteStep{&api::serviceMonitorResource(), kube::name(*o.serviceMonitor), "",
+                                     EventSpec{false, std::string(api::kEventDeleted),
+                                               fmt::format("Deleted service monitor {}/{}: spec.monitor.agent is no longer {}",
+                                                           my.namespace_, kube::name(*o.serviceMonitor), api::kAgentPrometheusOperator)}});
   }
 }
 
@@ -175,6 +199,7 @@ Plan provision(Planner& p) {
     return p.finish();
   }
   planOffshoots(p, my);
+  planServiceMonitor(p, my);
   if (auto b = authSecretBlocker(my, p.o)) {
     p.facts.blocker = *b;
     // A user's Secret carries no label of ours, so no watch brings it: it is looked for again.

@@ -44,6 +44,10 @@ struct Observed {
   // The objects the operator makes, by name, as the caches hold them (absent: not there).
   std::map<std::string, runtime::ObjectPtr> services;
   runtime::ObjectPtr serviceAccount, role, roleBinding, statefulSet;
+  // The ServiceMonitor <db>-stats, where the cluster serves monitoring.coreos.com/v1 (the
+  // operator watches them then); without that API the plan makes none and says so.
+  bool serviceMonitorsServed = false;
+  runtime::ObjectPtr serviceMonitor;
   std::map<std::string, runtime::ObjectPtr> pods;  // the database's pods, by name
   std::optional<HealthFacts> health;  // the health checker's latest verdict for this MySQL
   // Deletion only, listed from the API: the database's PVCs (by selector).

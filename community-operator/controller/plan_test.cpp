@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/api/conditions.h"
+#include "common/api/events.h"
 #include "common/api/naming.h"
 #include "common/api/ops_request.h"
 #include "common/core/time_format.h"
@@ -383,6 +384,49 @@ TEST_CASE("plan: monitoring turned off removes our stats Service, never someone 
   o.services["my-stats"] = ptr(foreign);
   names = stepNames(plan(o, kNow));
   CHECK(std::count(names.begin(), names.end(), "delete:Service/my-stats") == 0);
+}
+
+TEST_CASE("plan: monitor.agent prometheus.io/operator gets a ServiceMonitor where the cluster serves them, else an Event",
+          "[community][plan]") {
+  const std::string spec = R"({"version":"8.4.3","storageType":"Ephemeral","monitor":{"agent":"prometheus.io/operator",
+      "prometheus":{"serviceMonitor":{"labels":{"release":"prometheus"},"interval":"30s"}}}})";
+  Observed o = observed(mysql(spec));
+  // No monitoring.coreos.com in this cluster: the stats Service alone, and a Warning when it is made.
+  Plan p = plan(o, kNow);
+  auto names = stepNames(p);
+  CHECK(std::count(names.begin(), names.end(), "ensure:ServiceMonitor/my-stats") == 0);
+  bool warned = false;
+  for (const auto& s : p.steps) {
+    auto* e = std::get_if<EnsureStep>(&s);
+    if (e && kube::name(e->desired) == "my-stats") warned = hasEvent(e->onWrite, api::kEventServiceMonitorUnavailable, true);
+  }
+  CHECK(warned);
+  // Served: KubeDB's ServiceMonitor for the stats Service, the user's labels and interval.
+  o.serviceMonitorsServed = true;
+  p = plan(o, kNow);
+  const EnsureStep* sm = nullptr;
+  for (const auto& s : p.steps) {
+    auto* e = std::get_if<EnsureStep>(&s);
+    if (e && e->type->kind == "ServiceMonitor") sm = e;
+  }
+  REQUIRE(sm);
+  CHECK(kube::name(sm->desired) == "my-stats");
+  CHECK(sm->desired["metadata"]["labels"]["release"] == "prometheus");
+  CHECK(sm->desired["spec"]["selector"]["matchLabels"]["kubedb.com/role"] == "stats");
+  CHECK(sm->desired["spec"]["endpoints"][0] == Json{{"port", "metrics"}, {"path", "/metrics"}, {"interval", "30s"}, {"honorLabels", true}});
+  CHECK(sm->desired["spec"]["namespaceSelector"]["matchNames"] == Json::array({"demo"}));
+  // Converged: nothing written. The agent changed: ours goes, never someone else's.
+  Json made = sm->desired;
+  o.serviceMonitor = ptr(made);
+  applyInMemory(o, p);
+  CHECK(writes(plan(o, kNow)) == 0);
+  o.mysql = ptr(mysql(R"({"version":"8.4.3","storageType":"Ephemeral","monitor":{"agent":"prometheus.io/builtin"}})"));
+  names = stepNames(plan(o, kNow));
+  CHECK(std::count(names.begin(), names.end(), "delete:ServiceMonitor/my-stats") == 1);
+  kube::removeOwnerReference(made, kUid);
+  o.serviceMonitor = ptr(made);
+  names = stepNames(plan(o, kNow));
+  CHECK(std::count(names.begin(), names.end(), "delete:ServiceMonitor/my-stats") == 0);
 }
 
 TEST_CASE("plan: halting deletes our StatefulSet and keeps everything else", "[community][plan]") {

@@ -112,6 +112,10 @@ core::Result<Observed> Reconciler::observe(const runtime::ObjectPtr& mysql) cons
   o.role = c_.roles->get(ns, api::serviceAccountName(db));
   o.roleBinding = c_.roleBindings->get(ns, api::serviceAccountName(db));
   o.statefulSet = c_.statefulSets->get(ns, api::statefulSetName(db));
+  if (c_.serviceMonitors) {
+    o.serviceMonitorsServed = true;
+    o.serviceMonitor = c_.serviceMonitors->get(ns, api::statsServiceName(db));
+  }
   if (c_.pods) {
     for (const auto& pod : c_.pods->byLabel(std::string(api::kLabelInstance), db)) {
       if (kube::namespaceOf(*pod) == ns) o.pods.emplace(kube::name(*pod), pod);

@@ -34,6 +34,7 @@ struct Caches {
   const runtime::ObjectCache* roles = nullptr;
   const runtime::ObjectCache* roleBindings = nullptr;
   const runtime::ObjectCache* pods = nullptr;  // the database pods (optional)
+  const runtime::ObjectCache* serviceMonitors = nullptr;  // null: the cluster does not serve them
   // A user's auth Secret (not labelled, so not in `secrets`): read by name. Optional.
   runtime::NamedSecrets* named = nullptr;
 };

@@ -7,12 +7,14 @@
 source "$(dirname "$0")/lib.sh" sbxm0 10.94.0.0/24
 M="$ROOT/e2e/tests/kubedb"
 start_sandbox
+# This cluster serves the Prometheus Operator's ServiceMonitors (the community operator looks at start).
+expect 'created' "$K" apply -f "$M/prometheus-operator-crd.yaml"
 install_operators
 "$K" create namespace demo > /dev/null
 seed_ca demo
 
 step "applying the manifests unchanged"
-for f in custom-auth health-checker init-script config-secret pod-template service-templates topology init-restore; do
+for f in custom-auth health-checker init-script config-secret pod-template service-templates monitor-operator topology init-restore; do
   expect 'created' "$K" apply -f "$M/$f.yaml"
 done
 # externallyManaged: the MySQL first, the Secret it names after it.
@@ -30,7 +32,7 @@ done
   || fail "the user's Secret, made after the MySQL, was not found within 20 s"
 
 step "waiting for the databases to be Ready"
-expect 'condition met' "$K" wait --for=condition=Ready my/auth my/ext my/hc my/seeded my/tls13 my/tuned my/exposed -n demo --timeout=240s
+expect 'condition met' "$K" wait --for=condition=Ready my/auth my/ext my/hc my/seeded my/tls13 my/tuned my/exposed my/watched -n demo --timeout=240s
 
 step "the refused ones say why, naming the field"
 eventually 'InvalidSpec' "$K" get my group -n demo -o 'jsonpath={.status.conditions[?(@.type=="Ready")].reason}'
@@ -97,6 +99,12 @@ expect '^prometheus$' "$K" get svc exposed-stats -n demo -o 'jsonpath={.metadata
 EXPOSED_IP=$("$K" get pod exposed-0 -n demo -o jsonpath='{.status.podIP}')
 eventually '^mysql_up 1' curl -s "http://$EXPOSED_IP:56790/metrics"
 expect '^Ssl_version\s+TLSv1\.3$' verified exposed "$(password exposed-auth)" "SHOW STATUS LIKE 'Ssl_version'"
+
+# monitor.agent prometheus.io/operator: KubeDB's ServiceMonitor for the stats Service.
+expect '^prometheus 10s metrics stats$' "$K" get servicemonitor watched-stats -n demo \
+  -o 'jsonpath={.metadata.labels.release} {.spec.endpoints[0].interval} {.spec.endpoints[0].port} {.spec.selector.matchLabels.kubedb\.com/role}'
+WATCHED_IP=$("$K" get pod watched-0 -n demo -o jsonpath='{.status.podIP}')
+eventually '^mysql_up 1' curl -s "http://$WATCHED_IP:56790/metrics"
 
 step "WipeOut never deletes a Secret the user made"
 expect 'deleted' "$K" delete my ext auth -n demo --timeout=90s
