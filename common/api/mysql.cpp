@@ -33,7 +33,7 @@ constexpr SpecField kSpecFieldTable[] = {
     {"tls", true, "issuerRef and certificates: cert-manager issues them through the enterprise operator"},
     {"podTemplate", true, "labels, annotations; spec: args, env, resources, nodeSelector, tolerations, affinity, securityContext, serviceAccountName, and containers[] (mysql, exporter) as KubeDB v1 writes them"},
     {"serviceTemplates", true, "per alias (primary, stats): metadata labels and annotations, spec.type"},
-    {"monitor", true, "the exporter sidecar and the <db>-stats Service"},
+    {"monitor", true, "the exporter sidecar and the <db>-stats Service; with agent prometheus.io/operator a ServiceMonitor (serviceMonitor labels, interval)"},
     {"configSecret", true, "a Secret of my.cnf fragments mounted at /etc/mysql/conf.d"},
     {"init", true, "script (a ConfigMap or Secret run once on an empty data directory) and initialized; restores are refused"},
     {"healthChecker", true, "periodSeconds, timeoutSeconds, failureThreshold, disableWriteCheck, with KubeDB's defaults"},

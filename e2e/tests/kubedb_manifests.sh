@@ -105,6 +105,7 @@ expect '^prometheus 10s metrics stats$' "$K" get servicemonitor watched-stats -n
   -o 'jsonpath={.metadata.labels.release} {.spec.endpoints[0].interval} {.spec.endpoints[0].port} {.spec.selector.matchLabels.kubedb\.com/role}'
 WATCHED_IP=$("$K" get pod watched-0 -n demo -o jsonpath='{.status.podIP}')
 eventually '^mysql_up 1' curl -s "http://$WATCHED_IP:56790/metrics"
+expect '^Ssl_version\s+TLSv1\.3$' verified watched "$(password watched-auth)" "SHOW STATUS LIKE 'Ssl_version'"
 
 step "WipeOut never deletes a Secret the user made"
 expect 'deleted' "$K" delete my ext auth -n demo --timeout=90s

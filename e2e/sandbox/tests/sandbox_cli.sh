@@ -20,10 +20,12 @@ export SANDBOX_DIR="$WORK/state" SANDBOX_CIDR=10.94.0.0/24 SANDBOX_BRIDGE=sbxs0 
 export KUBECTL=/usr/lib/google-cloud-sdk/bin/kubectl.1.33
 trap '"$SANDBOX" down > /dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 FAILED=0; fail() { echo "FAIL: $*" >&2; FAILED=1; }
-K() { KUBECONFIG="$SANDBOX_DIR/apiserver/kubeconfig" "$KUBECTL" "$@"; }
+# The kubeconfig `up` prints: the user's copy of the API server's.
+K() { KUBECONFIG="$SANDBOX_DIR/kubeconfig" "$KUBECTL" "$@"; }
 
 OUT=$("$SANDBOX" up 2>&1) || { echo "$OUT" >&2; fail "sandbox up failed"; }
-grep -q "export KUBECONFIG=$SANDBOX_DIR/apiserver/kubeconfig" <<<"$OUT" || fail "up must say which kubeconfig to use: $OUT"
+grep -q "export KUBECONFIG=$SANDBOX_DIR/kubeconfig" <<<"$OUT" || fail "up must say which kubeconfig to use: $OUT"
+[[ "$("$SANDBOX" kubeconfig)" == "$SANDBOX_DIR/kubeconfig" ]] || fail "sandbox kubeconfig must print the path up printed"
 grep -q 'already up' <<<"$("$SANDBOX" up 2>&1)" || fail "a second up must say the sandbox is already up"
 ST=$("$SANDBOX" status)
 for c in apiserver cert-manager kubelet; do grep -q "^$c: running" <<<"$ST" || fail "status: $c is not running: $ST"; done

@@ -56,7 +56,7 @@ PodPlan plan(const std::vector<std::string>& argv) {
   p.hostname = "my-0";
   p.volumes = {{Volume::kFiles, "tls-volume", {{"ca.crt", "THE CA\n", 0644}, {"server.key", "KEY\n", 0600}}, ""},
                {Volume::kEmptyDir, "tmp", {}, ""},
-               {Volume::kClaim, "data", {}, "data-my-0"}};
+               {Volume::kClaim, "data", {}, "data-my-0", "claim-uid-1"}};
   ContainerPlan c;
   c.name = "mysql";
   c.argv = argv;
@@ -110,7 +110,7 @@ TEST_CASE("a container sees its volumes, environment, hosts, hostname and addres
   CHECK(WEXITSTATUS(e.status) == 0);
   CHECK(e.output == "THE CA\npw=s3cr3t home=unset\nmy-0\n10.98.0.2 my.demo.svc my\n" + *ip + "/24\nread-only\n");
   // The claim is a node directory that outlives the pod; the key kept its mode.
-  CHECK(slurp(node.dir / "claims" / "demo" / "data-my-0" / "f") == "data\n");
+  CHECK(slurp(node.dir / "claims" / "demo" / "data-my-0.claim-uid-1" / "f") == "data\n");
   CHECK((fs::status(node.dir / "pods" / p.uid / "volumes" / "tls-volume" / "server.key").permissions() & fs::perms::others_read) ==
         fs::perms::none);
   // Nothing leaked into this namespace: the bind mounts were the container's own.
