@@ -461,8 +461,12 @@ std::vector<EventSpec> servedEvents(const Json& before, const Json& after) {
 
 std::optional<DeleteStep> restartForTls(const api::MySQL& my, const Observed& o) {
   if (!my.tls || !o.health || !o.health->served) return std::nullopt;
+  // One at a time, each back and Ready before the next: no pod may be going or not Ready.
   for (const auto& [_, pod] : o.pods) {
-    if (kube::isBeingDeleted(*pod)) return std::nullopt;  // one at a time
+    if (kube::isBeingDeleted(*pod)) return std::nullopt;
+    const Json conditions = pod->value("status", Json::object()).value("conditions", Json::array());
+    auto ready = kube::findCondition(conditions, "Ready");
+    if (!ready || ready->status != kube::kConditionTrue) return std::nullopt;
   }
   auto secret = o.secret(my.certSecretName(std::string(api::kAliasServer)));
   if (!secret) return std::nullopt;

@@ -669,8 +669,9 @@ TEST_CASE("plan: a server that cannot reload is restarted, one pod at a time, on
   ServedCertificate old{"my-0", "0A", "2027-01-01T00:00:00Z", "CN=ca", false, "", "ReloadUnsupported",
                         "server 5.7.44 cannot reload TLS without a restart"};
   o.health = HealthFacts{true, "ok", std::vector<ServedCertificate>{old}};
-  auto pod = [](const char* created, bool deleting = false) {
-    Json p = {{"metadata", {{"name", "my-0"}, {"namespace", "demo"}, {"creationTimestamp", created}}}};
+  auto pod = [](const char* created, bool deleting = false, const char* name = "my-0", bool ready = true) {
+    Json p = {{"metadata", {{"name", name}, {"namespace", "demo"}, {"creationTimestamp", created}}},
+              {"status", {{"conditions", {{{"type", "Ready"}, {"status", ready ? "True" : "False"}}}}}}};
     if (deleting) p["metadata"]["deletionTimestamp"] = "2026-11-29T00:00:00Z";
     return ptr(p);
   };
@@ -690,6 +691,12 @@ TEST_CASE("plan: a server that cannot reload is restarted, one pod at a time, on
   o.pods["my-0"] = pod("2020-01-01T00:00:00Z", /*deleting=*/true);  // already going
   names = stepNames(plan(o, kNow));
   CHECK(std::count(names.begin(), names.end(), "delete:Pod/my-0") == 0);
+  // Another pod back but not Ready yet (the one restarted before): wait for it.
+  o.pods["my-0"] = pod("2020-01-01T00:00:00Z");
+  o.pods["my-1"] = pod("2099-01-01T00:00:00Z", false, "my-1", /*ready=*/false);
+  names = stepNames(plan(o, kNow));
+  CHECK(std::count(names.begin(), names.end(), "delete:Pod/my-0") == 0);
+  o.pods.erase("my-1");
   o.pods["my-0"] = pod("2020-01-01T00:00:00Z");
   o.health->served->front().reason = "ReloadFailed";  // a refusal is reported, never "fixed" by a restart
   names = stepNames(plan(o, kNow));
