@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   auto created = runtime::startManager(flags, "community-operator", log);
   if (!created) return 1;
   runtime::Manager& m = *created;
+  std::shared_ptr<community::CrdUpgradeLoop> crdUpgrade;  // shared with the readiness check
   if (!crdsDir.empty()) {
     // Before anything else, in every replica: a rollout (`helm upgrade --wait`, `kubectl rollout
     // status`) is complete only once the CRDs are this chart's. Never an older chart's, so an old
@@ -62,9 +63,11 @@ int main(int argc, char** argv) {
       log.error("cannot read the chart's CRDs", {{"error", shipped.error().toString()}});
       return 1;
     }
-    if (auto n = community::upgradeCrds(m.client(), *shipped, log); n && *n > 0) {
-      log.info("brought the CRDs up to this chart's", {{"chartVersion", shipped->chartVersion}, {"updated", *n}});
-    }
+    crdUpgrade = std::make_shared<community::CrdUpgradeLoop>(
+        [&m, crds = *shipped, &log] { return community::upgradeCrds(m.client(), crds, log); }, shipped->chartVersion,
+        std::chrono::seconds(30), log);
+    crdUpgrade->start();
+    m.addReadyCheck("crds", [loop = crdUpgrade] { return loop->notReady(); });
   }
   // What we own is read now and then: kept serialized (runtime::ObjectCache's compact mode).
   const runtime::InformerOptions owned{.namespace_ = flags.watchNamespace, .labelSelector = community::ownedSelector(),
@@ -163,6 +166,7 @@ int main(int argc, char** argv) {
 
   checker.start();
   int rc = m.run();  // returns once the workers stopped and the lease is released
+  if (crdUpgrade) crdUpgrade->stop();  // no retry against a client being torn down
   // A probe in flight (a name lookup cannot be interrupted) does not hold the exit back.
   if (!checker.stop(std::chrono::seconds(2))) {
     log.info("exiting with health checks still in flight", {});

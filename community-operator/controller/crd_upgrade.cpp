@@ -1,5 +1,7 @@
 #include "community-operator/controller/crd_upgrade.h"
 
+#include <condition_variable>
+
 #include <charconv>
 #include <filesystem>
 #include <thread>
@@ -225,6 +227,47 @@ core::Result<int> upgradeCrds(client::RestClient& cli, const ShippedCrds& shippe
   }
   if (!failed.empty()) return core::unavailable(fmt::format("{}", fmt::join(failed, "; ")));
   return updated;
+}
+
+CrdUpgradeLoop::CrdUpgradeLoop(UpgradeFn upgrade, std::string chartVersion, std::chrono::milliseconds retry, core::Logger log)
+    : upgrade_(std::move(upgrade)), chartVersion_(std::move(chartVersion)), retry_(retry), log_(std::move(log)) {}
+
+CrdUpgradeLoop::~CrdUpgradeLoop() { stop(); }
+
+void CrdUpgradeLoop::stop() {
+  thread_.request_stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool CrdUpgradeLoop::attempt() {
+  auto n = upgrade_();
+  std::lock_guard lock(mu_);
+  if (n) {
+    if (*n > 0) log_.info("brought the CRDs up to this chart's", {{"chartVersion", chartVersion_}, {"updated", *n}});
+    failure_.reset();
+    return true;
+  }
+  failure_ = fmt::format("the CRDs are not yet this chart's ({}): {}; trying again every {}s", chartVersion_, n.error().message,
+                         std::chrono::duration_cast<std::chrono::seconds>(retry_).count());
+  return false;
+}
+
+void CrdUpgradeLoop::start() {
+  if (attempt()) return;
+  thread_ = std::jthread([this](std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    while (!stop.stop_requested()) {
+      std::unique_lock lock(m);
+      if (cv.wait_for(lock, stop, retry_, [] { return false; })) break;
+      if (stop.stop_requested() || attempt()) break;
+    }
+  });
+}
+
+std::optional<std::string> CrdUpgradeLoop::notReady() const {
+  std::lock_guard lock(mu_);
+  return failure_;
 }
 
 }  // namespace mysqlop::community

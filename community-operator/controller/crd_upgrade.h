@@ -7,8 +7,13 @@
 // already set is pruned, and an old replica starting beside a new one changes nothing).
 // docs/install.md.
 
+#include <chrono>
+#include <functional>
+#include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <string_view>
 #include <vector>
 
@@ -52,5 +57,31 @@ core::Result<ShippedCrds> readShippedCrds(const std::string& dir);
 // few times with a fresh read). Returns how many were updated; every failure is logged and
 // reported in the error, the rest still go.
 core::Result<int> upgradeCrds(client::RestClient& cli, const ShippedCrds& shipped, const core::Logger& log);
+
+// The upgrade as a readiness condition: the first attempt on the caller's thread; while it fails,
+// again every `retry` on a thread of its own, and notReady() says why — a replica whose CRDs are
+// not yet the chart's is not ready, so a rollout (`helm upgrade --wait`) does not complete on it.
+// Stops retrying when destroyed.
+class CrdUpgradeLoop {
+ public:
+  using UpgradeFn = std::function<core::Result<int>()>;
+  CrdUpgradeLoop(UpgradeFn upgrade, std::string chartVersion, std::chrono::milliseconds retry, core::Logger log);
+  ~CrdUpgradeLoop();
+  CrdUpgradeLoop(const CrdUpgradeLoop&) = delete;
+  CrdUpgradeLoop& operator=(const CrdUpgradeLoop&) = delete;
+  void start();
+  void stop();  // no more retries (waits for one in flight)
+  std::optional<std::string> notReady() const;
+
+ private:
+  bool attempt();  // true once the CRDs are the chart's
+  UpgradeFn upgrade_;
+  std::string chartVersion_;
+  std::chrono::milliseconds retry_;
+  core::Logger log_;
+  mutable std::mutex mu_;
+  std::optional<std::string> failure_;  // guarded by mu_
+  std::jthread thread_;
+};
 
 }  // namespace mysqlop::community

@@ -6,6 +6,9 @@
 #include <fstream>
 
 #include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -93,6 +96,34 @@ TEST_CASE("the CRDs of a mounted ConfigMap are read, the kubelet's own entries s
   write(dir / "chartVersion", "latest");
   REQUIRE_FALSE(readShippedCrds(dir.string()));
   fs::remove_all(dir);
+}
+
+TEST_CASE("a CRD upgrade that fails keeps the replica not ready, and is tried again until it goes through", "[community][crds]") {
+  std::atomic<int> calls{0};
+  std::atomic<bool> failing{true};
+  CrdUpgradeLoop loop(
+      [&]() -> core::Result<int> {
+        ++calls;
+        if (failing) return core::unavailable("mysqls.kubedb.com: Forbidden: update");
+        return 3;
+      },
+      "0.2.0", std::chrono::milliseconds(10), core::Logger::root());
+  loop.start();
+  REQUIRE(loop.notReady());
+  CHECK_THAT(*loop.notReady(), Catch::StartsWith("the CRDs are not yet this chart's (0.2.0): mysqls.kubedb.com: Forbidden: update"));
+  for (int i = 0; i < 2000 && calls < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  CHECK(calls >= 3);  // tried again
+  CHECK(loop.notReady());
+  failing = false;
+  for (int i = 0; i < 2000 && loop.notReady(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  CHECK_FALSE(loop.notReady());
+  const int after = calls;
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(calls == after);  // done: no more attempts
+  // One that goes through at once is ready at once, with no thread behind it.
+  CrdUpgradeLoop ok([] { return core::Result<int>(0); }, "0.2.0", std::chrono::milliseconds(10), core::Logger::root());
+  ok.start();
+  CHECK_FALSE(ok.notReady());
 }
 
 }  // namespace
