@@ -133,6 +133,8 @@ expect_fail '^no' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" 
 # The last-resort restart of a pod whose server cannot reload TLS; nothing more on pods.
 expect '^yes' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K" auth can-i delete pods -n demo
 expect_fail '^no' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K" auth can-i create pods -n demo
+# A group member's role label (kubedb.com/role).
+expect '^yes' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K" auth can-i patch pods -n demo
 # The community edition needs nothing of cert-manager's; the enterprise operator removes its Certificates.
 for verb in list delete; do
   expect_fail '^no' env KUBECONFIG="$WORK/community-mysqlop-community.kubeconfig" "$K" auth can-i "$verb" certificates.cert-manager.io -n demo

@@ -71,6 +71,15 @@ inline constexpr std::string_view kReasonNotExpiring = "NotExpiring";
 inline constexpr std::string_view kCondPodTemplateOutdated = "PodTemplateOutdated";
 inline constexpr std::string_view kReasonRestartRequired = "RestartRequired";
 
+// Group Replication (issue 31): True while every member is ONLINE in one group with a majority.
+inline constexpr std::string_view kCondGroupReplication = "GroupReplicationOnline";
+inline constexpr std::string_view kReasonGroupOnline = "AllMembersOnline";
+inline constexpr std::string_view kReasonGroupBootstrapping = "Bootstrapping";        // no group yet: being made
+inline constexpr std::string_view kReasonGroupWaitingForMembers = "WaitingForMembers";  // no group; a member does not answer
+inline constexpr std::string_view kReasonGroupMemberNotOnline = "MemberNotOnline";    // a group with a majority; a member is not ONLINE
+inline constexpr std::string_view kReasonGroupNoMajority = "NoMajority";              // members ONLINE without a majority: blocked
+inline constexpr std::string_view kReasonGroupDiverged = "Diverged";                  // no member holds every other's transactions
+
 // --- enterprise ------------------------------------------------------------------------------
 inline constexpr std::string_view kCondTLSCertificatesReady = "TLSCertificatesReady";
 inline constexpr std::string_view kReasonLicenseInvalid = "LicenseInvalid";

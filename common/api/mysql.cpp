@@ -25,7 +25,7 @@ struct SpecField {
 };
 constexpr SpecField kSpecFieldTable[] = {
     {"version", true, "the MySQLVersion to run (a catalog entry)"},
-    {"replicas", true, "1 only: a standalone server"},
+    {"replicas", true, "1 for a standalone server; 2 to 9 for a group (3 by default)"},
     {"storageType", true, "Durable (a PVC) or Ephemeral (an emptyDir)"},
     {"storage", true, "the PVC spec of a Durable database"},
     {"authSecret", true, "name (your own Secret, never changed or deleted) and externallyManaged"},
@@ -40,7 +40,7 @@ constexpr SpecField kSpecFieldTable[] = {
     {"halted", true, "remove the StatefulSet, keep everything else"},
     {"deletionPolicy", true, "Delete, WipeOut, Halt, DoNotTerminate (v1)"},
     {"terminationPolicy", true, "the v1alpha2 name of deletionPolicy"},
-    {"topology", false, "only standalone MySQL is supported (no group replication, InnoDB cluster or semi-sync)"},
+    {"topology", true, "mode GroupReplication, group.name (a UUID, recorded once when left out) and group.mode Single-Primary; InnoDB cluster, semi-sync and remote replicas are refused"},
     {"coordinator", false, "the coordinator sidecar is not supported"},
     {"allowedSchemas", false, "schema management is not supported"},
     {"autoOps", false, "automatic ops requests are not supported"},
@@ -79,6 +79,24 @@ void readInit(FieldReader& r, const Json& init, MySQL& my, FieldErrors& errors) 
     }
   }
   my.initScript = s;
+}
+
+// spec.topology: mode and group (name, mode); the other topologies of KubeDB v1 refused by name.
+void readTopology(FieldReader& r, const Json& t, MySQL& my, FieldErrors& errors) {
+  Topology topo;
+  for (auto it = t.begin(); it != t.end(); ++it) {
+    if (it.key() == "mode" || it.key() == "group") continue;
+    errors.push_back({"spec.topology." + it.key(), "Forbidden: only mode GroupReplication (with group) is supported"});
+  }
+  topo.mode = r.str(t, "mode", "spec.topology");
+  if (const Json* g = r.object(t, "group", "spec.topology")) {
+    for (auto it = g->begin(); it != g->end(); ++it) {
+      if (it.key() != "name" && it.key() != "mode") errors.push_back({"spec.topology.group." + it.key(), "Forbidden: unknown field"});
+    }
+    topo.groupName = r.str(*g, "name", "spec.topology.group");
+    topo.groupMode = r.str(*g, "mode", "spec.topology.group");
+  }
+  my.topology = std::move(topo);
 }
 
 void ipOk(const std::string& ip, const std::string& field, FieldErrors& out) {
@@ -255,6 +273,7 @@ core::Result<MySQL, FieldErrors> parseMySQL(const Json& obj) {
     my.healthChecker = hc;
   }
   if (const Json* init = r.object(*spec, "init", "spec")) readInit(r, *init, my, errors);
+  if (const Json* t = r.object(*spec, "topology", "spec")) readTopology(r, *t, my, errors);
   my.requireSSL = r.boolean(*spec, "requireSSL", "spec");
   if (const Json* p = r.object(*spec, "podTemplate", "spec")) my.podTemplate = *p;
   if (auto st = spec->find("serviceTemplates"); st != spec->end() && !st->is_null()) {
@@ -321,7 +340,8 @@ bool setDefaults(MySQL& my) {
     field = value;
     changed = true;
   };
-  if (my.replicas == 0) set(my.replicas, int64_t{1});
+  if (my.replicas == 0) set(my.replicas, my.isGroup() ? kGroupDefaultMembers : int64_t{1});
+  if (my.isGroup() && my.topology->groupMode.empty()) set(my.topology->groupMode, std::string(kGroupModeSinglePrimary));
   if (my.storageType.empty()) set(my.storageType, std::string("Durable"));
   if (!my.deletionPolicy) set(my.deletionPolicy, std::optional<DeletionPolicy>(DeletionPolicy::kDelete));
   if (my.tls && my.tls->issuerRef) {
@@ -366,7 +386,45 @@ void validateKubeDBExtras(const MySQL& my, FieldErrors& out) {
   }
 }
 
+// spec.topology and spec.replicas: a standalone server, or a single-primary group of 2 to 9
+// members that verify each other's certificates (so it needs spec.tls).
+void validateTopology(const MySQL& my, FieldErrors& out) {
+  if (!my.topology) {
+    if (my.replicas != 1) {
+      out.push_back({"spec.replicas", fmt::format("Invalid value: {}: a standalone server has 1 replica (a group: spec.topology)", my.replicas)});
+    }
+    return;
+  }
+  const Topology& t = *my.topology;
+  if (t.mode.empty()) {
+    out.push_back({"spec.topology.mode", "Required value: supported values: \"GroupReplication\""});
+  } else if (t.mode != kModeGroupReplication) {
+    out.push_back({"spec.topology.mode", fmt::format("Unsupported value: {:?}: supported values: \"GroupReplication\"", t.mode)});
+  }
+  if (!t.groupName.empty() && !isUuid(t.groupName)) {
+    out.push_back({"spec.topology.group.name", fmt::format("Invalid value: {:?}: must be a UUID (8-4-4-4-12 hexadecimal digits)", t.groupName)});
+  }
+  if (!t.groupMode.empty() && t.groupMode != kGroupModeSinglePrimary) {
+    out.push_back({"spec.topology.group.mode", fmt::format("Unsupported value: {:?}: supported values: \"Single-Primary\"", t.groupMode)});
+  }
+  if (my.replicas < 2 || my.replicas > kGroupMaxMembers) {
+    out.push_back({"spec.replicas", fmt::format("Invalid value: {}: a group has 2 to {} members", my.replicas, kGroupMaxMembers)});
+  }
+  if (!my.tls) {
+    out.push_back({"spec.tls", "Required value: the members of a group verify each other's certificates; set spec.tls with an issuerRef"});
+  }
+}
+
 }  // namespace
+
+bool isUuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
 
 FieldErrors validate(const MySQL& my) {
   FieldErrors out;
@@ -395,9 +453,7 @@ FieldErrors validate(const MySQL& my) {
   }
   if (my.version.empty()) out.push_back({"spec.version", "Required value"});
   validateKubeDBExtras(my, out);
-  if (my.replicas != 1) {
-    out.push_back({"spec.replicas", fmt::format("Unsupported value: {}: only a standalone server (1) is supported", my.replicas)});
-  }
+  validateTopology(my, out);
   if (my.storageType != "Durable" && my.storageType != "Ephemeral") {
     out.push_back({"spec.storageType", fmt::format("Unsupported value: {:?}: supported values: \"Durable\", \"Ephemeral\"", my.storageType)});
   }
@@ -532,6 +588,13 @@ Json specToJson(const MySQL& my) {
     spec["init"] = init;
   }
   if (my.requireSSL) spec["requireSSL"] = true;
+  if (my.topology) {
+    Json t = Json::object();
+    if (!my.topology->mode.empty()) t["mode"] = my.topology->mode;
+    if (!my.topology->groupName.empty()) t["group"]["name"] = my.topology->groupName;
+    if (!my.topology->groupMode.empty()) t["group"]["mode"] = my.topology->groupMode;
+    spec["topology"] = t;
+  }
   if (!my.podTemplate.is_null()) spec["podTemplate"] = my.podTemplate;
   if (!my.serviceTemplates.is_null()) spec["serviceTemplates"] = my.serviceTemplates;
   if (my.monitor) spec["monitor"] = *my.monitor;

@@ -3,7 +3,7 @@
 // parsing that names the field at fault, defaulting (docs/design.md §4: TLS aliases and secret names
 // only when tls.issuerRef is set, never overwriting the user), and validation — KubeDB's checks
 // plus the ones it lacks (requireSSL without tls, unknown or duplicate aliases, bad IPs, bad
-// durations, a bad issuer kind, unsupported fields such as topology).
+// durations, a bad issuer kind, unsupported fields such as a restore).
 //
 //   auto my = parseMySQL(obj);                 // errors: every malformed field
 //   if (!my) report(my.error());
@@ -85,6 +85,20 @@ struct InitScript {
   bool operator==(const InitScript&) const = default;
 };
 
+// spec.topology (KubeDB's): Group Replication, single-primary — the one topology mysqlop runs.
+struct Topology {
+  std::string mode;       // "GroupReplication"
+  std::string groupName;  // spec.topology.group.name: a UUID; "" until the operator records one
+  std::string groupMode;  // spec.topology.group.mode: "Single-Primary" (KubeDB's default)
+  bool operator==(const Topology&) const = default;
+};
+inline constexpr std::string_view kModeGroupReplication = "GroupReplication";
+inline constexpr std::string_view kGroupModeSinglePrimary = "Single-Primary";
+inline constexpr int64_t kGroupDefaultMembers = 3;  // KubeDB's MySQLDefaultGroupSize
+inline constexpr int64_t kGroupMaxMembers = 9;      // KubeDB's MySQLMaxGroupMembers, MySQL's limit
+// A UUID as MySQL accepts a group name: 8-4-4-4-12 hexadecimal digits.
+bool isUuid(std::string_view s);
+
 struct TLSConfig {
   std::optional<IssuerRef> issuerRef;
   std::vector<CertificateSpec> certificates;
@@ -108,6 +122,7 @@ struct MySQL {
   bool authSecretExternallyManaged = false;  // spec.authSecret.externallyManaged: the user makes it
   bool requireSSL = false;
   std::optional<TLSConfig> tls;
+  std::optional<Topology> topology;
   Json podTemplate;
   Json serviceTemplates;
   std::optional<Json> monitor;
@@ -124,6 +139,8 @@ struct MySQL {
   std::string effectiveAuthSecretName() const;
   // The primary Service's port: serviceTemplates[alias=primary].spec.ports[name=primary].port, else 3306.
   int primaryPort() const;
+  // spec.topology.mode GroupReplication: the pods are the members of one group.
+  bool isGroup() const { return topology && topology->mode == kModeGroupReplication; }
 };
 
 // Structural parse of a MySQL object. Every malformed field is reported (not just the first).
@@ -131,7 +148,8 @@ core::Result<MySQL, FieldErrors> parseMySQL(const Json& obj);
 // Back to the spec JSON the API server stores (metadata and status are not included).
 Json specToJson(const MySQL& my);
 
-// docs/design.md §4 defaulting; returns whether anything changed.
+// docs/design.md §4 defaulting; returns whether anything changed. A group's name is not
+// defaulted here (it is random): the community operator records one once (as KubeDB's mutator).
 bool setDefaults(MySQL& my);
 // Semantic validation; empty when valid.
 FieldErrors validate(const MySQL& my);

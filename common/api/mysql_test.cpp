@@ -60,21 +60,40 @@ TEST_CASE("parse: a full spec, v1 and v1alpha2", "[api][mysql]") {
 TEST_CASE("parse: every malformed field is named", "[api][mysql]") {
   auto bad = parseMySQL(mysql(R"({"version": 8, "replicas": "one", "requireSSL": "yes",
       "tls": {"issuerRef": {"kind": 1}, "certificates": [{"alias": "server", "dnsNames": "x"}, 7]},
-      "topology": {"mode": "GroupReplication"}, "frobnicate": true,
+      "topology": {"mode": "GroupReplication", "semiSync": {}}, "frobnicate": true,
       "deletionPolicy": "Delete", "terminationPolicy": "WipeOut"})"));
   REQUIRE_FALSE(bad);
   auto f = fields(bad.error());
   for (const char* want : {"spec.version", "spec.replicas", "spec.requireSSL", "spec.tls.issuerRef.kind",
-                           "spec.tls.certificates[0].dnsNames", "spec.tls.certificates[1]", "spec.topology",
+                           "spec.tls.certificates[0].dnsNames", "spec.tls.certificates[1]", "spec.topology.semiSync",
                            "spec.frobnicate", "spec.terminationPolicy"}) {
     INFO(want);
     CHECK_THAT(f, Catch::VectorContains(std::string(want)));
   }
   for (const auto& e : bad.error()) {
-    if (e.field == "spec.topology") CHECK_THAT(e.message, Catch::Contains("only standalone MySQL is supported"));
+    if (e.field == "spec.topology.semiSync") CHECK_THAT(e.message, Catch::Contains("only mode GroupReplication"));
     if (e.field == "spec.version") CHECK(e.message == "Invalid value: 8: must be a string");
   }
   CHECK_FALSE(parseMySQL(Json::parse(R"({"metadata": {"name": "x"}})")));
+}
+
+TEST_CASE("parse: a Group Replication topology, defaulted as KubeDB's mutator does", "[api][mysql]") {
+  auto my = parseMySQL(mysql(R"({"version": "9.7.4", "storageType": "Ephemeral", "topology": {"mode": "GroupReplication"},
+      "tls": {"issuerRef": {"kind": "Issuer", "name": "ca"}}})"));
+  REQUIRE(my);
+  REQUIRE(my->isGroup());
+  CHECK(setDefaults(*my));
+  CHECK(my->replicas == 3);
+  CHECK(my->topology->groupMode == "Single-Primary");
+  CHECK(my->topology->groupName.empty());  // random: the community operator records one
+  my->topology->groupName = "DC002FC3-c412-4d18-b1d4-66c1fbfbbc9b";
+  const Json spec = specToJson(*my);
+  CHECK(spec["topology"] == Json::parse(R"({"mode": "GroupReplication", "group": {"name": "DC002FC3-c412-4d18-b1d4-66c1fbfbbc9b",
+                                            "mode": "Single-Primary"}})"));
+  CHECK(validate(*my).empty());
+  CHECK(isUuid("dc002fc3-c412-4d18-b1d4-66c1fbfbbc9b"));
+  CHECK_FALSE(isUuid("dc002fc3c4124d18b1d466c1fbfbbc9b"));
+  CHECK_FALSE(isUuid("dc002fc3-c412-4d18-b1d4-66c1fbfbbc9g"));
 }
 
 TEST_CASE("parse: KubeDB's externallyManaged auth Secret, healthChecker and init script", "[api][mysql]") {
@@ -203,7 +222,20 @@ TEST_CASE("validation: KubeDB's checks and the ones it lacks", "[api][mysql]") {
   struct Row { const char* spec; const char* field; const char* needle; };
   const Row rows[] = {
       {R"({"storageType": "Ephemeral"})", "spec.version", "Required value"},
-      {R"({"version": "8", "storageType": "Ephemeral", "replicas": 3})", "spec.replicas", "standalone"},
+      {R"({"version": "8", "storageType": "Ephemeral", "replicas": 3})", "spec.replicas", "standalone server has 1 replica"},
+      {R"({"version": "8", "storageType": "Ephemeral", "replicas": 1, "topology": {"mode": "GroupReplication"}})", "spec.replicas",
+       "a group has 2 to 9 members"},
+      {R"({"version": "8", "storageType": "Ephemeral", "replicas": 10, "topology": {"mode": "GroupReplication"}})", "spec.replicas",
+       "a group has 2 to 9 members"},
+      {R"({"version": "8", "storageType": "Ephemeral", "topology": {"mode": "InnoDBCluster"}})", "spec.topology.mode",
+       "Unsupported value: \"InnoDBCluster\""},
+      {R"({"version": "8", "storageType": "Ephemeral", "topology": {}})", "spec.topology.mode", "Required value"},
+      {R"({"version": "8", "storageType": "Ephemeral", "topology": {"mode": "GroupReplication", "group": {"name": "my-group"}}})",
+       "spec.topology.group.name", "must be a UUID"},
+      {R"({"version": "8", "storageType": "Ephemeral", "topology": {"mode": "GroupReplication", "group": {"mode": "Multi-Primary"}}})",
+       "spec.topology.group.mode", "Unsupported value: \"Multi-Primary\""},
+      {R"({"version": "8", "storageType": "Ephemeral", "topology": {"mode": "GroupReplication"}})", "spec.tls",
+       "verify each other's certificates"},
       {R"({"version": "8", "storageType": "Tape"})", "spec.storageType", "Unsupported value"},
       {R"({"version": "8"})", "spec.storage", "Durable database needs a storage"},
       {R"({"version": "8", "storageType": "Ephemeral", "deletionPolicy": "Halt"})", "spec.deletionPolicy", "Ephemeral"},

@@ -14,6 +14,7 @@ std::string authSecretName(std::string_view db) { return fmt::format("{}-auth", 
 std::string primaryServiceName(std::string_view db) { return std::string(db); }
 std::string governingServiceName(std::string_view db) { return fmt::format("{}-pods", db); }
 std::string statsServiceName(std::string_view db) { return fmt::format("{}-stats", db); }
+std::string standbyServiceName(std::string_view db) { return fmt::format("{}-standby", db); }
 std::string statefulSetName(std::string_view db) { return std::string(db); }
 std::string serviceAccountName(std::string_view db) { return std::string(db); }
 std::string certificateName(std::string_view db, std::string_view alias) {
@@ -52,6 +53,32 @@ std::vector<std::string> mysqldTlsArgs(bool requireSecureTransport) {
   };
   if (requireSecureTransport) args.push_back("--require-secure-transport=ON");
   return args;
+}
+
+std::vector<std::string> mysqldGroupArgs(std::string_view db, std::string_view ns, std::string_view groupName, int members) {
+  const std::string self = fmt::format("$({}).{}.{}.svc", kEnvPodName, governingServiceName(db), ns);
+  std::string seeds;
+  for (int i = 0; i < members; ++i) seeds += fmt::format("{}{}:{}", i ? "," : "", podHost(db, ns, i), kGroupPort);
+  return {
+      "--gtid-mode=ON",
+      "--enforce-gtid-consistency=ON",
+      "--plugin-load-add=group_replication.so",
+      fmt::format("--report-host={}", self),
+      fmt::format("--loose-group-replication-group-name={}", groupName),
+      "--loose-group-replication-start-on-boot=OFF",
+      fmt::format("--loose-group-replication-local-address={}:{}", self, kGroupPort),
+      fmt::format("--loose-group-replication-group-seeds={}", seeds),
+      "--loose-group-replication-single-primary-mode=ON",
+      // A member that stops answering is expelled after the 5 s suspicion, not 5 s + 5 s more:
+      // a killed primary is replaced in about 7 s (docs/design.md §11).
+      "--loose-group-replication-member-expel-timeout=0",
+      "--loose-group-replication-ssl-mode=VERIFY_IDENTITY",
+      "--loose-group-replication-recovery-use-ssl=ON",
+      "--loose-group-replication-recovery-ssl-verify-server-cert=ON",
+      fmt::format("--loose-group-replication-recovery-ssl-ca={}/ca.crt", kCertsDir),
+      fmt::format("--loose-group-replication-recovery-ssl-cert={}/server.crt", kCertsDir),
+      fmt::format("--loose-group-replication-recovery-ssl-key={}/server.key", kCertsDir),
+  };
 }
 
 std::vector<std::string> exporterArgs() {

@@ -34,6 +34,7 @@ std::string authSecretName(std::string_view db);            // <db>-auth
 std::string primaryServiceName(std::string_view db);        // <db>
 std::string governingServiceName(std::string_view db);      // <db>-pods
 std::string statsServiceName(std::string_view db);          // <db>-stats
+std::string standbyServiceName(std::string_view db);        // <db>-standby (a group's secondaries)
 std::string statefulSetName(std::string_view db);           // <db>
 std::string serviceAccountName(std::string_view db);        // <db> (also the Role and RoleBinding)
 std::string certificateName(std::string_view db, std::string_view alias);  // <db>-<alias>-cert
@@ -84,6 +85,23 @@ inline constexpr std::string_view kExporterConfigKey = "exporter.cnf";
 
 // mysqld's TLS flags (docs/design.md §4); `requireSecureTransport` adds --require-secure-transport=ON.
 std::vector<std::string> mysqldTlsArgs(bool requireSecureTransport);
+
+// --- Group Replication (spec.topology.mode GroupReplication) ---------------------------------
+// KubeDB's routing label on a group's pods: the Service <db> selects the primary, <db>-standby
+// the secondaries. The community operator sets it from what the members report.
+inline constexpr std::string_view kLabelRole = "kubedb.com/role";
+inline constexpr std::string_view kRolePrimary = "primary";
+inline constexpr std::string_view kRoleStandby = "standby";
+inline constexpr std::string_view kPortNameStandby = "standby";
+// The members' group communication port (MySQL's usual 33061).
+inline constexpr int kGroupPort = 33061;
+// The pod's own name, from the downward API: the args name the member by it ($(POD_NAME)).
+inline constexpr std::string_view kEnvPodName = "POD_NAME";
+// mysqld's flags for a member of group `groupName` with `members` members: GTIDs, the plugin, the
+// member's address (<pod>.<db>-pods.<ns>.svc, reported and listened on), the seeds, single-primary,
+// TLS between members with the peer's identity verified and distributed recovery over verified TLS
+// (its client certificate the server's), never started at boot (the operator decides: docs/design.md §11).
+std::vector<std::string> mysqldGroupArgs(std::string_view db, std::string_view ns, std::string_view groupName, int members);
 // The exporter's command line.
 std::vector<std::string> exporterArgs();
 

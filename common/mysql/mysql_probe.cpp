@@ -121,6 +121,34 @@ core::Result<std::optional<std::string>> queryValue(const ProbeTarget& t, const 
   return std::optional<std::string>{std::string(row[0], lengths ? lengths[0] : std::strlen(row[0]))};
 }
 
+core::Result<std::vector<Rows>> queryRows(const ProbeTarget& t, const std::vector<std::string>& queries) {
+  auto conn = connect(t);
+  if (!conn) return conn.error();
+  std::vector<Rows> out;
+  for (const auto& sql : queries) {
+    if (mysql_query(conn->get(), sql.c_str()) != 0) {
+      return core::Error(core::ErrorCode::kInvalid, fmt::format("{}:{} refused {:?}: ERROR {}: {}", t.host, t.port, sql,
+                                                                mysql_errno(conn->get()), mysql_error(conn->get())));
+    }
+    Rows rows;
+    std::unique_ptr<MYSQL_RES, decltype(&mysql_free_result)> res(mysql_store_result(conn->get()), mysql_free_result);
+    if (res) {
+      const unsigned fields = mysql_num_fields(res.get());
+      while (MYSQL_ROW row = mysql_fetch_row(res.get())) {
+        unsigned long* lengths = mysql_fetch_lengths(res.get());
+        Row r;
+        for (unsigned i = 0; i < fields; ++i) {
+          if (row[i]) r.emplace_back(std::string(row[i], lengths ? lengths[i] : std::strlen(row[i])));
+          else r.emplace_back(std::nullopt);
+        }
+        rows.push_back(std::move(r));
+      }
+    }
+    out.push_back(std::move(rows));
+  }
+  return out;
+}
+
 core::Result<ProbeResult> probeMySQL(const ProbeTarget& t) {
   auto connected = connect(t);
   if (!connected) return connected.error();

@@ -48,5 +48,10 @@ const std::vector<std::string>& writeCheckStatements();
 // The first column of the first row a query returns (nullopt for SQL NULL), e.g.
 // "SELECT @@GLOBAL.require_secure_transport". Errors as runStatement's.
 core::Result<std::optional<std::string>> queryValue(const ProbeTarget& target, const std::string& sql);
+// Every row of each query (nullopt for SQL NULL), the queries run in order on one connection; a
+// statement that returns no rows gives an empty table. Errors as runStatement's.
+using Row = std::vector<std::optional<std::string>>;
+using Rows = std::vector<Row>;
+core::Result<std::vector<Rows>> queryRows(const ProbeTarget& target, const std::vector<std::string>& queries);
 
 }  // namespace mysqlop::dbclient

@@ -313,6 +313,10 @@ CertFacts inspect(const Certificate& c) {
   CertFacts f;
   X509* x = c.get();
   X509_NAME* n = X509_get_subject_name(x);
+  if (char* line = X509_NAME_oneline(n, nullptr, 0)) {
+    f.subjectLine = line;
+    OPENSSL_free(line);
+  }
   auto cn = entries(n, NID_commonName);
   f.subject.commonName = cn.empty() ? "" : cn.front();
   f.subject.organizations = entries(n, NID_organizationName);

@@ -103,6 +103,9 @@ core::Result<Certificate> issueCertificate(const CertTemplate& t, const PrivateK
 // What a certificate says, in the same vocabulary as CertTemplate.
 struct CertFacts {
   Subject subject;
+  // The subject as OpenSSL's X509_NAME_oneline spells it ("/O=kubedb:server/CN=my.demo.svc"),
+  // which is what MySQL compares a REQUIRE SUBJECT with.
+  std::string subjectLine;
   std::string issuerCommonName;
   std::vector<std::string> dnsNames, ipAddresses, uris, emailAddresses;  // as encoded (IPs canonical)
   bool isCA = false;

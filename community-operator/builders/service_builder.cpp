@@ -12,6 +12,13 @@ Json selector(const api::MySQL& my) {
   return s;
 }
 
+// A group's Services route by the members' roles (the label the operator keeps on each pod).
+Json selector(const api::MySQL& my, std::string_view role) {
+  Json s = selector(my);
+  if (my.isGroup()) s[std::string(api::kLabelRole)] = std::string(role);
+  return s;
+}
+
 // Applies the user's serviceTemplates[alias] to a Service.
 void applyTemplate(const api::MySQL& my, const std::string& alias, Json& svc) {
   if (!my.serviceTemplates.is_array()) return;
@@ -48,12 +55,26 @@ Json buildPrimaryService(const api::MySQL& my) {
               {"kind", "Service"},
               {"metadata", api::objectMeta(my, api::primaryServiceName(my.name))},
               {"spec", {{"type", "ClusterIP"},
-                        {"selector", selector(my)},
+                        {"selector", selector(my, api::kRolePrimary)},
                         {"ports", Json::array({{{"name", std::string(api::kPortNamePrimary)},
                                                 {"port", api::kMySQLPort},
                                                 {"protocol", "TCP"},
                                                 {"targetPort", std::string(api::kPortNameDb)}}})}}}};
   applyTemplate(my, "primary", svc);
+  return svc;
+}
+
+Json buildStandbyService(const api::MySQL& my) {
+  Json svc = {{"apiVersion", "v1"},
+              {"kind", "Service"},
+              {"metadata", api::objectMeta(my, api::standbyServiceName(my.name))},
+              {"spec", {{"type", "ClusterIP"},
+                        {"selector", selector(my, api::kRoleStandby)},
+                        {"ports", Json::array({{{"name", std::string(api::kPortNameStandby)},
+                                                {"port", api::kMySQLPort},
+                                                {"protocol", "TCP"},
+                                                {"targetPort", std::string(api::kPortNameDb)}}})}}}};
+  applyTemplate(my, "standby", svc);
   return svc;
 }
 

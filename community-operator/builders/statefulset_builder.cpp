@@ -73,6 +73,12 @@ Json buildStatefulSet(const api::MySQL& my, const Images& images) {
   }
   Json env = Json::array({envFromSecret(api::kEnvRootUsername, authSecret, "username"),
                           envFromSecret(api::kEnvRootPassword, authSecret, "password")});
+  if (my.isGroup()) {
+    for (const auto& a : api::mysqldGroupArgs(my.name, my.namespace_, my.topology->groupName, static_cast<int>(my.replicas))) {
+      args.push_back(a);
+    }
+    env.push_back({{"name", std::string(api::kEnvPodName)}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}});
+  }
   for (const auto& e : joined(ts, ct, "env")) env.push_back(e);
   Json mounts = Json::array({{{"name", std::string(api::kVolumeData)}, {"mountPath", "/var/lib/mysql"}},
                              {{"name", std::string(api::kVolumeTmp)}, {"mountPath", "/tmp"}}});
@@ -193,7 +199,8 @@ Json buildStatefulSet(const api::MySQL& my, const Images& images) {
               {"spec", {{"replicas", my.replicas},
                         {"serviceName", api::governingServiceName(my.name)},
                         {"selector", {{"matchLabels", selector}}},
-                        {"podManagementPolicy", "OrderedReady"},
+                        // A group's members start together: the operator, not the order, decides who bootstraps.
+                        {"podManagementPolicy", my.isGroup() ? "Parallel" : "OrderedReady"},
                         // KubeDB's: a template change (requireSSL, TLS, images) is staged, and reaches
                         // the pods when a MySQLOpsRequest restarts them one at a time (issue 19) — never
                         // all databases at once. null drops the rollingUpdate an older operator set.

@@ -368,6 +368,7 @@ bool HealthChecker::check(const std::string& key) {
     recordSecretExpiries(*my);  // what the Secrets hold, whether or not the server answers
   }
   HealthFacts facts;
+  if (my && my->isGroup()) facts.group = checkGroup(*my, *obj);
   const Json* ready = kube::find(*sts, {"status", "readyReplicas"});
   if (!ready || !ready->is_number_integer() || ready->get<int64_t>() < 1) {
     // Nothing to dial yet (or any more): no pod is ready. Provisioning stays pending without a
@@ -395,6 +396,15 @@ bool HealthChecker::check(const std::string& key) {
   if (!failureReported(key, uid, my ? &*my : nullptr, facts)) return true;
   record(key, uid, facts, ns, name);
   return true;
+}
+
+std::optional<GroupFacts> HealthChecker::checkGroup(const api::MySQL& my, const Json& obj) {
+  auto t = target(obj);
+  if (!t || !t->tls) return std::nullopt;
+  auto server = secrets_.get(my.namespace_, my.certSecretName(std::string(api::kAliasServer)));
+  auto cert = server ? certificateOf(*server) : std::nullopt;
+  if (!cert || cert->subject.empty()) return std::nullopt;
+  return manageGroup(opts_.group, my, *t, cert->subject, log_);
 }
 
 core::Status HealthChecker::writeCheck(const api::MySQL* my, const ProbeTarget& t) const {

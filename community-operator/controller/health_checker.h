@@ -45,6 +45,7 @@
 namespace prometheus {
 class Registry;
 }
+#include "community-operator/controller/group.h"
 #include "community-operator/controller/secret_summary.h"
 #include "community-operator/controller/status.h"
 #include "common/mysql/mysql_probe.h"
@@ -77,6 +78,8 @@ struct HealthCheckerOptions {
   StatementFn runStatement = dbclient::runStatement;
   // spec.healthChecker's write check (unless disableWriteCheck): KubeDB's statements, one connection.
   StatementsFn runStatements = dbclient::runStatements;
+  // A group's members (spec.topology): asked and driven before the primary Service is probed.
+  GroupClient group;
   // After a reload that did not bring the Secret's certificate yet (the pod's files lag), the
   // next check comes after this, doubling up to `interval`.
   std::chrono::milliseconds reloadRetry{1000};
@@ -158,6 +161,8 @@ class HealthChecker {
   void record(const std::string& key, const std::string& uid, const HealthFacts& facts, const std::string& ns,
               const std::string& name);
   void recordSecretExpiries(const api::MySQL& my);
+  // A group's round (group.h): its members observed and driven; nullopt when it cannot be dialled yet.
+  std::optional<GroupFacts> checkGroup(const api::MySQL& my, const Json& obj);
 
   const runtime::ObjectCache& mysqls_;
   const runtime::ObjectCache& secrets_;

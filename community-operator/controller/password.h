@@ -11,5 +11,7 @@ namespace mysqlop::community {
 
 // Internal when the CSPRNG cannot be seeded (no password is better than a weak one).
 core::Result<std::string> randomPassword(size_t length = 16);
+// A random (version 4) UUID in MySQL's form, lower-case: a Group Replication group's name.
+core::Result<std::string> randomUuid();
 
 }  // namespace mysqlop::community

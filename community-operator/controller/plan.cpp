@@ -17,6 +17,7 @@
 #include "community-operator/builders/secret_builder.h"
 #include "community-operator/builders/service_builder.h"
 #include "community-operator/builders/statefulset_builder.h"
+#include "community-operator/controller/group_plan.h"
 #include "community-operator/controller/secret_summary.h"
 
 namespace mysqlop::community {
@@ -115,6 +116,12 @@ void planOffshoots(Planner& p, const api::MySQL& my) {
   p.ensure(kube::kServices, buildGoverningService(my), service(api::governingServiceName(my.name)), "governing service");
   p.ensure(kube::kServices, buildPrimaryService(my), service(api::primaryServiceName(my.name)),
            "service for primary/standalone");
+  const std::string standby = api::standbyServiceName(my.name);
+  if (my.isGroup()) {
+    p.ensure(kube::kServices, buildStandbyService(my), service(standby), "service for standby");
+  } else if (auto s = service(standby); s && kube::isOwnedBy(*s, my.uid)) {
+    p.out.steps.push_back(DeleteStep{&kube::kServices, standby, "", std::nullopt});
+  }
   const std::string stats = api::statsServiceName(my.name);
   const auto monitor = buildServiceMonitor(my);
   if (my.monitor) {
@@ -150,6 +157,16 @@ void planServiceMonitor(Planner& p, const api::MySQL& my) {
   }
 }
 
+// A group's pods carry the role their member has now (the Services select by it).
+void planRoles(Planner& p, const GroupFacts& group) {
+  for (const auto& [name, pod] : p.o.pods) {
+    const Json* have = kube::find(*pod, {"metadata", "labels", std::string(api::kLabelRole)});
+    const std::optional<std::string> want = roleLabel(group, name);
+    const std::optional<std::string> current = have && have->is_string() ? std::optional(have->get<std::string>()) : std::nullopt;
+    if (want != current) p.out.steps.push_back(LabelPodStep{name, want});
+  }
+}
+
 // The StatefulSet and what its status and the health checker say of it.
 void planWorkload(Planner& p, const api::MySQL& my, const Images& images, bool deprecated) {
   const Observed& o = p.o;
@@ -181,6 +198,7 @@ void planWorkload(Planner& p, const api::MySQL& my, const Images& images, bool d
     if (api::pausedBy(*o.mysql).empty()) {
       if (auto restart = restartForTls(my, o)) p.out.steps.push_back(std::move(*restart));
     }
+    if (my.isGroup() && o.health && o.health->group) planRoles(p, *o.health->group);
   }
 }
 
@@ -193,6 +211,11 @@ Plan provision(Planner& p) {
   }
   api::MySQL my = std::move(*spec);
   p.facts.tls = my.tls.has_value();
+  if (my.isGroup() && my.topology->groupName.empty()) {
+    // Named before anything is made from it; the write brings the MySQL back.
+    p.out.steps.push_back(RecordGroupStep{kube::resourceVersion(*p.o.mysql), my.topology->groupMode});
+    return p.finish();
+  }
   auto catalog = readCatalog(my, p.o);
   if (!catalog) {
     p.facts.blocker = catalog.error();

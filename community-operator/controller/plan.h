@@ -75,6 +75,18 @@ struct CreateAuthSecretStep {
 struct RecordAuthSecretStep {
   std::string name;
 };
+// Record spec.topology.group once (a fresh UUID as its name, its mode), as KubeDB's mutator does.
+// The executor draws the UUID and patches on the observed resourceVersion: a second draw can
+// never replace a name already recorded (the patch conflicts instead).
+struct RecordGroupStep {
+  std::string resourceVersion;
+  std::string mode;
+};
+// A group member's kubedb.com/role label set (or removed: nullopt), a merge patch of that label alone.
+struct LabelPodStep {
+  std::string pod;
+  std::optional<std::string> role;
+};
 struct DeleteStep {
   const kube::ResourceType* type = nullptr;
   std::string name;
@@ -91,7 +103,7 @@ struct AddFinalizerStep {};
 struct DropFinalizerStep {
   EventSpec event;
 };
-using Step = std::variant<AddFinalizerStep, EnsureStep, CreateAuthSecretStep, RecordAuthSecretStep, DeleteStep,
+using Step = std::variant<AddFinalizerStep, EnsureStep, CreateAuthSecretStep, RecordAuthSecretStep, RecordGroupStep, LabelPodStep, DeleteStep,
                           DisownStep, DropFinalizerStep>;
 
 // The status to converge to: the whole community status from facts, or (while a deletion is

@@ -201,7 +201,7 @@ TEST_CASE("plan: what stops provisioning, which blocker wins, and what is made b
   const std::vector<Row> rows = {
       {"an invalid spec: nothing is made, every field named",
        [](Observed& o) { o.mysql = ptr(mysql(R"({"version":"8.4.3","storageType":"Ephemeral","requireSSL":true,"replicas":3})")); },
-       api::kReasonInvalidSpec, "spec.replicas: Unsupported value: 3: only a standalone server (1) is supported; spec.requireSSL",
+       api::kReasonInvalidSpec, "spec.replicas: Invalid value: 3: a standalone server has 1 replica (a group: spec.topology); spec.requireSSL",
        true, {}},
       {"invalid beats a missing version",
        [](Observed& o) {

@@ -105,7 +105,8 @@ core::Result<Observed> Reconciler::observe(const runtime::ObjectPtr& mysql) cons
       if (*s) o.secrets.emplace(auth, *s);
     }
   }
-  for (const auto& name : {api::governingServiceName(db), api::primaryServiceName(db), api::statsServiceName(db)}) {
+  for (const auto& name : {api::governingServiceName(db), api::primaryServiceName(db), api::statsServiceName(db),
+                           api::standbyServiceName(db)}) {
     if (auto s = c_.services->get(ns, name)) o.services.emplace(name, s);
   }
   o.serviceAccount = c_.serviceAccounts->get(ns, api::serviceAccountName(db));
@@ -170,6 +171,21 @@ core::Status Reconciler::applyStep(const Json& mysql, const Step& step, std::vec
   if (auto* s = std::get_if<RecordAuthSecretStep>(&step)) {
     auto patched = cli_.patch(api::mysqlResource(), ns, name, kube::PatchType::kMerge,
                               Json{{"spec", {{"authSecret", {{"name", s->name}}}}}});
+    return statusOf(patched);
+  }
+  if (auto* s = std::get_if<LabelPodStep>(&step)) {
+    const Json patch = {{"metadata", {{"labels", {{std::string(api::kLabelRole), s->role ? Json(*s->role) : Json(nullptr)}}}}}};
+    auto patched = cli_.patch(kube::kPods, ns, s->pod, kube::PatchType::kMerge, patch);
+    if (patched) log_.info("group member's role label", {{"namespace", ns}, {"pod", s->pod}, {"role", s->role.value_or("(none)")}});
+    return ignoreNotFound(patched);
+  }
+  if (auto* s = std::get_if<RecordGroupStep>(&step)) {
+    auto uuid = randomUuid();
+    if (!uuid) return uuid.error();
+    const Json patch = {{"metadata", {{"resourceVersion", s->resourceVersion}}},
+                        {"spec", {{"topology", {{"group", {{"name", *uuid}, {"mode", s->mode}}}}}}}};
+    auto patched = cli_.patch(api::mysqlResource(), ns, name, kube::PatchType::kMerge, patch);
+    if (patched) log_.info("recorded the group's name", {{"namespace", ns}, {"name", name}, {"group", *uuid}});
     return statusOf(patched);
   }
   if (auto* s = std::get_if<DeleteStep>(&step)) {

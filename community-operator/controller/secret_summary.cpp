@@ -34,7 +34,7 @@ std::optional<CertificateSummary> summarize(const std::string& pem) {
   auto digest = digestOf(*c);
   if (!digest) return std::nullopt;
   const auto facts = pki::inspect(*c);
-  return CertificateSummary{*digest, facts.serialHex, facts.notBefore, facts.notAfter};
+  return CertificateSummary{*digest, facts.serialHex, facts.notBefore, facts.notAfter, facts.subjectLine};
 }
 
 const Json* summaryOf(const Json& secret) {
@@ -98,7 +98,8 @@ std::function<void(Json&)> summarizingSecretTransform(std::set<std::string> keep
         summary["tls.crt"] = {{"sha256", c->sha256},
                               {"serial", c->serialHex},
                               {"notBefore", core::formatTime(c->notBefore)},
-                              {"notAfter", core::formatTime(c->notAfter)}};
+                              {"notAfter", core::formatTime(c->notAfter)},
+                              {"subject", c->subject}};
       }
       data->erase("tls.crt");
     }
@@ -119,7 +120,7 @@ std::optional<CertificateSummary> certificateOf(const Json& secret) {
     auto notBefore = core::parseTime(it->value("notBefore", ""));
     auto notAfter = core::parseTime(it->value("notAfter", ""));
     if (!notBefore || !notAfter) return std::nullopt;
-    return CertificateSummary{it->value("sha256", ""), it->value("serial", ""), *notBefore, *notAfter};
+    return CertificateSummary{it->value("sha256", ""), it->value("serial", ""), *notBefore, *notAfter, it->value("subject", "")};
   }
   auto crt = kube::secretValue(secret, "tls.crt");
   if (!crt) return std::nullopt;

@@ -38,6 +38,7 @@ struct CertificateSummary {
   std::string sha256;     // of the certificate's DER: the same certificate, whatever its PEM spelling
   std::string serialHex;  // as pki::inspect spells it
   core::WallTime notBefore{}, notAfter{};
+  std::string subject;    // X509_NAME_oneline's spelling (pki::CertFacts::subjectLine)
 };
 
 // Distinct CA certificates by digest, at most `capacity` (the oldest go first).

@@ -181,6 +181,32 @@ void setTemplate(Conditions& c) {
                     c.db, pods));
 }
 
+// A group's members (status.group) and GroupReplicationOnline, from the last check that asked them.
+void setGroup(Conditions& c, Json& status) {
+  const StatusFacts& f = c.f;
+  if (f.halted) {
+    status.erase("group");
+    c.remove(api::kCondGroupReplication);
+    return;
+  }
+  if (!f.health) return;  // not asked yet (by this process): what was said stands
+  if (!f.health->group) {
+    status.erase("group");
+    c.remove(api::kCondGroupReplication);
+    return;
+  }
+  const GroupFacts& g = *f.health->group;
+  Json members = Json::array();
+  for (const auto& m : g.members) {
+    Json j = {{"pod", m.pod}, {"state", m.state}};
+    if (!m.role.empty()) j["role"] = m.role;
+    members.push_back(std::move(j));
+  }
+  status["group"] = {{"primary", g.primary}, {"online", g.online}, {"majority", g.majority}, {"members", members}};
+  const bool all = g.reason == api::kReasonGroupOnline;
+  c.set(api::kCondGroupReplication, all ? kube::kConditionTrue : kube::kConditionFalse, g.reason, g.message);
+}
+
 }  // namespace
 
 Json desiredStatus(const Json& current, const StatusFacts& f, core::WallTime now) {
@@ -196,6 +222,7 @@ Json desiredStatus(const Json& current, const StatusFacts& f, core::WallTime now
   }
   setServed(c, status);
   setTemplate(c);
+  setGroup(c, status);
   status["conditions"] = c.conds;
   status["phase"] = computePhase(c.conds);
   status["observedGeneration"] = f.generation;

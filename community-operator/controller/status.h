@@ -41,6 +41,25 @@ struct ServedCertificate {
   bool operator==(const ServedCertificate&) const = default;
 };
 
+// A Group Replication member as the group sees it (issue 31).
+struct GroupMemberFacts {
+  std::string pod;
+  std::string state;  // ONLINE, RECOVERING, OFFLINE, ERROR, UNREACHABLE; Unknown when nobody could say
+  std::string role;   // PRIMARY, SECONDARY, or ""
+  bool operator==(const GroupMemberFacts&) const = default;
+};
+
+// What the members of a group said at the last check, and what the operator did or waits for.
+struct GroupFacts {
+  std::vector<GroupMemberFacts> members;  // by ordinal
+  std::string primary;                    // its pod; "" when there is none
+  int online = 0;                         // members ONLINE
+  bool majority = false;                  // more than half of the members ONLINE in one group
+  std::string reason;   // GroupReplication's condition reason when not all ONLINE (api::kReasonGroup*)
+  std::string message;  // what the operator waits for or did, in a few words
+  bool operator==(const GroupFacts&) const = default;
+};
+
 struct HealthFacts {
   bool ok = false;
   std::string message;  // the server's or the TLS library's words on failure
@@ -49,6 +68,7 @@ struct HealthFacts {
   // No pod of the StatefulSet is ready, so nothing was dialled: pending for a database never
   // checked (provisioning — no Warning, no write), a failure for one that was.
   bool noReadyPod = false;
+  std::optional<GroupFacts> group;  // a group's members (spec.topology); nullopt for a standalone server
   bool operator==(const HealthFacts&) const = default;
 };
 

@@ -157,7 +157,7 @@ bad-ssl|{version: "8.4.3", storageType: Ephemeral, requireSSL: true}|spec.requir
 bad-dup|{version: "8.4.3", storageType: Ephemeral, tls: {issuerRef: {kind: Issuer, name: ca}, certificates: [{alias: client}, {alias: client}]}}|spec.tls.certificates\[1\].alias: Duplicate value
 bad-ip|{version: "8.4.3", storageType: Ephemeral, tls: {issuerRef: {kind: Issuer, name: ca}, certificates: [{alias: server, ipAddresses: ["10.0.0.300"]}]}}|spec.tls.certificates\[0\].ipAddresses\[0\]
 bad-duration|{version: "8.4.3", storageType: Ephemeral, tls: {issuerRef: {kind: Issuer, name: ca}, certificates: [{alias: server, duration: "90 days"}]}}|spec.tls.certificates\[0\].duration
-bad-topology|{version: "8.4.3", storageType: Ephemeral, topology: {mode: GroupReplication}}|spec.topology
+bad-group|{version: "8.4.3", storageType: Ephemeral, topology: {mode: GroupReplication}}|spec.tls: Required value: the members of a group verify
 bad-env|{version: "8.4.3", storageType: Ephemeral, podTemplate: {spec: {env: [{name: MYSQL_ROOT_PASSWORD, value: x}]}}}|spec.podTemplate.spec.env\[0\].name
 bad-storage|{version: "8.4.3", storageType: Durable}|spec.storage
 bad-version|{version: "5.7.99", storageType: Ephemeral}|spec.version: MySQLVersion "5.7.99" not found

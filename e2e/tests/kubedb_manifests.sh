@@ -36,7 +36,7 @@ expect 'condition met' "$K" wait --for=condition=Ready my/auth my/ext my/hc my/s
 
 step "the refused ones say why, naming the field"
 eventually 'InvalidSpec' "$K" get my group -n demo -o 'jsonpath={.status.conditions[?(@.type=="Ready")].reason}'
-expect 'spec\.topology: Forbidden: only standalone MySQL' "$K" get my group -n demo -o 'jsonpath={.status.conditions[?(@.type=="Ready")].message}'
+expect 'spec\.tls: Required value: the members of a group verify' "$K" get my group -n demo -o 'jsonpath={.status.conditions[?(@.type=="Ready")].message}'
 eventually 'InvalidSpec' "$K" get my restored -n demo -o 'jsonpath={.status.conditions[?(@.type=="Ready")].reason}'
 expect 'spec\.init\.waitForInitialRestore: Forbidden: restoring' "$K" get my restored -n demo -o 'jsonpath={.status.conditions[?(@.type=="Ready")].message}'
 expect_fail 'NotFound' "$K" get statefulset group -n demo

@@ -40,6 +40,15 @@ Json buildCertificate(const api::MySQL& my, const std::string& alias) {
     spec["dnsNames"] = Json::array({db, api::serviceHost(db, ns), api::serviceHost(db, ns) + ".cluster.local",
                                     fmt::format("*.{}.{}.svc", api::governingServiceName(db), ns),
                                     fmt::format("*.{}.{}.svc.cluster.local", api::governingServiceName(db), ns), "localhost"});
+    if (my.isGroup()) {
+      // Members reach each other at <pod>.<db>-pods.<ns>.svc (the wildcard above) and may be
+      // named in shorter forms; clients of the secondaries at <db>-standby.
+      const std::string standby = api::standbyServiceName(db);
+      for (const auto& n : {fmt::format("*.{}", api::governingServiceName(db)), fmt::format("*.{}.{}", api::governingServiceName(db), ns),
+                            standby, api::serviceHost(standby, ns), api::serviceHost(standby, ns) + ".cluster.local"}) {
+        spec["dnsNames"].push_back(n);
+      }
+    }
     spec["ipAddresses"] = Json::array({"127.0.0.1"});
     spec["usages"] = Json::array({"digital signature", "key encipherment", "server auth", "client auth"});
   } else if (alias == api::kAliasClient) {

@@ -135,6 +135,10 @@ PodRunner::PodRunner(runtime::Manager& m, PodRunnerOptions opts, core::Logger lo
   c.watchMapped(*secrets_, retryNamespace);
   c.watchMapped(*configMaps_, retryNamespace);
   c.watchMapped(*claims_, retryNamespace);
+  // A Service selects by labels: a pod relabelled (a group's new primary) moves the Service's name.
+  pods_->addHandler({.onUpdate = [this](const runtime::ObjectPtr& before, const runtime::ObjectPtr& after) {
+    if (kube::labels(*before) != kube::labels(*after)) writeHosts();
+  }});
   services_->addHandler({.onAdd = [this](const runtime::ObjectPtr&) { writeHosts(); },
                          .onUpdate = [this](const runtime::ObjectPtr&, const runtime::ObjectPtr&) { writeHosts(); },
                          .onDelete = [this](const runtime::ObjectPtr&) { writeHosts(); }});

@@ -1,0 +1,147 @@
+#include "community-operator/controller/group.h"
+
+#include <fmt/format.h>
+
+#include "common/api/naming.h"
+
+namespace mysqlop::community {
+namespace {
+
+std::string cell(const dbclient::Row& row, size_t i) { return i < row.size() && row[i] ? *row[i] : std::string(); }
+
+// 'text' as a SQL string literal.
+std::string quoted(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "'";
+}
+
+dbclient::ProbeTarget memberTarget(const api::MySQL& my, const dbclient::ProbeTarget& base, int ordinal) {
+  dbclient::ProbeTarget t = base;
+  t.host = api::podHost(my.name, my.namespace_, ordinal);
+  t.port = api::kMySQLPort;
+  return t;
+}
+
+std::vector<MemberView> observeAll(const GroupClient& c, const api::MySQL& my, const dbclient::ProbeTarget& base,
+                                   const std::string& subject) {
+  std::vector<MemberView> out;
+  for (int i = 0; i < static_cast<int>(my.replicas); ++i) {
+    out.push_back(observeMember(c, memberTarget(my, base, i), i, api::podName(my.name, i), subject));
+  }
+  return out;
+}
+
+const char* kindName(GroupAction::Kind k) {
+  switch (k) {
+    case GroupAction::kPrepare: return "prepare";
+    case GroupAction::kBootstrap: return "bootstrap";
+    case GroupAction::kJoin: return "join";
+    case GroupAction::kRejoin: return "rejoin";
+  }
+  return "?";
+}
+
+}  // namespace
+
+const std::vector<std::string>& memberQueries() {
+  static const std::vector<std::string> q = {
+      "SELECT @@server_id, @@global.gtid_executed",
+      "SELECT MEMBER_HOST, MEMBER_STATE, MEMBER_ROLE, MEMBER_ID = @@server_uuid FROM performance_schema.replication_group_members",
+      fmt::format("SELECT x509_subject FROM mysql.user WHERE user = '{}' AND host = '%'", kReplicationUser),
+      "SELECT USER FROM performance_schema.replication_connection_configuration WHERE CHANNEL_NAME = 'group_replication_recovery'",
+  };
+  return q;
+}
+
+MemberView observeMember(const GroupClient& c, const dbclient::ProbeTarget& member, int ordinal, const std::string& pod,
+                         const std::string& subject) {
+  MemberView m;
+  m.ordinal = ordinal;
+  m.pod = pod;
+  auto r = c.query(member, memberQueries());
+  if (!r || r->size() != memberQueries().size()) {
+    m.error = r ? "an incomplete answer" : r.error().message;
+    return m;
+  }
+  const auto& t = *r;
+  m.reachable = true;
+  if (!t[0].empty()) {
+    m.serverId = std::strtoll(cell(t[0][0], 0).c_str(), nullptr, 10);
+    m.gtidExecuted = cell(t[0][0], 1);
+  }
+  for (const auto& row : t[1]) {
+    const std::string host = cell(row, 0);
+    MemberView::Peer p{host.substr(0, host.find('.')), cell(row, 1), cell(row, 2)};
+    if (cell(row, 3) == "1") {
+      m.state = p.state;
+      m.role = p.role;
+    }
+    m.view.push_back(std::move(p));
+  }
+  // Not in a group, the table lists the member alone as OFFLINE; in one, the view counts.
+  if (m.state != "ONLINE" && m.state != "RECOVERING") m.view.clear();
+  const bool userOk = !t[2].empty() && cell(t[2][0], 0) == subject;
+  const bool channelOk = !t[3].empty() && cell(t[3][0], 0) == kReplicationUser;
+  m.replicationUserReady = userOk && channelOk;
+  return m;
+}
+
+std::vector<std::string> groupActionStatements(const GroupAction& a, const std::string& subject) {
+  const std::string user = fmt::format("'{}'@'%'", kReplicationUser);
+  switch (a.kind) {
+    case GroupAction::kPrepare: {
+      std::vector<std::string> s = {
+          fmt::format("SET PERSIST server_id = {}", serverIdOf(a.ordinal)),
+          "SET SESSION sql_log_bin = 0",
+          fmt::format("CREATE USER IF NOT EXISTS {} REQUIRE SUBJECT {}", user, quoted(subject)),
+          fmt::format("ALTER USER {} REQUIRE SUBJECT {}", user, quoted(subject)),
+          fmt::format("GRANT REPLICATION SLAVE, BACKUP_ADMIN ON *.* TO {}", user),
+          "SET SESSION sql_log_bin = 1",
+          fmt::format("CHANGE REPLICATION SOURCE TO SOURCE_USER = '{}', SOURCE_PASSWORD = '' FOR CHANNEL 'group_replication_recovery'",
+                      kReplicationUser),
+      };
+      if (a.resetGtids) s.push_back("RESET BINARY LOGS AND GTIDS");
+      return s;
+    }
+    case GroupAction::kBootstrap:
+      return {"SET GLOBAL group_replication_bootstrap_group = ON", "START GROUP_REPLICATION",
+              "SET GLOBAL group_replication_bootstrap_group = OFF"};
+    case GroupAction::kJoin:
+      return {"SET GLOBAL group_replication_bootstrap_group = OFF", "START GROUP_REPLICATION"};
+    case GroupAction::kRejoin:
+      return {"SET GLOBAL group_replication_bootstrap_group = OFF", "STOP GROUP_REPLICATION", "START GROUP_REPLICATION"};
+  }
+  return {};
+}
+
+GroupFacts manageGroup(const GroupClient& c, const api::MySQL& my, const dbclient::ProbeTarget& base, const std::string& subject,
+                       const core::Logger& log) {
+  const std::string groupName = my.topology ? my.topology->groupName : "";
+  GroupPlan p = planGroup(observeAll(c, my, base, subject), groupName);
+  if (p.actions.empty()) return p.facts;
+  std::string failed;
+  for (const auto& a : p.actions) {
+    const std::string pod = api::podName(my.name, a.ordinal);
+    log.info("group replication: acting on a member",
+             {{"namespace", my.namespace_}, {"name", my.name}, {"pod", pod}, {"action", kindName(a.kind)}, {"why", p.facts.message}});
+    auto st = c.run(memberTarget(my, base, a.ordinal), groupActionStatements(a, subject));
+    if (a.kind == GroupAction::kBootstrap && !st) {
+      // The flag must not stay on: a later START would make a second group.
+      (void)c.run(memberTarget(my, base, a.ordinal), {"SET GLOBAL group_replication_bootstrap_group = OFF"});
+    }
+    if (!st) {
+      failed = fmt::format("{} of {} failed: {}", kindName(a.kind), pod, st.error().message);
+      log.warn("group replication: an action failed", {{"namespace", my.namespace_}, {"name", my.name}, {"error", failed}});
+      break;
+    }
+  }
+  GroupFacts after = planGroup(observeAll(c, my, base, subject), groupName).facts;
+  if (!failed.empty()) after.message += "; " + failed;
+  return after;
+}
+
+}  // namespace mysqlop::community
