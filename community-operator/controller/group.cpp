@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <future>
+
 #include "common/api/naming.h"
 
 namespace mysqlop::community {
@@ -19,19 +21,31 @@ std::string quoted(const std::string& s) {
   return out + "'";
 }
 
-dbclient::ProbeTarget memberTarget(const api::MySQL& my, const dbclient::ProbeTarget& base, int ordinal) {
+// A member asked what it is answers within kAskTimeout (one that does not is away: the others'
+// view decides meanwhile); one told to start Group Replication may take kActTimeout (a join
+// waits for the group to let it in).
+constexpr std::chrono::seconds kAskTimeout{2}, kActTimeout{30};
+
+dbclient::ProbeTarget memberTarget(const api::MySQL& my, const dbclient::ProbeTarget& base, int ordinal,
+                                   std::chrono::seconds timeout) {
   dbclient::ProbeTarget t = base;
   t.host = api::podHost(my.name, my.namespace_, ordinal);
   t.port = api::kMySQLPort;
+  t.timeout = timeout;
   return t;
 }
 
 std::vector<MemberView> observeAll(const GroupClient& c, const api::MySQL& my, const dbclient::ProbeTarget& base,
                                    const std::string& subject) {
-  std::vector<MemberView> out;
+  // At once: a member that is gone costs its connect timeout, not the others' turns as well.
+  std::vector<std::future<MemberView>> asked;
   for (int i = 0; i < static_cast<int>(my.replicas); ++i) {
-    out.push_back(observeMember(c, memberTarget(my, base, i), i, api::podName(my.name, i), subject));
+    asked.push_back(std::async(std::launch::async, [&c, t = memberTarget(my, base, i, std::min(base.timeout, kAskTimeout)), i, pod = api::podName(my.name, i), &subject] {
+      return observeMember(c, t, i, pod, subject);
+    }));
   }
+  std::vector<MemberView> out;
+  for (auto& a : asked) out.push_back(a.get());
   return out;
 }
 
@@ -119,19 +133,20 @@ std::vector<std::string> groupActionStatements(const GroupAction& a, const std::
 }
 
 GroupFacts manageGroup(const GroupClient& c, const api::MySQL& my, const dbclient::ProbeTarget& base, const std::string& subject,
-                       const core::Logger& log) {
+                       const core::Logger& log, const std::function<void(const GroupFacts&)>& observed) {
   const std::string groupName = my.topology ? my.topology->groupName : "";
   GroupPlan p = planGroup(observeAll(c, my, base, subject), groupName);
   if (p.actions.empty()) return p.facts;
+  if (observed) observed(p.facts);
   std::string failed;
   for (const auto& a : p.actions) {
     const std::string pod = api::podName(my.name, a.ordinal);
     log.info("group replication: acting on a member",
              {{"namespace", my.namespace_}, {"name", my.name}, {"pod", pod}, {"action", kindName(a.kind)}, {"why", p.facts.message}});
-    auto st = c.run(memberTarget(my, base, a.ordinal), groupActionStatements(a, subject));
+    auto st = c.run(memberTarget(my, base, a.ordinal, kActTimeout), groupActionStatements(a, subject));
     if (a.kind == GroupAction::kBootstrap && !st) {
       // The flag must not stay on: a later START would make a second group.
-      (void)c.run(memberTarget(my, base, a.ordinal), {"SET GLOBAL group_replication_bootstrap_group = OFF"});
+      (void)c.run(memberTarget(my, base, a.ordinal, kActTimeout), {"SET GLOBAL group_replication_bootstrap_group = OFF"});
     }
     if (!st) {
       failed = fmt::format("{} of {} failed: {}", kindName(a.kind), pod, st.error().message);

@@ -1,6 +1,6 @@
 #pragma once
-// The community operator's hand on a Group Replication group (issue 31): asks each member what it
-// is (over TLS, verified as every check is), lets planGroup decide (group_plan.h), runs what it
+// The community operator's hand on a Group Replication group (issue 31): asks every member at once
+// what it is (over TLS, verified as every check is), lets planGroup decide (group_plan.h), runs what it
 // decided, and reports the members as they are afterwards. The health checker calls it on its own
 // threads for a MySQL with spec.topology, before it probes the primary Service.
 //
@@ -40,7 +40,9 @@ std::vector<std::string> groupActionStatements(const GroupAction& a, const std::
 // One round: observe every member, act as planGroup says (stopping at the first failure, which the
 // facts then name), observe again after acting. `base` is the database's check target (user,
 // password, TLS); each member is dialled at its own name.
+// `observed`, when given, hears the members as they are before anything is done (so that the
+// roles follow a new primary without waiting for a join that takes its time).
 GroupFacts manageGroup(const GroupClient& c, const api::MySQL& my, const dbclient::ProbeTarget& base, const std::string& subject,
-                       const core::Logger& log);
+                       const core::Logger& log, const std::function<void(const GroupFacts&)>& observed = {});
 
 }  // namespace mysqlop::community

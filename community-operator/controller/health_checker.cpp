@@ -172,6 +172,7 @@ void HealthChecker::forget(const std::string& key) {
     std::lock_guard lock(mu_);
     verdicts_.erase(key);
     reloadRetries_.erase(key);
+    unsettledGroups_.erase(key);
     failures_.erase(key);
   }
   if (metrics_) metrics_->forget(key);  // a deleted database leaves no series behind
@@ -241,13 +242,16 @@ void HealthChecker::worker() {
     if (again) {
       // A pod whose files lag behind its Secret is checked again soon, backing off to the interval.
       int retries = 0;
+      bool unsettled = false;
       {
         std::lock_guard lock(mu_);
         auto it = reloadRetries_.find(*key);
         retries = it == reloadRetries_.end() ? 0 : it->second;
+        unsettled = unsettledGroups_.count(*key) > 0;
       }
       const auto interval = intervalOf(*key);
       auto next = retries == 0 ? interval : std::min(interval, opts_.reloadRetry * (1 << std::min(retries - 1, 10)));
+      if (unsettled) next = std::min(next, opts_.groupRetry);
       queue_.addAfter(*key, next);
     }
     queue_.done(*key);
@@ -404,7 +408,21 @@ std::optional<GroupFacts> HealthChecker::checkGroup(const api::MySQL& my, const 
   auto server = secrets_.get(my.namespace_, my.certSecretName(std::string(api::kAliasServer)));
   auto cert = server ? certificateOf(*server) : std::nullopt;
   if (!cert || cert->subject.empty()) return std::nullopt;
-  return manageGroup(opts_.group, my, *t, cert->subject, log_);
+  // What the members say now reaches the reconciler before any join (a join takes seconds): the
+  // roles, and with them the Services, follow a new primary at once.
+  auto publish = [this, key = kube::namespaceOf(obj) + "/" + kube::name(obj), uid = kube::uid(obj)](const GroupFacts& g) {
+    bool changed = false;
+    {
+      std::lock_guard lock(mu_);
+      auto it = verdicts_.find(key);
+      if (it != verdicts_.end() && it->second.uid == uid && !(it->second.facts.group == g)) {
+        it->second.facts.group = g;
+        changed = true;
+      }
+    }
+    if (changed) onChange_(key);
+  };
+  return manageGroup(opts_.group, my, *t, cert->subject, log_, publish);
 }
 
 core::Status HealthChecker::writeCheck(const api::MySQL* my, const ProbeTarget& t) const {
@@ -480,6 +498,11 @@ void HealthChecker::record(const std::string& key, const std::string& uid, const
       ++reloadRetries_[key];
     } else {
       reloadRetries_.erase(key);
+    }
+    if (facts.group && facts.group->reason != api::kReasonGroupOnline) {
+      unsettledGroups_.insert(key);
+    } else {
+      unsettledGroups_.erase(key);
     }
   }
   if (changed) {

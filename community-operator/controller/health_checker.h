@@ -31,6 +31,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -83,6 +84,10 @@ struct HealthCheckerOptions {
   // After a reload that did not bring the Secret's certificate yet (the pod's files lag), the
   // next check comes after this, doubling up to `interval`.
   std::chrono::milliseconds reloadRetry{1000};
+  // A group whose members are not all ONLINE (bootstrapping, joining, after a failover) is
+  // checked again after this (when sooner than the interval), so that the roles and the
+  // Services follow the group within seconds.
+  std::chrono::milliseconds groupRetry{2000};
   // A served certificate this close to its notAfter is reported as expiring soon.
   std::chrono::seconds expiryWarning{std::chrono::hours(24 * 7)};
   prometheus::Registry* metrics = nullptr;  // the expiry gauges and reload counter; optional
@@ -179,6 +184,7 @@ class HealthChecker {
   std::map<std::string, Verdict> verdicts_;  // guarded by mu_
   std::map<std::string, int> reloadRetries_;  // checks in a row with an outdated pod; guarded by mu_
   std::map<std::string, int64_t> failures_;   // failed checks in a row (spec.healthChecker); guarded by mu_
+  std::set<std::string> unsettledGroups_;      // groups not all ONLINE at the last check; guarded by mu_
   // The pause after a check of this MySQL: spec.healthChecker.periodSeconds, else `interval`.
   std::chrono::milliseconds intervalOf(const std::string& key) const;
   // spec.healthChecker's failureThreshold: whether a failed check is reported now, or the

@@ -157,11 +157,19 @@ void planServiceMonitor(Planner& p, const api::MySQL& my) {
   }
 }
 
+bool podReady(const Json& pod) {
+  const Json conditions = pod.value("status", Json::object()).value("conditions", Json::array());
+  auto ready = kube::findCondition(conditions, "Ready");
+  return ready && ready->status == kube::kConditionTrue;
+}
+
 // A group's pods carry the role their member has now (the Services select by it).
 void planRoles(Planner& p, const GroupFacts& group) {
   for (const auto& [name, pod] : p.o.pods) {
     const Json* have = kube::find(*pod, {"metadata", "labels", std::string(api::kLabelRole)});
-    const std::optional<std::string> want = roleLabel(group, name);
+    std::optional<std::string> want = roleLabel(group, name);
+    // A pod not Ready yet is one just (re)made: what the members said was of its predecessor.
+    if (want && !podReady(*pod)) want.reset();
     const std::optional<std::string> current = have && have->is_string() ? std::optional(have->get<std::string>()) : std::nullopt;
     if (want != current) p.out.steps.push_back(LabelPodStep{name, want});
   }
@@ -486,10 +494,7 @@ std::optional<DeleteStep> restartForTls(const api::MySQL& my, const Observed& o)
   if (!my.tls || !o.health || !o.health->served) return std::nullopt;
   // One at a time, each back and Ready before the next: no pod may be going or not Ready.
   for (const auto& [_, pod] : o.pods) {
-    if (kube::isBeingDeleted(*pod)) return std::nullopt;
-    const Json conditions = pod->value("status", Json::object()).value("conditions", Json::array());
-    auto ready = kube::findCondition(conditions, "Ready");
-    if (!ready || ready->status != kube::kConditionTrue) return std::nullopt;
+    if (kube::isBeingDeleted(*pod) || !podReady(*pod)) return std::nullopt;
   }
   auto secret = o.secret(my.certSecretName(std::string(api::kAliasServer)));
   if (!secret) return std::nullopt;

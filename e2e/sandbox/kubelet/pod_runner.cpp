@@ -154,11 +154,12 @@ PodRunner::PodRunner(runtime::Manager& m, PodRunnerOptions opts, core::Logger lo
 void PodRunner::reclaimLocked() {
   for (auto it = releasedClaims_.begin(); it != releasedClaims_.end();) {
     const auto& [ns, name, uid] = *it;
-    const bool inUse = std::any_of(running_.begin(), running_.end(), [&](const auto& entry) {
-      const PodPlan& plan = entry.second.plan;
+    auto uses = [&uid = uid](const PodPlan& plan) {
       return std::any_of(plan.volumes.begin(), plan.volumes.end(),
                          [&](const Volume& v) { return v.kind == Volume::kClaim && v.claimUid == uid; });
-    });
+    };
+    const bool inUse = std::any_of(running_.begin(), running_.end(), [&](const auto& e) { return uses(e.second.plan); }) ||
+                       std::any_of(stopping_.begin(), stopping_.end(), [&](const auto& e) { return uses(e.second); });
     if (inUse) {
       ++it;
       continue;
@@ -309,19 +310,35 @@ bool PodRunner::pullAgain(Running& p, ContainerPlan& c) {
   return false;
 }
 
+void PodRunner::stopIfGone(const std::string& key, const runtime::ObjectPtr& pod) {
+  std::optional<Running> gone;
+  {
+    std::lock_guard lock(mu_);
+    auto it = running_.find(key);
+    if (it == running_.end() || (pod && !kube::isBeingDeleted(*pod) && kube::uid(*pod) == it->second.uid)) return;
+    // Out of every Service's names first, as a real kubelet's endpoints drop a terminating pod:
+    // a client dialling the Service must not reach a server that is shutting down (or gone).
+    gone = std::move(it->second);
+    running_.erase(it);
+    stopping_.emplace(gone->uid, gone->plan);
+    writeHostsLocked();
+  }
+  // Its grace period holds no other pod up (only this key waits: a pod of the same name starts
+  // after it, in this same reconcile).
+  log_.info("stopping pod", {{"pod", key}});
+  stopPod(*gone);
+  std::lock_guard lock(mu_);
+  stopping_.erase(gone->uid);
+  reclaimLocked();
+}
+
 core::Result<ReconcileResult> PodRunner::reconcile(const runtime::Request& req) {
   auto pod = pods_->cache().get(req.key());
+  stopIfGone(req.key(), pod);
   Json status;
   {
     std::lock_guard lock(mu_);
     auto it = running_.find(req.key());
-    if (it != running_.end() && (!pod || kube::isBeingDeleted(*pod) || kube::uid(*pod) != it->second.uid)) {
-      log_.info("stopping pod", {{"pod", req.key()}});
-      stopPod(it->second);
-      running_.erase(it);
-      it = running_.end();
-      reclaimLocked();
-    }
     if (!pod || kube::isBeingDeleted(*pod)) {
       writeHostsLocked();
       return ReconcileResult{};

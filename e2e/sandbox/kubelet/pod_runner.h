@@ -80,6 +80,9 @@ class PodRunner {
   // Re-plans the pod's volumes from the caches and rewrites those whose sources changed.
   void syncVolumes(Running& r, const runtime::Json& pod);
   void stopPod(Running& p);
+  // Stops the pod running under `key` when `pod` (the cache's) is gone, being deleted or another
+  // (a new uid), without holding mu_ through its grace period.
+  void stopIfGone(const std::string& key, const runtime::ObjectPtr& pod);
   // A container whose image was not there: looks again (the store may have been filled since);
   // true when its plan now has the image. Requires mu_.
   bool pullAgain(Running& p, ContainerPlan& c);
@@ -104,6 +107,9 @@ class PodRunner {
   runtime::Controller* controller_ = nullptr;
   std::mutex mu_;
   std::map<std::string, Running> running_;  // pod key → state; guarded by mu_
+  // Pods being stopped (outside mu_: a pod's grace period holds no other pod up), by uid: their
+  // claims are still in use. Guarded by mu_.
+  std::map<std::string, PodPlan> stopping_;
   struct ReleasedClaim {
     std::string ns, name, uid;
     auto operator<=>(const ReleasedClaim&) const = default;
