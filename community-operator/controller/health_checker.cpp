@@ -422,7 +422,14 @@ std::optional<GroupFacts> HealthChecker::checkGroup(const api::MySQL& my, const 
     }
     if (changed) onChange_(key);
   };
-  return manageGroup(opts_.group, my, *t, cert->subject, log_, publish);
+  const core::WallTime asked = clock_.now();
+  GroupFacts facts = manageGroup(opts_.group, my, *t, cert->subject, log_, [&](const GroupFacts& g) {
+    GroupFacts stamped = g;
+    stamped.observedAt = asked;
+    publish(stamped);
+  });
+  facts.observedAt = asked;
+  return facts;
 }
 
 core::Status HealthChecker::writeCheck(const api::MySQL* my, const ProbeTarget& t) const {

@@ -614,3 +614,154 @@ TEST_CASE("health: expiry gauges per Secret and per served certificate, reloads 
 }
 
 }  // namespace mysqlop::community
+
+namespace mysqlop::community {
+namespace {
+
+// A group of three whose members answer as scripted: my-2 OFFLINE until it is told to start.
+struct GroupFixture {
+  testing::TestPki pki;
+  testing::KeyPair server = pki.issue({.commonName = "my.demo.svc", .serverAuth = true, .validDays = 30});
+  core::FakeClock clock{core::systemClock().now()};
+  runtime::ObjectCache mysqls, secrets, sts;
+  std::mutex mu;
+  std::map<std::string, std::string> state = {{"my-0", "ONLINE"}, {"my-1", "ONLINE"}, {"my-2", "OFFLINE"}};
+  std::vector<std::string> ran;  // "my-N: statement"
+  std::atomic<int> asked{0};
+  std::atomic<int> changes{0};
+  bool joinHangs = false;  // a START that does not return until released
+  std::string refuseJoin;  // this member's START is refused (it stays in ERROR)
+  std::atomic<bool> release{false};
+  HealthChecker checker{mysqls, secrets, sts, [this](const std::string&) { ++changes; },
+                        {.interval = 10s, .workers = 1, .probe = [](const ProbeTarget&) -> core::Result<ProbeResult> {
+                           return ProbeResult{"9.7.4-2", "TLSv1.3", "TLS_AES_256_GCM_SHA384"};
+                         },
+                         .fetchServed = [this](const std::string&, int, std::chrono::seconds) -> core::Result<std::string> { return server.certPem; },
+                         .group = {.query = [this](const ProbeTarget& t, const std::vector<std::string>&) -> core::Result<std::vector<dbclient::Rows>> {
+                                     ++asked;
+                                     std::lock_guard l(mu);
+                                     const std::string me = t.host.substr(0, t.host.find('.'));
+                                     std::vector<dbclient::Rows> out(4);
+                                     out[0] = {{std::to_string(me.back() - '0' + 1), "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee:1-9"}};
+                                     if (state[me] == "ONLINE") {
+                                       for (const auto& [pod, st] : state) {
+                                         if (st == "ONLINE") out[1].push_back({pod + ".my-pods.demo.svc", st, pod == "my-0" ? "PRIMARY" : "SECONDARY", pod == me ? "1" : "0"});
+                                       }
+                                     } else {
+                                       out[1].push_back({me + ".my-pods.demo.svc", state[me], "", "1"});
+                                     }
+                                     out[2] = {{"/CN=my.demo.svc"}};
+                                     out[3] = {{"mysqlop_repl"}};
+                                     return out;
+                                   },
+                                   .run = [this](const ProbeTarget& t, const std::vector<std::string>& statements) -> core::Status {
+                                     const std::string me = t.host.substr(0, t.host.find('.'));
+                                     for (const auto& s : statements) {
+                                       {
+                                         std::lock_guard l(mu);
+                                         ran.push_back(me + ": " + s);
+                                       }
+                                       if (s != "START GROUP_REPLICATION") continue;
+                                       if (me == refuseJoin) return core::invalid(t.host + ":3306 refused \"START GROUP_REPLICATION\": ERROR 3092");
+                                       while (joinHangs && !release.load()) std::this_thread::sleep_for(5ms);
+                                       std::lock_guard l(mu);
+                                       state[me] = "ONLINE";
+                                     }
+                                     return {};
+                                   }}},
+                        clock};
+  GroupFixture() {
+    mysqls.upsert(obj(R"({"apiVersion":"kubedb.com/v1","kind":"MySQL","metadata":{"name":"my","namespace":"demo","uid":"u1"},
+      "spec":{"version":"9.7.4","storageType":"Ephemeral","requireSSL":true,"authSecret":{"name":"my-auth"},"replicas":3,
+              "topology":{"mode":"GroupReplication","group":{"name":"aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"}},
+              "tls":{"issuerRef":{"kind":"Issuer","name":"ca"}}}})"));
+    secrets.upsert(secret("my-auth", {{"username", "root"}, {"password", "pw"}}));
+    secrets.upsert(secret("my-server-cert", {{"ca.crt", pki.ca().certPem}, {"tls.crt", server.certPem}}));
+    sts.upsert(obj(R"({"metadata":{"name":"my","namespace":"demo"},"status":{"readyReplicas":3}})"));
+  }
+  std::optional<GroupFacts> group() {
+    auto v = checker.verdict("demo/my", "u1");
+    return v ? v->group : std::nullopt;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("health: a group's members are asked and driven, the roles told before a join",
+          "[community][health][group]") {
+  GroupFixture f;
+  // A first check records a verdict; my-2 joins in it.
+  REQUIRE(f.checker.check("demo/my"));
+  REQUIRE(f.group());
+  CHECK(f.group()->reason == api::kReasonGroupOnline);
+  CHECK(f.group()->primary == "my-0");
+  {
+    std::lock_guard l(f.mu);
+    CHECK(std::find(f.ran.begin(), f.ran.end(), "my-2: START GROUP_REPLICATION") != f.ran.end());
+  }
+
+  // my-1 restarts: while its join hangs, what the members said before it is already told.
+  {
+    std::lock_guard l(f.mu);
+    f.state["my-1"] = "OFFLINE";
+  }
+  f.joinHangs = true;
+  const int before = f.changes.load();
+  std::thread t([&] { f.checker.check("demo/my"); });
+  REQUIRE(f.checker.verdict("demo/my", "u1"));
+  bool told = false;
+  for (int i = 0; i < 200 && !told; ++i) {
+    auto g = f.group();
+    told = g && g->reason == api::kReasonGroupMemberNotOnline && f.changes.load() > before;
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(told);
+  f.release = true;
+  t.join();
+  CHECK(f.group()->reason == api::kReasonGroupOnline);
+}
+
+TEST_CASE("health: a group not whole is checked again within seconds, a whole one at the interval", "[community][health][group]") {
+  auto ticks = [](GroupFixture& f, int seconds) {
+    for (int i = 0; i < seconds; ++i) {
+      f.clock.advance(1s);
+      std::this_thread::sleep_for(30ms);
+    }
+  };
+  auto waitAsked = [](GroupFixture& f, int n) {
+    for (int i = 0; i < 300 && f.asked.load() < n; ++i) std::this_thread::sleep_for(10ms);
+    return f.asked.load() >= n;
+  };
+  SECTION("my-2 cannot join: looked at again after 2 s, not 10") {
+    GroupFixture f;
+    f.refuseJoin = "my-2";
+    f.checker.start();
+    f.checker.trigger("demo/my");
+    REQUIRE(waitAsked(f, 6));  // asked, acted, asked again
+    std::this_thread::sleep_for(50ms);
+    const int n = f.asked.load();
+    ticks(f, 3);
+    CHECK(waitAsked(f, n + 3));
+    CHECK(f.group()->reason == api::kReasonGroupMemberNotOnline);
+    f.checker.stop();
+  }
+  SECTION("every member ONLINE: nothing more until the interval") {
+    GroupFixture f;
+    {
+      std::lock_guard l(f.mu);
+      f.state["my-2"] = "ONLINE";
+    }
+    f.checker.start();
+    f.checker.trigger("demo/my");
+    REQUIRE(waitAsked(f, 3));
+    std::this_thread::sleep_for(50ms);
+    const int n = f.asked.load();
+    ticks(f, 5);
+    CHECK(f.asked.load() == n);
+    ticks(f, 6);
+    CHECK(waitAsked(f, n + 3));
+    f.checker.stop();
+  }
+}
+
+}  // namespace mysqlop::community

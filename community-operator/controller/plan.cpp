@@ -157,6 +157,18 @@ void planServiceMonitor(Planner& p, const api::MySQL& my) {
   }
 }
 
+// When the pod's mysql container started (its current run); nullopt when it is not running.
+std::optional<core::WallTime> mysqlStartedAt(const Json& pod) {
+  for (const auto& c : pod.value("status", Json::object()).value("containerStatuses", Json::array())) {
+    if (c.value("name", "") != api::kContainerMySQL) continue;
+    const Json* at = kube::find(c, {"state", "running", "startedAt"});
+    if (!at || !at->is_string()) return std::nullopt;
+    auto t = core::parseTime(at->get<std::string>());
+    return t ? std::optional(*t) : std::nullopt;
+  }
+  return std::nullopt;
+}
+
 bool podReady(const Json& pod) {
   const Json conditions = pod.value("status", Json::object()).value("conditions", Json::array());
   auto ready = kube::findCondition(conditions, "Ready");
@@ -168,8 +180,12 @@ void planRoles(Planner& p, const GroupFacts& group) {
   for (const auto& [name, pod] : p.o.pods) {
     const Json* have = kube::find(*pod, {"metadata", "labels", std::string(api::kLabelRole)});
     std::optional<std::string> want = roleLabel(group, name);
-    // A pod not Ready yet is one just (re)made: what the members said was of its predecessor.
-    if (want && !podReady(*pod)) want.reset();
+    // Only what its current mysqld said: facts from before it started were its predecessor's (a
+    // restarted server is writable until it joins — labelled primary on old facts, it would take
+    // writes the group never sees).
+    const auto started = mysqlStartedAt(*pod);
+    // (startedAt has whole seconds: a second's margin.)
+    if (want && (!podReady(*pod) || !started || group.observedAt <= *started + std::chrono::seconds(1))) want.reset();
     const std::optional<std::string> current = have && have->is_string() ? std::optional(have->get<std::string>()) : std::nullopt;
     if (want != current) p.out.steps.push_back(LabelPodStep{name, want});
   }

@@ -769,3 +769,70 @@ TEST_CASE("plan: what differs between a pod and its template", "[community][plan
 }
 
 }  // namespace mysqlop::community
+
+namespace mysqlop::community {
+namespace {
+
+Json groupPod(const std::string& name, const std::string& startedAt, const std::string& role = "") {
+  Json p = {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", name}, {"namespace", "demo"}}},
+            {"status", {{"conditions", Json::array({{{"type", "Ready"}, {"status", "True"}}})},
+                        {"containerStatuses", Json::array({{{"name", "mysql"}, {"state", {{"running", {{"startedAt", startedAt}}}}}}})}}}};
+  for (const auto& [k, v] : api::offshootLabels("my")) kube::setLabel(p, k, v);
+  if (!role.empty()) kube::setLabel(p, std::string(api::kLabelRole), role);
+  return p;
+}
+
+std::vector<LabelPodStep> labelSteps(const Plan& p) {
+  std::vector<LabelPodStep> out;
+  for (const auto& s : p.steps) {
+    if (const auto* l = std::get_if<LabelPodStep>(&s)) out.push_back(*l);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("plan: a group's pods carry their member's role, never on facts older than their mysqld", "[community][plan][group]") {
+  const char* spec = R"({"version":"8.4.3","storageType":"Ephemeral","requireSSL":true,"authSecret":{"name":"my-auth"},"replicas":3,
+      "topology":{"mode":"GroupReplication","group":{"name":"aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"}},
+      "tls":{"issuerRef":{"kind":"Issuer","name":"ca"}}})";
+  Observed o = observed(mysql(spec));
+  o.secrets["my-auth"] = secret("my-auth", true);
+  addTlsSecrets(o);
+  applyInMemory(o, plan(o, kNow));
+  REQUIRE(o.statefulSet);
+  GroupFacts g;
+  g.members = {{"my-0", "ONLINE", "PRIMARY"}, {"my-1", "ONLINE", "SECONDARY"}, {"my-2", "RECOVERING", ""}};
+  g.primary = "my-0";
+  g.online = 2;
+  g.majority = true;
+  g.reason = std::string(api::kReasonGroupMemberNotOnline);
+  g.observedAt = *core::parseTime("2026-12-07T10:00:30Z");
+  o.health = HealthFacts{true, "ok"};
+  o.health->group = g;
+  // my-0's mysqld started after the members were asked (it was restarted since): no role yet, and
+  // the one it carried goes; my-1 gets standby; my-2, not ONLINE, none.
+  o.pods["my-0"] = ptr(groupPod("my-0", "2026-12-07T10:00:40Z", "primary"));
+  o.pods["my-1"] = ptr(groupPod("my-1", "2026-12-07T09:00:00Z"));
+  o.pods["my-2"] = ptr(groupPod("my-2", "2026-12-07T09:00:00Z", "standby"));
+  auto labels = labelSteps(plan(o, kNow));
+  REQUIRE(labels.size() == 3);
+  CHECK((labels[0].pod == "my-0" && !labels[0].role));
+  CHECK((labels[1].pod == "my-1" && labels[1].role == std::optional<std::string>("standby")));
+  CHECK((labels[2].pod == "my-2" && !labels[2].role));
+  // Asked again after it started: primary.
+  o.health->group->observedAt = *core::parseTime("2026-12-07T10:00:50Z");
+  o.pods["my-0"] = ptr(groupPod("my-0", "2026-12-07T10:00:40Z"));
+  labels = labelSteps(plan(o, kNow));
+  REQUIRE_FALSE(labels.empty());
+  CHECK((labels[0].pod == "my-0" && labels[0].role == std::optional<std::string>("primary")));
+  // Without a majority nobody is primary.
+  o.health->group->majority = false;
+  o.pods["my-0"] = ptr(groupPod("my-0", "2026-12-07T10:00:40Z", "primary"));
+  o.pods["my-1"] = ptr(groupPod("my-1", "2026-12-07T09:00:00Z", "standby"));
+  labels = labelSteps(plan(o, kNow));
+  REQUIRE(labels.size() == 3);
+  for (const auto& l : labels) CHECK_FALSE(l.role);
+}
+
+}  // namespace mysqlop::community

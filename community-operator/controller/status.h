@@ -57,7 +57,13 @@ struct GroupFacts {
   bool majority = false;                  // more than half of the members ONLINE in one group
   std::string reason;   // GroupReplication's condition reason when not all ONLINE (api::kReasonGroup*)
   std::string message;  // what the operator waits for or did, in a few words
-  bool operator==(const GroupFacts&) const = default;
+  // When the members were asked: a pod whose mysqld started after that is not described by these
+  // facts (its predecessor was). Not part of the comparison (a new round saying the same is no news).
+  core::WallTime observedAt{};
+  bool operator==(const GroupFacts& o) const {
+    return members == o.members && primary == o.primary && online == o.online && majority == o.majority && reason == o.reason &&
+           message == o.message;
+  }
 };
 
 struct HealthFacts {

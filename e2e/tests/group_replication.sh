@@ -38,6 +38,8 @@ if ! "$K" wait --for=condition=Ready my/my -n demo --timeout=300s > /dev/null; t
 fi
 expect 'True' "$K" get my my -n demo -o 'jsonpath={.status.conditions[?(@.type=="GroupReplicationOnline")].status}'
 step "ready after ${SECONDS}s; group $GROUP"
+# kubectl get my -o wide: the topology, its primary and how many members are ONLINE.
+expect '^my +9\.7\.4 +Ready +\S+ +\S* *GroupReplication +my-[012] +3$' bash -c "'$K' get my my -n demo -o wide | tail -1"
 
 step "a client pod with the client certificate"
 "$K" apply -f - > /dev/null <<'YAML'
@@ -143,6 +145,120 @@ failover() {
 failover delete
 failover kill
 expect 'True' "$K" get my my -n demo -o 'jsonpath={.status.conditions[?(@.type=="GroupReplicationOnline")].status}'
+
+# majority_sampler FILE: every 0.5 s, the most members ONLINE that an answering member sees.
+majority_sampler() {
+  local i n best
+  while :; do
+    best=0
+    for i in 0 1 2; do
+      n=$(sql "my-$i.my-pods.demo.svc" "SELECT COUNT(*) FROM performance_schema.replication_group_members WHERE MEMBER_STATE='ONLINE'" 2>/dev/null || true)
+      [[ "$n" =~ ^[0-9]+$ ]] && (( n > best )) && best=$n
+    done
+    echo "$best" >> "$1"
+    sleep 0.5
+  done
+}
+# writer TABLE FILE: a row a time through my.demo.svc (verified); committed ids to FILE, failures to FILE.errors.
+writer() {
+  local n=0 out
+  sql my.demo.svc "CREATE TABLE app.$1 (id INT PRIMARY KEY)"
+  while :; do
+    n=$((n + 1))
+    if out=$(sql my.demo.svc "INSERT INTO app.$1 VALUES ($n)" 2>&1); then echo "$n" >> "$2"; else echo "$n ${out%%$'\n'*}" >> "$2.errors"; fi
+    sleep 0.2
+  done
+}
+# group_op NAME SPEC: a MySQLOpsRequest on the group under a write loop and a majority sampler;
+# Successful, a majority ONLINE at every sample, every committed write on every member.
+group_op() {
+  local name=$1 spec=$2 p="" samples low committed errors i t0
+  : > "$WORK/$name.samples"; : > "$WORK/$name.committed"; : > "$WORK/$name.committed.errors"
+  majority_sampler "$WORK/$name.samples" & local sp=$!
+  writer "${name//-/_}" "$WORK/$name.committed" & local wp=$!
+  t0=$SECONDS
+  printf 'apiVersion: ops.kubedb.com/v1alpha1\nkind: MySQLOpsRequest\nmetadata: {name: %s, namespace: demo}\nspec:\n  databaseRef: {name: my}\n%s\n' \
+    "$name" "$spec" | "$K" apply -f - > /dev/null
+  for _ in $(seq 1 600); do
+    p=$("$K" get myops "$name" -n demo -o 'jsonpath={.status.phase}')
+    [[ "$p" == Successful || "$p" == Failed || "$p" == Skipped ]] && break
+    sleep 0.5
+  done
+  sleep 2
+  kill "$sp" "$wp" 2>/dev/null; wait "$sp" "$wp" 2>/dev/null || true
+  [[ "$p" == Successful ]] || fail "$name ended '$p': $("$K" get myops "$name" -n demo -o jsonpath='{.status.conditions}')"
+  samples=$(wc -l < "$WORK/$name.samples"); low=$(sort -n "$WORK/$name.samples" | head -1)
+  committed=$(wc -l < "$WORK/$name.committed"); errors=$(wc -l < "$WORK/$name.committed.errors")
+  echo "$name: $p after $((SECONDS - t0)) s; $samples samples, fewest ONLINE $low; $committed writes committed, $errors failed" >&2
+  cut -d' ' -f2- "$WORK/$name.committed.errors" | sort | uniq -c | sort -rn | head -3 >&2
+  [[ "$low" -ge 2 ]] || fail "$name: a sample saw $low members ONLINE (no majority of 3)"
+  (( committed > 0 )) || { fail "$name: the write loop committed nothing"; return 0; }
+  for i in 0 1 2; do
+    expect "^$committed\$" sql "my-$i.my-pods.demo.svc" "SELECT COUNT(*) FROM app.${name//-/_} WHERE id IN ($(paste -sd, "$WORK/$name.committed"))"
+  done
+}
+eventually_long() { local i; for i in $(seq 1 60); do "$@" > /dev/null 2>&1 && return 0; sleep 1; done; return 1; }
+
+step "a Restart request on the group: one member at a time, the primary last, the majority kept"
+UIDS_BEFORE=$("$K" get pods my-0 my-1 my-2 -n demo -o 'jsonpath={.items[*].metadata.uid}')
+group_op restart-group "  type: Restart"
+for u in $UIDS_BEFORE; do
+  "$K" get pods -n demo -o 'jsonpath={.items[*].metadata.uid}' | grep -q "$u" && fail "a pod was not restarted (uid $u still there)"
+done
+expect 'Restarting Pod: demo/my-' "$K" describe myops restart-group -n demo
+
+step "a ReconfigureTLS rotation on the group: every member serves the new certificate, the majority kept"
+OLD_SERIAL=$("$K" get secret my-server-cert -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d | openssl x509 -noout -serial)
+group_op rotate-group "  type: ReconfigureTLS
+  tls: {rotateCertificates: true}"
+NEW_SERIAL=$("$K" get secret my-server-cert -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d | openssl x509 -noout -serial)
+[[ "$NEW_SERIAL" != "$OLD_SERIAL" ]] || fail "the rotation did not re-issue the server certificate"
+for i in 0 1 2; do
+  expect "$NEW_SERIAL" in_client sh -c "openssl s_client -starttls mysql -connect my-$i.my-pods.demo.svc:3306 </dev/null 2>/dev/null | openssl x509 -noout -serial"
+done
+
+step "a member whose certificate comes from another CA is refused by the group"
+# It trusts the group's CA, runs the members' own arguments, names itself rogue.my-pods.demo.svc,
+# and presents a server certificate (CN my.demo.svc, the group's names) signed by another CA.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca -addext basicConstraints=critical,CA:TRUE \
+  -addext keyUsage=critical,keyCertSign -keyout "$WORK/other.key" -out "$WORK/other.crt" 2> /dev/null
+openssl req -newkey rsa:2048 -nodes -subj /CN=my.demo.svc -keyout "$WORK/rogue.key" -out "$WORK/rogue.csr" 2> /dev/null
+printf 'subjectAltName=DNS:rogue.my-pods.demo.svc,DNS:*.my-pods.demo.svc\nextendedKeyUsage=serverAuth,clientAuth\n' > "$WORK/rogue.ext"
+openssl x509 -req -in "$WORK/rogue.csr" -CA "$WORK/other.crt" -CAkey "$WORK/other.key" -CAcreateserial -days 2 \
+  -extfile "$WORK/rogue.ext" -out "$WORK/rogue.crt" 2> /dev/null
+# It trusts both CAs (its own too: a member first connects to itself), so only the others' checks can stop it.
+"$K" get secret my-server-cert -n demo -o 'jsonpath={.data.ca\.crt}' | base64 -d > "$WORK/group-ca.crt"
+cat "$WORK/other.crt" >> "$WORK/group-ca.crt"
+"$K" create secret generic rogue-tls -n demo --from-file=ca.crt="$WORK/group-ca.crt" --from-file=server.crt="$WORK/rogue.crt" \
+  --from-file=server.key="$WORK/rogue.key" --from-file=client.crt="$WORK/rogue.crt" --from-file=client.key="$WORK/rogue.key" > /dev/null
+"$K" get statefulset my -n demo -o json | jq '.spec.template.spec.containers[0] as $c | {apiVersion: "v1", kind: "Pod",
+  metadata: {name: "rogue", namespace: "demo"},
+  spec: {hostname: "rogue", subdomain: "my-pods", containers: [{name: "mysql", image: $c.image,
+    args: (($c.args | map(gsub("\\$\\(POD_NAME\\)"; "rogue"))) + ["--server-id=99"]),
+    env: [{name: "MYSQL_ROOT_PASSWORD", value: "rogue-pw"}],
+    volumeMounts: [{name: "certs", mountPath: "/etc/mysql/certs"}, {name: "data", mountPath: "/var/lib/mysql"}]}],
+    volumes: [{name: "certs", secret: {secretName: "rogue-tls"}}, {name: "data", emptyDir: {}}]}}' | "$K" apply -f - > /dev/null
+expect 'condition met' "$K" wait --for=condition=Ready pod/rogue -n demo --timeout=120s
+in_rogue() {
+  local uid
+  uid=$("$K" get pod rogue -n demo -o jsonpath='{.metadata.uid}')
+  nsenter -t "$(cat "$WORK/node/pods/$uid/mysql.pid")" -m -n -u -- env MYSQL_PWD=rogue-pw "$@"
+}
+# Its first start initialises its data directory (networking off meanwhile).
+for _ in $(seq 1 90); do in_rogue mysql -uroot -h 127.0.0.1 --ssl-mode=REQUIRED -e 'SELECT 1' > /dev/null 2>&1 && break; sleep 1; done
+in_rogue mysql -uroot -h 127.0.0.1 --ssl-mode=REQUIRED -e "CHANGE REPLICATION SOURCE TO SOURCE_USER = 'mysqlop_repl', SOURCE_PASSWORD = '' FOR CHANNEL 'group_replication_recovery'" \
+  || fail "the rogue member could not be set up"
+ROGUE=$(in_rogue mysql -uroot -h 127.0.0.1 --ssl-mode=REQUIRED --connect-timeout=5 -e "START GROUP_REPLICATION" 2>&1 || true)
+echo "rogue member: START GROUP_REPLICATION said: ${ROGUE:-nothing}" >&2
+sleep 5
+expect '^(OFFLINE|ERROR|)$' in_rogue mysql -uroot -h 127.0.0.1 --ssl-mode=REQUIRED -N -B -e \
+  "SELECT MEMBER_STATE FROM performance_schema.replication_group_members WHERE MEMBER_ID = @@server_uuid"
+for i in 0 1 2; do
+  expect '^0$' sql "my-$i.my-pods.demo.svc" "SELECT COUNT(*) FROM performance_schema.replication_group_members WHERE MEMBER_HOST LIKE 'rogue%'"
+  expect '^3$' sql "my-$i.my-pods.demo.svc" "SELECT COUNT(*) FROM performance_schema.replication_group_members WHERE MEMBER_STATE='ONLINE'"
+done
+"$K" logs rogue -n demo 2>&1 | grep -E 'MY-0113|MY-0117|GCS|group_replication' | grep -vE 'System|Note' | tail -4 | cut -c1-300 >&2 || true
+"$K" delete pod rogue -n demo --wait=false > /dev/null
 
 step "a full restart with my-0 behind the others: bootstrapped again from a member holding every row"
 # The community operator stopped, so that nothing brings my-0 back while it falls behind.

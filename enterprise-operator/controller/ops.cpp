@@ -214,6 +214,10 @@ struct OpsReconciler::Run {
   core::Result<ops::StepPlan> podsStep();
   core::Result<ops::VerifyFacts> verifyFacts();
   core::Result<std::optional<std::string>> probePods(const api::MySQL& my);
+  // The client's view of the database: the auth Secret's account, TLS with the server Secret's CA.
+  core::Result<dbclient::ProbeTarget> clientTarget(const api::MySQL& my, std::string* certPem);
+  // A group's members as each says of itself ("ONLINE PRIMARY", …, or why it could not be asked).
+  std::map<std::string, std::string> memberStates(const api::MySQL& my, const dbclient::ProbeTarget& t);
   core::Result<ReconcileResult> conclude(const ops::AfterStep& after);
 };
 
@@ -314,7 +318,43 @@ core::Result<ops::StepPlan> OpsReconciler::Run::podsStep() {
     if (!pods) return pods.error();
     in.pods = std::move(*pods);
   }
+  auto my = api::parseMySQL(*mysql);
+  if (sts && my && my->isGroup()) {
+    api::setDefaults(*my);
+    auto t = clientTarget(*my, nullptr);
+    in.members = t ? memberStates(*my, *t) : std::map<std::string, std::string>{{api::podName(f.db, 0), t.error().message}};
+  }
   return apply(ops::planPods(f, in));
+}
+
+core::Result<dbclient::ProbeTarget> OpsReconciler::Run::clientTarget(const api::MySQL& my, std::string* certPem) {
+  auto auth = self.cli_.get(kube::kSecrets, f.ns, my.effectiveAuthSecretName());
+  if (!auth) return core::unavailable(fmt::format("reading Secret {}/{}: {}", f.ns, my.effectiveAuthSecretName(), auth.error().message));
+  dbclient::ProbeTarget t;
+  t.user = kube::secretValue(*auth, "username").value_or("root");
+  if (t.user.empty()) t.user = "root";
+  t.password = kube::secretValue(*auth, "password").value_or("");
+  t.timeout = self.opts_.probeTimeout;
+  if (my.tls) {
+    const std::string secretName = my.certSecretName(std::string(api::kAliasServer));
+    auto server = self.cli_.get(kube::kSecrets, f.ns, secretName);
+    if (!server) return core::unavailable(fmt::format("reading Secret {}/{}: {}", f.ns, secretName, server.error().message));
+    if (certPem) *certPem = kube::secretValue(*server, "tls.crt").value_or("");
+    t.tls = dbclient::ProbeTls{kube::secretValue(*server, "ca.crt").value_or(""), true};
+  }
+  return t;
+}
+
+std::map<std::string, std::string> OpsReconciler::Run::memberStates(const api::MySQL& my, const dbclient::ProbeTarget& base) {
+  std::map<std::string, std::string> out;
+  for (int64_t i = 0; i < my.replicas; ++i) {
+    dbclient::ProbeTarget t = base;
+    t.host = self.opts_.podHost(f.db, f.ns, static_cast<int>(i));
+    auto v = self.opts_.query(t, "SELECT CONCAT(MEMBER_STATE, ' ', MEMBER_ROLE) FROM performance_schema.replication_group_members "
+                                 "WHERE MEMBER_ID = @@server_uuid");
+    out[api::podName(f.db, static_cast<int>(i))] = v ? v->value_or("NULL") : v.error().message;
+  }
+  return out;
 }
 
 core::Result<ops::VerifyFacts> OpsReconciler::Run::verifyFacts() {
@@ -336,21 +376,10 @@ core::Result<ops::VerifyFacts> OpsReconciler::Run::verifyFacts() {
 
 // Each pod asked in turn, as a client would; the first that is not as asked stops the round.
 core::Result<std::optional<std::string>> OpsReconciler::Run::probePods(const api::MySQL& my) {
-  auto auth = self.cli_.get(kube::kSecrets, f.ns, my.effectiveAuthSecretName());
-  if (!auth) return fmt::format("reading Secret {}/{}: {}", f.ns, my.effectiveAuthSecretName(), auth.error().message);
-  dbclient::ProbeTarget t;
-  t.user = kube::secretValue(*auth, "username").value_or("root");
-  if (t.user.empty()) t.user = "root";
-  t.password = kube::secretValue(*auth, "password").value_or("");
-  t.timeout = self.opts_.probeTimeout;
   std::string certPem;
-  if (my.tls) {
-    const std::string secretName = my.certSecretName(std::string(api::kAliasServer));
-    auto server = self.cli_.get(kube::kSecrets, f.ns, secretName);
-    if (!server) return fmt::format("reading Secret {}/{}: {}", f.ns, secretName, server.error().message);
-    certPem = kube::secretValue(*server, "tls.crt").value_or("");
-    t.tls = dbclient::ProbeTls{kube::secretValue(*server, "ca.crt").value_or(""), true};
-  }
+  auto target = clientTarget(my, &certPem);
+  if (!target) return target.error().message;
+  dbclient::ProbeTarget t = *target;
   for (int64_t i = 0; i < my.replicas; ++i) {
     ops::PodProbe probe{api::podName(f.db, static_cast<int>(i)), std::nullopt, "", std::nullopt, std::nullopt};
     t.host = self.opts_.podHost(f.db, f.ns, static_cast<int>(i));

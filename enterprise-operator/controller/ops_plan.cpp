@@ -225,6 +225,30 @@ StepPlan planSync(const Facts& f, const Certificates& certificates) {
                SetCondition{std::string(api::kOpsCondCertificateSynced), true, std::string(api::kOpsReasonCertificateSynced), msg}});
 }
 
+namespace {
+
+// A group: the next restart waits until every member is ONLINE; secondaries go first, the primary last.
+RestartDecision groupRestart(const RestartDecision& d, const std::map<std::string, std::string>& members, const std::vector<Pod>& pods,
+                             const std::function<bool(const Pod&)>& outdated) {
+  std::string primary;
+  for (const auto& p : pods) {
+    auto m = members.find(p.name);
+    const std::string said = m == members.end() ? "not asked" : m->second;
+    if (said.rfind("ONLINE", 0) != 0) {
+      return {RestartDecision::Kind::kWait, "", fmt::format("waiting for member {} to be ONLINE in the group ({})", p.name, said),
+              d.outdated};
+    }
+    if (said == "ONLINE PRIMARY") primary = p.name;
+  }
+  if (d.kind != RestartDecision::Kind::kRestart || d.pod != primary) return d;
+  for (auto it = pods.rbegin(); it != pods.rend(); ++it) {
+    if (it->name != primary && outdated(*it)) return {RestartDecision::Kind::kRestart, it->name, "", d.outdated};
+  }
+  return d;
+}
+
+}  // namespace
+
 StepPlan planPods(const Facts& f, const PodsFacts& in) {
   if (f.progress.done(api::kOpsCondRestart) || f.progress.done(api::kOpsCondDBReady)) return next();
   if (!in.statefulSet) return wait(fmt::format("waiting for StatefulSet {}/{}", f.ns, api::statefulSetName(f.db)));
@@ -240,7 +264,9 @@ StepPlan planPods(const Facts& f, const PodsFacts& in) {
       return !created || !startTime || *created <= *startTime;
     };
   }
-  const auto d = nextRestart(databasePods(in.pods, f.db), replicas, outdated);
+  auto d = nextRestart(databasePods(in.pods, f.db), replicas, outdated);
+  // A group's next restart, and the end of the restarts, wait until every member is ONLINE.
+  if (in.members && d.kind != RestartDecision::Kind::kWait) d = groupRestart(d, *in.members, databasePods(in.pods, f.db), outdated);
   // ReconfigureTLS where only certificates changed: no restart (verified below).
   if (f.reconfigure() && d.outdated == 0 && !f.progress.has(api::kOpsCondRestart)) return next();
   switch (d.kind) {

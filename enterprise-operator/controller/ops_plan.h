@@ -151,6 +151,10 @@ StepPlan planSync(const Facts& f, const Certificates& certificates);
 struct PodsFacts {
   const Json* statefulSet = nullptr;  // from the API; null: none
   std::vector<Json> pods;             // the database's, from the API
+  // A Group Replication database: what each member says of itself ("ONLINE PRIMARY",
+  // "RECOVERING SECONDARY", …, or why it could not be asked), by pod. A member is restarted only
+  // while every member is ONLINE — the group keeps its majority — and the primary last.
+  std::optional<std::map<std::string, std::string>> members;
 };
 StepPlan planPods(const Facts& f, const PodsFacts& pods);
 

@@ -329,6 +329,32 @@ TEST_CASE("ops plan: pods restart from the top, one Ready pod at a time, only wh
     c.done("RestartStatefulSet");
     CHECK(planPods(c.f, {}) == StepPlan{});
   }
+  SECTION("a group: one member at a time while every member is ONLINE, the primary last") {
+    Case c(kRestart, tlsMySQL(), {{"phase", "Progressing"}, {"startTime", "2026-12-06T09:00:00Z"}});
+    const std::vector<Json> old = {pod("my-0", "my-new"), pod("my-1", "my-new"), pod("my-2", "my-new")};
+    using Members = std::map<std::string, std::string>;
+    PodsFacts in{&sts, old, Members{{"my-0", "ONLINE SECONDARY"}, {"my-1", "ONLINE SECONDARY"}, {"my-2", "ONLINE PRIMARY"}}};
+    // my-2 is the highest ordinal but the primary: my-1 goes first.
+    CHECK(planPods(c.f, in).why == "restarting pod my-1");
+    // A member not ONLINE holds every restart back, even one whose pod is Ready.
+    in.members = Members{{"my-0", "ONLINE SECONDARY"}, {"my-1", "RECOVERING SECONDARY"}, {"my-2", "ONLINE PRIMARY"}};
+    CHECK(planPods(c.f, in) ==
+          StepPlan{StepPlan::Then::kWait, {}, "waiting for member my-1 to be ONLINE in the group (RECOVERING SECONDARY)", ""});
+    in.members = Members{{"my-0", "ONLINE SECONDARY"}, {"my-2", "ONLINE PRIMARY"},
+                         {"my-1", "cannot connect to my-1.my-pods.demo.svc:3306: ERROR 2002"}};
+    CHECK_THAT(planPods(c.f, in).why, Catch::Contains("member my-1 to be ONLINE") && Catch::Contains("ERROR 2002"));
+    // The secondaries done, the primary goes.
+    in.pods = {pod("my-0", "my-new", "2026-12-06T09:00:09Z"), pod("my-1", "my-new", "2026-12-06T09:00:07Z"), pod("my-2", "my-new")};
+    in.members = Members{{"my-0", "ONLINE SECONDARY"}, {"my-1", "ONLINE SECONDARY"}, {"my-2", "ONLINE PRIMARY"}};
+    CHECK(planPods(c.f, in).why == "restarting pod my-2");
+    // All restarted: done only once the last is ONLINE again.
+    in.pods = {pod("my-0", "my-new", "2026-12-06T09:00:09Z"), pod("my-1", "my-new", "2026-12-06T09:00:07Z"),
+               pod("my-2", "my-new", "2026-12-06T09:00:11Z")};
+    in.members = Members{{"my-0", "ONLINE PRIMARY"}, {"my-1", "ONLINE SECONDARY"}, {"my-2", "OFFLINE "}};
+    CHECK(planPods(c.f, in).why == "waiting for member my-2 to be ONLINE in the group (OFFLINE )");
+    in.members = Members{{"my-0", "ONLINE PRIMARY"}, {"my-1", "ONLINE SECONDARY"}, {"my-2", "ONLINE SECONDARY"}};
+    CHECK(conditionTypes(planPods(c.f, in)) == std::vector<std::string>{"RestartStatefulSet=True:SuccessfullyRestartedStatefulSet"});
+  }
 }
 
 TEST_CASE("ops plan: verified as a client sees each pod, then the database Ready", "[enterprise][ops-plan]") {
