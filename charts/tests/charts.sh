@@ -15,6 +15,15 @@ trap 'stop_all; cleanup' EXIT
 h() { "$HELM" "$@" 2> >(grep -v -e 'symbolic link' -e '^walk.go' >&2); }
 echo "dummy licence" > "$WORK/dummy.pem"
 
+# --- the CRDs a fresh install brings carry their chart's version ------------------------------
+# (the community operator keeps a CRD from a newer chart; without the annotation an older chart's
+# operator would take the CRDs of a fresh install for older and overwrite them)
+VERSION=$(sed -n 's/^version: *//p' "$CHARTS/mysqlop-community/Chart.yaml")
+for f in "$CHARTS"/mysqlop-community/crds/*.yaml; do
+  got=$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["metadata"].get("annotations", {}).get("mysqlop.io/chart-version", ""))' "$f")
+  [[ "$got" == "$VERSION" ]] || fail "$(basename "$f"): mysqlop.io/chart-version is '$got', the chart's version is $VERSION"
+done
+
 # --- lint, render, schema — both helms -------------------------------------------------------
 for HELM in "$HELM3" "$HELM4"; do
   for c in mysqlop-community mysqlop-enterprise mysqlop; do
