@@ -107,7 +107,7 @@ expect "^$NA\$" "$K" get my my -n demo -o 'jsonpath={.status.tls.earliestServedN
 expect "^$NA\$" "$K" get my my -n demo -o 'jsonpath={.status.tls.servedCertificates[0].notAfter}'
 expect '^True CertificatesCurrent$' "$K" get my my -n demo -o 'jsonpath={.status.conditions[?(@.type=="ServedCertificatesCurrent")].status} {.status.conditions[?(@.type=="ServedCertificatesCurrent")].reason}'
 expect "TLS-EXPIRY" "$K" get my my -n demo -o wide
-expect "Ready +[0-9a-z]+ +$NA\$" "$K" get my my -n demo -o wide --no-headers   # the timestamp, not a relative age
+expect "Ready +[0-9a-z]+ +$NA( |$)" "$K" get my my -n demo -o wide --no-headers   # the timestamp, not a relative age (a standalone server: no topology columns after it)
 OP_IP=$("$K" get pods -n mysqlop -l app.kubernetes.io/name=mysqlop-community -o jsonpath='{.items[0].status.podIP}')
 # The chart serves metrics over HTTPS to whom RBAC lets read them: a scraper's ServiceAccount
 # bound to the chart's metrics-reader ClusterRole.
