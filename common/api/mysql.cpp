@@ -417,15 +417,6 @@ void validateTopology(const MySQL& my, FieldErrors& out) {
 
 }  // namespace
 
-bool isUuid(std::string_view s) {
-  if (s.size() != 36) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
-  }
-  return true;
-}
-
 FieldErrors validate(const MySQL& my) {
   FieldErrors out;
   // Names derived from the MySQL's must stay valid: the StatefulSet's pods carry

@@ -20,6 +20,7 @@
 
 #include "common/kube/field_reader.h"
 #include "common/core/result.h"
+#include "common/core/text.h"
 
 namespace mysqlop::api {
 
@@ -96,8 +97,8 @@ inline constexpr std::string_view kModeGroupReplication = "GroupReplication";
 inline constexpr std::string_view kGroupModeSinglePrimary = "Single-Primary";
 inline constexpr int64_t kGroupDefaultMembers = 3;  // KubeDB's MySQLDefaultGroupSize
 inline constexpr int64_t kGroupMaxMembers = 9;      // KubeDB's MySQLMaxGroupMembers, MySQL's limit
-// A UUID as MySQL accepts a group name: 8-4-4-4-12 hexadecimal digits.
-bool isUuid(std::string_view s);
+// A UUID as MySQL accepts a group name (common/core/text.h).
+using core::isUuid;
 
 struct TLSConfig {
   std::optional<IssuerRef> issuerRef;

@@ -1,5 +1,7 @@
 #include "common/core/text.h"
 
+#include <cctype>
+
 namespace mysqlop::core {
 
 std::string truncateUtf8(std::string_view s, size_t maxBytes) {
@@ -12,6 +14,15 @@ std::string truncateUtf8(std::string_view s, size_t maxBytes) {
   std::string out(s.substr(0, cut));
   if (mark) out += kEllipsis;
   return out;
+}
+
+bool isUuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
 }
 
 }  // namespace mysqlop::core

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/core/text.h"
+
 namespace mysqlop::dbclient {
 namespace {
 
@@ -13,15 +15,6 @@ std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-bool isUuid(std::string_view s) {
-  if (s.size() != 36) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
-  }
-  return true;
 }
 
 // A tag: a letter or '_' first, then letters, digits and '_', at most 32 characters.
@@ -71,7 +64,7 @@ core::Result<GtidSet> GtidSet::parse(std::string_view text) {
   if (compact.empty()) return out;
   for (std::string_view part : split(compact, ',')) {
     auto fields = split(part, ':');
-    if (!isUuid(fields[0])) return core::invalid(fmt::format("GTID set: {:?} does not start with a UUID", part));
+    if (!core::isUuid(fields[0])) return core::invalid(fmt::format("GTID set: {:?} does not start with a UUID", part));
     std::string source = lower(fields[0]);
     for (size_t i = 1; i < fields.size(); ++i) {
       const std::string_view f = fields[i];
