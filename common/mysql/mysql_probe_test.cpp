@@ -9,6 +9,7 @@
 
 #include "common/pki/pki.h"
 #include "common/testing/mariadb_server.h"
+#include "common/testing/tls_server.h"
 #include "common/testing/test_pki.h"
 
 namespace mysqlop::dbclient {
@@ -124,6 +125,23 @@ TEST_CASE("served certificate (MariaDB, FLUSH SSL): what a fresh handshake prese
   auto nothing = fetchServedCertificate("127.0.0.1", 1, std::chrono::seconds{2});
   REQUIRE_FALSE(nothing);
   CHECK_THAT(nothing.error().message, Catch::Contains("cannot connect to 127.0.0.1:1"));
+}
+
+TEST_CASE("served certificate: a port that speaks TLS at once (the group port), one that asks for a client certificate included", "[community][health]") {
+  // Group Replication's group communication port answers with a TLS handshake and asks for the
+  // client's certificate: the server's is read all the same, as openssl s_client reads it.
+  Fixture f;
+  testing::TlsServer tls(f.good, f.pki.ca().certPem);
+  tls.start();
+  auto served = fetchTlsCertificate("127.0.0.1", tls.port(), std::chrono::seconds{5});
+  if (!served) FAIL(served.error().message);
+  CHECK(serial(*served) == serial(f.good.certPem));
+
+  // A MySQL port greets first: that is no TLS server, and the answer says it failed.
+  MariaDbServer db(f.pki.ca().certPem, f.good, /*requireSecureTransport=*/true);
+  auto notTls = fetchTlsCertificate("127.0.0.1", db.port(), std::chrono::seconds{5});
+  REQUIRE_FALSE(notTls);
+  CHECK_THAT(notTls.error().message, Catch::Contains("TLS handshake failed"));
 }
 
 TEST_CASE("served certificate: the reload statement by server version, hostile versions refused without a throw", "[community][health]") {

@@ -129,24 +129,9 @@ std::string tlsError(const char* what) {
   return fmt::format("{}: {}", what, e != 0 ? buf : strerror(errno));
 }
 
-}  // namespace
-
-core::Result<std::string> fetchServedCertificate(const std::string& host, int port, std::chrono::seconds timeout) {
-  Socket s;
-  if (auto st = s.connect(host, port, timeout); !st) return st.error();
-  auto caps = readGreeting(s);
-  if (!caps) return core::unavailable(fmt::format("{}:{}: {}", host, port, caps.error().message));
-  if (!(*caps & kClientSsl)) return core::unavailable(fmt::format("{}:{} does not offer TLS", host, port));
-
-  // SSLRequest: capability flags, max packet size, character set, 23 reserved bytes; sequence 1.
-  const uint32_t flags = kClientLongPassword | kClientProtocol41 | kClientSsl | kClientSecureConnection;
-  unsigned char req[4 + 32] = {32, 0, 0, 1};
-  for (int b = 0; b < 4; ++b) req[4 + b] = static_cast<unsigned char>(flags >> (8 * b));
-  req[4 + 6] = 0x00;  // max packet size 16 MiB (0x01000000), little-endian
-  req[4 + 7] = 0x01;
-  req[4 + 8] = 45;  // utf8mb4_general_ci
-  if (auto st = s.writeFull(req, sizeof req); !st) return st.error();
-
+// A TLS handshake on `s` (connected, and past any STARTTLS) and the leaf certificate the server
+// presented, as PEM.
+core::Result<std::string> handshakeCertificate(Socket& s, const std::string& host, int port) {
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
   if (!ctx) return core::internal(tlsError("SSL_CTX_new"));
   // No verification here: the certificate is compared with the Secret's, not trusted.
@@ -166,6 +151,33 @@ core::Result<std::string> fetchServedCertificate(const std::string& host, int po
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<size_t>(n));
+}
+
+}  // namespace
+
+core::Result<std::string> fetchServedCertificate(const std::string& host, int port, std::chrono::seconds timeout) {
+  Socket s;
+  if (auto st = s.connect(host, port, timeout); !st) return st.error();
+  auto caps = readGreeting(s);
+  if (!caps) return core::unavailable(fmt::format("{}:{}: {}", host, port, caps.error().message));
+  if (!(*caps & kClientSsl)) return core::unavailable(fmt::format("{}:{} does not offer TLS", host, port));
+
+  // SSLRequest: capability flags, max packet size, character set, 23 reserved bytes; sequence 1.
+  const uint32_t flags = kClientLongPassword | kClientProtocol41 | kClientSsl | kClientSecureConnection;
+  unsigned char req[4 + 32] = {32, 0, 0, 1};
+  for (int b = 0; b < 4; ++b) req[4 + b] = static_cast<unsigned char>(flags >> (8 * b));
+  req[4 + 6] = 0x00;  // max packet size 16 MiB (0x01000000), little-endian
+  req[4 + 7] = 0x01;
+  req[4 + 8] = 45;  // utf8mb4_general_ci
+  if (auto st = s.writeFull(req, sizeof req); !st) return st.error();
+
+  return handshakeCertificate(s, host, port);
+}
+
+core::Result<std::string> fetchTlsCertificate(const std::string& host, int port, std::chrono::seconds timeout) {
+  Socket s;
+  if (auto st = s.connect(host, port, timeout); !st) return st.error();
+  return handshakeCertificate(s, host, port);
 }
 
 std::optional<std::string> tlsReloadStatement(const std::string& serverVersion) {

@@ -18,6 +18,10 @@ namespace mysqlop::dbclient {
 // The leaf certificate the server at host:port presents, as PEM. Unavailable when it cannot be
 // reached or does not speak TLS; the message says why in the OS's or the TLS library's words.
 core::Result<std::string> fetchServedCertificate(const std::string& host, int port, std::chrono::seconds timeout);
+// The same for a port that speaks TLS from its first byte, such as Group Replication's group
+// communication port (33061), read the way `openssl s_client -connect host:33061` reads it: the
+// server's certificate, whether or not it then asks for one of the client's.
+core::Result<std::string> fetchTlsCertificate(const std::string& host, int port, std::chrono::seconds timeout);
 
 // The statement that makes a running server load its certificate, key and CA files again
 // without a restart: "FLUSH SSL" for MariaDB ≥ 10.4, "ALTER INSTANCE RELOAD TLS" for MySQL

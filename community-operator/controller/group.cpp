@@ -5,6 +5,8 @@
 #include <future>
 
 #include "common/api/naming.h"
+#include "common/pki/pki.h"
+#include "community-operator/controller/secret_summary.h"
 
 namespace mysqlop::community {
 namespace {
@@ -55,6 +57,8 @@ const char* kindName(GroupAction::Kind k) {
     case GroupAction::kBootstrap: return "bootstrap";
     case GroupAction::kJoin: return "join";
     case GroupAction::kRejoin: return "rejoin";
+    case GroupAction::kRestart: return "restart";
+    case GroupAction::kSwitchPrimary: return "switch primary";
   }
   return "?";
 }
@@ -63,7 +67,7 @@ const char* kindName(GroupAction::Kind k) {
 
 const std::vector<std::string>& memberQueries() {
   static const std::vector<std::string> q = {
-      "SELECT @@server_id, @@global.gtid_executed",
+      "SELECT @@server_id, @@global.gtid_executed, @@server_uuid",
       "SELECT MEMBER_HOST, MEMBER_STATE, MEMBER_ROLE, MEMBER_ID = @@server_uuid FROM performance_schema.replication_group_members",
       fmt::format("SELECT x509_subject FROM mysql.user WHERE user = '{}' AND host = '%'", kReplicationUser),
       "SELECT USER FROM performance_schema.replication_connection_configuration WHERE CHANNEL_NAME = 'group_replication_recovery'",
@@ -86,6 +90,7 @@ MemberView observeMember(const GroupClient& c, const dbclient::ProbeTarget& memb
   if (!t[0].empty()) {
     m.serverId = std::strtoll(cell(t[0][0], 0).c_str(), nullptr, 10);
     m.gtidExecuted = cell(t[0][0], 1);
+    m.serverUuid = cell(t[0][0], 2);
   }
   for (const auto& row : t[1]) {
     const std::string host = cell(row, 0);
@@ -101,6 +106,14 @@ MemberView observeMember(const GroupClient& c, const dbclient::ProbeTarget& memb
   const bool userOk = !t[2].empty() && cell(t[2][0], 0) == subject;
   const bool channelOk = !t[3].empty() && cell(t[3][0], 0) == kReplicationUser;
   m.replicationUserReady = userOk && channelOk;
+  if (m.state == "ONLINE") {
+    // Compared, not trusted: the digests say which certificate each channel has loaded.
+    if (auto pem = c.fetchClientCert(member.host, member.port, member.timeout)) m.clientCert = certificateDigest(*pem).value_or("");
+    if (auto pem = c.fetchGroupCert(member.host, api::kGroupPort, member.timeout)) {
+      m.groupCert = certificateDigest(*pem).value_or("");
+      if (auto cert = pki::parseCertificate(*pem)) m.groupCertSerial = pki::inspect(*cert).serialHex;
+    }
+  }
   return m;
 }
 
@@ -127,23 +140,29 @@ std::vector<std::string> groupActionStatements(const GroupAction& a, const std::
     case GroupAction::kJoin:
       return {"SET GLOBAL group_replication_bootstrap_group = OFF", "START GROUP_REPLICATION"};
     case GroupAction::kRejoin:
+    case GroupAction::kRestart:
       return {"SET GLOBAL group_replication_bootstrap_group = OFF", "STOP GROUP_REPLICATION", "START GROUP_REPLICATION"};
+    case GroupAction::kSwitchPrimary:
+      return {fmt::format("SELECT group_replication_set_as_primary({})", quoted(a.uuid))};
   }
   return {};
 }
 
-GroupFacts manageGroup(const GroupClient& c, const api::MySQL& my, const dbclient::ProbeTarget& base, const std::string& subject,
+GroupFacts manageGroup(const GroupClient& c, const api::MySQL& my, const dbclient::ProbeTarget& base, const GroupWant& want,
                        const core::Logger& log, const std::function<void(const GroupFacts&)>& observed) {
   const std::string groupName = my.topology ? my.topology->groupName : "";
-  GroupPlan p = planGroup(observeAll(c, my, base, subject), groupName);
-  if (p.actions.empty()) return p.facts;
+  GroupPlan p = planGroup(observeAll(c, my, base, want.subject), groupName, want.certDigest);
+  // Told at once, acting or not: the rest of a health check (the probe through the primary
+  // Service, each pod's served certificate) can wait on a member that has just gone for seconds,
+  // and the roles must not wait for it.
   if (observed) observed(p.facts);
+  if (p.actions.empty()) return p.facts;
   std::string failed;
   for (const auto& a : p.actions) {
     const std::string pod = api::podName(my.name, a.ordinal);
     log.info("group replication: acting on a member",
              {{"namespace", my.namespace_}, {"name", my.name}, {"pod", pod}, {"action", kindName(a.kind)}, {"why", p.facts.message}});
-    auto st = c.run(memberTarget(my, base, a.ordinal, kActTimeout), groupActionStatements(a, subject));
+    auto st = c.run(memberTarget(my, base, a.ordinal, kActTimeout), groupActionStatements(a, want.subject));
     if (a.kind == GroupAction::kBootstrap && !st) {
       // The flag must not stay on: a later START would make a second group.
       (void)c.run(memberTarget(my, base, a.ordinal, kActTimeout), {"SET GLOBAL group_replication_bootstrap_group = OFF"});
@@ -154,7 +173,7 @@ GroupFacts manageGroup(const GroupClient& c, const api::MySQL& my, const dbclien
       break;
     }
   }
-  GroupFacts after = planGroup(observeAll(c, my, base, subject), groupName).facts;
+  GroupFacts after = planGroup(observeAll(c, my, base, want.subject), groupName, want.certDigest).facts;
   if (!failed.empty()) after.message += "; " + failed;
   return after;
 }

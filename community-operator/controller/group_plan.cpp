@@ -40,10 +40,10 @@ std::optional<GroupAction> prepare(const MemberView& m, const std::string& group
 
 void describeMembers(const std::vector<MemberView>& members, const MemberView* view, GroupFacts& f) {
   for (const auto& m : members) {
-    GroupMemberFacts mf{m.pod, m.reachable ? m.state : "Unknown", ""};
+    GroupMemberFacts mf{m.pod, m.reachable ? m.state : "Unknown", "", m.groupCertSerial};
     if (view) {
       for (const auto& p : view->view) {
-        if (p.pod == m.pod) mf = {m.pod, p.state, p.state == kOnline ? p.role : ""};
+        if (p.pod == m.pod) mf = {m.pod, p.state, p.state == kOnline ? p.role : "", m.groupCertSerial};
       }
     }
     if (mf.state.empty()) mf.state = "Unknown";
@@ -53,8 +53,42 @@ void describeMembers(const std::vector<MemberView>& members, const MemberView* v
   }
 }
 
+// Every member ONLINE: a renewed server certificate reaches the group channels, one member a round
+// (group_plan.h).
+void planRoll(GroupPlan& p, const std::vector<MemberView>& members, const std::string& serverCert) {
+  if (serverCert.empty()) return;
+  std::vector<const MemberView*> stale;
+  for (const auto& m : members) {
+    if (!m.groupCert.empty() && m.groupCert != serverCert) stale.push_back(&m);
+  }
+  if (stale.empty()) return;
+  GroupFacts& f = p.facts;
+  f.rolling = true;
+  auto refreshed = [&](const MemberView* m) { return m->clientCert == serverCert; };
+  for (const auto* m : stale) {
+    if (m->role == "PRIMARY" || !refreshed(m)) continue;
+    p.actions.push_back({GroupAction::kRestart, m->ordinal, false, ""});
+    f.message += fmt::format("; restarting Group Replication on {} so that its group channel presents the renewed certificate", m->pod);
+    return;
+  }
+  auto primary = std::find_if(stale.begin(), stale.end(), [&](const MemberView* m) { return m->role == "PRIMARY" && refreshed(m); });
+  if (primary != stale.end()) {
+    for (const auto& to : members) {
+      if (to.role != "SECONDARY" || to.groupCert != serverCert || to.serverUuid.empty()) continue;
+      p.actions.push_back({GroupAction::kSwitchPrimary, (*primary)->ordinal, false, to.serverUuid});
+      f.message += fmt::format("; {} hands the primary role to {} before its group channel is restarted", (*primary)->pod, to.pod);
+      return;
+    }
+  }
+  std::vector<std::string> waiting;
+  for (const auto* m : stale) waiting.push_back(m->pod);
+  f.message += fmt::format("; the group channel of {} presents an older certificate: waiting until the pod's files hold the "
+                           "renewed one (its client port presents it)",
+                           fmt::join(waiting, ", "));
+}
+
 // A group exists: members outside it prepared and joined.
-void planLive(GroupPlan& p, const std::vector<MemberView>& members, const std::string& groupName) {
+void planLive(GroupPlan& p, const std::vector<MemberView>& members, const std::string& groupName, const std::string& serverCert) {
   std::vector<std::string> joining;
   for (const auto& m : members) {
     if (!m.reachable || inGroup(m)) continue;
@@ -66,6 +100,7 @@ void planLive(GroupPlan& p, const std::vector<MemberView>& members, const std::s
   if (f.online == static_cast<int>(members.size())) {
     f.reason = api::kReasonGroupOnline;
     f.message = fmt::format("{} members ONLINE, primary {}", f.online, f.primary);
+    planRoll(p, members, serverCert);
     return;
   }
   f.reason = api::kReasonGroupMemberNotOnline;
@@ -129,7 +164,7 @@ void planBootstrap(GroupPlan& p, const std::vector<MemberView>& members, const s
                           from->pod, held[static_cast<size_t>(from - members.data())].count());
 }
 
-GroupPlan planMembers(const std::vector<MemberView>& members, const std::string& groupName);
+GroupPlan planMembers(const std::vector<MemberView>& members, const std::string& groupName, const std::string& serverCert);
 
 }  // namespace
 
@@ -142,8 +177,8 @@ std::optional<std::string> roleLabel(const GroupFacts& facts, const std::string&
   return std::nullopt;
 }
 
-GroupPlan planGroup(const std::vector<MemberView>& members, const std::string& groupName) {
-  GroupPlan p = planMembers(members, groupName);
+GroupPlan planGroup(const std::vector<MemberView>& members, const std::string& groupName, const std::string& serverCert) {
+  GroupPlan p = planMembers(members, groupName, serverCert);
   for (const auto& m : p.facts.members) {
     if (auto r = roleLabel(p.facts, m.pod)) p.roles[m.pod] = *r;
   }
@@ -152,7 +187,7 @@ GroupPlan planGroup(const std::vector<MemberView>& members, const std::string& g
 
 namespace {
 
-GroupPlan planMembers(const std::vector<MemberView>& members, const std::string& groupName) {
+GroupPlan planMembers(const std::vector<MemberView>& members, const std::string& groupName, const std::string& serverCert) {
   GroupPlan p;
   const MemberView* view = bestView(members);
   describeMembers(members, view, p.facts);
@@ -160,7 +195,7 @@ GroupPlan planMembers(const std::vector<MemberView>& members, const std::string&
   // that vanished stay in it (UNREACHABLE) until expelled.
   if (view && 2 * onlineIn(view->view) > static_cast<int>(view->view.size())) {
     p.facts.majority = true;
-    planLive(p, members, groupName);
+    planLive(p, members, groupName, serverCert);
     return p;
   }
   const bool anyInGroup = std::any_of(members.begin(), members.end(), inGroup);

@@ -140,5 +140,70 @@ TEST_CASE("group plan: without a majority nothing is forced", "[group]") {
   CHECK(p.roles == std::map<std::string, std::string>{{"my-0", "primary"}});
 }
 
+// Three ONLINE members (my-0 primary), each presenting `client` on its client port and
+// group[i] on its group port.
+std::vector<MemberView> rolling(const std::string& client, const std::vector<std::string>& group) {
+  std::vector<Peer> view = {{"my-0", "ONLINE", "PRIMARY"}, {"my-1", "ONLINE", "SECONDARY"}, {"my-2", "ONLINE", "SECONDARY"}};
+  std::vector<MemberView> ms;
+  for (int i = 0; i < 3; ++i) {
+    auto m = member(i, "ONLINE", kGroup + ":1-20", i == 0 ? "PRIMARY" : "SECONDARY");
+    m.view = view;
+    m.serverUuid = "uuid-" + std::to_string(i);
+    m.clientCert = client;
+    m.groupCert = group[static_cast<size_t>(i)];
+    ms.push_back(std::move(m));
+  }
+  return ms;
+}
+
+TEST_CASE("group plan: a renewed certificate reaches the group channels one member a round, the primary last", "[group]") {
+  // Every client port presents the renewed certificate (the files hold it): secondaries first,
+  // lowest ordinal first, one per round.
+  auto p = planGroup(rolling("new", {"old", "old", "old"}), kGroup, "new");
+  CHECK(p.actions == std::vector<A>{{A::kRestart, 1, false, ""}});
+  CHECK(p.facts.rolling);
+  CHECK(p.facts.reason == api::kReasonGroupOnline);
+  CHECK_THAT(p.facts.message, Catch::Contains("restarting Group Replication on my-1"));
+  p = planGroup(rolling("new", {"old", "new", "old"}), kGroup, "new");
+  CHECK(p.actions == std::vector<A>{{A::kRestart, 2, false, ""}});
+  // Only the primary left: it hands its role to a secondary that presents the new certificate.
+  p = planGroup(rolling("new", {"old", "new", "new"}), kGroup, "new");
+  CHECK(p.actions == std::vector<A>{{A::kSwitchPrimary, 0, false, "uuid-1"}});
+  CHECK_THAT(p.facts.message, Catch::Contains("my-0 hands the primary role to my-1"));
+  // Every channel presents it: nothing to do, nothing rolling.
+  p = planGroup(rolling("new", {"new", "new", "new"}), kGroup, "new");
+  CHECK(p.actions.empty());
+  CHECK_FALSE(p.facts.rolling);
+}
+
+TEST_CASE("group plan: no group channel is restarted before the files hold the renewal, nor while a member is away", "[group]") {
+  // my-1's client port still presents the old certificate: its files lag; my-2 goes first.
+  auto ms = rolling("new", {"old", "old", "old"});
+  ms[1].clientCert = "old";
+  auto p = planGroup(ms, kGroup, "new");
+  CHECK(p.actions == std::vector<A>{{A::kRestart, 2, false, ""}});
+  // Nothing refreshed yet: waiting, said, checked again soon.
+  p = planGroup(rolling("old", {"old", "old", "old"}), kGroup, "new");
+  CHECK(p.actions.empty());
+  CHECK(p.facts.rolling);
+  CHECK_THAT(p.facts.message, Catch::Contains("group channel of my-0, my-1, my-2 presents an older certificate"));
+  // A member not ONLINE: the group is not at full strength; nothing is restarted.
+  ms = rolling("new", {"old", "old", "old"});
+  ms[2].state = "RECOVERING";
+  for (auto& m : ms) m.view[2].state = "RECOVERING";
+  p = planGroup(ms, kGroup, "new");
+  CHECK(p.actions.empty());
+  // A group channel that could not be read, or a Secret not read: no restart on a guess.
+  p = planGroup(rolling("new", {"", "", ""}), kGroup, "new");
+  CHECK(p.actions.empty());
+  CHECK_FALSE(p.facts.rolling);
+  p = planGroup(rolling("new", {"old", "old", "old"}), kGroup, "");
+  CHECK(p.actions.empty());
+  // No secondary presents the new certificate yet: the primary keeps its role.
+  ms = rolling("new", {"old", "", ""});
+  p = planGroup(ms, kGroup, "new");
+  CHECK(p.actions.empty());
+}
+
 }  // namespace
 }  // namespace mysqlop::community

@@ -7,6 +7,9 @@
 #include <mutex>
 
 #include "common/api/conditions.h"
+#include "common/pki/pki.h"
+#include "common/testing/test_pki.h"
+#include "community-operator/controller/secret_summary.h"
 
 namespace mysqlop::community {
 namespace {
@@ -22,11 +25,14 @@ struct Members {
     int64_t serverId = 1;
     std::string gtids, subject, channelUser;
     bool bootstrapFlag = false;
+    // What its files hold (the client port presents it) and what its group channel loaded.
+    std::string filesPem, groupPem;
   };
   std::mutex mu;
   std::map<std::string, M> m = {{"my-0", {}}, {"my-1", {}}, {"my-2", {}}};
   std::vector<std::string> log;  // "my-N: statement"
   bool failStart = false;
+  int minOnline = 3;  // the fewest members ONLINE seen after any statement
 
   static std::string pod(const dbclient::ProbeTarget& t) { return t.host.substr(0, t.host.find('.')); }
   GroupClient client() {
@@ -35,7 +41,7 @@ struct Members {
               const M& me = m.at(pod(t));
               if (!me.up) return core::unavailable(t.host + ":3306: ERROR 2002: Connection refused");
               std::vector<dbclient::Rows> out(4);
-              out[0] = {{std::to_string(me.serverId), me.gtids}};
+              out[0] = {{std::to_string(me.serverId), me.gtids, "uuid-" + pod(t)}};
               if (me.state == "ONLINE") {
                 for (const auto& [name, x] : m) {
                   if (x.state == "ONLINE") out[1].push_back({name + ".my-pods.demo.svc", x.state, x.role, name == pod(t) ? "1" : "0"});
@@ -64,9 +70,33 @@ struct Members {
                   if (!me.bootstrapFlag && !group) return core::invalid("ERROR 3092: no group to join");
                   me.state = "ONLINE";
                   me.role = me.bootstrapFlag ? "PRIMARY" : "SECONDARY";
+                  me.groupPem = me.filesPem;  // the group channel reads the files when it starts
                 }
+                if (s == "STOP GROUP_REPLICATION") {
+                  me.state = "OFFLINE";
+                  me.role.clear();
+                }
+                if (s.rfind("SELECT group_replication_set_as_primary('uuid-", 0) == 0) {
+                  const std::string to = s.substr(s.find("uuid-") + 5, 4);
+                  if (me.role != "PRIMARY") return core::invalid("ERROR 3910: not the primary");
+                  me.role = "SECONDARY";
+                  m.at(to).role = "PRIMARY";
+                }
+                minOnline = std::min<int>(minOnline, static_cast<int>(std::count_if(m.begin(), m.end(), [](const auto& e) {
+                                            return e.second.state == "ONLINE";
+                                          })));
               }
               return {};
+            },
+            .fetchClientCert = [this](const std::string& host, int, std::chrono::seconds) -> core::Result<std::string> {
+              std::lock_guard l(mu);
+              return m.at(host.substr(0, host.find('.'))).filesPem;
+            },
+            .fetchGroupCert = [this](const std::string& host, int port, std::chrono::seconds) -> core::Result<std::string> {
+              std::lock_guard l(mu);
+              const M& me = m.at(host.substr(0, host.find('.')));
+              if (port != 33061 || me.state != "ONLINE") return core::unavailable(host + ": Connection refused");
+              return me.groupPem;
             }};
   }
   std::vector<std::string> sent() {
@@ -96,7 +126,7 @@ dbclient::ProbeTarget base() {
 TEST_CASE("group: a new group is bootstrapped on my-0 alone, the others prepared and joined, nothing twice", "[group]") {
   Members ms;
   ms.m["my-1"].gtids = "11111111-0000-4000-8000-000000000001:1-4";  // its first start's own transactions
-  auto facts = manageGroup(ms.client(), group(), base(), kSubject, core::Logger::root());
+  auto facts = manageGroup(ms.client(), group(), base(), GroupWant{kSubject, ""}, core::Logger::root());
   const auto sent = ms.sent();
   const std::vector<std::string> boot = {"my-0: SET GLOBAL group_replication_bootstrap_group = ON", "my-0: START GROUP_REPLICATION",
                                          "my-0: SET GLOBAL group_replication_bootstrap_group = OFF"};
@@ -119,7 +149,7 @@ TEST_CASE("group: a new group is bootstrapped on my-0 alone, the others prepared
   CHECK(facts.online == 3);
   // A second round finds nothing to do.
   const size_t before = ms.sent().size();
-  facts = manageGroup(ms.client(), group(), base(), kSubject, core::Logger::root());
+  facts = manageGroup(ms.client(), group(), base(), GroupWant{kSubject, ""}, core::Logger::root());
   CHECK(ms.sent().size() == before);
   CHECK(facts.reason == api::kReasonGroupOnline);
 }
@@ -127,20 +157,56 @@ TEST_CASE("group: a new group is bootstrapped on my-0 alone, the others prepared
 TEST_CASE("group: a member that does not answer holds the bootstrap back, and a failed bootstrap leaves the flag off", "[group]") {
   Members ms;
   ms.m["my-2"].up = false;
-  auto facts = manageGroup(ms.client(), group(), base(), kSubject, core::Logger::root());
+  auto facts = manageGroup(ms.client(), group(), base(), GroupWant{kSubject, ""}, core::Logger::root());
   CHECK(ms.sent().empty());
   CHECK(facts.reason == api::kReasonGroupWaitingForMembers);
   CHECK_THAT(facts.message, Catch::Contains("my-2 (my-2.my-pods.demo.svc:3306: ERROR 2002"));
 
   ms.m["my-2"].up = true;
   ms.failStart = true;
-  facts = manageGroup(ms.client(), group(), base(), kSubject, core::Logger::root());
+  facts = manageGroup(ms.client(), group(), base(), GroupWant{kSubject, ""}, core::Logger::root());
   const auto sent = ms.sent();
   REQUIRE_FALSE(sent.empty());
   CHECK(sent.back() == "my-0: SET GLOBAL group_replication_bootstrap_group = OFF");  // switched off after the failure
   CHECK_FALSE(ms.m["my-0"].bootstrapFlag);
   CHECK(std::none_of(sent.begin(), sent.end(), [](const auto& s) { return s.rfind("my-1:", 0) == 0 && s.find("START") != std::string::npos; }));
   CHECK_THAT(facts.message, Catch::Contains("bootstrap of my-0 failed") && Catch::Contains("ERROR 3092"));
+}
+
+TEST_CASE("group: a renewal reaches every group channel, secondaries first, the primary after a switchover, the majority kept", "[group]") {
+  testing::TestPki pki;
+  const std::string old = pki.issue({.commonName = "my.demo.svc", .serverAuth = true}).certPem;
+  const std::string renewed = pki.issue({.commonName = "my.demo.svc", .serverAuth = true}).certPem;
+  Members ms;
+  for (auto& [name, x] : ms.m) {
+    x.state = "ONLINE";
+    x.role = name == "my-0" ? "PRIMARY" : "SECONDARY";
+    x.serverId = name[3] - '0' + 1;
+    x.subject = kSubject;
+    x.channelUser = "mysqlop_repl";
+    x.gtids = kGroup + ":1-20";
+    x.groupPem = old;
+    x.filesPem = renewed;  // renewed, and the client ports reloaded
+  }
+  const GroupWant want{kSubject, *certificateDigest(renewed)};
+  GroupFacts facts;
+  for (int round = 0; round < 8; ++round) facts = manageGroup(ms.client(), group(), base(), want, core::Logger::root());
+  const auto sent = ms.sent();
+  std::vector<std::string> acts;
+  for (const auto& s : sent) {
+    if (s.find("STOP") != std::string::npos || s.find("set_as_primary") != std::string::npos) acts.push_back(s);
+  }
+  CHECK(acts == std::vector<std::string>{"my-1: STOP GROUP_REPLICATION", "my-2: STOP GROUP_REPLICATION",
+                                         "my-0: SELECT group_replication_set_as_primary('uuid-my-1')", "my-0: STOP GROUP_REPLICATION"});
+  for (const auto& [name, x] : ms.m) CHECK(x.groupPem == renewed);
+  CHECK(ms.minOnline == 2);  // one member at a time
+  CHECK(facts.primary == "my-1");
+  CHECK_FALSE(facts.rolling);
+  CHECK(facts.members[0].groupChannelSerial == pki::inspect(*pki::parseCertificate(renewed)).serialHex);
+  // Converged: a further round sends nothing.
+  const size_t before = ms.sent().size();
+  manageGroup(ms.client(), group(), base(), want, core::Logger::root());
+  CHECK(ms.sent().size() == before);
 }
 
 }  // namespace

@@ -423,7 +423,7 @@ std::optional<GroupFacts> HealthChecker::checkGroup(const api::MySQL& my, const 
     if (changed) onChange_(key);
   };
   const core::WallTime asked = clock_.now();
-  GroupFacts facts = manageGroup(opts_.group, my, *t, cert->subject, log_, [&](const GroupFacts& g) {
+  GroupFacts facts = manageGroup(opts_.group, my, *t, GroupWant{cert->subject, cert->sha256}, log_, [&](const GroupFacts& g) {
     GroupFacts stamped = g;
     stamped.observedAt = asked;
     publish(stamped);
@@ -506,7 +506,7 @@ void HealthChecker::record(const std::string& key, const std::string& uid, const
     } else {
       reloadRetries_.erase(key);
     }
-    if (facts.group && facts.group->reason != api::kReasonGroupOnline) {
+    if (facts.group && (facts.group->reason != api::kReasonGroupOnline || facts.group->rolling)) {
       unsettledGroups_.insert(key);
     } else {
       unsettledGroups_.erase(key);

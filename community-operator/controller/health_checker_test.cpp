@@ -618,6 +618,10 @@ TEST_CASE("health: expiry gauges per Secret and per served certificate, reloads 
 namespace mysqlop::community {
 namespace {
 
+core::Result<std::string> noCertificate(const std::string& host, int port, std::chrono::seconds) {
+  return core::unavailable(host + ":" + std::to_string(port) + ": not asked in this test");
+}
+
 // A group of three whose members answer as scripted: my-2 OFFLINE until it is told to start.
 struct GroupFixture {
   testing::TestPki pki;
@@ -632,8 +636,11 @@ struct GroupFixture {
   bool joinHangs = false;  // a START that does not return until released
   std::string refuseJoin;  // this member's START is refused (it stays in ERROR)
   std::atomic<bool> release{false};
+  std::string primary = "my-0";
+  std::atomic<bool> probeHangs{false};  // the probe through the primary Service waits until released
   HealthChecker checker{mysqls, secrets, sts, [this](const std::string&) { ++changes; },
-                        {.interval = 10s, .workers = 1, .probe = [](const ProbeTarget&) -> core::Result<ProbeResult> {
+                        {.interval = 10s, .workers = 1, .probe = [this](const ProbeTarget&) -> core::Result<ProbeResult> {
+                           while (probeHangs && !release.load()) std::this_thread::sleep_for(5ms);
                            return ProbeResult{"9.7.4-2", "TLSv1.3", "TLS_AES_256_GCM_SHA384"};
                          },
                          .fetchServed = [this](const std::string&, int, std::chrono::seconds) -> core::Result<std::string> { return server.certPem; },
@@ -645,7 +652,7 @@ struct GroupFixture {
                                      out[0] = {{std::to_string(me.back() - '0' + 1), "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee:1-9"}};
                                      if (state[me] == "ONLINE") {
                                        for (const auto& [pod, st] : state) {
-                                         if (st == "ONLINE") out[1].push_back({pod + ".my-pods.demo.svc", st, pod == "my-0" ? "PRIMARY" : "SECONDARY", pod == me ? "1" : "0"});
+                                         if (st == "ONLINE") out[1].push_back({pod + ".my-pods.demo.svc", st, pod == primary ? "PRIMARY" : "SECONDARY", pod == me ? "1" : "0"});
                                        }
                                      } else {
                                        out[1].push_back({me + ".my-pods.demo.svc", state[me], "", "1"});
@@ -668,7 +675,10 @@ struct GroupFixture {
                                        state[me] = "ONLINE";
                                      }
                                      return {};
-                                   }}},
+                                   },
+                                   // No group channel is asked here (group_test covers the roll-over).
+                                   .fetchClientCert = noCertificate,
+                                   .fetchGroupCert = noCertificate}},
                         clock};
   GroupFixture() {
     mysqls.upsert(obj(R"({"apiVersion":"kubedb.com/v1","kind":"MySQL","metadata":{"name":"my","namespace":"demo","uid":"u1"},
@@ -719,6 +729,35 @@ TEST_CASE("health: a group's members are asked and driven, the roles told before
   f.release = true;
   t.join();
   CHECK(f.group()->reason == api::kReasonGroupOnline);
+}
+
+TEST_CASE("health: a new primary is told before the rest of the check, which can wait on a member that has gone",
+          "[community][health][group]") {
+  GroupFixture f;
+  {
+    std::lock_guard l(f.mu);
+    f.state["my-2"] = "ONLINE";
+  }
+  REQUIRE(f.checker.check("demo/my"));
+  REQUIRE(f.group());
+  CHECK(f.group()->primary == "my-0");
+  // The group elects my-1 (nothing for the operator to do); the probe through the Service, still
+  // on the old primary, hangs until its timeout.
+  {
+    std::lock_guard l(f.mu);
+    f.primary = "my-1";
+  }
+  f.probeHangs = true;
+  std::thread t([&] { f.checker.check("demo/my"); });
+  bool told = false;
+  for (int i = 0; i < 200 && !told; ++i) {
+    auto g = f.group();
+    told = g && g->primary == "my-1";
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(told);
+  f.release = true;
+  t.join();
 }
 
 TEST_CASE("health: a group not whole is checked again within seconds, a whole one at the interval", "[community][health][group]") {

@@ -200,6 +200,7 @@ void setGroup(Conditions& c, Json& status) {
   for (const auto& m : g.members) {
     Json j = {{"pod", m.pod}, {"state", m.state}};
     if (!m.role.empty()) j["role"] = m.role;
+    if (!m.groupChannelSerial.empty()) j["groupChannelSerial"] = m.groupChannelSerial;
     members.push_back(std::move(j));
   }
   status["group"] = {{"primary", g.primary}, {"online", g.online}, {"majority", g.majority}, {"members", members}};

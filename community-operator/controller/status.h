@@ -46,6 +46,7 @@ struct GroupMemberFacts {
   std::string pod;
   std::string state;  // ONLINE, RECOVERING, OFFLINE, ERROR, UNREACHABLE; Unknown when nobody could say
   std::string role;   // PRIMARY, SECONDARY, or ""
+  std::string groupChannelSerial;  // of the certificate its group communication port presents; "" unknown
   bool operator==(const GroupMemberFacts&) const = default;
 };
 
@@ -57,12 +58,14 @@ struct GroupFacts {
   bool majority = false;                  // more than half of the members ONLINE in one group
   std::string reason;   // GroupReplication's condition reason when not all ONLINE (api::kReasonGroup*)
   std::string message;  // what the operator waits for or did, in a few words
+  // A renewed certificate has yet to reach a member's group channel: checked again soon.
+  bool rolling = false;
   // When the members were asked: a pod whose mysqld started after that is not described by these
   // facts (its predecessor was). Not part of the comparison (a new round saying the same is no news).
   core::WallTime observedAt{};
   bool operator==(const GroupFacts& o) const {
     return members == o.members && primary == o.primary && online == o.online && majority == o.majority && reason == o.reason &&
-           message == o.message;
+           message == o.message && rolling == o.rolling;
   }
 };
 

@@ -72,6 +72,7 @@ OpsReconciler::OpsReconciler(client::RestClient& cli, runtime::EventRecorder& ev
                              OpsOptions opts, const core::Clock& clock, core::Logger log)
     : cli_(cli), events_(events), c_(caches), licence_(licence), opts_(std::move(opts)), clock_(clock), log_(std::move(log)) {
   if (!opts_.fetchServed) opts_.fetchServed = dbclient::fetchServedCertificate;
+  if (!opts_.fetchGroupServed) opts_.fetchGroupServed = dbclient::fetchTlsCertificate;
   if (!opts_.query) opts_.query = dbclient::queryValue;
   if (!opts_.podHost) {
     opts_.podHost = [](const std::string& db, const std::string& ns, int i) { return api::podHost(db, ns, i); };
@@ -387,6 +388,12 @@ core::Result<std::optional<std::string>> OpsReconciler::Run::probePods(const api
       auto served = self.opts_.fetchServed(t.host, api::kMySQLPort, self.opts_.probeTimeout);
       if (served) probe.servedPem = *served;
       if (!served) probe.fetchError = served.error().message;
+      probe.groupMember = my.isGroup();
+      if (probe.groupMember && !probe.fetchError) {
+        auto group = self.opts_.fetchGroupServed(t.host, api::kGroupPort, self.opts_.probeTimeout);
+        if (group) probe.groupPem = *group;
+        if (!group) probe.groupFetchError = group.error().message;
+      }
     }
     if (!probe.fetchError) {
       auto v = self.opts_.query(t, "SELECT @@GLOBAL.require_secure_transport");

@@ -47,6 +47,8 @@ struct OpsOptions {
   std::chrono::seconds probeTimeout{5};
   // How the request reaches a pod's server, as a client would (replaced in tests).
   std::function<core::Result<std::string>(const std::string& host, int port, std::chrono::seconds)> fetchServed;
+  // What a group member's group communication port presents (TLS from the first byte).
+  std::function<core::Result<std::string>(const std::string& host, int port, std::chrono::seconds)> fetchGroupServed;
   std::function<core::Result<std::optional<std::string>>(const dbclient::ProbeTarget&, const std::string& sql)> query;
   std::function<std::string(const std::string& db, const std::string& ns, int ordinal)> podHost;
 };

@@ -296,6 +296,12 @@ std::optional<std::string> podNotVerified(const PodProbe& probe, bool tls, bool 
       return fmt::format("waiting for pod {} to serve the certificate of its Secret (serial {}; it serves {})", probe.pod,
                          serialOf(issuedPem), serialOf(probe.servedPem));
     }
+    if (probe.groupMember && probe.groupFetchError) return fmt::format("pod {} group port: {}", probe.pod, *probe.groupFetchError);
+    if (probe.groupMember && leafPem(probe.groupPem) != issued) {
+      return fmt::format("waiting for pod {} to present the certificate of its Secret on its group port (serial {}; it "
+                         "presents {})",
+                         probe.pod, serialOf(issuedPem), serialOf(probe.groupPem));
+    }
   }
   if (probe.queryError) return fmt::format("pod {}: {}", probe.pod, *probe.queryError);
   const std::string want = tls && requireSSL ? "1" : "0";

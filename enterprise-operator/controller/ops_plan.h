@@ -166,6 +166,11 @@ struct PodProbe {
   std::string servedPem;                  // the certificate it serves (TLS)
   std::optional<std::string> queryError;  // SELECT @@GLOBAL.require_secure_transport failed
   std::optional<std::string> requireSecureTransport;
+  // A group member (TLS): what its group communication port presents — the certificate Group
+  // Replication loaded when it last started (the community operator restarts it after a renewal).
+  bool groupMember = false;
+  std::optional<std::string> groupFetchError;
+  std::string groupPem;
 };
 // issuedPem: the server Secret's certificate (TLS; empty: the Secret holds none).
 std::optional<std::string> podNotVerified(const PodProbe& probe, bool tls, bool requireSSL, const std::string& issuedPem);

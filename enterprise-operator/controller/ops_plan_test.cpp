@@ -383,6 +383,17 @@ TEST_CASE("ops plan: verified as a client sees each pod, then the database Ready
     lax.requireSecureTransport = "0";
     CHECK(podNotVerified(lax, true, true, issued) == std::optional<std::string>("pod my-0 has require_secure_transport=0, 1 was asked"));
     CHECK_FALSE(podNotVerified(ok, true, true, issued));
+    // A group member: its group port too (read only when Group Replication starts).
+    PodProbe member = ok;
+    member.groupMember = true;
+    member.groupPem = "not a certificate";
+    CHECK_THAT(podNotVerified(member, true, true, issued).value_or(""),
+               Catch::StartsWith("waiting for pod my-0 to present the certificate of its Secret on its group port (serial"));
+    member.groupFetchError = "Connection refused";
+    CHECK(podNotVerified(member, true, true, issued) == std::optional<std::string>("pod my-0 group port: Connection refused"));
+    member.groupFetchError.reset();
+    member.groupPem = served;
+    CHECK_FALSE(podNotVerified(member, true, true, issued));
     // Without TLS: the query alone, and nothing required.
     PodProbe plain{"my-0", std::nullopt, "", std::nullopt, std::string("0")};
     CHECK_FALSE(podNotVerified(plain, false, false, ""));

@@ -267,7 +267,9 @@ ApiStatus ApiServer::Impl::admitUpdate(Call& c, const ResourceInfo& r, ObjectSto
   if (isUpdate) {
     metadataCauses(obj, causes);
     if (!causes.empty()) return errors::invalid(r.kind, r.group, name, causes);
-    if (!r.builtin && subresource.empty()) {
+    // A status write is pruned and validated as a whole object too: a field the CRD does not
+    // declare under status is dropped, as a real API server drops it.
+    if (!r.builtin && (subresource.empty() || subresource == "status")) {
       if (auto st = validateSchema(c, r, obj); !st) return st;
     }
   }

@@ -232,10 +232,12 @@ TEST_CASE("status writes never change spec, spec writes never change status, gen
   CHECK(w["spec"]["color"] == "red");  // schema default applied
 
   Json st = w;
-  st["status"] = {{"phase", "Ready"}};
+  st["status"] = {{"phase", "Ready"}, {"undeclared", {{"a", 1}}}};
   st["spec"]["size"] = 99;
   Json afterStatus = s.must(s.cli->updateStatus(kWidgets, st));
   CHECK(afterStatus["status"]["phase"] == "Ready");
+  // Pruned as a real API server prunes: the schema declares no status.undeclared.
+  CHECK_FALSE(afterStatus["status"].contains("undeclared"));
   CHECK(afterStatus["spec"]["size"] == 2);
   CHECK(kube::generation(afterStatus) == 1);
 
