@@ -116,6 +116,10 @@ int main(int argc, char** argv) {
       },
       {.interval = std::chrono::milliseconds(static_cast<int64_t>(healthInterval * 1000)),
        .workers = healthWorkers,
+       .group = {.leaving = [&pods](const std::string& ns, const std::string& pod) {
+         auto p = pods.cache().get(ns, pod);
+         return p && kube::isBeingDeleted(*p);
+       }},
        .expiryWarning = std::chrono::seconds(static_cast<int64_t>(expiryWarningHours * 3600)),
        .metrics = &m.metrics().registry(),
        .namedSecret = [&namedSecrets](const std::string& ns, const std::string& name) { return namedSecrets.peek(ns, name); },

@@ -33,6 +33,9 @@ struct GroupClient {
   using FetchFn = std::function<core::Result<std::string>(const std::string& host, int port, std::chrono::seconds timeout)>;
   FetchFn fetchClientCert = dbclient::fetchServedCertificate;
   FetchFn fetchGroupCert = dbclient::fetchTlsCertificate;
+  // A member whose pod is being deleted is not dialled: it is leaving, and a server shutting down
+  // can hold a connection for seconds without an answer. Unset: every member is dialled.
+  std::function<bool(const std::string& ns, const std::string& pod)> leaving;
 };
 
 // The queries observeMember sends, in order (exposed for tests that answer them).
@@ -48,6 +51,8 @@ std::vector<std::string> groupActionStatements(const GroupAction& a, const std::
 struct GroupWant {
   std::string subject, certDigest;
 };
+// Every member observed, nothing done: the facts planGroup draws from what they say.
+GroupFacts observeGroup(const GroupClient& c, const api::MySQL& my, const dbclient::ProbeTarget& base, const GroupWant& want);
 // One round: observe every member, act as planGroup says (stopping at the first failure, which the
 // facts then name), observe again after acting. `base` is the database's check target (user,
 // password, TLS); each member is dialled at its own name.

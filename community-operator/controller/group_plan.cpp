@@ -56,7 +56,9 @@ void describeMembers(const std::vector<MemberView>& members, const MemberView* v
 // Every member ONLINE: a renewed server certificate reaches the group channels, one member a round
 // (group_plan.h).
 void planRoll(GroupPlan& p, const std::vector<MemberView>& members, const std::string& serverCert) {
-  if (serverCert.empty()) return;
+  // Every member answers: one the group still lists ONLINE may be on its way out (its pod deleted).
+  const bool allAnswer = std::all_of(members.begin(), members.end(), [](const MemberView& m) { return m.reachable; });
+  if (serverCert.empty() || !allAnswer) return;
   std::vector<const MemberView*> stale;
   for (const auto& m : members) {
     if (!m.groupCert.empty() && m.groupCert != serverCert) stale.push_back(&m);

@@ -193,6 +193,11 @@ TEST_CASE("group plan: no group channel is restarted before the files hold the r
   for (auto& m : ms) m.view[2].state = "RECOVERING";
   p = planGroup(ms, kGroup, "new");
   CHECK(p.actions.empty());
+  // A member the others still list ONLINE that does not answer (its pod being deleted): nothing.
+  ms = rolling("new", {"old", "old", "old"});
+  ms[2].reachable = false;
+  p = planGroup(ms, kGroup, "new");
+  CHECK(p.actions.empty());
   // A group channel that could not be read, or a Secret not read: no restart on a guess.
   p = planGroup(rolling("new", {"", "", ""}), kGroup, "new");
   CHECK(p.actions.empty());

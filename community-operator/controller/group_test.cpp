@@ -33,12 +33,15 @@ struct Members {
   std::vector<std::string> log;  // "my-N: statement"
   bool failStart = false;
   int minOnline = 3;  // the fewest members ONLINE seen after any statement
+  std::map<std::string, int> queried;  // by pod
+  std::string leavingPod;              // its pod is being deleted
 
   static std::string pod(const dbclient::ProbeTarget& t) { return t.host.substr(0, t.host.find('.')); }
   GroupClient client() {
     return {.query = [this](const dbclient::ProbeTarget& t, const std::vector<std::string>&) -> core::Result<std::vector<dbclient::Rows>> {
               std::lock_guard l(mu);
               const M& me = m.at(pod(t));
+              ++queried[pod(t)];
               if (!me.up) return core::unavailable(t.host + ":3306: ERROR 2002: Connection refused");
               std::vector<dbclient::Rows> out(4);
               out[0] = {{std::to_string(me.serverId), me.gtids, "uuid-" + pod(t)}};
@@ -97,7 +100,8 @@ struct Members {
               const M& me = m.at(host.substr(0, host.find('.')));
               if (port != 33061 || me.state != "ONLINE") return core::unavailable(host + ": Connection refused");
               return me.groupPem;
-            }};
+            },
+            .leaving = [this](const std::string&, const std::string& pod) { return pod == leavingPod; }};
   }
   std::vector<std::string> sent() {
     std::lock_guard l(mu);
@@ -206,6 +210,18 @@ TEST_CASE("group: a renewal reaches every group channel, secondaries first, the 
   // Converged: a further round sends nothing.
   const size_t before = ms.sent().size();
   manageGroup(ms.client(), group(), base(), want, core::Logger::root());
+  CHECK(ms.sent().size() == before);
+
+  // A member whose pod is being deleted is not dialled (a server shutting down can hold a
+  // connection for seconds); the others' view describes it, and nothing is restarted meanwhile.
+  const std::string third = pki.issue({.commonName = "my.demo.svc", .serverAuth = true}).certPem;
+  for (auto& [name, x] : ms.m) x.filesPem = third;
+  ms.leavingPod = "my-2";
+  ms.queried.clear();
+  facts = manageGroup(ms.client(), group(), base(), GroupWant{kSubject, *certificateDigest(third)}, core::Logger::root());
+  CHECK(ms.queried.count("my-2") == 0);
+  CHECK(ms.queried["my-0"] >= 1);
+  CHECK(facts.members[2].state == "ONLINE");
   CHECK(ms.sent().size() == before);
 }
 

@@ -102,6 +102,40 @@ std::optional<std::string> signerOf(const std::string& servedPem, const std::str
 
 }  // namespace
 
+// While the rest of a check runs (a probe can wait seconds on a member that has just gone), the
+// members are asked again every `every` and what they say is told at once, so that the roles
+// follow a new primary without waiting for the check to end; stop() returns the latest.
+class GroupWatch {
+ public:
+  GroupWatch(GroupFacts first, std::chrono::milliseconds every, std::function<GroupFacts()> observe,
+             std::function<void(const GroupFacts&)> publish)
+      : latest_(std::move(first)),
+        thread_([this, every, observe = std::move(observe), publish = std::move(publish)](std::stop_token st) {
+          std::unique_lock l(mu_);
+          for (;;) {
+            cv_.wait_for(l, st, every, [] { return false; });
+            if (st.stop_requested()) return;
+            l.unlock();
+            GroupFacts g = observe();
+            publish(g);
+            l.lock();
+            latest_ = std::move(g);
+          }
+        }) {}
+  GroupFacts stop() {
+    thread_.request_stop();
+    if (thread_.joinable()) thread_.join();
+    std::lock_guard l(mu_);
+    return latest_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  GroupFacts latest_;
+  std::jthread thread_;  // last: started once the rest is made
+};
+
 HealthChecker::HealthChecker(const runtime::ObjectCache& mysqls, const runtime::ObjectCache& secrets,
                              const runtime::ObjectCache& statefulSets, std::function<void(const std::string&)> onChange,
                              HealthCheckerOptions opts, const core::Clock& clock, core::Logger log)
@@ -372,7 +406,8 @@ bool HealthChecker::check(const std::string& key) {
     recordSecretExpiries(*my);  // what the Secrets hold, whether or not the server answers
   }
   HealthFacts facts;
-  if (my && my->isGroup()) facts.group = checkGroup(*my, *obj);
+  std::unique_ptr<GroupWatch> watch;
+  if (my && my->isGroup()) facts.group = checkGroup(*my, *obj, watch);
   const Json* ready = kube::find(*sts, {"status", "readyReplicas"});
   if (!ready || !ready->is_number_integer() || ready->get<int64_t>() < 1) {
     // Nothing to dial yet (or any more): no pod is ready. Provisioning stays pending without a
@@ -397,12 +432,13 @@ bool HealthChecker::check(const std::string& key) {
       facts.served = checkServed(*my, *t, r->serverVersion, verdict(key, uid));
     }
   }
+  if (watch) facts.group = watch->stop();  // what the members said last
   if (!failureReported(key, uid, my ? &*my : nullptr, facts)) return true;
   record(key, uid, facts, ns, name);
   return true;
 }
 
-std::optional<GroupFacts> HealthChecker::checkGroup(const api::MySQL& my, const Json& obj) {
+std::optional<GroupFacts> HealthChecker::checkGroup(const api::MySQL& my, const Json& obj, std::unique_ptr<GroupWatch>& watch) {
   auto t = target(obj);
   if (!t || !t->tls) return std::nullopt;
   auto server = secrets_.get(my.namespace_, my.certSecretName(std::string(api::kAliasServer)));
@@ -422,13 +458,23 @@ std::optional<GroupFacts> HealthChecker::checkGroup(const api::MySQL& my, const 
     }
     if (changed) onChange_(key);
   };
+  const GroupWant want{cert->subject, cert->sha256};
   const core::WallTime asked = clock_.now();
-  GroupFacts facts = manageGroup(opts_.group, my, *t, GroupWant{cert->subject, cert->sha256}, log_, [&](const GroupFacts& g) {
+  GroupFacts facts = manageGroup(opts_.group, my, *t, want, log_, [&](const GroupFacts& g) {
     GroupFacts stamped = g;
     stamped.observedAt = asked;
     publish(stamped);
   });
   facts.observedAt = asked;
+  watch = std::make_unique<GroupWatch>(
+      facts, opts_.groupWatch,
+      [this, my, base = *t, want] {
+        const core::WallTime at = clock_.now();
+        GroupFacts g = observeGroup(opts_.group, my, base, want);
+        g.observedAt = at;
+        return g;
+      },
+      publish);
   return facts;
 }
 

@@ -88,6 +88,9 @@ struct HealthCheckerOptions {
   // checked again after this (when sooner than the interval), so that the roles and the
   // Services follow the group within seconds.
   std::chrono::milliseconds groupRetry{2000};
+  // While the rest of a group's check runs (a probe can wait seconds on a member that has just
+  // gone), the members are asked again this often and what they say is told at once.
+  std::chrono::milliseconds groupWatch{500};
   // A served certificate this close to its notAfter is reported as expiring soon.
   std::chrono::seconds expiryWarning{std::chrono::hours(24 * 7)};
   prometheus::Registry* metrics = nullptr;  // the expiry gauges and reload counter; optional
@@ -109,6 +112,8 @@ struct Verdict {
   std::string uid;  // the MySQL it is about (a recreated database starts afresh)
   HealthFacts facts;
 };
+
+class GroupWatch;
 
 class HealthChecker {
  public:
@@ -166,8 +171,9 @@ class HealthChecker {
   void record(const std::string& key, const std::string& uid, const HealthFacts& facts, const std::string& ns,
               const std::string& name);
   void recordSecretExpiries(const api::MySQL& my);
-  // A group's round (group.h): its members observed and driven; nullopt when it cannot be dialled yet.
-  std::optional<GroupFacts> checkGroup(const api::MySQL& my, const Json& obj);
+  // A group's round (group.h): its members observed and driven; nullopt when it cannot be dialled
+  // yet. `watch` then keeps asking them until the check ends (GroupWatch, health_checker.cpp).
+  std::optional<GroupFacts> checkGroup(const api::MySQL& my, const Json& obj, std::unique_ptr<GroupWatch>& watch);
 
   const runtime::ObjectCache& mysqls_;
   const runtime::ObjectCache& secrets_;

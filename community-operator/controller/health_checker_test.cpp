@@ -638,8 +638,10 @@ struct GroupFixture {
   std::atomic<bool> release{false};
   std::string primary = "my-0";
   std::atomic<bool> probeHangs{false};  // the probe through the primary Service waits until released
+  std::atomic<bool> probing{false};     // it has been entered
   HealthChecker checker{mysqls, secrets, sts, [this](const std::string&) { ++changes; },
                         {.interval = 10s, .workers = 1, .probe = [this](const ProbeTarget&) -> core::Result<ProbeResult> {
+                           probing = true;
                            while (probeHangs && !release.load()) std::this_thread::sleep_for(5ms);
                            return ProbeResult{"9.7.4-2", "TLSv1.3", "TLS_AES_256_GCM_SHA384"};
                          },
@@ -678,7 +680,8 @@ struct GroupFixture {
                                    },
                                    // No group channel is asked here (group_test covers the roll-over).
                                    .fetchClientCert = noCertificate,
-                                   .fetchGroupCert = noCertificate}},
+                                   .fetchGroupCert = noCertificate},
+                         .groupWatch = 20ms},
                         clock};
   GroupFixture() {
     mysqls.upsert(obj(R"({"apiVersion":"kubedb.com/v1","kind":"MySQL","metadata":{"name":"my","namespace":"demo","uid":"u1"},
@@ -758,6 +761,38 @@ TEST_CASE("health: a new primary is told before the rest of the check, which can
   CHECK(told);
   f.release = true;
   t.join();
+}
+
+TEST_CASE("health: while a probe waits on a member that has gone, the members are asked again and a new primary told",
+          "[community][health][group]") {
+  GroupFixture f;
+  {
+    std::lock_guard l(f.mu);
+    f.state["my-2"] = "ONLINE";
+  }
+  REQUIRE(f.checker.check("demo/my"));  // a verdict to tell changes to
+  f.probing = false;
+  f.probeHangs = true;
+  std::thread t([&] { f.checker.check("demo/my"); });
+  for (int i = 0; i < 200 && !f.probing; ++i) std::this_thread::sleep_for(10ms);
+  REQUIRE(f.probing);
+  // The group elects my-1 after the check asked the members, while its probe hangs.
+  {
+    std::lock_guard l(f.mu);
+    f.primary = "my-1";
+  }
+  bool told = false;
+  for (int i = 0; i < 300 && !told; ++i) {
+    auto g = f.group();
+    told = g && g->primary == "my-1";
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(told);
+  f.release = true;
+  t.join();
+  // The check's own verdict ends with what the members said last, not what they said first.
+  REQUIRE(f.group());
+  CHECK(f.group()->primary == "my-1");
 }
 
 TEST_CASE("health: a group not whole is checked again within seconds, a whole one at the interval", "[community][health][group]") {

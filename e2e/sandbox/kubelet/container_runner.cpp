@@ -178,6 +178,10 @@ mount -t tmpfs -o mode=755,nosuid,nodev container-run "$R/run"
     if (m.readOnly) script += fmt::format("mount -o remount,bind,ro {}\n", shellQuote(target));
   }
   if (!env.hostsFile.empty()) script += fmt::format("touch \"$R/etc/hosts\"\nmount --bind {} \"$R/etc/hosts\"\n", shellQuote(env.hostsFile));
+  if (!env.resolvFile.empty()) {
+    script += fmt::format("rm -f \"$R/etc/resolv.conf\"\ntouch \"$R/etc/resolv.conf\"\nmount --bind {} \"$R/etc/resolv.conf\"\n",
+                          shellQuote(env.resolvFile));
+  }
   script += fmt::format("hostname {}\n", shellQuote(plan.hostname));
   // The rest is sandbox-enter's (container_enter.cpp): pivot_root into the image, the security
   // context, the working directory, then exec with exactly the container's environment:

@@ -39,10 +39,20 @@ std::string claimDir(const std::string& nodeDir, const std::string& ns, const st
 struct ContainerEnv {
   std::string netns;      // the pod's network namespace
   std::string hostsFile;  // bind-mounted at /etc/hosts
+  std::string resolvFile;  // bind-mounted at /etc/resolv.conf (kResolvConf)
   std::string logFile;    // stdout and stderr
   std::string containerDir;  // its writable layer and root mount point (containerDir())
   std::string enterProgram;  // the sandbox-enter binary
 };
+
+// What a container's /etc/resolv.conf says. The sandbox runs no cluster DNS: Services and pods
+// resolve from the /etc/hosts the kubelet keeps; any other name fails at once (the query is
+// refused on the pod's own loopback), as an NXDOMAIN from a cluster's DNS would, instead of
+// waiting for the nameserver an image was built with — and no query leaves the pod.
+inline constexpr std::string_view kResolvConf =
+    "# Written by the sandbox kubelet: no cluster DNS here; names resolve from /etc/hosts.\n"
+    "nameserver 127.0.0.1\n"
+    "options timeout:1 attempts:1\n";
 
 // A mount path as the container sees it, the image's symbolic links followed inside the image
 // (`image` = its root filesystem) and never out of it: "/var/run/secrets" → "/run/secrets" on

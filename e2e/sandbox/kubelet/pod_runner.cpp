@@ -481,9 +481,12 @@ void PodRunner::supervise(std::stop_token stop) {
             s.pullFailures = 0;
           }
           if (s.pid <= 0 && now >= s.restartAt) {
+            const fs::path resolv = fs::path(opts_.nodeDir) / "pods" / p.uid / "resolv.conf";
+            if (!fs::exists(resolv)) std::ofstream(resolv) << kResolvConf;
             auto pid = startContainer(p.plan, c, p.dirs,
                                       {.netns = net_.namespaceName(p.uid),
                                        .hostsFile = (fs::path(opts_.nodeDir) / "pods" / p.uid / "hosts").string(),
+                                       .resolvFile = resolv.string(),
                                        .logFile = (fs::path(opts_.nodeDir) / "pods" / p.uid / (c.name + ".log")).string(),
                                        .containerDir = containerDir(opts_.nodeDir, p.uid, c.name),
                                        .enterProgram = opts_.enterProgram});

@@ -76,7 +76,9 @@ struct Exit {
 ContainerEnv env(const Node& node, const PodPlan& p, const std::string& hostsFile, const std::string& log) {
   const char* enter = std::getenv("SANDBOX_ENTER");
   REQUIRE(enter != nullptr);
-  return {.netns = node.net.namespaceName(p.uid), .hostsFile = hostsFile, .logFile = log,
+  const fs::path resolv = node.dir / "resolv.conf";
+  std::ofstream(resolv) << kResolvConf;
+  return {.netns = node.net.namespaceName(p.uid), .hostsFile = hostsFile, .resolvFile = resolv.string(), .logFile = log,
           .containerDir = containerDir(node.dir.string(), p.uid, p.containers[0].name), .enterProgram = enter};
 }
 
@@ -103,12 +105,15 @@ TEST_CASE("a container sees its volumes, environment, hosts, hostname and addres
   PodPlan p = plan({"/bin/sh", "-c",
                     "cat /etc/mysql/certs/ca.crt; echo \"pw=$MYSQL_ROOT_PASSWORD home=${HOME:-unset}\"; hostname; "
                     "grep my.demo.svc /etc/hosts; ip -4 -o addr show eth0 | awk '{print $4}'; "
+                    // The kubelet's resolv.conf: a name nobody has fails at once (no query leaves the pod).
+                    "s=$(date +%s%N); getent hosts nosuch.demo.svc || echo no-such-name; "
+                    "[ $(( ($(date +%s%N) - s) / 1000000 )) -lt 1500 ] && echo at-once; grep -c '^nameserver 127.0.0.1$' /etc/resolv.conf; "
                     "echo data > /var/lib/mysql/f; touch /etc/mysql/certs/x 2>/dev/null || echo read-only"});
   const Exit e = runToEnd(node, p, (node.dir / "hosts").string());
   INFO(e.output);
   CHECK(WIFEXITED(e.status));
   CHECK(WEXITSTATUS(e.status) == 0);
-  CHECK(e.output == "THE CA\npw=s3cr3t home=unset\nmy-0\n10.98.0.2 my.demo.svc my\n" + *ip + "/24\nread-only\n");
+  CHECK(e.output == "THE CA\npw=s3cr3t home=unset\nmy-0\n10.98.0.2 my.demo.svc my\n" + *ip + "/24\nno-such-name\nat-once\n1\nread-only\n");
   // The claim is a node directory that outlives the pod; the key kept its mode.
   CHECK(slurp(node.dir / "claims" / "demo" / "data-my-0.claim-uid-1" / "f") == "data\n");
   CHECK((fs::status(node.dir / "pods" / p.uid / "volumes" / "tls-volume" / "server.key").permissions() & fs::perms::others_read) ==
