@@ -52,6 +52,9 @@ for HELM in "$HELM3" "$HELM4"; do
   DEF=$(h template r "$CHARTS/mysqlop-community" 2>&1)
   grep -qF 'image: "mysqlop/community-operator:0.1.0"' <<<"$DEF" || fail "the image tag must default to appVersion"
   grep -qF -- '- --leader-elect' <<<"$DEF" || fail "one replica must elect a leader too"
+  grep -qF -- '- --leader-election-id=r-mysqlop-community' <<<"$DEF" || fail "the Lease must be named after the release"
+  grep -qF -- '- --leader-election-id=other-mysqlop-community' <<<"$(h template other "$CHARTS/mysqlop-community" 2>&1)" \
+    || fail "a second release must get a Lease of its own"
   grep -qF 'rollingUpdate: {maxSurge: 1, maxUnavailable: 0}' <<<"$DEF" || fail "a rollout must surge, never go without a pod"
   # The CRDs ride along in a ConfigMap the operator reads (--crds-dir), with the RBAC to update
   # exactly those three; crds.upgrade=false drops all of it.

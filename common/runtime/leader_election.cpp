@@ -95,6 +95,23 @@ bool LeaderElector::tryAcquireOrRenew() {
   return true;
 }
 
+bool LeaderElector::formerHeld() {
+  if (cfg_.formerName.empty() || cfg_.formerName == cfg_.name) return false;
+  auto lease = cli_.get(kube::kLeases, cfg_.namespace_, cfg_.formerName);
+  if (!lease) return !lease.error().is(core::ErrorCode::kNotFound);  // unreadable: assume held
+  const Json spec = lease->value("spec", Json::object());
+  const std::string holder = spec.value("holderIdentity", "");
+  const std::string record = holder + "|" + spec.value("renewTime", "") + "|" + kube::resourceVersion(*lease);
+  const auto now = clock_.monotonic();
+  if (record != formerRecord_) {
+    formerRecord_ = record;
+    formerAt_ = now;
+  }
+  const int64_t duration = spec.value("leaseDurationSeconds", int64_t{0});
+  const LeaseAction a = decideLease(true, holder, duration, now - formerAt_, cfg_.identity);
+  return a == LeaseAction::kWait;
+}
+
 void LeaderElector::run(std::stop_token stop) {
   auto sleep = [&](std::chrono::nanoseconds d) {
     std::mutex m;
@@ -103,8 +120,12 @@ void LeaderElector::run(std::stop_token stop) {
     cv.wait_for(lock, stop, d, [] { return false; });
   };
   // Campaign.
+  bool toldFormer = false;
   while (!stop.stop_requested() && !leader_.load()) {
-    if (tryAcquireOrRenew()) {
+    if (formerHeld()) {
+      if (!toldFormer) log_.info("waiting: the former Lease is held (an older version still leads)", {{"former", cfg_.formerName}});
+      toldFormer = true;
+    } else if (tryAcquireOrRenew()) {
       leader_ = true;
       log_.info("became leader");
       if (cb_.onStartedLeading) cb_.onStartedLeading();

@@ -28,6 +28,10 @@ struct LeaderElectionConfig {
   std::chrono::seconds leaseDuration{15};
   std::chrono::seconds renewDeadline{10};
   std::chrono::seconds retryPeriod{2};
+  // A Lease an older version led under (its fixed name, before each release had its own): this
+  // candidate starts leading only once that one is free — released, expired, or never made — so
+  // that an upgrade's old and new pods never lead at once. Empty: none.
+  std::string formerName;
 };
 
 // What a candidate may do with the lease it just read.
@@ -60,6 +64,8 @@ class LeaderElector {
   void run(std::stop_token stop);
   // One attempt to acquire or renew; true when we hold the lease afterwards.
   bool tryAcquireOrRenew();
+  // The former Lease (cfg_.formerName) is held by someone who renews it.
+  bool formerHeld();
   void release();
 
   client::RestClient& cli_;
@@ -72,6 +78,8 @@ class LeaderElector {
   std::string observedRecord_;      // guarded by mu_: holder|renewTime|RV last seen
   core::MonoTime observedAt_{};     // guarded by mu_
   std::string currentLeader_;       // guarded by mu_
+  std::string formerRecord_;        // the former Lease's holder|renewTime|RV last seen (elector thread)
+  core::MonoTime formerAt_{};
   std::jthread thread_;
 };
 

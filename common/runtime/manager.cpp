@@ -69,7 +69,7 @@ Manager::Manager(std::unique_ptr<client::RestClient> cli, ManagerOptions opts, c
     elector_ = std::make_unique<LeaderElector>(
         *client_,
         LeaderElectionConfig{opts_.leaderElectionNamespace, opts_.leaderElectionId, identity_, opts_.leaseDuration,
-                             opts_.renewDeadline, opts_.retryPeriod},
+                             opts_.renewDeadline, opts_.retryPeriod, opts_.name + "-leader"},
         LeaderElector::Callbacks{
             [this] {
               metrics_.leader(opts_.leaderElectionId, true);

@@ -56,6 +56,8 @@ struct ManagerOptions {
   bool leaderElection = false;
   std::string leaderElectionNamespace;  // default: the in-cluster namespace, else "default"
   std::string leaderElectionId;         // the Lease name (default: <name>-leader)
+  // When leaderElectionId is not the default: the default name is the former Lease (an older
+  // version led under it), whose holder must let go before this one leads (LeaderElectionConfig).
   std::chrono::seconds leaseDuration{15};
   std::chrono::seconds renewDeadline{10};
   std::chrono::seconds retryPeriod{2};

@@ -35,6 +35,10 @@ void addOperatorFlags(CLI::App& app, OperatorFlags& f) {
       ->capture_default_str();
   app.add_option("--leader-elect-retry-period", f.retryPeriod, "How often the Lease is tried and renewed")
       ->capture_default_str();
+  app.add_option("--leader-election-id", f.leaderElectionId,
+                 "Name of the Lease the replicas elect their leader with (the charts: the release's full name, so that "
+                 "two releases in one namespace never share one); default: <binary>-leader. A pod given another name "
+                 "waits until a pod still holding <binary>-leader (an older version) lets go of it");
   app.add_option("--leader-election-namespace", f.leaderElectionNamespace,
                  "Namespace of the Lease; default: the pod's namespace in a cluster, else \"default\"");
   app.add_option("--watch-namespace", f.watchNamespace, "Only watch this namespace; default: all namespaces");
@@ -105,6 +109,7 @@ ManagerOptions managerOptions(const OperatorFlags& f, const std::string& name) {
   o.renewDeadline = seconds(f.renewDeadline, o.renewDeadline);
   o.retryPeriod = seconds(f.retryPeriod, o.retryPeriod);
   o.leaderElectionNamespace = f.leaderElectionNamespace;
+  o.leaderElectionId = f.leaderElectionId;
   o.qps = f.kubeApiQps;
   o.burst = f.kubeApiBurst;
   return o;

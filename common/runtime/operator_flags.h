@@ -33,6 +33,7 @@ struct OperatorFlags {
   // kube-controller-manager's names and defaults; Go durations.
   std::string leaseDuration = "15s", renewDeadline = "10s", retryPeriod = "2s";
   std::string leaderElectionNamespace;
+  std::string leaderElectionId;
   std::string watchNamespace;
   std::string logLevel = "info";
   // kube-scheduler's 50/100 rather than controller-runtime's 20/30: at 20 a second the operators,

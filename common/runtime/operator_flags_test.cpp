@@ -35,6 +35,7 @@ TEST_CASE("operator flags: defaults, and the leader-election timings checked as 
   CHECK(o.leaseDuration == std::chrono::seconds(15));
   CHECK(o.renewDeadline == std::chrono::seconds(10));
   CHECK(o.retryPeriod == std::chrono::seconds(2));
+  CHECK(o.leaderElectionId.empty());  // the Manager's default, <name>-leader
 
   auto fast = parse({"--leader-elect", "--leader-elect-lease-duration=4s", "--leader-elect-renew-deadline", "3s",
                      "--leader-elect-retry-period=1s", "--metrics-secure=false"});
@@ -45,6 +46,7 @@ TEST_CASE("operator flags: defaults, and the leader-election timings checked as 
   CHECK(o.leaseDuration == std::chrono::seconds(4));
   CHECK(o.renewDeadline == std::chrono::seconds(3));
   CHECK(o.retryPeriod == std::chrono::seconds(1));
+  CHECK(managerOptions(parse({"--leader-election-id=rel-mysqlop-community"}).flags, "op").leaderElectionId == "rel-mysqlop-community");
 
   CHECK(parse({"--leader-elect-lease-duration=10s"}).rc == 2);                // not above the renew deadline
   CHECK(parse({"--leader-elect-renew-deadline=2s"}).rc == 2);                 // not above 1.2 × retry period

@@ -71,8 +71,10 @@ spec:
         - --health-probe-bind-address=:{{ $v.health.port }}
         - --log-level={{ $v.logLevel }}
         - --workers={{ $v.workers }}
-        # Always, a single replica too: a rollout or a drain overlaps two pods.
+        # Always, a single replica too: a rollout or a drain overlaps two pods. A Lease per release:
+        # two releases in one namespace never share one.
         - --leader-elect
+        - --leader-election-id={{ include "mysqlop-lib.fullname" $root }}
         {{- with $v.watchNamespace }}
         - --watch-namespace={{ . }}
         {{- end }}

@@ -9,11 +9,11 @@ K=/usr/lib/google-cloud-sdk/bin/kubectl.1.33
 start_apiserver
 declare -A PIDS
 
-launch() {  # launch ID
-  "$HELPER" --kubeconfig "$KUBECONFIG" --id "$1" > "$WORK/$1.log" 2>&1 &
-  PIDS[$1]=$!
+launch() {  # launch ID [ARGS...]
+  local id=$1; shift
+  "$HELPER" --kubeconfig "$KUBECONFIG" --id "$id" "$@" > "$WORK/$id.log" 2>&1 &
+  PIDS[$id]=$!
 }
-leader_of() { "$K" get lease leader-helper -n default -o 'jsonpath={.spec.holderIdentity}' 2>/dev/null || true; }
 led() { grep -q '"message":"became leader"' "$WORK/$1.log"; }
 stamp() { "$K" get configmap "$1" -o 'jsonpath={.metadata.annotations.reconciled-by}' 2>/dev/null || true; }
 stop_all() {
@@ -68,5 +68,21 @@ led c || fail "c never became leader after SIGTERM of $OTHER"
 "$K" create configmap three --from-literal=x=3 > /dev/null
 "$K" label configmap three leader-test=yes > /dev/null
 eventually '^c$' stamp three
+
+# A release with a Lease of its own (the charts name it after the release) does not lead while a
+# pod of an older version still holds the former, fixed name: an upgrade's old and new pods never
+# lead at once. Once that pod lets go, it leads; a second release beside it leads too (each under
+# its own name: two releases in one namespace no longer share one Lease).
+launch d --lease release-one
+sleep 4
+led d && fail "d led under its own Lease while c still held the former one"
+grep -q '"message":"waiting: the former Lease is held' "$WORK/d.log" || fail "d did not say what it waits for"
+kill -TERM "${PIDS[c]}"; wait "${PIDS[c]}" 2>/dev/null || true; unset "PIDS[c]"
+for _ in $(seq 1 100); do led d && break; sleep 0.1; done
+led d || fail "d never led after c let go of the former Lease"
+launch e --lease release-two
+for _ in $(seq 1 100); do led e && break; sleep 0.1; done
+led e || fail "a second release (its own Lease) never led beside the first"
+expect '^release-one$' "$K" get lease -n default release-one -o 'jsonpath={.metadata.name}'
 stop_all
 finish

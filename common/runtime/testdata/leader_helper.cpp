@@ -2,7 +2,9 @@
 // one controller stamps every ConfigMap labelled leader-test=yes with the annotation
 // `reconciled-by: <id>`. JSON logs on stderr say when it leads and what it reconciles.
 //
-//   leader_helper --kubeconfig FILE --id NAME [--lease-duration S --renew-deadline S --retry S]
+//   leader_helper --kubeconfig FILE --id NAME [--lease NAME] [--lease-duration S --renew-deadline S --retry S]
+// Without --lease it leads under leader-helper-leader (the default name), which a candidate given
+// --lease waits for (the former Lease).
 #include <iostream>
 #include <string>
 
@@ -16,12 +18,12 @@ using namespace mysqlop;
 int main(int argc, char** argv) {
   std::string kubeconfig, id;
   runtime::ManagerOptions opts{.name = "leader-helper", .metricsBindAddress = "0", .healthBindAddress = "0",
-                               .leaderElection = true, .leaderElectionNamespace = "default",
-                               .leaderElectionId = "leader-helper"};
+                               .leaderElection = true, .leaderElectionNamespace = "default"};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
     if (a == "--kubeconfig") kubeconfig = v;
     else if (a == "--id") id = v;
+    else if (a == "--lease") opts.leaderElectionId = v;
     else if (a == "--lease-duration") opts.leaseDuration = std::chrono::seconds(std::stoi(v));
     else if (a == "--renew-deadline") opts.renewDeadline = std::chrono::seconds(std::stoi(v));
     else if (a == "--retry") opts.retryPeriod = std::chrono::seconds(std::stoi(v));
