@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
     return kube::uid(*ns);
   };
   // What this build trusts: a development build's licence CA was generated with the build (its
-  // key is in the build tree), so it says so — in the log, on /readyz and in mysqlop_build_info.
+  // key is in the build tree), so it says so — in the log and in mysqlop_build_info.
   const bool devCa = licence::embeddedCaIsDevelopment();
   prometheus::BuildGauge()
       .Name("mysqlop_build_info")
@@ -84,7 +84,6 @@ int main(int argc, char** argv) {
   if (devCa) {
     const std::string note = "development build: it trusts a licence CA generated with the build, not the vendor's";
     log.warn(note, {});
-    m.addReadyNote(note);
   }
   enterprise::LicenceGate gate({.path = licenseFile,
                                 .caPem = licence::embeddedCaPem(),

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/client/config.h"
 
 namespace mysqlop::runtime {
@@ -112,13 +114,45 @@ Controller& Manager::controller(ControllerOptions opts, ReconcileFn reconcile) {
   return *controllers_.back();
 }
 
-void Manager::addReadyNote(std::string note) { readyNotes_.push_back(std::move(note)); }
 
 void Manager::addReadyCheck(std::string name, std::function<std::optional<std::string>()> check) {
   readyChecks_.emplace_back(std::move(name), std::move(check));
 }
 
 bool Manager::isLeader() const { return !opts_.leaderElection || (elector_ && elector_->isLeader()); }
+
+std::pair<int, std::string> Manager::readyz() {
+  std::vector<std::string> names;
+  auto note = [&names](const std::string& n) {
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  };
+  for (const auto& [k, inf] : informers_) {
+    if (!inf->synced()) note("informers");
+  }
+  if (isLeader()) {
+    for (const auto& c : controllers_) {
+      if (!c->running() && controllersStarted_.load()) note("controllers");
+    }
+  }
+  for (const auto& [name, check] : readyChecks_) {
+    if (check()) note(name);
+  }
+  const auto details = notReady();
+  const std::string verdict = fmt::format("{}", fmt::join(details, "; "));
+  {
+    std::lock_guard l(readyLogMu_);
+    if (verdict != readyLogged_) {
+      readyLogged_ = verdict;
+      if (details.empty()) {
+        log_.info("ready", {});
+      } else {
+        log_.warn("not ready", {{"why", verdict}});
+      }
+    }
+  }
+  if (names.empty()) return {200, "ok"};
+  return {500, fmt::format("not ready: {}\n", fmt::join(names, ", "))};
+}
 
 std::vector<std::string> Manager::notReady() const {
   std::vector<std::string> out;
@@ -151,15 +185,9 @@ void Manager::startServers() {
     if (health) {
       srv->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
       srv->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-        auto failing = notReady();
-        std::string notes;
-        for (const auto& n : readyNotes_) notes += "\n" + n;
-        if (failing.empty()) {
-          res.set_content("ok" + notes, "text/plain");
-        } else {
-          res.status = 500;
-          res.set_content(fmt::format("not ready: {}{}\n", fmt::join(failing, "; "), notes), "text/plain");
-        }
+        auto [status, body] = readyz();
+        res.status = status;
+        res.set_content(body, "text/plain");
       });
     } else {
       srv->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {

@@ -85,10 +85,9 @@ class Manager {
   // One informer per (kind, namespace, selectors), shared by every controller that asks.
   Informer& informer(const kube::ResourceType& type, InformerOptions opts = {});
   Controller& controller(ControllerOptions opts, ReconcileFn reconcile);
-  // A readiness check: nullopt when ready, else why not.
+  // A readiness check: nullopt when ready, else why not. /readyz (unauthenticated) names a
+  // failing check only; why goes to the log when it changes.
   void addReadyCheck(std::string name, std::function<std::optional<std::string>()> check);
-  // A line /readyz adds to its answer, ready or not (say, what kind of build this is).
-  void addReadyNote(std::string note);
 
   // Starts everything and blocks until a signal or stop(); returns the process exit code.
   int run();
@@ -98,8 +97,12 @@ class Manager {
   bool lostLease() const { return lostLease_.load(); }
   int healthPort() const { return healthPort_.load(); }
   int metricsPort() const { return metricsPort_.load(); }
-  // The /readyz verdict: empty when ready, else the failing checks.
+  // The readiness verdict: empty when ready, else each failing check with why.
   std::vector<std::string> notReady() const;
+  // What /readyz answers (status, body): "ok", or "not ready: " and the failing checks' names
+  // (informers, controllers, or a check's name) — never why: a cluster's ID or a licence's
+  // trouble is no business of whoever can reach the probe port. Logs why when it changes.
+  std::pair<int, std::string> readyz();
 
  private:
   Manager(std::unique_ptr<client::RestClient> cli, ManagerOptions opts, core::Logger log,
@@ -109,7 +112,8 @@ class Manager {
   void startControllers();
 
   ManagerOptions opts_;
-  std::vector<std::string> readyNotes_;  // set before run()
+  std::mutex readyLogMu_;
+  std::string readyLogged_;  // guarded by readyLogMu_: the verdict last logged
   core::Logger log_;
   Metrics metrics_;
   std::unique_ptr<client::RestClient> client_;
