@@ -17,4 +17,14 @@ std::chrono::nanoseconds TokenBucket::reserve() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(-tokens_ / qps_));
 }
 
+bool TokenBucket::tryTake() {
+  std::lock_guard lock(mu_);
+  const MonoTime now = clock_.monotonic();
+  tokens_ = std::min(burst_, tokens_ + std::chrono::duration<double>(now - last_).count() * qps_);
+  last_ = now;
+  if (tokens_ < 1.0) return false;
+  tokens_ -= 1.0;
+  return true;
+}
+
 }  // namespace mysqlop::core

@@ -16,6 +16,8 @@ class TokenBucket {
  public:
   TokenBucket(double qps, int burst, const Clock& clock = systemClock());
   std::chrono::nanoseconds reserve();
+  // Takes a token if one is there now; false (nothing taken, nobody waits) otherwise.
+  bool tryTake();
 
  private:
   const double qps_;

@@ -42,6 +42,13 @@ core::Result<std::unique_ptr<Manager>> Manager::create(const client::RestConfig&
   co.transport.burst = opts.burst;
   auto cli = client::RestClient::create(cfg, co);
   if (!cli) return cli.error();
+  // The metrics endpoint's reviews: a client of their own, unlimited here (MetricsAuthorizer
+  // limits them), so that tokens sent by whoever reaches the port never spend or wait on the
+  // reconcilers' rate limit.
+  client::ClientOptions reviewOpts = co;
+  reviewOpts.transport.qps = 0;
+  auto reviewCli = client::RestClient::create(cfg, reviewOpts);
+  if (!reviewCli) return reviewCli.error();
   if (opts.leaderElectionNamespace.empty()) {
     opts.leaderElectionNamespace = cfg.namespace_.empty() ? "default" : cfg.namespace_;
   }
@@ -55,13 +62,17 @@ core::Result<std::unique_ptr<Manager>> Manager::create(const client::RestConfig&
     }
     cert = std::move(*made);
   }
-  return std::unique_ptr<Manager>(new Manager(std::move(*cli), std::move(opts), log, std::move(cert)));
+  return std::unique_ptr<Manager>(new Manager(std::move(*cli), std::move(*reviewCli), std::move(opts), log, std::move(cert)));
 }
 
-Manager::Manager(std::unique_ptr<client::RestClient> cli, ManagerOptions opts, core::Logger log,
-                 std::unique_ptr<ServingCertificate> metricsCert)
-    : opts_(std::move(opts)), log_(log), client_(std::move(cli)), metricsCert_(std::move(metricsCert)) {
-  if (metricsCert_) metricsAuth_ = std::make_unique<MetricsAuthorizer>(apiReviewer(*client_), core::systemClock());
+Manager::Manager(std::unique_ptr<client::RestClient> cli, std::unique_ptr<client::RestClient> reviewCli, ManagerOptions opts,
+                 core::Logger log, std::unique_ptr<ServingCertificate> metricsCert)
+    : opts_(std::move(opts)),
+      log_(log),
+      client_(std::move(cli)),
+      reviewClient_(std::move(reviewCli)),
+      metricsCert_(std::move(metricsCert)) {
+  if (metricsCert_) metricsAuth_ = std::make_unique<MetricsAuthorizer>(apiReviewer(*reviewClient_), core::systemClock());
   identity_ = fmt::format("{}_{}_{}", hostname(), getpid(), opts_.name);
   client_->setRequestHook([this](const client::RequestRecord& r) { metrics_.restRequest(r.code, r.method); });
   recorder_ = std::make_unique<EventRecorder>(*client_, opts_.name, identity_, core::systemClock(), log_);

@@ -105,8 +105,8 @@ class Manager {
   std::pair<int, std::string> readyz();
 
  private:
-  Manager(std::unique_ptr<client::RestClient> cli, ManagerOptions opts, core::Logger log,
-          std::unique_ptr<ServingCertificate> metricsCert);
+  Manager(std::unique_ptr<client::RestClient> cli, std::unique_ptr<client::RestClient> reviewCli, ManagerOptions opts,
+          core::Logger log, std::unique_ptr<ServingCertificate> metricsCert);
   void startServers();
   void stopServers();
   void startControllers();
@@ -117,6 +117,7 @@ class Manager {
   core::Logger log_;
   Metrics metrics_;
   std::unique_ptr<client::RestClient> client_;
+  std::unique_ptr<client::RestClient> reviewClient_;  // the metrics endpoint's reviews only
   std::unique_ptr<EventRecorder> recorder_;
   std::string identity_;
   std::map<std::string, std::unique_ptr<Informer>> informers_;

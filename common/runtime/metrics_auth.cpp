@@ -35,6 +35,17 @@ std::string bearerToken(std::string_view header) {
   return std::string(token);
 }
 
+// RFC 6750's b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+bool wellFormed(std::string_view token, size_t maxLength) {
+  if (token.empty() || token.size() > maxLength) return false;
+  size_t i = 0;
+  auto tokenChar = [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'; };
+  while (i < token.size() && tokenChar(static_cast<unsigned char>(token[i]))) ++i;
+  if (i == 0) return false;
+  while (i < token.size() && token[i] == '=') ++i;
+  return i == token.size();
+}
+
 }  // namespace
 
 Reviewer apiReviewer(client::RestClient& cli) {
@@ -45,11 +56,12 @@ Reviewer apiReviewer(client::RestClient& cli) {
 }
 
 MetricsAuthorizer::MetricsAuthorizer(Reviewer reviewer, const core::Clock& clock, Options opts)
-    : reviewer_(std::move(reviewer)), clock_(clock), opts_(opts) {}
+    : reviewer_(std::move(reviewer)), clock_(clock), opts_(opts), reviews_(opts.reviewsPerSecond, opts.reviewBurst, clock) {}
 
 AuthDecision MetricsAuthorizer::check(std::string_view authorization, std::string_view verb, std::string_view path) {
   const std::string token = bearerToken(authorization);
   if (token.empty()) return {401, "Unauthorized: a bearer token is required"};
+  if (!wellFormed(token, opts_.maxTokenLength)) return {401, "Unauthorized: not a bearer token"};
   const std::string key = fmt::format("{} {} {}", sha256Hex(token), verb, path);
   {
     std::lock_guard lock(mu_);
@@ -57,8 +69,11 @@ AuthDecision MetricsAuthorizer::check(std::string_view authorization, std::strin
       return it->second.decision;
     }
   }
+  if (!reviews_.tryTake()) return {429, "Too Many Requests: token reviews are rate limited; try again shortly"};
   auto [d, settled] = decide(token, verb, path);
-  if (settled) remember(key, d);  // a review that failed is asked again next time
+  // A review that failed is asked again next time; a token the API server does not accept is not
+  // remembered (random tokens would only push real ones out).
+  if (settled && d.status != 401) remember(key, d);
   return d;
 }
 

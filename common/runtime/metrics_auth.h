@@ -8,6 +8,13 @@
 // Decisions are cached by a digest of the token (never the token itself) with a short TTL: one
 // scrape every few seconds costs two API calls a minute, not two per scrape.
 //
+// Anyone who reaches the port may send tokens, so: a header that is not an RFC 6750 bearer token
+// (other characters, or longer than a token is) is refused without a review; reviews of tokens
+// not in the cache have a rate of their own (beyond it: 429, nothing asked); and a token the API
+// server does not accept is not remembered, so random tokens never push a reader's out of the
+// cache. (The Manager also gives the reviews a client of their own: none of them waits on, or
+// spends, the reconcilers' API rate limit.)
+//
 //   MetricsAuthorizer auth(apiReviewer(cli), core::systemClock());
 //   auto d = auth.check(req.get_header_value("Authorization"), "get", "/metrics");
 //   if (d.status != 200) { res.status = d.status; res.set_content(d.message, "text/plain"); }
@@ -27,6 +34,7 @@
 #include "common/client/rest_client.h"
 #include "common/core/clock.h"
 #include "common/core/result.h"
+#include "common/core/token_bucket.h"
 
 namespace mysqlop::runtime {
 
@@ -47,6 +55,9 @@ class MetricsAuthorizer {
     std::chrono::seconds allowedTtl{60};  // a granted token is asked about again after this
     std::chrono::seconds deniedTtl{10};   // a refused one sooner: a new RoleBinding takes effect quickly
     size_t maxEntries = 1024;             // beyond this, expired entries go, then the oldest
+    double reviewsPerSecond = 5;          // token reviews of tokens not cached, sustained
+    int reviewBurst = 20;                 // and at once
+    size_t maxTokenLength = 16384;        // a service account token is about 1 KiB
   };
   MetricsAuthorizer(Reviewer reviewer, const core::Clock& clock, Options opts);
   MetricsAuthorizer(Reviewer reviewer, const core::Clock& clock) : MetricsAuthorizer(std::move(reviewer), clock, Options{}) {}
@@ -68,6 +79,7 @@ class MetricsAuthorizer {
   };
   std::mutex mu_;
   std::map<std::string, Entry> cache_;  // by sha256(token) + verb + path
+  core::TokenBucket reviews_;
 };
 
 }  // namespace mysqlop::runtime

@@ -109,14 +109,45 @@ TEST_CASE("metrics auth: decisions are cached for a while, a failed review is as
 TEST_CASE("metrics auth: the cache stays bounded", "[runtime][metrics-auth]") {
   core::FakeClock clock;
   FakeApi api;
-  MetricsAuthorizer auth(api.reviewer(), clock, {.maxEntries = 8});
-  for (int i = 0; i < 100; ++i) CHECK(auth.check("Bearer t" + std::to_string(i), "get", "/metrics").status == 401);
+  for (int i = 0; i < 100; ++i) api.users["t" + std::to_string(i)] = "user" + std::to_string(i);  // known, not readers
+  MetricsAuthorizer auth(api.reviewer(), clock, {.maxEntries = 8, .reviewBurst = 1000});
+  for (int i = 0; i < 100; ++i) CHECK(auth.check("Bearer t" + std::to_string(i), "get", "/metrics").status == 403);
   CHECK(api.tokenReviews == 100);
   // The most recent ones are remembered, the oldest forgotten.
-  CHECK(auth.check("Bearer t99", "get", "/metrics").status == 401);
+  CHECK(auth.check("Bearer t99", "get", "/metrics").status == 403);
   CHECK(api.tokenReviews == 100);
-  CHECK(auth.check("Bearer t0", "get", "/metrics").status == 401);
+  CHECK(auth.check("Bearer t0", "get", "/metrics").status == 403);
   CHECK(api.tokenReviews == 101);
+}
+
+TEST_CASE("metrics auth: hostile tokens cost no review, a flood is limited, and never evicts a reader", "[runtime][metrics-auth]") {
+  core::FakeClock clock;
+  FakeApi api;
+  api.users = {{"t-prom", "prometheus"}};
+  api.readers = {"prometheus"};
+  MetricsAuthorizer auth(api.reviewer(), clock, {.maxEntries = 4, .reviewsPerSecond = 5, .reviewBurst = 10});
+  CHECK(auth.check("Bearer t-prom", "get", "/metrics").status == 200);
+  CHECK(api.tokenReviews == 1);
+  // Not a bearer token (RFC 6750): refused without asking the API server.
+  for (const std::string& bad : std::vector<std::string>{"Bearer a b", "Bearer {\"x\":1}", "Bearer abc=def", "Bearer \x01\x02", "Bearer " + std::string(20000, 'a')}) {
+    INFO(bad.substr(0, 20));
+    auto d = auth.check(bad, "get", "/metrics");
+    CHECK(d.status == 401);
+    CHECK(d.message == "Unauthorized: not a bearer token");
+  }
+  CHECK(auth.check("Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", "get", "/metrics").status == 401);  // a JWT's shape: asked
+  CHECK(api.tokenReviews == 2);
+  // A flood of random tokens: ten reviews at once, then 429 without asking, five a second after.
+  int limited = 0;
+  for (int i = 0; i < 200; ++i) limited += auth.check("Bearer r" + std::to_string(i), "get", "/metrics").status == 429 ? 1 : 0;
+  CHECK(api.tokenReviews == 2 + 8);  // the burst of ten, less the two reviews above
+  CHECK(limited == 200 - 8);
+  clock.advance(std::chrono::seconds(1));
+  CHECK(auth.check("Bearer r-after", "get", "/metrics").status == 401);
+  // The reader's decision is still cached: none of that pushed it out.
+  const int before = api.tokenReviews;
+  CHECK(auth.check("Bearer t-prom", "get", "/metrics").status == 200);
+  CHECK(api.tokenReviews == before);
 }
 
 TEST_CASE("serving certificate: read from a directory, a key that is not the certificate's refused",
