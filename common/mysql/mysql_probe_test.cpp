@@ -163,5 +163,33 @@ TEST_CASE("served certificate: the reload statement by server version, hostile v
   CHECK(tlsReloadStatement(std::string("8.0.16\xff", 7)) == "ALTER INSTANCE RELOAD TLS");
 }
 
+TEST_CASE("served certificate: a greeting read without trusting it", "[community][health]") {
+  // protocol 10, version, NUL, thread id (4), auth data (8), filler, capabilities (2), charset,
+  // status (2), capabilities' upper half (2).
+  auto greeting = [](const std::string& version) {
+    std::string p = "\x0a" + version + std::string(1, '\0') + std::string(4, '\x01') + std::string(8, 'a') + std::string(1, '\0');
+    p += std::string("\x00\x08", 2) + "\x2d" + std::string(2, '\0') + std::string("\x01\x00", 2);
+    return p;
+  };
+  auto g = parseGreeting(greeting("9.7.4-2"));
+  REQUIRE(g);
+  CHECK(g->serverVersion == "9.7.4-2");
+  CHECK(g->capabilities == 0x00010800);  // CLIENT_SSL among them
+  // A server's bytes are not UTF-8 nor bounded: kept as sent, refused beyond 255.
+  g = parseGreeting(greeting("8.0.16\xff\xfe"));
+  REQUIRE(g);
+  CHECK(g->serverVersion == "8.0.16\xff\xfe");
+  CHECK_THAT(parseGreeting(greeting(std::string(300, '9'))).error().message, Catch::Contains("over-long server version"));
+  CHECK_THAT(parseGreeting(std::string("\x0a" "9.7", 4)).error().message, Catch::Contains("truncated"));
+  CHECK_THAT(parseGreeting("\x0a" + std::string("9.7") + std::string(1, '\0')).error().message, Catch::Contains("truncated"));
+  CHECK_THAT(parseGreeting("").error().message, Catch::Contains("empty"));
+  CHECK_THAT(parseGreeting("\x09").error().message, Catch::Contains("protocol version 9"));
+  // An error packet instead: its text, bounded and printable.
+  auto refused = parseGreeting(std::string("\xff\x10\x04#08004Too many connections\x01", 30));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message == "the server refused the connection: Too many connections?");
+  CHECK(parseGreeting(std::string("\xff", 1)).error().message == "the server refused the connection: ");
+}
+
 }  // namespace
 }  // namespace mysqlop::dbclient

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -106,19 +107,9 @@ core::Result<uint32_t> readGreeting(Socket& s) {
   if (len < 4 || len > 1 << 16) return core::unavailable("not a MySQL greeting");
   std::vector<unsigned char> p(len);
   if (auto st = s.readFull(p.data(), len); !st) return st.error();
-  if (p[0] == 0xff) {
-    // An error packet instead of a greeting (too many connections, host blocked, ...).
-    const size_t msg = len > 9 && p[3] == '#' ? 9 : 3;
-    return core::unavailable("the server refused the connection: " + std::string(p.begin() + msg, p.end()));
-  }
-  if (p[0] != 10) return core::unavailable(fmt::format("unsupported MySQL protocol version {}", p[0]));
-  size_t i = 1;
-  while (i < len && p[i] != 0) ++i;  // server version
-  i += 1 + 4 + 8 + 1;                 // NUL, thread id, auth data part 1, filler
-  if (i + 2 > len) return core::unavailable("a truncated MySQL greeting");
-  uint32_t caps = p[i] | (p[i + 1] << 8);
-  if (i + 7 <= len) caps |= static_cast<uint32_t>(p[i + 5] | (p[i + 6] << 8)) << 16;
-  return caps;
+  auto g = parseGreeting(std::string_view(reinterpret_cast<const char*>(p.data()), p.size()));
+  if (!g) return g.error();
+  return g->capabilities;
 }
 
 std::string tlsError(const char* what) {
@@ -154,6 +145,32 @@ core::Result<std::string> handshakeCertificate(Socket& s, const std::string& hos
 }
 
 }  // namespace
+
+core::Result<Greeting> parseGreeting(std::string_view p) {
+  if (p.empty()) return core::unavailable("an empty MySQL greeting");
+  const auto byte = [&p](size_t i) { return static_cast<unsigned char>(p[i]); };
+  if (byte(0) == 0xff) {
+    // An error packet instead of a greeting (too many connections, host blocked, ...): its text,
+    // bounded, with bytes that are not printable ASCII shown as '?' (it goes into messages).
+    const size_t msg = p.size() > 9 && p[3] == '#' ? 9 : std::min<size_t>(3, p.size());
+    std::string text(p.substr(msg, 512));
+    for (char& c : text) {
+      if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+    }
+    return core::unavailable("the server refused the connection: " + text);
+  }
+  if (byte(0) != 10) return core::unavailable(fmt::format("unsupported MySQL protocol version {}", byte(0)));
+  const size_t end = p.find('\0', 1);
+  if (end == std::string_view::npos) return core::unavailable("a truncated MySQL greeting");
+  if (end - 1 > 255) return core::unavailable("a MySQL greeting with an over-long server version");
+  Greeting g;
+  g.serverVersion = std::string(p.substr(1, end - 1));
+  const size_t i = end + 1 + 4 + 8 + 1;  // NUL, thread id, auth data part 1, filler
+  if (i + 2 > p.size()) return core::unavailable("a truncated MySQL greeting");
+  g.capabilities = byte(i) | (byte(i + 1) << 8);
+  if (i + 7 <= p.size()) g.capabilities |= static_cast<uint32_t>(byte(i + 5) | (byte(i + 6) << 8)) << 16;
+  return g;
+}
 
 core::Result<std::string> fetchServedCertificate(const std::string& host, int port, std::chrono::seconds timeout) {
   Socket s;

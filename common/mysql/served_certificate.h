@@ -8,8 +8,10 @@
 // Blocking (bounded by the timeout); any thread.
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/core/result.h"
 
@@ -22,6 +24,16 @@ core::Result<std::string> fetchServedCertificate(const std::string& host, int po
 // communication port (33061), read the way `openssl s_client -connect host:33061` reads it: the
 // server's certificate, whether or not it then asks for one of the client's.
 core::Result<std::string> fetchTlsCertificate(const std::string& host, int port, std::chrono::seconds timeout);
+
+// What a server's greeting (the payload of its first packet, protocol 10) says, read without
+// trusting it: any bytes, any length, give a Greeting or an error that says why — never a throw,
+// never a read past the end. `serverVersion` is kept as sent (not necessarily UTF-8), at most
+// 255 bytes. A fuzz target (fuzz/mysql_greeting_fuzz.cpp) runs it on hostile input.
+struct Greeting {
+  std::string serverVersion;
+  uint32_t capabilities = 0;
+};
+core::Result<Greeting> parseGreeting(std::string_view payload);
 
 // The statement that makes a running server load its certificate, key and CA files again
 // without a restart: "FLUSH SSL" for MariaDB ≥ 10.4, "ALTER INSTANCE RELOAD TLS" for MySQL
