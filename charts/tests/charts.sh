@@ -44,7 +44,8 @@ for HELM in "$HELM3" "$HELM4"; do
               '- --health-check-interval=3' '- --certificate-expiry-warning=72' 'kind: PrometheusRule' 'rules: tls' \
               'alert: MySQLServedCertificateExpiringSoon' 'time() < 259200' 'for: 5m' 'alert: MySQLTLSReloadFailing' \
               '- --metrics-secure=true' '- --metrics-cert-dir=/tmp/k8s-metrics-server/serving-certs' 'secretName: op-metrics-tls' \
-              'scheme: https' 'serverName: op.example.com' 'name: r-mysqlop-community-metrics-reader' 'resources: [tokenreviews]'; do
+              'scheme: https' 'serverName: op.example.com' 'name: r-mysqlop-community-metrics-reader' 'resources: [tokenreviews]' \
+              'kind: NetworkPolicy' '- {port: metrics, protocol: TCP}' 'kubernetes.io/metadata.name: monitoring'; do
     grep -qF -- "$want" <<<"$OUT" || fail "$(basename "$HELM") template with every option lacks '$want'"
   done
   # The tag defaults to the chart's appVersion; one replica elects a leader too (issue 20: the old
@@ -56,6 +57,14 @@ for HELM in "$HELM3" "$HELM4"; do
   grep -qF -- '- --leader-election-id=other-mysqlop-community' <<<"$(h template other "$CHARTS/mysqlop-community" 2>&1)" \
     || fail "a second release must get a Lease of its own"
   grep -qF 'rollingUpdate: {maxSurge: 1, maxUnavailable: 0}' <<<"$DEF" || fail "a rollout must surge, never go without a pod"
+  # A NetworkPolicy by default: the health and metrics ports only, metrics from anywhere unless
+  # metricsFrom says whom; networkPolicy.enabled=false drops it.
+  NP=$(awk '/^kind: NetworkPolicy/,/^---/' <<<"$DEF")
+  grep -qF -- '- {port: health, protocol: TCP}' <<<"$NP" && grep -qF -- '- {port: metrics, protocol: TCP}' <<<"$NP" \
+    && grep -qF 'policyTypes: [Ingress]' <<<"$NP" || fail "the default NetworkPolicy must admit the health and metrics ports only: $NP"
+  grep -q 'from:' <<<"$NP" && fail "without metricsFrom the metrics port is open to any scraper (it authenticates)"
+  h template r "$CHARTS/mysqlop-community" --set networkPolicy.enabled=false 2>&1 | grep -q 'kind: NetworkPolicy' \
+    && fail "networkPolicy.enabled=false must drop the NetworkPolicy"
   # The CRDs ride along in a ConfigMap the operator reads (--crds-dir), with the RBAC to update
   # exactly those three; crds.upgrade=false drops all of it.
   for want in 'name: r-mysqlop-community-crds' 'chartVersion: "0.1.0"' 'mysqls.kubedb.com.json: "{' \

@@ -206,3 +206,31 @@ The ClusterRole rules secure metrics need: who is asking, and whether RBAC lets 
   verbs: [create]
 {{- end }}
 {{- end -}}
+
+{{- define "mysqlop-lib.networkpolicy" -}}
+{{- if .Values.networkPolicy.enabled }}
+---
+# Only the probes and the scrapers reach the operator (networkPolicy in values.yaml).
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ include "mysqlop-lib.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "mysqlop-lib.labels" . | nindent 4 }}
+spec:
+  podSelector:
+    matchLabels:
+      {{- include "mysqlop-lib.selectorLabels" . | nindent 6 }}
+  policyTypes: [Ingress]
+  ingress:
+  - ports:
+    - {port: health, protocol: TCP}
+  - ports:
+    - {port: metrics, protocol: TCP}
+    {{- with .Values.networkPolicy.metricsFrom }}
+    from:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+{{- end }}
+{{- end -}}

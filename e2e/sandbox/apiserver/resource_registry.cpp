@@ -93,6 +93,8 @@ void ResourceRegistry::addBuiltins() {
   }
   add(builtin("events.k8s.io", "v1", "events", "event", "Event", true, {"ev"}));
   add(builtin("coordination.k8s.io", "v1", "leases", "lease", "Lease", true));
+  // Stored and served (the charts ship one); nothing here enforces it.
+  add(builtin("networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy", true, {"netpol"}));
   add(builtin("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true));
   add(builtin("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", true));
   add(builtin("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", false));
