@@ -48,6 +48,9 @@ class MemoryCaFile {
 
 using Connection = std::unique_ptr<MYSQL, decltype(&mysql_close)>;
 
+// The authentication plugins a connection without TLS may use: none sends the password itself.
+constexpr const char* kPlainAuthPlugins = "mysql_native_password,caching_sha2_password,client_ed25519";
+
 // A connection as the target says (TLS with its CA and host-name check, or plain), or why not.
 core::Result<Connection> connect(const ProbeTarget& t) {
   Connection conn(mysql_init(nullptr), mysql_close);
@@ -68,9 +71,12 @@ core::Result<Connection> connect(const ProbeTarget& t) {
     my_bool verify = t.tls->verifyHostname ? 1 : 0;
     mysql_optionsv(conn.get(), MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
   } else {
-    // A plain connection: do not let the client upgrade to TLS on its own.
+    // A plain connection: do not let the client upgrade to TLS on its own, and let no server
+    // (whoever answers at that address) have the password in clear: only the challenge-response
+    // plugins, never mysql_clear_password or dialog.
     my_bool off = 0;
     mysql_optionsv(conn.get(), MYSQL_OPT_SSL_ENFORCE, &off);
+    mysql_optionsv(conn.get(), MARIADB_OPT_RESTRICTED_AUTH, kPlainAuthPlugins);
   }
   if (!mysql_real_connect(conn.get(), t.host.c_str(), t.user.c_str(), t.password.c_str(), nullptr,
                           static_cast<unsigned int>(t.port), nullptr, 0)) {

@@ -5,6 +5,12 @@
 #include "common/mysql/mysql_probe.h"
 #include "common/mysql/served_certificate.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <mutex>
+#include <thread>
 #include <catch2/catch.hpp>
 
 #include "common/pki/pki.h"
@@ -189,6 +195,84 @@ TEST_CASE("served certificate: a greeting read without trusting it", "[community
   REQUIRE_FALSE(refused);
   CHECK(refused.error().message == "the server refused the connection: Too many connections?");
   CHECK(parseGreeting(std::string("\xff", 1)).error().message == "the server refused the connection: ");
+}
+
+// A server that is not one: it greets, then asks the client to switch to mysql_clear_password
+// (which sends the password as it is), and keeps whatever the client sends next.
+class ClearPasswordBait {
+ public:
+  ClearPasswordBait() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd_, 1) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~ClearPasswordBait() {
+    ::shutdown(fd_, SHUT_RDWR);
+    if (thread_.joinable()) thread_.join();
+    ::close(fd_);
+  }
+  int port() const { return port_; }
+  // What the client sent after the switch request, once it has closed the connection.
+  std::string received() {
+    if (thread_.joinable()) thread_.join();
+    std::lock_guard l(mu_);
+    return received_;
+  }
+
+ private:
+  static void send(int c, uint8_t seq, const std::string& payload) {
+    std::string p(4, '\0');
+    p[0] = static_cast<char>(payload.size() & 0xff);
+    p[1] = static_cast<char>((payload.size() >> 8) & 0xff);
+    p[2] = static_cast<char>((payload.size() >> 16) & 0xff);
+    p[3] = static_cast<char>(seq);
+    p += payload;
+    (void)::write(c, p.data(), p.size());
+  }
+  void serve() {
+    const int c = ::accept(fd_, nullptr, nullptr);
+    if (c < 0) return;
+    timeval tv{3, 0};
+    ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    // Protocol 10: version, thread id, scramble part 1, filler, capabilities (PROTOCOL_41,
+    // SECURE_CONNECTION, PLUGIN_AUTH; no SSL), charset, status, scramble length, reserved,
+    // scramble part 2, the plugin.
+    std::string g = std::string("\x0a") + "8.0.36-bait" + std::string(1, '\0') + std::string("\x01\x00\x00\x00", 4) + "abcdefgh" +
+                    std::string(1, '\0') + std::string("\x00\x82", 2) + "\x2d" + std::string("\x02\x00", 2) +
+                    std::string("\x08\x00", 2) + "\x15" + std::string(10, '\0') + "ijklmnopqrst" + std::string(1, '\0') +
+                    "mysql_native_password" + std::string(1, '\0');
+    send(c, 0, g);
+    char buf[4096];
+    ssize_t n = ::read(c, buf, sizeof buf);  // the handshake response
+    if (n > 0) {
+      send(c, 2, std::string("\xfe") + "mysql_clear_password" + std::string(1, '\0'));
+      std::string got;
+      while ((n = ::read(c, buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
+      std::lock_guard l(mu_);
+      received_ = got;
+    }
+    ::close(c);
+  }
+  int fd_ = -1, port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::string received_;
+};
+
+TEST_CASE("probe: without TLS, a server asking for the password in clear does not get it", "[community][health]") {
+  ClearPasswordBait bait;
+  ProbeTarget plain{"127.0.0.1", bait.port(), "root", "s3cret-Pa55", std::nullopt, std::chrono::seconds{3}};
+  auto r = probeMySQL(plain);
+  REQUIRE_FALSE(r);
+  INFO(r.error().message);
+  CHECK(bait.received().find("s3cret-Pa55") == std::string::npos);
 }
 
 }  // namespace

@@ -89,7 +89,8 @@ OUT=$(site_version 9.7.4 || true)
 # (kubectl's strict field validation: refused, naming the field.)
 grep -qE 'unknown field "spec.updateConstraints"|\.spec\.updateConstraints: field not declared in schema' <<<"$OUT" || fail "the field should be unknown before the upgrade: $OUT"
 expect '^$' allowlist
-lease() { jp lease "$1-operator-leader" -n mysqlop -o "jsonpath={.spec.$2}"; }
+# Each release's Lease is named after it (the chart's --leader-election-id).
+lease() { jp lease "mysqlop-mysqlop-$1" -n mysqlop -o "jsonpath={.spec.$2}"; }
 declare -A HOLDER0 TRANSITIONS0 OLDIP
 for e in community enterprise; do
   HOLDER0[$e]=$(lease "$e" holderIdentity || true)
