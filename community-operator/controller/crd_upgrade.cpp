@@ -119,6 +119,17 @@ bool covers(const Json& have, const Json& want) {
 }
 
 CrdDecision decideCrd(const Json& served, const Json& shipped, const std::string& chartVersion) {
+  constexpr std::string_view kNameLabel = "app.kubernetes.io/name";
+  const auto servedLabels = kube::labels(served), shippedLabels = kube::labels(shipped);
+  const auto mine = shippedLabels.find(std::string(kNameLabel));
+  const auto theirs = servedLabels.find(std::string(kNameLabel));
+  const bool labelled = mine != shippedLabels.end() && theirs != servedLabels.end() && theirs->second == mine->second;
+  if (!labelled && !kube::annotations(served).count(std::string(kCrdChartVersionAnnotation))) {
+    return {CrdStep::kNotOurs,
+            fmt::format("CRD {} was not installed by mysqlop (its {} label is \"{}\"): mysqlop does not touch it. KubeDB "
+                        "and mysqlop must not run side by side; to move from KubeDB, see docs/install.md, \"Coming from KubeDB\"",
+                        kube::name(served), kNameLabel, theirs == servedLabels.end() ? "" : theirs->second)};
+  }
   const Json& want = shipped.value("spec", Json::object());
   if (covers(served.value("spec", Json::object()), want)) return {CrdStep::kNone, "up to date"};
   auto annotations = kube::annotations(served);
@@ -190,6 +201,7 @@ core::Result<bool> upgradeCrd(client::RestClient& cli, const Json& crd, const st
       continue;
     }
     CrdDecision d = decideCrd(*served, crd, chartVersion);
+    if (d.step == CrdStep::kNotOurs) return core::invalid(d.why);
     if (d.step == CrdStep::kNone) return false;
     if (d.step == CrdStep::kKeepNewer) {
       log.info("the served CRD is newer than this chart's; kept", {{"why", d.why}});

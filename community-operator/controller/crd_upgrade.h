@@ -38,12 +38,16 @@ std::optional<int> compareVersions(std::string_view a, std::string_view b);
 // newer chart added does not count as a difference.
 bool covers(const nlohmann::json& have, const nlohmann::json& want);
 
-enum class CrdStep { kNone, kUpdate, kKeepNewer };
+// kNotOurs: the served CRD was not installed by mysqlop (KubeDB's own, say: the names are
+// KubeDB's) — it is never touched, and the replica stays not ready saying so.
+enum class CrdStep { kNone, kUpdate, kKeepNewer, kNotOurs };
 struct CrdDecision {
   CrdStep step = CrdStep::kNone;
   std::string why;
 };
-// What to do with the served CRD given the chart's (`shipped`) of `chartVersion`.
+// What to do with the served CRD given the chart's (`shipped`) of `chartVersion`. Ours: it carries
+// the chart's app.kubernetes.io/name label (Helm installs crds/ with it) or the chart-version
+// annotation this operator writes.
 CrdDecision decideCrd(const nlohmann::json& served, const nlohmann::json& shipped, const std::string& chartVersion);
 
 struct ShippedCrds {

@@ -22,7 +22,7 @@ Json crd(const std::vector<std::string>& fields, const std::string& chartVersion
   for (const auto& f : fields) props[f] = {{"type", "string"}};
   Json c = {{"apiVersion", "apiextensions.k8s.io/v1"},
             {"kind", "CustomResourceDefinition"},
-            {"metadata", {{"name", "mysqls.kubedb.com"}}},
+            {"metadata", {{"name", "mysqls.kubedb.com"}, {"labels", {{"app.kubernetes.io/name", "mysqlop"}}}}},
             {"spec",
              {{"group", "kubedb.com"},
               {"versions", Json::array({{{"name", "v1"}, {"served", true}, {"storage", true},
@@ -65,6 +65,23 @@ TEST_CASE("a CRD from an older chart, or from a chart's crds/, is brought up to 
   CHECK_THAT(older.why, Catch::Contains("0.1.0") && Catch::Contains("0.2.0"));
   // The same chart version with another schema (a rebuilt chart): this one is what runs.
   CHECK(decideCrd(crd({"version"}, "0.2.0"), crd({"version", "newField"}), "0.2.0").step == CrdStep::kUpdate);
+}
+
+TEST_CASE("KubeDB's own CRD (the same name, not installed by mysqlop) is never touched", "[community][crds]") {
+  Json kubedb = crd({"version"});
+  kubedb["metadata"]["labels"] = {{"app.kubernetes.io/name", "kubedb"}};
+  auto d = decideCrd(kubedb, crd({"version", "tls"}), "0.2.0");
+  CHECK(d.step == CrdStep::kNotOurs);
+  CHECK_THAT(d.why, Catch::Contains("mysqls.kubedb.com was not installed by mysqlop") && Catch::Contains("\"kubedb\"") &&
+                        Catch::Contains("must not run side by side"));
+  // Not even when it happens to hold every field of ours.
+  CHECK(decideCrd(kubedb, crd({"version"}), "0.2.0").step == CrdStep::kNotOurs);
+  kubedb["metadata"].erase("labels");
+  CHECK(decideCrd(kubedb, crd({"version", "tls"}), "0.2.0").step == CrdStep::kNotOurs);
+  // One this operator updated before carries its annotation: ours, whatever its labels.
+  Json updated = crd({"version"}, "0.1.0");
+  updated["metadata"].erase("labels");
+  CHECK(decideCrd(updated, crd({"version", "tls"}), "0.2.0").step == CrdStep::kUpdate);
 }
 
 TEST_CASE("a CRD from a newer chart is kept: a rollback prunes no field", "[community][crds]") {
