@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -171,6 +172,19 @@ core::Result<ShippedCrds> readShippedCrds(const std::string& dir) {
     Json crd = text ? Json::parse(*text, nullptr, false) : Json();
     if (!crd.is_object() || crd.value("kind", "") != "CustomResourceDefinition" || kube::name(crd).empty()) {
       return core::invalid(fmt::format("--crds-dir {}: {} is not a CustomResourceDefinition", dir, f.filename().string()));
+    }
+    // Whoever may edit the ConfigMap must not get more than the chart's CRDs out of this
+    // operator's rights: only the three names, and no conversion webhook (it would receive every
+    // MySQL of the cluster).
+    static const std::set<std::string> kOurs = {"mysqls.kubedb.com", "mysqlversions.catalog.kubedb.com",
+                                                "mysqlopsrequests.ops.kubedb.com"};
+    if (!kOurs.count(kube::name(crd))) {
+      return core::invalid(fmt::format("--crds-dir {}: {} is CRD {}, not one of mysqlop's", dir, f.filename().string(), kube::name(crd)));
+    }
+    const Json* conversion = kube::find(crd, {"spec", "conversion", "strategy"});
+    if (conversion && !(conversion->is_string() && conversion->get<std::string>() == "None")) {
+      return core::invalid(fmt::format("--crds-dir {}: {} asks for a conversion other than None ({}): refused", dir,
+                                       f.filename().string(), conversion->dump()));
     }
     out.crds.push_back(std::move(crd));
   }

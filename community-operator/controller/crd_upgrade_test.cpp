@@ -110,6 +110,23 @@ TEST_CASE("the CRDs of a mounted ConfigMap are read, the kubelet's own entries s
   REQUIRE_FALSE(bad);
   CHECK_THAT(bad.error().message, Catch::Contains("broken.json"));
   fs::remove(dir / "broken.json");
+  // Only mysqlop's three CRDs, and never with a conversion webhook.
+  Json webhook = crd({"version"});
+  webhook["spec"]["conversion"] = {{"strategy", "Webhook"}, {"webhook", {{"clientConfig", {{"url", "https://evil.example/convert"}}}}}};
+  write(dir / "mysqls.kubedb.com.json", webhook.dump());
+  bad = readShippedCrds(dir.string());
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message, Catch::Contains("conversion other than None") && Catch::Contains("Webhook"));
+  Json other = crd({"version"});
+  other["metadata"]["name"] = "secrets.example.com";
+  write(dir / "mysqls.kubedb.com.json", other.dump());
+  bad = readShippedCrds(dir.string());
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message, Catch::Contains("secrets.example.com, not one of mysqlop's"));
+  Json none = crd({"version"});
+  none["spec"]["conversion"] = {{"strategy", "None"}};
+  write(dir / "mysqls.kubedb.com.json", none.dump());
+  REQUIRE(readShippedCrds(dir.string()));
   write(dir / "chartVersion", "latest");
   REQUIRE_FALSE(readShippedCrds(dir.string()));
   fs::remove_all(dir);
