@@ -166,8 +166,7 @@ GroupFacts observeGroup(const GroupClient& c, const api::MySQL& my, const dbclie
 
 GroupFacts manageGroup(const GroupClient& c, const api::MySQL& my, const dbclient::ProbeTarget& base, const GroupWant& want,
                        const core::Logger& log, const std::function<void(const GroupFacts&)>& observed) {
-  const std::string groupName = my.topology ? my.topology->groupName : "";
-  GroupPlan p = planGroup(observeAll(c, my, base, want.subject), groupName, want.certDigest);
+  GroupPlan p = planGroup(observeAll(c, my, base, want.subject), my.topology ? my.topology->groupName : "", want.certDigest);
   // Told at once, acting or not: the rest of a health check (the probe through the primary
   // Service, each pod's served certificate) can wait on a member that has just gone for seconds,
   // and the roles must not wait for it.
@@ -189,7 +188,7 @@ GroupFacts manageGroup(const GroupClient& c, const api::MySQL& my, const dbclien
       break;
     }
   }
-  GroupFacts after = planGroup(observeAll(c, my, base, want.subject), groupName, want.certDigest).facts;
+  GroupFacts after = observeGroup(c, my, base, want);
   if (!failed.empty()) after.message += "; " + failed;
   return after;
 }
