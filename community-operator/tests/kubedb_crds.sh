@@ -4,16 +4,8 @@
 # ConfigMap), and the operator stays not ready saying why; once the CRD is mysqlop's, a replica
 # brings it up to the chart's and is ready.
 source "$(dirname "$0")/../../e2e/sandbox/apiserver/tests/lib.sh"
-OPERATOR=${OPERATOR:?path of the community-operator binary}
+source "$(dirname "$0")/lib.sh"
 HELM=${HELM:?path of helm}
-K=/usr/lib/google-cloud-sdk/bin/kubectl.1.33
-CHART="$(cd "$(dirname "$0")/../../charts/mysqlop-community" && pwd)"
-OP_PID=""
-stop_operator() {
-  if [[ -n "$OP_PID" ]] && kill -0 "$OP_PID" 2>/dev/null; then kill -TERM "$OP_PID"; wait "$OP_PID" || true; fi
-  OP_PID=""
-}
-trap 'stop_operator; cleanup' EXIT
 start_apiserver
 
 # The chart's CRDs' ConfigMap as the kubelet mounts it: a file per key.

@@ -4,15 +4,7 @@
 # toggling one flag, StatefulSet status moving conditions and phase, invalid specs, halting,
 # each deletion policy, a user's auth Secret left alone, and zero writes on a converged MySQL.
 source "$(dirname "$0")/../../e2e/sandbox/apiserver/tests/lib.sh"
-OPERATOR=${OPERATOR:?path of the community-operator binary}
-K=/usr/lib/google-cloud-sdk/bin/kubectl.1.33
-CHART="$(cd "$(dirname "$0")/../../charts/mysqlop-community" && pwd)"
-OP_PID=""
-stop_operator() {
-  if [[ -n "$OP_PID" ]] && kill -0 "$OP_PID" 2>/dev/null; then kill -TERM "$OP_PID"; wait "$OP_PID" || true; fi
-  OP_PID=""
-}
-trap 'stop_operator; cleanup' EXIT
+source "$(dirname "$0")/lib.sh"
 
 start_apiserver
 "$K" apply -f "$CHART/crds" > /dev/null
