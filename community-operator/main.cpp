@@ -37,6 +37,18 @@ int main(int argc, char** argv) {
                  "ServedCertificatesExpiring, a Warning Event)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  double caRetention = 0;
+  app.add_option("--ca-retention", caRetention,
+                 "Seconds a CA stays in a database's trust bundle (<db>-ca-bundle) after nothing of the database uses "
+                 "it; 0: the longest renewBefore of its certificates (cert-manager's default: a third of their duration)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  double trustPropagation = 120;
+  app.add_option("--trust-propagation", trustPropagation,
+                 "Seconds after a trust bundle changes during which each pod is asked to reload its TLS material at "
+                 "every check (the kubelet refreshes mounted Secrets within about a minute)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   int workers = 2;
   app.add_option("--workers", workers, "Concurrent reconciles")->check(CLI::Range(1, 64))->capture_default_str();
   int healthWorkers = 8;
@@ -107,6 +119,13 @@ int main(int argc, char** argv) {
              "prometheus.io/operator) gets its stats Service only");
   }
 
+  // A Secret read again through the transform: a CA the pool let go is put back.
+  auto rereadSecret = [&m, secretData](const std::string& ns, const std::string& name) -> runtime::ObjectPtr {
+    auto got = m.client().get(kube::kSecrets, ns, name);
+    if (!got) return nullptr;
+    secretData(*got);
+    return std::make_shared<const runtime::Json>(std::move(*got));
+  };
   runtime::Controller* controller = nullptr;
   community::HealthChecker checker(
       mysqls.cache(), secrets.cache(), statefulSets.cache(),
@@ -120,16 +139,12 @@ int main(int argc, char** argv) {
          auto p = pods.cache().get(ns, pod);
          return p && kube::isBeingDeleted(*p);
        }},
+       .trustPropagation = std::chrono::milliseconds(static_cast<int64_t>(trustPropagation * 1000)),
        .expiryWarning = std::chrono::seconds(static_cast<int64_t>(expiryWarningHours * 3600)),
        .metrics = &m.metrics().registry(),
        .namedSecret = [&namedSecrets](const std::string& ns, const std::string& name) { return namedSecrets.peek(ns, name); },
        .caPool = caPool,
-       .rereadSecret = [&m, secretData](const std::string& ns, const std::string& name) -> runtime::ObjectPtr {
-         auto got = m.client().get(kube::kSecrets, ns, name);
-         if (!got) return nullptr;
-         secretData(*got);
-         return std::make_shared<const runtime::Json>(std::move(*got));
-       },
+       .rereadSecret = rereadSecret,
        // Only the leader checks, once its caches hold every Secret (its controller runs then).
        .active = [&controller] { return controller && controller->running(); }},
       core::systemClock(), log);
@@ -144,7 +159,10 @@ int main(int argc, char** argv) {
                                     .roleBindings = &roleBindings.cache(),
                                     .pods = &pods.cache(),
                                     .serviceMonitors = serviceMonitors ? &serviceMonitors->cache() : nullptr,
-                                    .named = &namedSecrets},
+                                    .named = &namedSecrets,
+                                    .caPool = caPool,
+                                    .rereadSecret = rereadSecret,
+                                    .caRetention = std::chrono::seconds(static_cast<int64_t>(caRetention))},
                                    checker, core::systemClock(), log);
   auto& c = m.controller({.name = "mysql", .workers = workers},
                          [&reconciler](const runtime::Request& r, std::stop_token st) { return reconciler.reconcile(r, st); });
@@ -162,7 +180,8 @@ int main(int argc, char** argv) {
   auto healthTrigger = [&checker](const runtime::ObjectPtr& o) {
     if (auto k = community::instanceKey(*o)) checker.trigger(*k);
   };
-  for (auto* inf : {&pods, &statefulSets}) {
+  // ... and its Secrets (a renewal, a trust bundle that changed: the pods reload sooner).
+  for (auto* inf : {&pods, &statefulSets, &secrets}) {
     inf->addHandler({.onAdd = healthTrigger,
                      .onUpdate = [healthTrigger](const runtime::ObjectPtr&, const runtime::ObjectPtr& o) { healthTrigger(o); },
                      .onDelete = healthTrigger});

@@ -31,6 +31,9 @@ inline constexpr std::string_view kReasonInvalidSpec = "InvalidSpec";
 inline constexpr std::string_view kReasonWaitingForTLSSecrets = "WaitingForTLSSecrets";
 inline constexpr std::string_view kReasonAuthSecretConflict = "AuthSecretConflict";
 inline constexpr std::string_view kReasonAuthSecretMissing = "AuthSecretNotFound";
+// The trust bundle <db>-ca-bundle: a Secret of that name is not ours; or a CA is not at hand yet.
+inline constexpr std::string_view kReasonTrustBundleConflict = "TrustBundleConflict";
+inline constexpr std::string_view kReasonTrustBundlePending = "TrustBundlePending";
 inline constexpr std::string_view kReasonVersionNotFound = "VersionNotFound";
 // Ready from the health checker, and while it has not spoken yet.
 inline constexpr std::string_view kReasonReadinessCheckPending = "ReadinessCheckPending";

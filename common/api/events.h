@@ -36,6 +36,10 @@ inline constexpr std::string_view kEventRestartingPod = "RestartingPod";
 inline constexpr std::string_view kEventTLSReloaded = "TLSReloaded";
 // A served certificate expires within --certificate-expiry-warning (Warning).
 inline constexpr std::string_view kEventCertificateExpiring = "CertificateExpiring";
+// The trust bundle gained a CA, or let one go (Normal); a pod serves a certificate of a CA it did
+// not serve before (Normal: clients that pin one CA must trust the bundle).
+inline constexpr std::string_view kEventTrustBundleChanged = "TrustBundleChanged";
+inline constexpr std::string_view kEventServingNewCa = "ServingNewCA";
 // A served certificate has expired (Warning).
 inline constexpr std::string_view kEventCertificateExpired = "CertificateExpired";
 // spec.monitor asks for a ServiceMonitor the cluster cannot hold (no Prometheus Operator CRDs; Warning).

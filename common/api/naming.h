@@ -40,6 +40,8 @@ std::string serviceAccountName(std::string_view db);        // <db> (also the Ro
 std::string certificateName(std::string_view db, std::string_view alias);  // <db>-<alias>-cert
 std::string defaultCertSecretName(std::string_view db, std::string_view alias);  // same
 std::string exporterConfigSecretName(std::string_view db);  // <db>-metrics-exporter-config
+// The CAs the database trusts (issue 32): ca.crt, made by the community operator.
+std::string trustBundleSecretName(std::string_view db);     // <db>-ca-bundle
 std::string podName(std::string_view db, int ordinal);      // <db>-<i>
 // <db>.<ns>.svc, and the headless name of pod i: <db>-<i>.<db>-pods.<ns>.svc
 std::string serviceHost(std::string_view db, std::string_view ns);

@@ -85,8 +85,11 @@ TEST_CASE("statefulset: requireSSL toggles exactly one flag, TLS adds the projec
   CHECK(patch[0]["value"] == "--require-secure-transport=ON");
   const Json& vols = off["spec"]["template"]["spec"]["volumes"];
   CHECK(vols[2]["name"] == "tls-volume");
-  CHECK(vols[2]["projected"]["sources"][0]["secret"]["name"] == "my-server-cert");
-  CHECK(vols[3]["projected"]["sources"][1]["secret"]["name"] == "my-metrics-exporter-config");
+  // ca.crt is the trust bundle's in both volumes (the CAs of a rotation, old and new).
+  CHECK(vols[2]["projected"]["sources"][0]["secret"]["name"] == "my-ca-bundle");
+  CHECK(vols[2]["projected"]["sources"][1]["secret"]["name"] == "my-server-cert");
+  CHECK(vols[3]["projected"]["sources"][0]["secret"]["name"] == "my-ca-bundle");
+  CHECK(vols[3]["projected"]["sources"][2]["secret"]["name"] == "my-metrics-exporter-config");
   base["spec"].erase("tls");
   base["spec"].erase("requireSSL");
   // The readiness probe keeps the password off every command line.

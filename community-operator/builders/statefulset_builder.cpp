@@ -158,16 +158,18 @@ Json buildStatefulSet(const api::MySQL& my, const Images& images) {
   if (tls) {
     volumes.push_back({{"name", std::string(api::kVolumeTls)},
                        {"projected", {{"sources", Json::array({
+                           {{"secret", {{"name", api::trustBundleSecretName(my.name)},
+                                        {"items", Json::array({keyPath("ca.crt", "ca.crt")})}}}},
                            {{"secret", {{"name", my.certSecretName(std::string(api::kAliasServer))},
-                                        {"items", Json::array({keyPath("ca.crt", "ca.crt"), keyPath("tls.crt", "server.crt"),
-                                                               keyPath("tls.key", "server.key")})}}}},
+                                        {"items", Json::array({keyPath("tls.crt", "server.crt"), keyPath("tls.key", "server.key")})}}}},
                            {{"secret", {{"name", my.certSecretName(std::string(api::kAliasClient))},
                                         {"items", Json::array({keyPath("tls.crt", "client.crt"), keyPath("tls.key", "client.key")})}}}}})}}}});
     volumes.push_back({{"name", std::string(api::kVolumeExporterTls)},
                        {"projected", {{"sources", Json::array({
+                           {{"secret", {{"name", api::trustBundleSecretName(my.name)},
+                                        {"items", Json::array({keyPath("ca.crt", "ca.crt")})}}}},
                            {{"secret", {{"name", my.certSecretName(std::string(api::kAliasExporter))},
-                                        {"items", Json::array({keyPath("ca.crt", "ca.crt"), keyPath("tls.crt", "exporter.crt"),
-                                                               keyPath("tls.key", "exporter.key")})}}}},
+                                        {"items", Json::array({keyPath("tls.crt", "exporter.crt"), keyPath("tls.key", "exporter.key")})}}}},
                            {{"secret", {{"name", api::exporterConfigSecretName(my.name)},
                                         {"items", Json::array({keyPath("exporter.cnf", "exporter.cnf")})}}}}})}}}});
     if (monitor) volumes.push_back({{"name", std::string(api::kVolumeExporterRun)}, {"emptyDir", {{"medium", "Memory"}, {"sizeLimit", "1Mi"}}}});

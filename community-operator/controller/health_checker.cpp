@@ -83,21 +83,16 @@ bool servesCertificate(const std::string& servedPem, const std::optional<Certifi
   return digest && *digest == want->sha256;
 }
 
-// The CA that signed what a server presents: the Secret's, else one the pool kept from before
-// (after an issuer change the server presents the old CA's certificate until it reloads);
-// nullopt when neither did (or it cannot be read).
-std::optional<std::string> signerOf(const std::string& servedPem, const std::string& secretCa, const CaPool* pool) {
+// Which CA of `trustPem` (the database's trust: its bundle and its server Secret's CA) signed
+// what a server presents: its digest; "" when none did (or it cannot be read).
+std::string signerOf(const std::string& servedPem, const std::string& trustPem) {
   auto served = pki::parseCertificate(servedPem);
-  if (!served) return std::nullopt;
-  std::vector<std::string> candidates = {secretCa};
-  if (pool) {
-    for (auto& pem : pool->all()) candidates.push_back(std::move(pem));
+  auto cas = pki::parseCertificateChain(trustPem);
+  if (!served || !cas) return "";
+  for (const auto& ca : *cas) {
+    if (pki::signedBy(*served, ca)) return certificateDigest(ca.toPem()).value_or("");
   }
-  for (const auto& pem : candidates) {
-    auto ca = pki::parseCertificate(pem);
-    if (ca && pki::signedBy(*served, *ca)) return pem;
-  }
-  return std::nullopt;
+  return "";
 }
 
 }  // namespace
@@ -208,8 +203,40 @@ void HealthChecker::forget(const std::string& key) {
     reloadRetries_.erase(key);
     unsettledGroups_.erase(key);
     failures_.erase(key);
+    trust_.erase(key);
   }
   if (metrics_) metrics_->forget(key);  // a deleted database leaves no series behind
+}
+
+core::Result<std::string> HealthChecker::trustOf(const runtime::Json& server, const std::string& serverSecret,
+                                                  const api::MySQL& my) const {
+  static const CaPool kNoPool(0);
+  const CaPool& pool = opts_.caPool ? *opts_.caPool : kNoPool;
+  auto read = [&](const runtime::ObjectPtr& s, const std::string& name) {
+    auto pems = casOf(*s, pool);
+    if (!pems && opts_.rereadSecret) {  // a CA the pool let go: reading the Secret puts it back
+      if (auto again = opts_.rereadSecret(my.namespace_, name)) pems = casOf(*again, pool);
+    }
+    return pems;
+  };
+  auto own = read(std::make_shared<const runtime::Json>(server), serverSecret);
+  if (!own || own->empty()) {
+    return core::unavailable(fmt::format("the CA of the server certificate Secret {}/{} could not be read", my.namespace_,
+                                         serverSecret));
+  }
+  std::string trust;
+  std::set<std::string> seen;
+  auto add = [&](const std::vector<std::string>& pems) {
+    for (const auto& pem : pems) {
+      if (seen.insert(pem).second) trust += pem + (pem.empty() || pem.back() == '\n' ? "" : "\n");
+    }
+  };
+  add(*own);
+  const std::string bundleName = api::trustBundleSecretName(my.name);
+  if (auto bundle = secrets_.get(my.namespace_, bundleName); bundle && kube::isOwnedBy(*bundle, my.uid)) {
+    if (auto pems = read(bundle, bundleName)) add(*pems);
+  }
+  return trust;
 }
 
 core::Result<ProbeTarget> HealthChecker::target(const runtime::Json& obj) const {
@@ -241,16 +268,10 @@ core::Result<ProbeTarget> HealthChecker::target(const runtime::Json& obj) const 
       return core::invalid(fmt::format("the server certificate Secret {}/{} has no ca.crt to verify the server with",
                                        my.namespace_, serverSecret));
     }
-    static const CaPool kNoPool(0);
-    const CaPool& pool = opts_.caPool ? *opts_.caPool : kNoPool;
-    auto ca = caOf(*server, pool);
-    if (!ca && opts_.rereadSecret) {  // a CA the pool let go: reading the Secret puts it back
-      if (auto again = opts_.rereadSecret(my.namespace_, serverSecret)) ca = caOf(*again, pool);
-    }
-    if (!ca) {
-      return core::unavailable(fmt::format("the CA of the server certificate Secret {}/{} could not be read",
-                                           my.namespace_, serverSecret));
-    }
+    // The database's own trust, never another's: its server Secret's CA and its trust bundle
+    // (trust_bundle.h; ours only), which keeps a former CA while anything of the database uses it.
+    auto ca = trustOf(*server, serverSecret, my);
+    if (!ca) return ca.error();
     // With TLS on, the server proves who it is whether or not plain connections are refused.
     t.tls = ProbeTls{.caPem = std::move(*ca), .verifyHostname = true};
   }
@@ -276,16 +297,19 @@ void HealthChecker::worker() {
     if (again) {
       // A pod whose files lag behind its Secret is checked again soon, backing off to the interval.
       int retries = 0;
-      bool unsettled = false;
+      bool unsettled = false, spreading = false;
       {
         std::lock_guard lock(mu_);
         auto it = reloadRetries_.find(*key);
         retries = it == reloadRetries_.end() ? 0 : it->second;
         unsettled = unsettledGroups_.count(*key) > 0;
+        auto tr = trust_.find(*key);
+        spreading = tr != trust_.end() && tr->second.window.count() > 0 && clock_.now() < tr->second.changedAt + tr->second.window;
       }
       const auto interval = intervalOf(*key);
       auto next = retries == 0 ? interval : std::min(interval, opts_.reloadRetry * (1 << std::min(retries - 1, 10)));
       if (unsettled) next = std::min(next, opts_.groupRetry);
+      if (spreading) next = std::min(next, opts_.trustRetry);
       queue_.addAfter(*key, next);
     }
     queue_.done(*key);
@@ -327,15 +351,20 @@ std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, 
       continue;
     }
     describe(s, *served);
+    s.caSha256 = signerOf(*served, t.tls->caPem);
     s.matchesSecret = servesCertificate(*served, w.cert);
-    if (!s.matchesSecret) askReload(s, my, pod, *served, w, serverVersion);
+    if (!s.matchesSecret) {
+      askReload(s, my, pod, w, serverVersion);
+    } else if (trustChanged(my, t.tls->caPem)) {
+      reloadTrust(my, pod, serverVersion);
+    }
     noteExpiry(s, my);
     out.push_back(std::move(s));
   }
   return out;
 }
 
-void HealthChecker::askReload(ServedCertificate& s, const api::MySQL& my, const ProbeTarget& pod, const std::string& served,
+void HealthChecker::askReload(ServedCertificate& s, const api::MySQL& my, const ProbeTarget& pod,
                               const ServedWant& w, const std::string& serverVersion) {
   auto statement = tlsReloadStatement(serverVersion);
   if (!statement) {
@@ -344,13 +373,9 @@ void HealthChecker::askReload(ServedCertificate& s, const api::MySQL& my, const 
                             serverVersion, s.serialNumber, w.secretName, w.holds);
     return;
   }
-  // Verified with the CA that signed what it presents now (an old one after an issuer change), so
-  // that it can be asked to load the new one.
-  ProbeTarget reload = pod;
-  if (reload.tls) {
-    if (auto ca = signerOf(served, reload.tls->caPem, opts_.caPool.get())) reload.tls->caPem = *ca;
-  }
-  if (auto st = opts_.runStatement(reload, *statement); !st) {
+  // Verified with the database's trust, which holds the CA of what it presents now (a former one
+  // after an issuer change) as long as it presents it.
+  if (auto st = opts_.runStatement(pod, *statement); !st) {
     if (metrics_) metrics_->countReload(my, "failed");
     s.reason = api::kReasonReloadFailed;
     s.message = fmt::format("{}; it still serves serial {} (Secret {} holds {})", st.error().message, s.serialNumber,
@@ -359,6 +384,7 @@ void HealthChecker::askReload(ServedCertificate& s, const api::MySQL& my, const 
   }
   if (auto again = opts_.fetchServed(pod.host, pod.port, pod.timeout)) {
     describe(s, *again);
+    s.caSha256 = signerOf(*again, pod.tls ? pod.tls->caPem : "");
     s.matchesSecret = servesCertificate(*again, w.cert);
   }
   // Only a reload that brought the Secret's certificate is recorded: retries while the pod's files
@@ -373,6 +399,34 @@ void HealthChecker::askReload(ServedCertificate& s, const api::MySQL& my, const 
     s.message = fmt::format("still serves serial {} after a reload while Secret {} holds {}: the pod's files are not "
                             "refreshed yet",
                             s.serialNumber, w.secretName, w.holds);
+  }
+}
+
+bool HealthChecker::trustChanged(const api::MySQL& my, const std::string& trust) {
+  const std::string key = my.namespace_ + "/" + my.name;
+  const auto now = clock_.now();
+  std::lock_guard lock(mu_);
+  auto& tr = trust_[key];
+  if (tr.trust != trust) {
+    // Changed: each pod reloads at every check until the kubelet has surely refreshed its files.
+    // First seen (this process just started): nothing to do.
+    const bool first = tr.trust.empty();
+    tr.window = opts_.trustPropagation;
+    tr.trust = trust;
+    tr.changedAt = now;
+    if (first) tr.changedAt -= tr.window;
+  }
+  if (now >= tr.changedAt + tr.window) return false;
+  return true;
+}
+
+void HealthChecker::reloadTrust(const api::MySQL& my, const ProbeTarget& pod, const std::string& serverVersion) {
+  auto statement = tlsReloadStatement(serverVersion);
+  if (!statement) return;  // restartForTls is the only way there: the next restart loads the bundle
+  auto st = opts_.runStatement(pod, *statement);
+  if (metrics_) metrics_->countReload(my, st ? "trust" : "failed");
+  if (!st) {
+    log_.info("a reload for the trust bundle failed; trying again", {{"namespace", my.namespace_}, {"pod", pod.host}, {"error", st.error().message}});
   }
 }
 
@@ -420,7 +474,6 @@ bool HealthChecker::check(const std::string& key) {
   } else if (auto r = opts_.probe(*t); !r) {
     facts.message = r.error().message;
     // Only for a failed TLS handshake (client error 2026): an unreachable server costs no more dialling.
-    if (my && t->tls && r.error().message.find(": ERROR 2026: ") != std::string::npos) recoverFormerCa(facts, *my, *t, key, uid);
   } else if (auto w = writeCheck(my ? &*my : nullptr, *t); !w) {
     facts.message = "the write check failed: " + w.error().message;
   } else {
@@ -512,28 +565,6 @@ std::chrono::milliseconds HealthChecker::intervalOf(const std::string& key) cons
   const auto seconds = period->value("periodSeconds", int64_t{0});
   if (seconds <= 0 || seconds > 86400) return std::chrono::seconds(api::kHealthCheckerPeriodSeconds);
   return std::chrono::seconds(seconds);
-}
-
-void HealthChecker::recoverFormerCa(HealthFacts& facts, const api::MySQL& my, const ProbeTarget& t, const std::string& key,
-                                    const std::string& uid) {
-  // A server that presents a certificate of a CA the Secret no longer holds (an issuer change)
-  // fails the verified probe until it reloads: verified with the CA that signed it (one seen
-  // before), it is asked to, then probed again.
-  auto served = opts_.fetchServed(api::podHost(my.name, my.namespace_, 0), api::kMySQLPort, t.timeout);
-  if (!served) return;
-  auto signer = signerOf(*served, t.tls->caPem, opts_.caPool.get());
-  if (!signer || *signer == t.tls->caPem) return;
-  ProbeTarget old = t;
-  old.host = api::podHost(my.name, my.namespace_, 0);
-  old.port = api::kMySQLPort;
-  old.tls->caPem = *signer;
-  auto r2 = opts_.probe(old);
-  if (!r2) return;
-  facts.served = checkServed(my, t, r2->serverVersion, verdict(key, uid));
-  if (auto r3 = opts_.probe(t)) {
-    facts.ok = true;
-    facts.message = fmt::format("{}:{} answered a query over {} (server {})", t.host, t.port, r3->tlsVersion, r3->serverVersion);
-  }
 }
 
 void HealthChecker::record(const std::string& key, const std::string& uid, const HealthFacts& facts, const std::string& ns,

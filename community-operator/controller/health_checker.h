@@ -91,6 +91,11 @@ struct HealthCheckerOptions {
   // While the rest of a group's check runs (a probe can wait seconds on a member that has just
   // gone), the members are asked again this often and what they say is told at once.
   std::chrono::milliseconds groupWatch{500};
+  // After the trust bundle changes, each pod is asked to reload at every check (at least every
+  // trustRetry) for this long: the kubelet refreshes a pod's files within about a minute (its
+  // sync period), and mysqld reads ssl_ca only when it reloads.
+  std::chrono::milliseconds trustPropagation{120000};
+  std::chrono::milliseconds trustRetry{5000};
   // A served certificate this close to its notAfter is reported as expiring soon.
   std::chrono::seconds expiryWarning{std::chrono::hours(24 * 7)};
   prometheus::Registry* metrics = nullptr;  // the expiry gauges and reload counter; optional
@@ -159,14 +164,16 @@ class HealthChecker {
     std::string holds;  // its serial, or "none"
   };
   // A pod that does not serve the Secret's certificate: asked to reload, checked again; `s` says how it went.
-  void askReload(ServedCertificate& s, const api::MySQL& my, const ProbeTarget& pod, const std::string& served,
+  void askReload(ServedCertificate& s, const api::MySQL& my, const ProbeTarget& pod,
                  const ServedWant& w, const std::string& serverVersion);
+  // Whether this pod should reload for a change of the database's trust (see trustPropagation).
+  bool trustChanged(const api::MySQL& my, const std::string& trust);
+  void reloadTrust(const api::MySQL& my, const ProbeTarget& pod, const std::string& serverVersion);
   // Expired / expires soon, and the served-expiry gauge.
   void noteExpiry(ServedCertificate& s, const api::MySQL& my);
-  // A verified probe failed its handshake: a server still presenting a former CA's certificate is
-  // asked, verified with that CA, to reload, and probed again.
-  void recoverFormerCa(HealthFacts& facts, const api::MySQL& my, const ProbeTarget& t, const std::string& key,
-                       const std::string& uid);
+  // The PEMs the database's servers are verified with: its server Secret's CA and its own trust
+  // bundle's CAs (never another database's).
+  core::Result<std::string> trustOf(const runtime::Json& server, const std::string& serverSecret, const api::MySQL& my) const;
   // Keeps the verdict and tells onChange when it changed.
   void record(const std::string& key, const std::string& uid, const HealthFacts& facts, const std::string& ns,
               const std::string& name);
@@ -191,6 +198,12 @@ class HealthChecker {
   std::map<std::string, int> reloadRetries_;  // checks in a row with an outdated pod; guarded by mu_
   std::map<std::string, int64_t> failures_;   // failed checks in a row (spec.healthChecker); guarded by mu_
   std::set<std::string> unsettledGroups_;      // groups not all ONLINE at the last check; guarded by mu_
+  struct TrustReloads {
+    std::string trust;  // the PEMs last seen
+    core::WallTime changedAt{};
+    std::chrono::milliseconds window{0};
+  };
+  std::map<std::string, TrustReloads> trust_;  // guarded by mu_
   // The pause after a check of this MySQL: spec.healthChecker.periodSeconds, else `interval`.
   std::chrono::milliseconds intervalOf(const std::string& key) const;
   // spec.healthChecker's failureThreshold: whether a failed check is reported now, or the

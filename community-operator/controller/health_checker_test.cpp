@@ -32,6 +32,12 @@ runtime::ObjectPtr secret(const std::string& name, std::map<std::string, std::st
                                            {"metadata", {{"name", name}, {"namespace", "demo"}}}, {"data", d}});
 }
 
+// A CA certificate for the Secrets of the fixtures that do not look at it.
+const std::string& somePem() {
+  static const testing::TestPki pki;
+  return pki.ca().certPem;
+}
+
 struct Fixture {
   core::FakeClock clock;
   runtime::ObjectCache mysqls, secrets, sts;
@@ -78,7 +84,7 @@ struct Fixture {
       "spec":{"version":"8.4.3","storageType":"Ephemeral","requireSSL":true,"authSecret":{"name":"my-auth"},
               "tls":{"issuerRef":{"kind":"Issuer","name":"ca"}}}})"));
     secrets.upsert(secret("my-auth", {{"username", "root"}, {"password", "pw"}}));
-    secrets.upsert(secret("my-server-cert", {{"ca.crt", "CA PEM"}, {"tls.crt", "x"}}));
+    secrets.upsert(secret("my-server-cert", {{"ca.crt", somePem()}, {"tls.crt", "x"}}));
     sts.upsert(obj(R"({"metadata":{"name":"my","namespace":"demo"},"status":{"readyReplicas":1}})"));
   }
   size_t changeCount() {
@@ -116,7 +122,7 @@ TEST_CASE("health: the target is the Service name, the auth Secret's account and
   CHECK(t->user == "root");
   CHECK(t->password == "pw");
   REQUIRE(t->tls);
-  CHECK(t->tls->caPem == "CA PEM");
+  CHECK(t->tls->caPem == somePem());
   CHECK(t->tls->verifyHostname);
   // TLS without requireSSL: the server is verified all the same (chain and name).
   auto lax = *f.mysqls.get("demo/my");
@@ -369,9 +375,11 @@ struct TlsFixture {
   bool signs(const ProbeTarget& t) {
     if (!verifying || !t.tls) return true;
     auto c = pki::parseCertificate(served);
-    auto ca = pki::parseCertificate(t.tls->caPem);
-    return c && ca && pki::signedBy(*c, *ca);
+    auto cas = pki::parseCertificateChain(t.tls->caPem);
+    if (!c || !cas) return false;
+    return std::any_of(cas->begin(), cas->end(), [&](const pki::Certificate& ca) { return pki::signedBy(*c, ca); });
   }
+  std::vector<std::string> passwordTo;  // what was sent the password: a server the connection verified
   std::function<void(Json&)> transform = summarizingSecretTransform({"username", "password"}, pool);
   Json apiServerSecret;  // the server Secret as the API server holds it
   int rereads = 0;
@@ -387,6 +395,7 @@ struct TlsFixture {
                              }
                            }
                            probedCa = t.tls ? t.tls->caPem : "";
+                           passwordTo.push_back(served);
                            return ProbeResult{version, "TLSv1.3", "x"};
                          },
                          .fetchServed = [this](const std::string& host, int, std::chrono::seconds) -> core::Result<std::string> {
@@ -398,6 +407,7 @@ struct TlsFixture {
                            std::lock_guard l(mu);
                            if (!signs(t)) return core::unavailable("TLS/SSL error: self-signed certificate in certificate chain");
                            statements.push_back(t.host + ": " + sql);
+                           passwordTo.push_back(served);
                            if (refuse) return core::Error(core::ErrorCode::kInvalid, *refuse);
                            served = afterReload;
                            return {};
@@ -420,6 +430,19 @@ struct TlsFixture {
     sts.upsert(obj(R"({"metadata":{"name":"my","namespace":"demo"},"status":{"readyReplicas":1}})"));
     holdInSecret(v1);
     served = afterReload = v1.certPem;
+  }
+  // The database's trust bundle as the reconciler keeps it (trust_bundle.h): these CAs, owned by it.
+  void trustBundle(const std::vector<std::string>& pems, const std::string& ns = "demo", const std::string& uid = "u1") {
+    std::string all;
+    for (const auto& p : pems) all += p;
+    Json b = *secret("my-ca-bundle", {{"ca.crt", all}});
+    b["metadata"]["namespace"] = ns;
+    b["metadata"]["labels"] = {{"app.kubernetes.io/name", "mysqls.kubedb.com"}, {"app.kubernetes.io/instance", "my"},
+                               {"app.kubernetes.io/managed-by", "kubedb.com"}};
+    b["metadata"]["ownerReferences"] = Json::array({{{"apiVersion", "kubedb.com/v1"}, {"kind", "MySQL"}, {"name", "my"},
+                                                     {"uid", uid}, {"controller", true}}});
+    transform(b);
+    secrets.upsert(std::make_shared<const Json>(std::move(b)));
   }
   void holdInSecret(const testing::KeyPair& k, const std::string& caPem = "") {
     apiServerSecret = *secret("my-server-cert", {{"ca.crt", caPem.empty() ? pki.ca().certPem : caPem}, {"tls.crt", k.certPem}, {"tls.key", k.keyPem}});
@@ -510,14 +533,22 @@ TEST_CASE("health: after an issuer change the server, still presenting the old C
   testing::KeyPair v3 = neu.issue({.commonName = "my.demo.svc", .serverAuth = true, .validDays = 30});
   f.holdInSecret(v3, neu.ca().certPem);
   f.afterReload = v3.certPem;
+  // Without the old CA in the database's own trust bundle nothing verifies the server: it is
+  // neither sent the password nor reloaded (no other CA the operator has seen counts).
+  f.passwordTo.clear();
   REQUIRE(f.checker.check("demo/my"));
-  // Reloaded over a connection verified with the CA that signed what it presented (the pooled
-  // old one), then probed with the new CA.
+  CHECK(f.passwordTo.empty());
+  CHECK(f.statements.empty());
+  CHECK_FALSE(f.checker.verdict("demo/my", "u1")->ok);
+  // The bundle holds both (the reconciler keeps the old one while a pod serves it).
+  f.trustBundle({f.pki.ca().certPem, neu.ca().certPem});
+  REQUIRE(f.checker.check("demo/my"));
+  // Reloaded over a connection verified with the bundle, which holds the CA of what it presented.
   CHECK(f.statements == std::vector<std::string>{"my-0.my-pods.demo.svc: FLUSH SSL"});
   auto v = f.checker.verdict("demo/my", "u1");
   REQUIRE(v);
   CHECK(v->ok);
-  CHECK(f.probedCa == neu.ca().certPem);
+  CHECK(f.pod().caSha256 == *certificateDigest(neu.ca().certPem));
   CHECK(f.pod().matchesSecret);
   CHECK(f.pod().serialNumber == pki::inspect(*pki::parseCertificate(v3.certPem)).serialHex);
 
@@ -528,6 +559,57 @@ TEST_CASE("health: after an issuer change the server, still presenting the old C
   REQUIRE(f.checker.check("demo/my"));
   CHECK(f.statements.empty());
   CHECK_FALSE(f.checker.verdict("demo/my", "u1")->ok);
+}
+
+TEST_CASE("health: another namespace's Secret with our labels and a foreign CA is never trusted", "[community][health][tls]") {
+  // Issue 32: the cache's pool holds every CA any Secret with our labels carries, in any
+  // namespace. A tenant's Secret must not make the checker trust the tenant's CA for this database:
+  // a server presenting that CA's certificate (the tenant's, at the victim's address) is never sent
+  // the root password, nor asked to reload.
+  TlsFixture f(8);
+  f.verifying = true;
+  REQUIRE(f.checker.check("demo/my"));
+  REQUIRE(f.checker.verdict("demo/my", "u1")->ok);
+  testing::TestPki tenant;
+  Json planted = *secret("my-server-cert", {{"ca.crt", tenant.ca().certPem}, {"tls.crt", f.v1.certPem}});
+  planted["metadata"]["namespace"] = "tenant";
+  planted["metadata"]["labels"] = {{"app.kubernetes.io/name", "mysqls.kubedb.com"}, {"app.kubernetes.io/instance", "my"},
+                                   {"app.kubernetes.io/managed-by", "kubedb.com"}};
+  f.transform(planted);
+  f.secrets.upsert(std::make_shared<const Json>(planted));
+  f.trustBundle({tenant.ca().certPem}, "tenant", "u-tenant");  // the tenant's "bundle" for its own "my"
+  REQUIRE(f.pool->get(*certificateDigest(tenant.ca().certPem)));  // the pool does hold it
+  f.served = tenant.issue({.commonName = "my.demo.svc", .serverAuth = true, .validDays = 30}).certPem;
+  f.passwordTo.clear();
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.passwordTo.empty());
+  CHECK(f.statements.empty());
+  CHECK_FALSE(f.checker.verdict("demo/my", "u1")->ok);
+  // Nor does a bundle of the right name that this MySQL does not own.
+  f.trustBundle({tenant.ca().certPem}, "demo", "u-someone-else");
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.passwordTo.empty());
+}
+
+TEST_CASE("health: a changed trust bundle reaches every pod by reloads while the kubelet catches up",
+          "[community][health][tls]") {
+  TlsFixture f(8);
+  f.version = "8.4.3";
+  f.trustBundle({f.pki.ca().certPem});
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.statements.empty());  // first seen: nothing changed
+  testing::TestPki next;
+  f.trustBundle({f.pki.ca().certPem, next.ca().certPem});  // a new CA, before any leaf of it
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.statements == std::vector<std::string>{"my-0.my-pods.demo.svc: ALTER INSTANCE RELOAD TLS"});
+  f.clock.advance(60s);
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.statements.size() == 2);  // still within the kubelet's refresh: again
+  f.clock.advance(61s);
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK(f.statements.size() == 2);  // past it: no more
+  CHECK(f.pod().matchesSecret);
+  CHECK(f.pod().lastReloadTime.empty());  // a reload for the trust is not a certificate's
 }
 
 TEST_CASE("health: files that lag behind the Secret are retried without new news", "[community][health][tls]") {

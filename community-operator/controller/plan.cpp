@@ -19,6 +19,7 @@
 #include "community-operator/builders/statefulset_builder.h"
 #include "community-operator/controller/group_plan.h"
 #include "community-operator/controller/secret_summary.h"
+#include "community-operator/controller/trust_bundle.h"
 
 namespace mysqlop::community {
 namespace {
@@ -275,6 +276,10 @@ Plan provision(Planner& p) {
     p.facts.blocker = *b;
     return p.finish();
   }
+  if (auto b = my.tls ? planTrustBundle(p.out, p.facts, my, p.o, p.now) : std::nullopt) {
+    p.facts.blocker = *b;
+    return p.finish();
+  }
   planWorkload(p, my, catalog->images, catalog->deprecated);
   return p.finish();
 }
@@ -434,6 +439,111 @@ std::optional<Blocker> tlsGate(const api::MySQL& my, const Observed& o) {
                  fmt::format("wait for all necessary secrets for db {}/{}: Secrets {} (made by cert-manager and the "
                              "enterprise operator; see condition TLSCertificatesReady)",
                              my.namespace_, my.name, join(needed)));
+}
+
+namespace {
+
+// What of the database uses which CA now: its TLS Secrets' ca.crt and its pods' served
+// certificates; `servedKnown` when every pod's signer was seen.
+std::vector<CaUse> caUses(const api::MySQL& my, const Observed& o, bool& servedKnown) {
+  std::vector<CaUse> uses;
+  for (const auto& alias : api::tlsAliases()) {
+    if (auto secret = o.secret(my.certSecretName(alias))) {
+      for (auto& d : caDigestsOf(*secret)) uses.push_back({std::move(d), alias});
+    }
+  }
+  const auto* served = o.health && o.health->served ? &*o.health->served : nullptr;
+  servedKnown = served && static_cast<int64_t>(served->size()) >= std::max<int64_t>(my.replicas, 1);
+  if (served) {
+    for (const auto& s : *served) {
+      if (s.caSha256.empty()) servedKnown = false;
+      else uses.push_back({s.caSha256, "served by " + s.pod});
+    }
+  }
+  return uses;
+}
+
+std::vector<TrustedCaStatus> trustedStatus(const TrustDecision& d, const Observed& o, std::chrono::seconds grace) {
+  std::vector<TrustedCaStatus> out;
+  for (const auto& ca : d.cas) {
+    TrustedCaStatus st{.sha256 = ca.sha256, .usedBy = ca.usedBy};
+    if (auto pem = o.caPems.find(ca.sha256); pem != o.caPems.end()) {
+      if (auto c = pki::parseCertificate(pem->second)) {
+        const auto f = pki::inspect(*c);
+        st.subject = f.subjectLine;
+        st.notAfter = core::formatTime(f.notAfter);
+      }
+    }
+    if (ca.unusedSince) {
+      st.unusedSince = core::formatTime(*ca.unusedSince);
+      st.leavesAfter = core::formatTime(*ca.unusedSince + grace);
+    }
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
+bool sameState(const std::vector<TrustedCa>& a, const std::vector<TrustedCa>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].sha256 != b[i].sha256 || a[i].unusedSince != b[i].unusedSince) return false;
+  }
+  return true;
+}
+
+std::string shortList(const std::vector<std::string>& digests) {
+  std::vector<std::string> out;
+  for (const auto& d : digests) out.push_back("sha256:" + d.substr(0, 16));
+  return join(out);
+}
+
+}  // namespace
+
+std::optional<Blocker> planTrustBundle(Plan& out, StatusFacts& facts, const api::MySQL& my, const Observed& o,
+                                       core::WallTime now) {
+  const std::string name = api::trustBundleSecretName(my.name);
+  auto bundle = o.secret(name);
+  if (bundle && !kube::isOwnedBy(*bundle, my.uid)) {
+    return blocker(api::kReasonTrustBundleConflict,
+                   fmt::format("Secret {}/{} exists and does not belong to MySQL {}/{}; it is left alone: the database's "
+                               "trust bundle needs that name",
+                               my.namespace_, name, my.namespace_, my.name));
+  }
+  bool servedKnown = false;
+  const auto uses = caUses(my, o, servedKnown);
+  const std::vector<TrustedCa> previous = bundle ? trustedCasOf(*bundle) : std::vector<TrustedCa>{};
+  const auto grace = retentionOf(my, o.caRetention);
+  const TrustDecision d = decideTrust({previous, uses, servedKnown, grace}, now);
+  if (d.nextChange) {
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(std::max(*d.nextChange, std::chrono::seconds(1)));
+    out.requeueAfter = out.requeueAfter ? std::min(*out.requeueAfter, wait) : wait;
+  }
+  facts.trustedCas = trustedStatus(d, o, grace);
+  std::vector<std::string> want, have = bundle ? caDigestsOf(*bundle) : std::vector<std::string>{};
+  for (const auto& ca : d.cas) want.push_back(ca.sha256);
+  if (bundle && have == want && sameState(previous, d.cas)) return std::nullopt;  // converged: no write
+  auto desired = buildTrustBundle(my, d.cas, o.caPems);
+  if (!desired) {
+    out.requeueAfter = std::chrono::seconds(1);
+    return blocker(api::kReasonTrustBundlePending,
+                   fmt::format("the trust bundle {}/{} waits: {}", my.namespace_, name, desired.error().message));
+  }
+  EnsureStep step{&kube::kSecrets, std::move(*desired), bundle, "trust bundle", {}};
+  if (bundle && have != want) {
+    std::vector<std::string> added, removed;
+    for (const auto& d2 : want) {
+      if (std::find(have.begin(), have.end(), d2) == have.end()) added.push_back(d2);
+    }
+    for (const auto& d2 : have) {
+      if (std::find(want.begin(), want.end(), d2) == want.end()) removed.push_back(d2);
+    }
+    std::string msg = fmt::format("Trust bundle {}/{} now holds {} CA(s)", my.namespace_, name, want.size());
+    if (!added.empty()) msg += "; added " + shortList(added);
+    if (!removed.empty()) msg += "; removed " + shortList(removed) + " (nothing of the database uses it any more)";
+    step.onWrite.push_back({false, std::string(api::kEventTrustBundleChanged), msg});
+  }
+  out.steps.push_back(std::move(step));
+  return std::nullopt;
 }
 
 std::optional<Blocker> authSecretBlocker(const api::MySQL& my, const Observed& o) {

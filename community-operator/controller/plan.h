@@ -50,6 +50,10 @@ struct Observed {
   runtime::ObjectPtr serviceMonitor;
   std::map<std::string, runtime::ObjectPtr> pods;  // the database's pods, by name
   std::optional<HealthFacts> health;  // the health checker's latest verdict for this MySQL
+  // The PEMs of the CAs the Secrets above hold, by digest (secret_summary.h), for the trust
+  // bundle; and how long a CA stays trusted after its last use (0: the certificates' renewBefore).
+  std::map<std::string, std::string> caPems;
+  std::chrono::seconds caRetention{0};
   // Deletion only, listed from the API: the database's PVCs (by selector).
   std::vector<Json> pvcs;
 
@@ -137,6 +141,11 @@ core::Result<api::MySQL, Blocker> readSpec(const Json& mysql);
 // The TLS gate (KubeDB): every TLS Secret and the exporter configuration must exist before the
 // StatefulSet is made; the blocker names what is missing.
 std::optional<Blocker> tlsGate(const api::MySQL& my, const Observed& o);
+// The trust bundle <db>-ca-bundle (trust_bundle.h): kept in step with what the database's
+// Secrets and pods use; the blocker when a Secret of that name is not ours, or a CA's PEM is not
+// at hand (the reconciler reads the Secrets again).
+std::optional<Blocker> planTrustBundle(Plan& out, StatusFacts& facts, const api::MySQL& my, const Observed& o,
+                                       core::WallTime now);
 // The auth Secret: the user's must exist with a password; ours must not be someone else's.
 std::optional<Blocker> authSecretBlocker(const api::MySQL& my, const Observed& o);
 // Ready's Event when the status changes it: reason and message, Warning for a failure; none for

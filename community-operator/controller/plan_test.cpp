@@ -16,6 +16,8 @@
 #include "common/kube/object.h"
 #include "common/runtime/writes.h"
 #include "common/testing/test_pki.h"
+#include "community-operator/controller/secret_summary.h"
+#include "community-operator/controller/trust_bundle.h"
 
 namespace mysqlop::community {
 namespace {
@@ -74,11 +76,29 @@ Observed deletingWithVolume(const std::string& policy) {
   return o;
 }
 
-// Every TLS Secret and the exporter configuration, as cert-manager and the enterprise operator make them.
-void addTlsSecrets(Observed& o) {
-  for (const char* n : {"my-server-cert", "my-client-cert", "my-metrics-exporter-cert", "my-metrics-exporter-config"}) {
-    o.secrets[n] = secret(n, true, true, {{"tls.crt", "x"}});
+const testing::TestPki& testCa() {
+  static const testing::TestPki pki;
+  return pki;
+}
+
+// The TLS Secrets (their ca.crt `caPem`) and what the pool holds of it.
+void holdTlsSecrets(Observed& o, const std::string& caPem) {
+  for (const char* n : {"my-server-cert", "my-client-cert", "my-metrics-exporter-cert"}) {
+    o.secrets[n] = secret(n, true, true, {{"tls.crt", "x"}, {"ca.crt", caPem}});
   }
+  o.caPems[*certificateDigest(caPem)] = caPem;
+}
+
+// Every TLS Secret and the exporter configuration, as cert-manager and the enterprise operator
+// make them, and the trust bundle the community operator made of their CA.
+void addTlsSecrets(Observed& o) {
+  holdTlsSecrets(o, testCa().ca().certPem);
+  o.secrets["my-metrics-exporter-config"] = secret("my-metrics-exporter-config", true, true, {{"exporter.cnf", "x"}});
+  api::MySQL my;
+  my.name = "my";
+  my.namespace_ = "demo";
+  my.uid = kUid;
+  o.secrets["my-ca-bundle"] = ptr(*buildTrustBundle(my, {{*certificateDigest(testCa().ca().certPem), std::nullopt, {}}}, o.caPems));
 }
 
 std::optional<kube::Condition> condition(const Plan& p, const Observed& o, std::string_view type) {
@@ -128,6 +148,7 @@ void applyInMemory(Observed& o, const Plan& p) {
       if (e->type->kind == "Role") o.role = ptr(obj);
       if (e->type->kind == "RoleBinding") o.roleBinding = ptr(obj);
       if (e->type->kind == "StatefulSet") o.statefulSet = ptr(obj);
+      if (e->type->kind == "Secret") o.secrets[name] = ptr(obj);
     }
     if (std::holds_alternative<CreateAuthSecretStep>(s)) o.secrets["my-auth"] = secret("my-auth", true);
     if (auto* r = std::get_if<RecordAuthSecretStep>(&s)) my["spec"]["authSecret"]["name"] = r->name;
@@ -833,6 +854,100 @@ TEST_CASE("plan: a group's pods carry their member's role, never on facts older 
   labels = labelSteps(plan(o, kNow));
   REQUIRE(labels.size() == 3);
   for (const auto& l : labels) CHECK_FALSE(l.role);
+}
+
+}  // namespace mysqlop::community
+
+namespace mysqlop::community {
+namespace {
+
+const EnsureStep* bundleStep(const Plan& p) {
+  for (const auto& s : p.steps) {
+    if (auto* e = std::get_if<EnsureStep>(&s); e && kube::name(e->desired) == "my-ca-bundle") return e;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> bundleDigests(const Observed& o) { return caDigestsOf(*o.secret("my-ca-bundle")); }
+
+HealthFacts servedBy(const std::string& caPem) {
+  ServedCertificate s{.pod = "my-0", .serialNumber = "01", .matchesSecret = true};
+  s.caSha256 = *certificateDigest(caPem);
+  return {.ok = true, .message = "ok", .served = std::vector<ServedCertificate>{s}};
+}
+
+}  // namespace
+
+TEST_CASE("plan: the trust bundle comes before the StatefulSet, takes a new CA at once and lets the old one go after its grace",
+          "[community][plan][trust]") {
+  Observed o = observed(mysql(kTls));
+  o.secrets["my-auth"] = secret("my-auth");
+  addTlsSecrets(o);
+  o.secrets.erase("my-ca-bundle");
+  o.caRetention = std::chrono::hours(1);
+  const std::string a = testCa().ca().certPem, da = *certificateDigest(a);
+
+  Plan p = plan(o, kNow);
+  auto names = stepNames(p);
+  auto at = [&](const std::string& n) { return std::find(names.begin(), names.end(), n) - names.begin(); };
+  REQUIRE(at("ensure:Secret/my-ca-bundle") < static_cast<long>(names.size()));
+  CHECK(at("ensure:Secret/my-ca-bundle") < at("ensure:StatefulSet/my"));
+  CHECK(*kube::secretValue(bundleStep(p)->desired, "ca.crt") == a);
+  // The pods' ca.crt is the bundle's, in both volumes.
+  const Json sts = std::get<EnsureStep>(p.steps[static_cast<size_t>(at("ensure:StatefulSet/my"))]).desired;
+  CHECK(sts.dump().find(R"({"secret":{"items":[{"key":"ca.crt","path":"ca.crt"}],"name":"my-ca-bundle"}})") != std::string::npos);
+  applyInMemory(o, p);
+  CHECK_FALSE(bundleStep(plan(o, kNow)));  // converged: no write
+
+  // The CA re-keyed: every Secret now carries B; my-0 still serves A's certificate.
+  testing::TestPki rekeyed;
+  const std::string b = rekeyed.ca().certPem, db = *certificateDigest(b);
+  holdTlsSecrets(o, b);
+  o.health = servedBy(a);
+  p = plan(o, kNow);
+  REQUIRE(bundleStep(p));
+  REQUIRE(bundleStep(p)->onWrite.size() == 1);
+  CHECK(bundleStep(p)->onWrite[0].reason == api::kEventTrustBundleChanged);
+  CHECK_THAT(bundleStep(p)->onWrite[0].message, Catch::Contains("added sha256:" + db.substr(0, 16)));
+  applyInMemory(o, p);
+  CHECK(bundleDigests(o) == std::vector<std::string>{da, db});
+  const Json trusted = o.mysql->at("status").at("tls").at("trustedCAs");
+  CHECK(trusted[0]["sha256"] == da);
+  CHECK(trusted[0]["usedBy"] == Json::array({"served by my-0"}));
+  CHECK(trusted[1]["usedBy"] == Json::array({"server", "client", "metrics-exporter"}));
+  CHECK_FALSE(trusted[0].contains("unusedSince"));
+
+  // my-0 reloaded and serves B: A's grace starts (recorded, no Event), a reconcile is due when it ends.
+  o.health = servedBy(b);
+  p = plan(o, kNow);
+  REQUIRE(bundleStep(p));
+  CHECK(bundleStep(p)->onWrite.empty());
+  CHECK(p.requeueAfter == std::chrono::hours(1));
+  applyInMemory(o, p);
+  CHECK(bundleDigests(o) == std::vector<std::string>{da, db});
+  CHECK(o.mysql->at("status").at("tls").at("trustedCAs")[0]["leavesAfter"] == core::formatTime(kNow + std::chrono::hours(1)));
+  CHECK_FALSE(bundleStep(plan(o, kNow + std::chrono::minutes(30))));  // within its grace: nothing to write
+
+  // Its grace over: A leaves, said in an Event.
+  p = plan(o, kNow + std::chrono::hours(1));
+  REQUIRE(bundleStep(p));
+  CHECK_THAT(bundleStep(p)->onWrite.at(0).message, Catch::Contains("removed sha256:" + da.substr(0, 16)));
+  applyInMemory(o, p);
+  CHECK(bundleDigests(o) == std::vector<std::string>{db});
+}
+
+TEST_CASE("plan: a Secret named like the trust bundle that is not the database's stops it, untouched", "[community][plan][trust]") {
+  Observed o = observed(mysql(kTls));
+  o.secrets["my-auth"] = secret("my-auth");
+  addTlsSecrets(o);
+  o.secrets["my-ca-bundle"] = secret("my-ca-bundle", false, false, {{"ca.crt", "someone's"}});
+  Plan p = plan(o, kNow);
+  CHECK(readyReason(p, o) == api::kReasonTrustBundleConflict);
+  CHECK_THAT(condition(p, o, api::kCondReady)->message, Catch::Contains("Secret demo/my-ca-bundle exists and does not belong"));
+  for (const auto& n : stepNames(p)) {
+    CHECK(n != "ensure:Secret/my-ca-bundle");
+    CHECK(n != "ensure:StatefulSet/my");
+  }
 }
 
 }  // namespace mysqlop::community

@@ -123,6 +123,9 @@ core::Result<Observed> Reconciler::observe(const runtime::ObjectPtr& mysql) cons
     }
   }
   o.health = health_.verdict(runtime::objectKey(*mysql), uid);
+  if (const Json* tls = kube::find(*mysql, {"spec", "tls"}); tls && tls->is_object() && !kube::isBeingDeleted(*mysql)) {
+    if (auto st = observeTrust(o, ns, db); !st) return st.error();
+  }
   if (kube::isBeingDeleted(*mysql) && kube::hasFinalizer(*mysql, api::kFinalizer)) {
     // The data is not cached: list it when a deletion needs it.
     auto pvcs = items(cli_.listAll(kube::kPersistentVolumeClaims, ns, {.labelSelector = selectorOf(db)}));
@@ -130,6 +133,36 @@ core::Result<Observed> Reconciler::observe(const runtime::ObjectPtr& mysql) cons
     o.pvcs = std::move(*pvcs);
   }
   return o;
+}
+
+core::Status Reconciler::observeTrust(Observed& o, const std::string& ns, const std::string& db) const {
+  o.caRetention = c_.caRetention;
+  const std::string bundleName = api::trustBundleSecretName(db);
+  if (!o.secrets.count(bundleName) && c_.named) {
+    auto s = c_.named->fetch(ns, bundleName);
+    if (!s) return s.error();
+    if (*s) o.secrets.emplace(bundleName, *s);
+  }
+  std::vector<std::string> names = {bundleName};
+  auto my = api::parseMySQL(*o.mysql);
+  if (my) {
+    api::setDefaults(*my);
+    for (const auto& alias : api::tlsAliases()) names.push_back(my->certSecretName(alias));
+  }
+  static const CaPool kNoPool(0);
+  const CaPool& pool = c_.caPool ? *c_.caPool : kNoPool;
+  for (const auto& name : names) {
+    auto secret = o.secret(name);
+    if (!secret) continue;
+    auto pems = casOf(*secret, pool);
+    if (!pems && c_.rereadSecret) {  // a CA the pool let go: reading the Secret puts it back
+      if (auto again = c_.rereadSecret(ns, name)) pems = casOf(*again, pool);
+    }
+    if (!pems) continue;  // the plan says which CA it waits for
+    const auto digests = caDigestsOf(*secret);
+    for (size_t i = 0; i < digests.size() && i < pems->size(); ++i) o.caPems.emplace(digests[i], (*pems)[i]);
+  }
+  return {};
 }
 
 core::Result<ReconcileResult> Reconciler::apply(const Json& mysql, const Plan& p) {

@@ -37,6 +37,13 @@ struct Caches {
   const runtime::ObjectCache* serviceMonitors = nullptr;  // null: the cluster does not serve them
   // A user's auth Secret (not labelled, so not in `secrets`): read by name. Optional.
   runtime::NamedSecrets* named = nullptr;
+  // Where the Secret cache's transform keeps the CAs (secret_summary.h), and a read of a Secret
+  // through that transform (a CA the pool let go is put back). Optional: without them a Secret
+  // must hold its ca.crt.
+  std::shared_ptr<const CaPool> caPool;
+  std::function<runtime::ObjectPtr(const std::string& ns, const std::string& name)> rereadSecret;
+  // How long a CA stays in a trust bundle after its last use (0: the certificates' renewBefore).
+  std::chrono::seconds caRetention{0};
 };
 
 using PasswordFn = std::function<core::Result<std::string>()>;
@@ -51,6 +58,9 @@ class Reconciler {
 
  private:
   core::Result<Observed> observe(const runtime::ObjectPtr& mysql) const;
+  // The trust bundle's inputs: the bundle by name when not ours (a conflict to report), and the
+  // PEMs of the CAs the database's TLS Secrets and bundle hold.
+  core::Status observeTrust(Observed& o, const std::string& ns, const std::string& db) const;
   core::Result<runtime::ReconcileResult> apply(const Json& mysql, const Plan& plan);
   // `created` collects what a step made, for the pass's one Created Event.
   core::Status applyStep(const Json& mysql, const Step& step, std::vector<std::string>& created);

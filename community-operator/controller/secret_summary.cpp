@@ -104,9 +104,14 @@ std::function<void(Json&)> summarizingSecretTransform(std::set<std::string> keep
       data->erase("tls.crt");
     }
     if (auto ca = kube::secretValue(s, "ca.crt")) {
-      if (!ca->empty()) {
-        if (auto digest = pool->put(*ca); !digest.empty()) summary["ca.crt"] = {{"sha256", digest}};
+      // Each certificate on its own (a trust bundle holds several), in the pool's spelling.
+      Json all = Json::array();
+      if (auto chain = pki::parseCertificateChain(*ca)) {
+        for (const auto& c : *chain) {
+          if (auto digest = pool->put(c.toPem()); !digest.empty()) all.push_back(digest);
+        }
       }
+      if (!all.empty()) summary["ca.crt"] = {{"sha256", all[0]}, {"all", all}};
       data->erase("ca.crt");
     }
     if (!summary.empty()) s[kSecretSummaryField] = std::move(summary);
@@ -134,6 +139,46 @@ std::optional<std::string> caOf(const Json& secret, const CaPool& pool) {
   auto it = sum->find("ca.crt");
   if (it == sum->end() || !it->is_object()) return std::nullopt;
   return pool.get(it->value("sha256", ""));
+}
+
+std::vector<std::string> caDigestsOf(const Json& secret) {
+  std::vector<std::string> out;
+  if (const Json* sum = summaryOf(secret)) {
+    auto it = sum->find("ca.crt");
+    if (it == sum->end() || !it->is_object()) return out;
+    for (const auto& d : it->value("all", Json::array())) {
+      if (d.is_string()) out.push_back(d.get<std::string>());
+    }
+    if (out.empty() && it->contains("sha256") && (*it)["sha256"].is_string()) out.push_back((*it)["sha256"].get<std::string>());
+    return out;
+  }
+  auto ca = kube::secretValue(secret, "ca.crt");
+  if (!ca) return out;
+  if (auto chain = pki::parseCertificateChain(*ca)) {
+    for (const auto& c : *chain) {
+      if (auto d = digestOf(c)) out.push_back(*d);
+    }
+  }
+  return out;
+}
+
+std::optional<std::vector<std::string>> casOf(const Json& secret, const CaPool& pool) {
+  if (!summaryOf(secret)) {
+    auto ca = kube::secretValue(secret, "ca.crt");
+    if (!ca) return std::nullopt;
+    auto chain = pki::parseCertificateChain(*ca);
+    if (!chain) return std::nullopt;
+    std::vector<std::string> out;
+    for (const auto& c : *chain) out.push_back(c.toPem());
+    return out;
+  }
+  std::vector<std::string> out;
+  for (const auto& d : caDigestsOf(secret)) {
+    auto pem = pool.get(d);
+    if (!pem) return std::nullopt;
+    out.push_back(std::move(*pem));
+  }
+  return out;
 }
 
 bool hasCa(const Json& secret) {

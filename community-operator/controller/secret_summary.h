@@ -72,6 +72,12 @@ std::optional<CertificateSummary> certificateOf(const Json& secret);
 // The Secret's CA (PEM): its ca.crt, else the pooled one its summary names; nullopt when it has
 // none, or the pool dropped it.
 std::optional<std::string> caOf(const Json& secret, const CaPool& pool);
+// The digests of every CA certificate the Secret's ca.crt holds (a trust bundle holds several),
+// in order; empty when it holds none.
+std::vector<std::string> caDigestsOf(const Json& secret);
+// Their PEMs (the pool's, or parsed from the Secret); nullopt when it has none or the pool
+// dropped one.
+std::optional<std::vector<std::string>> casOf(const Json& secret, const CaPool& pool);
 // Whether the Secret names a CA (in data or in its summary).
 bool hasCa(const Json& secret);
 

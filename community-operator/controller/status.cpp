@@ -131,11 +131,15 @@ void setServed(Conditions& c, Json& status) {
     if (!s.reason.empty()) p["reason"] = s.reason;
     if (!s.message.empty()) p["message"] = s.message;
     if (!s.expiry.empty()) p["expiry"] = s.expiry;
+    if (!s.caSha256.empty()) p["caSha256"] = s.caSha256;
     pods.push_back(std::move(p));
     if (!s.notAfter.empty() && (earliest.empty() || s.notAfter < earliest)) earliest = s.notAfter;
     if (!s.matchesSecret && !stale) stale = &s;
   }
-  Json tls = {{"servedCertificates", pods}};
+  Json tls = status.value("tls", Json::object());  // trustedCAs: setTrusted's
+  if (!tls.is_object()) tls = Json::object();
+  tls["servedCertificates"] = pods;
+  tls.erase("earliestServedNotAfter");
   if (!earliest.empty()) tls["earliestServedNotAfter"] = earliest;
   status["tls"] = std::move(tls);
   const ServedCertificate* expiring = nullptr;
@@ -159,6 +163,22 @@ void setServed(Conditions& c, Json& status) {
           fmt::format("every pod serves the certificate of its server Secret (serial {}, until {})", served[0].serialNumber,
                       served[0].notAfter));
   }
+}
+
+// status.tls.trustedCAs: the trust bundle's CAs and what uses each.
+void setTrusted(const StatusFacts& f, Json& status) {
+  if (!f.tls || !*f.tls || !f.trustedCas) return;
+  Json cas = Json::array();
+  for (const auto& ca : *f.trustedCas) {
+    Json c = {{"sha256", ca.sha256}, {"usedBy", ca.usedBy}};
+    if (!ca.subject.empty()) c["subject"] = ca.subject;
+    if (!ca.notAfter.empty()) c["notAfter"] = ca.notAfter;
+    if (!ca.unusedSince.empty()) c["unusedSince"] = ca.unusedSince;
+    if (!ca.leavesAfter.empty()) c["leavesAfter"] = ca.leavesAfter;
+    cas.push_back(std::move(c));
+  }
+  if (!status.contains("tls") || !status["tls"].is_object()) status["tls"] = Json::object();
+  status["tls"]["trustedCAs"] = std::move(cas);
 }
 
 // PodTemplateOutdated: said while a pod runs an older template, gone once none does.
@@ -222,6 +242,7 @@ Json desiredStatus(const Json& current, const StatusFacts& f, core::WallTime now
     setRunning(c);
   }
   setServed(c, status);
+  setTrusted(c.f, status);
   setTemplate(c);
   setGroup(c, status);
   status["conditions"] = c.conds;

@@ -38,7 +38,18 @@ struct ServedCertificate {
   std::string message;  // why, in the server's or the TLS library's words
   // ExpiresSoon (within the operator's warning window) or Expired; "" otherwise.
   std::string expiry;
+  // The SHA-256 of the trusted CA (trust_bundle.h) that signed what it serves; "" when none did
+  // or it was not seen.
+  std::string caSha256;
   bool operator==(const ServedCertificate&) const = default;
+};
+
+// A CA of the database's trust bundle, as status.tls.trustedCAs says it (issue 32).
+struct TrustedCaStatus {
+  std::string sha256, subject, notAfter;  // the CA certificate's fingerprint, subject and expiry
+  std::vector<std::string> usedBy;        // "server", "client", "metrics-exporter", "served by my-0"
+  std::string unusedSince, leavesAfter;   // RFC 3339 while it retires; "" while in use
+  bool operator==(const TrustedCaStatus&) const = default;
 };
 
 // A Group Replication member as the group sees it (issue 31).
@@ -111,6 +122,8 @@ struct StatusFacts {
   // The pods not on the StatefulSet's current template (PodTemplateOutdated); nullopt: not known
   // now (the template is being written, or the StatefulSet controller has not seen it yet).
   std::optional<std::vector<OutdatedPod>> outdatedPods;
+  // The trust bundle as the plan keeps it (status.tls.trustedCAs); nullopt: not decided now.
+  std::optional<std::vector<TrustedCaStatus>> trustedCas;
 };
 
 // KubeDB's phase derivation over a conditions array (§1.5 of the KubeDB reference).

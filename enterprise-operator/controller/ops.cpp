@@ -341,7 +341,17 @@ core::Result<dbclient::ProbeTarget> OpsReconciler::Run::clientTarget(const api::
     auto server = self.cli_.get(kube::kSecrets, f.ns, secretName);
     if (!server) return core::unavailable(fmt::format("reading Secret {}/{}: {}", f.ns, secretName, server.error().message));
     if (certPem) *certPem = kube::secretValue(*server, "tls.crt").value_or("");
-    t.tls = dbclient::ProbeTls{kube::secretValue(*server, "ca.crt").value_or(""), true};
+    std::string trust = kube::secretValue(*server, "ca.crt").value_or("");
+    // The database's trust bundle (the community operator's, owned by the MySQL): during a CA
+    // rotation a pod may still serve a certificate of the former CA, which the bundle keeps.
+    auto bundle = self.cli_.get(kube::kSecrets, f.ns, api::trustBundleSecretName(my.name));
+    if (bundle && kube::isOwnedBy(*bundle, my.uid)) {
+      if (!trust.empty() && trust.back() != '\n') trust += '\n';
+      trust += kube::secretValue(*bundle, "ca.crt").value_or("");
+    } else if (!bundle && !bundle.error().is(core::ErrorCode::kNotFound)) {
+      return core::unavailable(fmt::format("reading Secret {}/{}: {}", f.ns, api::trustBundleSecretName(my.name), bundle.error().message));
+    }
+    t.tls = dbclient::ProbeTls{std::move(trust), true};
   }
   return t;
 }

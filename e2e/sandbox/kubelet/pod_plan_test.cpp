@@ -36,6 +36,7 @@ Lookups lookups() {
       return std::map<std::string, std::string>{{"ca.crt", "CA"}, {"tls.crt", name + " CRT"}, {"tls.key", name + " KEY"}};
     }
     if (name == "secure-metrics-exporter-config") return std::map<std::string, std::string>{{"exporter.cnf", "[client]"}};
+    if (name == "secure-ca-bundle") return std::map<std::string, std::string>{{"ca.crt", "OLD CA NEW CA"}};
     return std::nullopt;
   };
   // The image store: the database image with an entrypoint and cmd, as the official one; the
@@ -93,16 +94,18 @@ TEST_CASE("pod plan: the community operator's TLS pod on the sandbox", "[kubelet
   CHECK(plan->hostname == "secure-0");
   CHECK(plan->subdomain == "secure-pods");
 
-  // tls-volume: the server Secret's ca/cert/key and the client pair, under the operator's names.
+  // tls-volume: the trust bundle's CAs, the server Secret's cert/key and the client pair, under
+  // the operator's names.
   const Volume* tls = volume(*plan, "tls-volume");
   REQUIRE(tls);
-  CHECK(file(*tls, "ca.crt") == "CA");
+  CHECK(file(*tls, "ca.crt") == "OLD CA NEW CA");
   CHECK(file(*tls, "server.crt") == "secure-tls-custom CRT");
   CHECK(file(*tls, "server.key") == "secure-tls-custom KEY");
   CHECK(file(*tls, "client.crt") == "secure-client-cert CRT");
   const Volume* exp = volume(*plan, "exporter-tls-volume");
   REQUIRE(exp);
   CHECK(file(*exp, "exporter.cnf") == "[client]");
+  CHECK(file(*exp, "ca.crt") == "OLD CA NEW CA");
   CHECK(file(*exp, "exporter.key") == "secure-metrics-exporter-cert KEY");
   CHECK(volume(*plan, "tmp")->kind == Volume::kEmptyDir);
   const Volume* sa = volume(*plan, "kube-api-access");
@@ -174,7 +177,7 @@ TEST_CASE("pod plan: missing Secrets, unknown images and $(VAR) expansion", "[ku
   };
   auto missing = planPod(pod, l);
   REQUIRE_FALSE(missing);
-  CHECK(missing.error().message == "spec.volumes[2].projected.sources[1]: Secret prod/secure-client-cert does not exist");
+  CHECK(missing.error().message == "spec.volumes[2].projected.sources[2]: Secret prod/secure-client-cert does not exist");
   // An image the store lacks does not fail the pod: that container waits for it, saying why.
   pod["spec"]["containers"][1]["image"] = "prom/mysqld-exporter:v9";
   auto unknown = planPod(pod, lookups());
