@@ -17,6 +17,7 @@
 #include "common/runtime/manager.h"
 #include "common/runtime/operator_flags.h"
 #include "common/runtime/secrets.h"
+#include "enterprise-operator/controller/issuer_ca.h"
 #include "enterprise-operator/controller/licence_gate.h"
 #include "enterprise-operator/controller/mappers.h"
 #include "enterprise-operator/controller/ops.h"
@@ -38,6 +39,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   int workers = 2;
   app.add_option("--workers", workers, "Concurrent reconciles")->check(CLI::Range(1, 64))->capture_default_str();
+  std::string clusterResourceNamespace = "cert-manager";
+  app.add_option("--cluster-resource-namespace", clusterResourceNamespace,
+                 "Where a ClusterIssuer's Secrets are (cert-manager's flag of that name)")
+      ->capture_default_str();
+  double issuerCaPoll = 30;
+  app.add_option("--issuer-ca-poll", issuerCaPoll,
+                 "Seconds between reads of each CA issuer's Secret: a new CA there is trusted by its databases (<db>-issuer-ca, "
+                 "then <db>-ca-bundle) before it signs their certificates")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   if (auto rc = runtime::parseFlags(app, flags, argc, argv, "enterprise-operator " MYSQLOP_VERSION)) return *rc;
 
   core::Logger log = core::Logger::root().with("component", "enterprise-operator");
@@ -94,6 +105,23 @@ int main(int argc, char** argv) {
     if (s.valid) return std::nullopt;
     return s.summary();
   });
+  // A CA issuer's CA that changed: every TLS MySQL whose issuer signs with it.
+  auto usersOf = [&mysqls, &issuers, &clusterIssuers, &controller, clusterResourceNamespace](const std::string& ns,
+                                                                                            const std::string& name) {
+    if (!controller) return;
+    for (const auto& db : mysqls.cache().list()) {
+      auto my = api::parseMySQL(*db);
+      if (!my || !my->tls || !my->tls->issuerRef) continue;
+      const auto& ref = *my->tls->issuerRef;
+      auto issuer = ref.kind == "ClusterIssuer" ? clusterIssuers.cache().get(ref.name) : issuers.cache().get(my->namespace_, ref.name);
+      auto where = issuer ? enterprise::caSecretOf(*issuer, ref.kind, clusterResourceNamespace) : std::nullopt;
+      if (where && where->first == ns && where->second == name) controller->enqueue({my->namespace_, my->name});
+    }
+  };
+  enterprise::IssuerCas issuerCas(m.client(), issuers.cache(), clusterIssuers.cache(),
+                                  {.clusterResourceNamespace = clusterResourceNamespace,
+                                   .poll = std::chrono::milliseconds(static_cast<int64_t>(issuerCaPoll * 1000))},
+                                  usersOf, log);
   enterprise::Reconciler reconciler(m.client(), m.recorder(),
                                     {.mysqls = &mysqls.cache(),
                                      .secrets = &secrets.cache(),
@@ -101,7 +129,8 @@ int main(int argc, char** argv) {
                                      .services = &services.cache(),
                                      .certificates = &certificates.cache(),
                                      .issuers = &issuers.cache(),
-                                     .clusterIssuers = &clusterIssuers.cache()},
+                                     .clusterIssuers = &clusterIssuers.cache(),
+                                     .issuerCas = &issuerCas},
                                     gate, core::systemClock(), log);
   auto& c = m.controller({.name = "mysql-tls", .workers = workers},
                          [&reconciler](const runtime::Request& r, std::stop_token st) { return reconciler.reconcile(r, st); });
@@ -131,7 +160,9 @@ int main(int argc, char** argv) {
   ops.watchMapped(mysqls, [&requests](const runtime::Json& db) { return enterprise::requestsForMySQL(requests.cache(), db); });
 
   gate.start();
+  issuerCas.start();
   int rc = m.run();
+  issuerCas.stop();
   gate.stop();
   return rc;
 }

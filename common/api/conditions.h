@@ -90,6 +90,8 @@ inline constexpr std::string_view kReasonIssuerNotFound = "IssuerNotFound";
 inline constexpr std::string_view kReasonIssuerNotReady = "IssuerNotReady";
 inline constexpr std::string_view kReasonWaitingForDatabaseObjects = "WaitingForDatabaseObjects";
 inline constexpr std::string_view kReasonExporterConfigConflict = "ExporterConfigConflict";
+// <db>-issuer-ca exists and is not the MySQL's (issue 32).
+inline constexpr std::string_view kReasonIssuerCaConflict = "IssuerCaConflict";
 inline constexpr std::string_view kReasonAuthSecretUnusable = "AuthSecretUnusable";  // credentials exporter.cnf cannot carry
 inline constexpr std::string_view kReasonCertificateConflict = "CertificateConflict";
 // tls.certificates[].secretName names a Secret that was not issued for this database's Certificate.

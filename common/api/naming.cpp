@@ -27,6 +27,7 @@ std::string exporterConfigSecretName(std::string_view db) {
   return fmt::format("{}-metrics-exporter-config", db);
 }
 std::string trustBundleSecretName(std::string_view db) { return fmt::format("{}-ca-bundle", db); }
+std::string issuerCaSecretName(std::string_view db) { return fmt::format("{}-issuer-ca", db); }
 std::string podName(std::string_view db, int ordinal) { return fmt::format("{}-{}", db, ordinal); }
 std::string serviceHost(std::string_view db, std::string_view ns) { return fmt::format("{}.{}.svc", db, ns); }
 std::string podHost(std::string_view db, std::string_view ns, int ordinal) {

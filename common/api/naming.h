@@ -42,6 +42,8 @@ std::string defaultCertSecretName(std::string_view db, std::string_view alias); 
 std::string exporterConfigSecretName(std::string_view db);  // <db>-metrics-exporter-config
 // The CAs the database trusts (issue 32): ca.crt, made by the community operator.
 std::string trustBundleSecretName(std::string_view db);     // <db>-ca-bundle
+// The CA the database's `ca` issuer signs with now: ca.crt, made by the enterprise operator.
+std::string issuerCaSecretName(std::string_view db);        // <db>-issuer-ca
 std::string podName(std::string_view db, int ordinal);      // <db>-<i>
 // <db>.<ns>.svc, and the headless name of pod i: <db>-<i>.<db>-pods.<ns>.svc
 std::string serviceHost(std::string_view db, std::string_view ns);

@@ -203,6 +203,19 @@ core::Result<std::vector<Certificate>> parseCertificateChain(const std::string& 
   return out;
 }
 
+std::string sha256Hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  std::string hex;
+  static const char* kHex = "0123456789abcdef";
+  for (unsigned int i = 0; i < len; ++i) {
+    hex += kHex[md[i] >> 4];
+    hex += kHex[md[i] & 0xf];
+  }
+  return hex;
+}
+
 std::optional<std::string> canonicalIp(const std::string& ip) {
   unsigned char buf[16];
   char text[INET6_ADDRSTRLEN];

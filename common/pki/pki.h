@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/core/clock.h"
@@ -120,6 +121,8 @@ CertFacts inspect(const Certificate& c);
 // Whether `key` is the private half of `cert`'s public key.
 bool keyMatches(const Certificate& cert, const PrivateKey& key);
 // Whether `cert` was signed by `issuer`'s key (signature check only; no time or chain policy).
+// Lower-case hex SHA-256 of `data` (a fingerprint of a PEM text, a DER).
+std::string sha256Hex(std::string_view data);
 bool signedBy(const Certificate& cert, const Certificate& issuer);
 // The canonical text form of an IP address ("10.0.0.1", "2001:db8::1"); nullopt if it is none.
 std::optional<std::string> canonicalIp(const std::string& ip);

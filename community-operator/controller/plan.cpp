@@ -452,6 +452,11 @@ std::vector<CaUse> caUses(const api::MySQL& my, const Observed& o, bool& servedK
       for (auto& d : caDigestsOf(*secret)) uses.push_back({std::move(d), alias});
     }
   }
+  // The CA the issuer signs with now (the enterprise operator's, for `ca` issuers): trusted before
+  // any certificate of it exists.
+  if (auto issuer = o.secret(api::issuerCaSecretName(my.name)); issuer && kube::isOwnedBy(*issuer, my.uid)) {
+    for (auto& d : caDigestsOf(*issuer)) uses.push_back({std::move(d), "issuer"});
+  }
   const auto* served = o.health && o.health->served ? &*o.health->served : nullptr;
   servedKnown = served && static_cast<int64_t>(served->size()) >= std::max<int64_t>(my.replicas, 1);
   if (served) {

@@ -950,4 +950,33 @@ TEST_CASE("plan: a Secret named like the trust bundle that is not the database's
   }
 }
 
+TEST_CASE("plan: the issuer's new CA enters the trust bundle before any certificate of it exists", "[community][plan][trust]") {
+  Observed o = observed(mysql(kTls));
+  o.secrets["my-auth"] = secret("my-auth");
+  addTlsSecrets(o);
+  const std::string a = testCa().ca().certPem;
+  o.health = servedBy(a);
+  testing::TestPki rekeyed;
+  const std::string b = rekeyed.ca().certPem, db = *certificateDigest(b);
+  // The enterprise operator publishes the CA its issuer signs with now.
+  o.secrets["my-issuer-ca"] = secret("my-issuer-ca", true, true, {{"ca.crt", b}});
+  o.caPems[db] = b;
+  Plan p = plan(o, kNow);
+  REQUIRE(bundleStep(p));
+  applyInMemory(o, p);
+  CHECK(bundleDigests(o) == std::vector<std::string>{*certificateDigest(a), db});
+  CHECK(o.mysql->at("status").at("tls").at("trustedCAs")[1]["usedBy"] == Json::array({"issuer"}));
+  // Not the MySQL's: not an input.
+  Observed other = observed(mysql(kTls));
+  other.secrets = o.secrets;
+  other.secrets["my-issuer-ca"] = secret("my-issuer-ca", true, false, {{"ca.crt", b}});
+  addTlsSecrets(other);  // the bundle of A alone
+  other.health = servedBy(a);
+  other.caPems[db] = b;
+  p = plan(other, kNow);
+  CHECK_FALSE(bundleStep(p));  // stays A alone
+  applyInMemory(other, p);
+  CHECK(other.mysql->at("status").at("tls").at("trustedCAs").size() == 1);
+}
+
 }  // namespace mysqlop::community

@@ -143,7 +143,7 @@ core::Status Reconciler::observeTrust(Observed& o, const std::string& ns, const 
     if (!s) return s.error();
     if (*s) o.secrets.emplace(bundleName, *s);
   }
-  std::vector<std::string> names = {bundleName};
+  std::vector<std::string> names = {bundleName, api::issuerCaSecretName(db)};
   auto my = api::parseMySQL(*o.mysql);
   if (my) {
     api::setDefaults(*my);

@@ -1,5 +1,7 @@
 #include "enterprise-operator/builders/builders.h"
 
+#include "common/pki/pki.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -125,6 +127,16 @@ core::Result<Json> buildExporterConfigSecret(const api::MySQL& my, const std::st
               {"metadata", api::objectMeta(my, api::exporterConfigSecretName(my.name))},
               {"type", "Opaque"},
               {"data", {{std::string(api::kExporterConfigKey), kube::base64Encode(*cnf)}}}};
+}
+
+Json buildIssuerCaSecret(const api::MySQL& my, const std::string& pem) {
+  Json s = {{"apiVersion", "v1"},
+            {"kind", "Secret"},
+            {"metadata", api::objectMeta(my, api::issuerCaSecretName(my.name))},
+            {"type", "Opaque"},
+            {"data", {{"ca.crt", kube::base64Encode(pem)}}}};
+  s["metadata"]["annotations"] = {{std::string(kIssuerCaDigestAnnotation), pki::sha256Hex(pem)}};
+  return s;
 }
 
 }  // namespace mysqlop::enterprise

@@ -28,4 +28,10 @@ Json buildCertificate(const api::MySQL& my, const std::string& alias);
 core::Result<std::string> exporterConfig(const std::string& user, const std::string& password);
 core::Result<Json> buildExporterConfigSecret(const api::MySQL& my, const std::string& user, const std::string& password);
 
+// `<db>-issuer-ca` (issue 32): the CA the database's `ca` issuer signs with now (`ca.crt`), for the
+// community operator to trust before any certificate of it exists; the annotation fingerprints
+// the PEM (the cache keeps no data, so it is what says the Secret is current).
+inline constexpr std::string_view kIssuerCaDigestAnnotation = "mysqlop.io/ca-sha256";
+Json buildIssuerCaSecret(const api::MySQL& my, const std::string& pem);
+
 }  // namespace mysqlop::enterprise

@@ -43,6 +43,31 @@ std::optional<Verdict> issuerGate(const api::MySQL& my, const Observed& o) {
   return std::nullopt;
 }
 
+// <db>-issuer-ca: the CA a `ca` issuer signs with now, for the database's trust bundle (the
+// community operator's) to hold before any certificate of it exists. Gone when the issuer is not
+// a `ca` one; left as it is while its CA cannot be read.
+std::optional<Verdict> planIssuerCa(Plan& p, const api::MySQL& my, const Observed& o) {
+  const std::string name = api::issuerCaSecretName(my.name);
+  auto cached = o.secret(name);
+  if (cached && !kube::isOwnedBy(*cached, my.uid)) {
+    return notReady(api::kReasonIssuerCaConflict, fmt::format("Secret {}/{} exists and does not belong to MySQL {}; it is left alone",
+                                                              my.namespace_, name, key(my)));
+  }
+  if (!o.issuerCa.known) return std::nullopt;
+  if (o.issuerCa.pem.empty()) {
+    if (cached) p.steps.push_back(DeleteStep{&kube::kSecrets, name});
+    return std::nullopt;
+  }
+  Json desired = buildIssuerCaSecret(my, o.issuerCa.pem);
+  // The cache keeps no data of it: the fingerprint says whether it holds this CA.
+  if (cached && kube::annotation(*cached, kIssuerCaDigestAnnotation) == kube::annotation(desired, kIssuerCaDigestAnnotation) &&
+      kube::labels(*cached) == kube::labels(desired)) {
+    return std::nullopt;
+  }
+  p.steps.push_back(EnsureStep{&kube::kSecrets, std::move(desired), cached, "issuer CA", true});
+  return std::nullopt;
+}
+
 // Certificates and the exporter configuration: made or kept up to date, never someone else's.
 std::optional<Verdict> planObjects(Plan& p, const api::MySQL& my, const Observed& o) {
   for (const auto& alias : api::tlsAliases()) {
@@ -79,7 +104,7 @@ std::optional<Verdict> planObjects(Plan& p, const api::MySQL& my, const Observed
                                 kube::name(desired), key(my)));
   }
   p.steps.push_back(EnsureStep{&kube::kSecrets, std::move(desired), cached, "exporter configuration", false});
-  return std::nullopt;
+  return planIssuerCa(p, my, o);
 }
 
 // The Secrets cert-manager issued for our Certificates follow the MySQL.

@@ -23,6 +23,7 @@
 #include "common/runtime/cache.h"
 #include "common/runtime/event_recorder.h"
 #include "common/runtime/writes.h"
+#include "enterprise-operator/controller/issuer_ca.h"
 #include "enterprise-operator/controller/licence_gate.h"
 
 namespace mysqlop::enterprise {
@@ -33,6 +34,7 @@ struct Observed {
   runtime::ObjectPtr mysql;  // never null
   LicenceState licence;
   runtime::ObjectPtr issuer;  // the Issuer or ClusterIssuer spec.tls.issuerRef names; null: none
+  IssuerCa issuerCa;          // the CA that issuer signs with now (issuer_ca.h)
   // By name, as the caches hold them: the auth Secret, the TLS Secrets and the exporter
   // configuration; the primary and governing Services; the three Certificates.
   std::map<std::string, runtime::ObjectPtr> secrets, services, certificates;

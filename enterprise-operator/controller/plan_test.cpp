@@ -405,4 +405,35 @@ TEST_CASE("enterprise plan: an invalid spec is the community operator's to repor
   CHECK_FALSE(p.status);
 }
 
+TEST_CASE("enterprise plan: the CA a ca issuer signs with now is published as <db>-issuer-ca, and follows it",
+          "[enterprise][plan][issuer-ca]") {
+  Observed o = open();
+  o.issuerCa = {true, "CA ONE\n"};
+  Plan p = plan(o, kNow);
+  REQUIRE(stepNames(p).back() == "ensure:Secret/my-issuer-ca");
+  const Json& s = std::get<EnsureStep>(p.steps.back()).desired;
+  CHECK(*kube::secretValue(s, "ca.crt") == "CA ONE\n");
+  CHECK(kube::labels(s) == api::offshootLabels("my"));  // the community operator's cache sees it
+  CHECK(kube::isOwnedBy(s, kUid));
+  applyInMemory(o, p);
+  // What the cache keeps of it (no data): the fingerprint says it is current.
+  Json cached = *o.secret("my-issuer-ca");
+  cached.erase("data");
+  o.secrets["my-issuer-ca"] = ptr(cached);
+  for (const auto& n : stepNames(plan(o, kNow))) CHECK(n != "ensure:Secret/my-issuer-ca");
+
+  o.issuerCa = {true, "CA TWO\n"};  // re-keyed
+  CHECK(stepNames(plan(o, kNow)).back() == "ensure:Secret/my-issuer-ca");
+  o.issuerCa = {false, ""};  // its Secret cannot be read now: what was published stays
+  for (const auto& n : stepNames(plan(o, kNow))) CHECK(n.find("my-issuer-ca") == std::string::npos);
+  o.issuerCa = {true, ""};  // the issuer is not a ca one (any more)
+  CHECK(stepNames(plan(o, kNow)).back() == "delete:Secret/my-issuer-ca");
+
+  o.issuerCa = {true, "CA ONE\n"};
+  o.secrets["my-issuer-ca"] = secret("my-issuer-ca", {{"ca.crt", "someone's"}});
+  p = plan(o, kNow);
+  CHECK(tlsCondition(p, o)->reason == api::kReasonIssuerCaConflict);
+  for (const auto& n : stepNames(p)) CHECK(n.find("my-issuer-ca") == std::string::npos);
+}
+
 }  // namespace mysqlop::enterprise

@@ -50,8 +50,9 @@ core::Result<Observed> Reconciler::observe(const runtime::ObjectPtr& mysql) cons
   if (my->tls && my->tls->issuerRef) {
     const auto& ref = *my->tls->issuerRef;
     o.issuer = ref.kind == "ClusterIssuer" ? c_.clusterIssuers->get(ref.name) : c_.issuers->get(ns, ref.name);
+    if (o.issuer && c_.issuerCas) o.issuerCa = c_.issuerCas->caOf(*o.issuer, ref.kind);
   }
-  std::vector<std::string> secrets = {my->effectiveAuthSecretName(), api::exporterConfigSecretName(db)};
+  std::vector<std::string> secrets = {my->effectiveAuthSecretName(), api::exporterConfigSecretName(db), api::issuerCaSecretName(db)};
   for (const auto& alias : api::tlsAliases()) {
     if (my->tls) secrets.push_back(my->certSecretName(alias));
     if (auto cert = c_.certificates->get(ns, api::certificateName(db, alias))) o.certificates.emplace(kube::name(*cert), cert);

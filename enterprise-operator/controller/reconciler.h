@@ -30,6 +30,7 @@ struct Caches {
   const runtime::ObjectCache* certificates = nullptr;
   const runtime::ObjectCache* issuers = nullptr;
   const runtime::ObjectCache* clusterIssuers = nullptr;
+  IssuerCas* issuerCas = nullptr;  // the CAs `ca` issuers sign with (optional: none published without)
 };
 
 class Reconciler {
