@@ -80,9 +80,6 @@ inline constexpr std::string_view kVolumeTmp = "tmp";
 inline constexpr std::string_view kVolumeTls = "tls-volume";
 inline constexpr std::string_view kVolumeExporterTls = "exporter-tls-volume";
 inline constexpr std::string_view kCertsDir = "/etc/mysql/certs";
-// The exporter's own scratch volume: which generation of its TLS files it started with.
-inline constexpr std::string_view kVolumeExporterRun = "exporter-run";
-inline constexpr std::string_view kExporterRunDir = "/run/mysqld-exporter";
 inline constexpr std::string_view kEnvRootUsername = "MYSQL_ROOT_USERNAME";
 inline constexpr std::string_view kEnvRootPassword = "MYSQL_ROOT_PASSWORD";
 inline constexpr std::string_view kExporterConfigKey = "exporter.cnf";

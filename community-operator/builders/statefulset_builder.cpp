@@ -121,24 +121,29 @@ Json buildStatefulSet(const api::MySQL& my, const Images& images) {
     if (tls) {
       // mysqld_exporter before 0.15 reads its TLS files once, at start (0.15 and later reread
       // them at every scrape). The kubelet swaps the files of a projected volume all at once
-      // through its `..data` link: the exporter notes which generation it started with, and its
-      // liveness probe restarts it — that container alone, mysqld runs on — once the files moved
-      // on, so a renewed client certificate (or CA, or exporter.cnf) is in use well before the
-      // old one expires.
+      // through its `..data` link: a shell runs the exporter and, once the files moved on (a
+      // renewed client certificate, a CA of the trust bundle, exporter.cnf), stops it and starts
+      // it again — inside the container, so the pod stays Ready and in its Services (a container
+      // restart would take it out of them, and back off). An exporter that exits by itself ends
+      // the container, as it would without the shell.
       const std::string data = fmt::format("{}/..data", api::kCertsDir);
-      const std::string loaded = fmt::format("{}/tls-files", api::kExporterRunDir);
-      Json cmd = Json::array({"/bin/sh", "-c", fmt::format("readlink {} > {}; exec mysqld_exporter \"$@\"", data, loaded),
-                              "mysqld_exporter"});
+      const std::string script = fmt::format(
+          "trap 'kill $pid 2>/dev/null; wait $pid; exit 0' TERM INT\n"
+          "while :; do\n"
+          "  gen=$(readlink {0})\n"
+          "  mysqld_exporter \"$@\" & pid=$!\n"
+          "  while [ \"$(readlink {0})\" = \"$gen\" ]; do\n"
+          "    if ! kill -0 $pid 2>/dev/null; then wait $pid; exit $?; fi\n"
+          "    sleep 1\n"
+          "  done\n"
+          "  echo 'TLS files renewed: restarting mysqld_exporter to load them'\n"
+          "  kill $pid; wait $pid\n"
+          "done\n",
+          data);
+      Json cmd = Json::array({"/bin/sh", "-c", script, "mysqld_exporter"});
       for (const auto& a : api::exporterArgs()) cmd.push_back(a);
       exporter["command"] = cmd;
-      exporter["volumeMounts"] = Json::array({{{"name", std::string(api::kVolumeExporterTls)}, {"mountPath", std::string(api::kCertsDir)}},
-                                              {{"name", std::string(api::kVolumeExporterRun)}, {"mountPath", std::string(api::kExporterRunDir)}}});
-      exporter["livenessProbe"] = {
-          {"exec", {{"command", Json::array({"/bin/sh", "-c",
-                                             fmt::format("[ ! -e {1} ] || [ \"$(readlink {0})\" = \"$(cat {1})\" ] || "
-                                                         "{{ echo 'TLS files renewed since the exporter started: restarting it to load them'; exit 1; }}",
-                                                         data, loaded)})}}},
-          {"initialDelaySeconds", 5}, {"periodSeconds", 10}, {"timeoutSeconds", 5}, {"failureThreshold", 1}};
+      exporter["volumeMounts"] = Json::array({{{"name", std::string(api::kVolumeExporterTls)}, {"mountPath", std::string(api::kCertsDir)}}});
     } else {
       exporter["command"] = Json::array({"/bin/sh", "-c",
                                          fmt::format("export DATA_SOURCE_NAME=\"${{MYSQL_ROOT_USERNAME}}:${{MYSQL_ROOT_PASSWORD}}@(127.0.0.1:{})/\"; "
@@ -172,7 +177,6 @@ Json buildStatefulSet(const api::MySQL& my, const Images& images) {
                                         {"items", Json::array({keyPath("tls.crt", "exporter.crt"), keyPath("tls.key", "exporter.key")})}}}},
                            {{"secret", {{"name", api::exporterConfigSecretName(my.name)},
                                         {"items", Json::array({keyPath("exporter.cnf", "exporter.cnf")})}}}}})}}}});
-    if (monitor) volumes.push_back({{"name", std::string(api::kVolumeExporterRun)}, {"emptyDir", {{"medium", "Memory"}, {"sizeLimit", "1Mi"}}}});
   }
   if (!my.configSecretName.empty()) {
     volumes.push_back({{"name", "custom-config"}, {"secret", {{"secretName", my.configSecretName}}}});

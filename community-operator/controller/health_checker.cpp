@@ -335,6 +335,7 @@ std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, 
   if (auto secret = secrets_.get(my.namespace_, w.secretName)) w.cert = certificateOf(*secret);
   if (w.cert) w.holds = w.cert->serialHex;
   std::vector<ServedCertificate> out;
+  const bool spreading = trustSpreading(my, t.tls->caPem);
   for (int i = 0; i < std::max<int64_t>(my.replicas, 1); ++i) {
     ServedCertificate s{.pod = api::podName(my.name, i)};
     if (previous && previous->served) {
@@ -355,7 +356,7 @@ std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, 
     s.matchesSecret = servesCertificate(*served, w.cert);
     if (!s.matchesSecret) {
       askReload(s, my, pod, w, serverVersion);
-    } else if (trustChanged(my, t.tls->caPem)) {
+    } else if (spreading) {
       reloadTrust(my, pod, serverVersion);
     }
     noteExpiry(s, my);
@@ -402,7 +403,7 @@ void HealthChecker::askReload(ServedCertificate& s, const api::MySQL& my, const 
   }
 }
 
-bool HealthChecker::trustChanged(const api::MySQL& my, const std::string& trust) {
+bool HealthChecker::trustSpreading(const api::MySQL& my, const std::string& trust) {
   const std::string key = my.namespace_ + "/" + my.name;
   const auto now = clock_.now();
   std::lock_guard lock(mu_);
@@ -416,8 +417,26 @@ bool HealthChecker::trustChanged(const api::MySQL& my, const std::string& trust)
     tr.changedAt = now;
     if (first) tr.changedAt -= tr.window;
   }
-  if (now >= tr.changedAt + tr.window) return false;
-  return true;
+  if (now < tr.changedAt + tr.window) return true;
+  tr.loaded = tr.trust;
+  return false;
+}
+
+std::vector<std::string> HealthChecker::loadedCas(const std::string& key) const {
+  std::string loaded;
+  {
+    std::lock_guard lock(mu_);
+    auto it = trust_.find(key);
+    if (it == trust_.end()) return {};
+    loaded = it->second.loaded;
+  }
+  std::vector<std::string> out;
+  auto cas = pki::parseCertificateChain(loaded);
+  if (!cas) return out;
+  for (const auto& c : *cas) {
+    if (auto d = certificateDigest(c.toPem())) out.push_back(*d);
+  }
+  return out;
 }
 
 void HealthChecker::reloadTrust(const api::MySQL& my, const ProbeTarget& pod, const std::string& serverVersion) {
@@ -483,6 +502,7 @@ bool HealthChecker::check(const std::string& key) {
                                 r->tlsVersion.empty() ? std::string("a plain connection") : r->tlsVersion, r->serverVersion);
     if (my && t->tls) {
       facts.served = checkServed(*my, *t, r->serverVersion, verdict(key, uid));
+      facts.loadedCas = loadedCas(key);
     }
   }
   if (watch) facts.group = watch->stop();  // what the members said last

@@ -166,8 +166,10 @@ class HealthChecker {
   // A pod that does not serve the Secret's certificate: asked to reload, checked again; `s` says how it went.
   void askReload(ServedCertificate& s, const api::MySQL& my, const ProbeTarget& pod,
                  const ServedWant& w, const std::string& serverVersion);
-  // Whether this pod should reload for a change of the database's trust (see trustPropagation).
-  bool trustChanged(const api::MySQL& my, const std::string& trust);
+  // Whether the pods should reload for a change of the database's trust (see trustPropagation).
+  bool trustSpreading(const api::MySQL& my, const std::string& trust);
+  // The digests of the CAs every pod has reloaded through a whole trustPropagation.
+  std::vector<std::string> loadedCas(const std::string& key) const;
   void reloadTrust(const api::MySQL& my, const ProbeTarget& pod, const std::string& serverVersion);
   // Expired / expires soon, and the served-expiry gauge.
   void noteExpiry(ServedCertificate& s, const api::MySQL& my);
@@ -202,6 +204,7 @@ class HealthChecker {
     std::string trust;  // the PEMs last seen
     core::WallTime changedAt{};
     std::chrono::milliseconds window{0};
+    std::string loaded;  // the PEMs whose window has passed
   };
   std::map<std::string, TrustReloads> trust_;  // guarded by mu_
   // The pause after a check of this MySQL: spec.healthChecker.periodSeconds, else `interval`.

@@ -598,16 +598,21 @@ TEST_CASE("health: a changed trust bundle reaches every pod by reloads while the
   f.trustBundle({f.pki.ca().certPem});
   REQUIRE(f.checker.check("demo/my"));
   CHECK(f.statements.empty());  // first seen: nothing changed
+  const std::string a = *certificateDigest(f.pki.ca().certPem);
+  auto loaded = [&] { return f.checker.verdict("demo/my", "u1")->loadedCas; };
+  CHECK(loaded() == std::vector<std::string>{a});
   testing::TestPki next;
   f.trustBundle({f.pki.ca().certPem, next.ca().certPem});  // a new CA, before any leaf of it
   REQUIRE(f.checker.check("demo/my"));
   CHECK(f.statements == std::vector<std::string>{"my-0.my-pods.demo.svc: ALTER INSTANCE RELOAD TLS"});
+  CHECK(loaded() == std::vector<std::string>{a});  // not said to be loaded yet
   f.clock.advance(60s);
   REQUIRE(f.checker.check("demo/my"));
   CHECK(f.statements.size() == 2);  // still within the kubelet's refresh: again
   f.clock.advance(61s);
   REQUIRE(f.checker.check("demo/my"));
   CHECK(f.statements.size() == 2);  // past it: no more
+  CHECK(loaded() == std::vector<std::string>{a, *certificateDigest(next.ca().certPem)});
   CHECK(f.pod().matchesSecret);
   CHECK(f.pod().lastReloadTime.empty());  // a reload for the trust is not a certificate's
 }

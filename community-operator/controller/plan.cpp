@@ -472,6 +472,10 @@ std::vector<TrustedCaStatus> trustedStatus(const TrustDecision& d, const Observe
   std::vector<TrustedCaStatus> out;
   for (const auto& ca : d.cas) {
     TrustedCaStatus st{.sha256 = ca.sha256, .usedBy = ca.usedBy};
+    if (o.health) {
+      const auto& loaded = o.health->loadedCas;
+      st.loadedByPods = std::find(loaded.begin(), loaded.end(), ca.sha256) != loaded.end();
+    }
     if (auto pem = o.caPems.find(ca.sha256); pem != o.caPems.end()) {
       if (auto c = pki::parseCertificate(pem->second)) {
         const auto f = pki::inspect(*c);

@@ -170,7 +170,7 @@ void setTrusted(const StatusFacts& f, Json& status) {
   if (!f.tls || !*f.tls || !f.trustedCas) return;
   Json cas = Json::array();
   for (const auto& ca : *f.trustedCas) {
-    Json c = {{"sha256", ca.sha256}, {"usedBy", ca.usedBy}};
+    Json c = {{"sha256", ca.sha256}, {"usedBy", ca.usedBy}, {"loadedByPods", ca.loadedByPods}};
     if (!ca.subject.empty()) c["subject"] = ca.subject;
     if (!ca.notAfter.empty()) c["notAfter"] = ca.notAfter;
     if (!ca.unusedSince.empty()) c["unusedSince"] = ca.unusedSince;

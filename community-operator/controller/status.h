@@ -49,6 +49,7 @@ struct TrustedCaStatus {
   std::string sha256, subject, notAfter;  // the CA certificate's fingerprint, subject and expiry
   std::vector<std::string> usedBy;        // "server", "client", "metrics-exporter", "served by my-0"
   std::string unusedSince, leavesAfter;   // RFC 3339 while it retires; "" while in use
+  bool loadedByPods = false;              // HealthFacts::loadedCas holds it
   bool operator==(const TrustedCaStatus&) const = default;
 };
 
@@ -89,6 +90,9 @@ struct HealthFacts {
   // checked (provisioning — no Warning, no write), a failure for one that was.
   bool noReadyPod = false;
   std::optional<GroupFacts> group;  // a group's members (spec.topology); nullopt for a standalone server
+  // The CAs (digests) every pod was asked to reload throughout --trust-propagation after the
+  // trust bundle took them: what the pods load (by the kubelet's refresh bound; no handshake proves it).
+  std::vector<std::string> loadedCas;
   bool operator==(const HealthFacts&) const = default;
 };
 

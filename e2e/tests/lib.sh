@@ -58,12 +58,13 @@ licence_file() {
   echo "$WORK/license.pem"
 }
 
-# install_operators: both editions from the umbrella chart with helm, a licence for this
-# sandbox and a 1 s health-check interval, in namespace mysqlop; waits for both rollouts.
+# install_operators [HELM ARGS...]: both editions from the umbrella chart with helm, a licence for
+# this sandbox and a 1 s health-check interval, in namespace mysqlop (and the values given); waits
+# for both rollouts.
 install_operators() {
   "$K" create namespace mysqlop > /dev/null
   expect 'STATUS: deployed' bash -c "'$HELM' install mysqlop '$ROOT/charts/mysqlop' -n mysqlop --set enterprise.enabled=true \
-    --set-file global.license='$(licence_file)' --set mysqlop-community.healthCheckInterval=1 2>&1"
+    --set-file global.license='$(licence_file)' --set mysqlop-community.healthCheckInterval=1 $* 2>&1"
   expect 'successfully rolled out' "$K" rollout status deployment/mysqlop-mysqlop-community -n mysqlop --timeout=60s
   expect 'successfully rolled out' "$K" rollout status deployment/mysqlop-mysqlop-enterprise -n mysqlop --timeout=60s
 }

@@ -620,7 +620,19 @@ void PodRunner::writeHostsLocked() {
     std::stringstream cur;
     cur << in.rdbuf();
     if (cur.str() == out) continue;
-    std::ofstream(file, std::ios::trunc) << out;  // same inode: the bind mounts follow
+    // Same inode (the bind mounts follow), and never empty in between: a resolver reading it
+    // then would fail the names it holds. The whole text goes at once over the old, then the
+    // rest of the old is cut off.
+    std::fstream f(file, std::ios::in | std::ios::out);
+    if (!f) {
+      std::ofstream(file, std::ios::trunc) << out;
+      continue;
+    }
+    f.rdbuf()->pubsetbuf(nullptr, 0);
+    f.write(out.data(), static_cast<std::streamsize>(out.size()));
+    f.close();
+    std::error_code ec;
+    fs::resize_file(file, out.size(), ec);
   }
 }
 

@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# A CA rotation with no failed connection and no restart (issue 32), on the sandbox with the
+# helm-installed operators as pods and a real MySQL 9.7 pod. The database's issuer is a `ca`
+# Issuer over a CA that is itself a cert-manager Certificate re-keyed on renewal
+# (privateKey.rotationPolicy: Always). Two client pods loop verified connections the whole time,
+# each trusting the published bundle <db>-ca-bundle: one presents a client certificate of the old
+# CA throughout, the other one of the new CA from the moment it exists. The CA is renewed (a new
+# key): the enterprise operator reads it from the issuer's Secret and publishes it
+# (<db>-issuer-ca), the bundle takes it and the pods load it before any certificate of it exists;
+# then the client, server and exporter certificates are renewed one by one. Checked: zero failed
+# connections in both loops, mysqld's Uptime never resets and no container restarts but the
+# exporter's (it loads TLS files only at start), the status and Events say each step, and the old
+# CA leaves the bundle only after nothing of the database uses it and the grace has passed (on the
+# timeline). The exporter's mysql_up is sampled and its failures printed (mysqld_exporter 0.14
+# restarts to load new TLS files). Needs root.
+source "$(dirname "$0")/lib.sh" sbxc0 10.98.0.0/24
+start_sandbox
+# The grace after the old CA's last use, and the reload window, short enough to be watched.
+install_operators --set mysqlop-community.caRetentionSeconds=20 --set mysqlop-community.trustPropagationSeconds=8 \
+  --set mysqlop-enterprise.issuerCaPollSeconds=1
+"$K" create namespace demo > /dev/null
+"$K" apply -f - > /dev/null <<'YAML'
+apiVersion: cert-manager.io/v1
+kind: Issuer
+metadata: {name: root, namespace: demo}
+spec: {selfSigned: {}}
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: mysql-ca, namespace: demo}
+spec:
+  isCA: true
+  commonName: mysql-ca
+  secretName: mysql-ca
+  duration: 2160h
+  privateKey: {algorithm: ECDSA, size: 256, rotationPolicy: Always}
+  issuerRef: {kind: Issuer, name: root}
+---
+apiVersion: cert-manager.io/v1
+kind: Issuer
+metadata: {name: mysql-ca, namespace: demo}
+spec: {ca: {secretName: mysql-ca}}
+YAML
+for _ in $(seq 1 100); do "$K" get secret mysql-ca -n demo > /dev/null 2>&1 && break; sleep 0.2; done
+"$K" apply -f - > /dev/null <<'YAML'
+apiVersion: kubedb.com/v1
+kind: MySQL
+metadata: {name: my, namespace: demo}
+spec:
+  version: "9.7.4"
+  storageType: Ephemeral
+  requireSSL: true
+  monitor: {agent: prometheus.io/builtin}
+  tls:
+    issuerRef: {apiGroup: cert-manager.io, kind: Issuer, name: mysql-ca}
+YAML
+expect 'condition met' "$K" wait --for=condition=Ready my/my -n demo --timeout=120s
+
+fingerprint() { openssl x509 -noout -fingerprint -sha256 | cut -d= -f2 | tr -d : | tr A-F a-f; }
+ca_of() { "$K" get secret "$1" -n demo -o 'jsonpath={.data.ca\.crt}' | base64 -d | fingerprint; }
+issuer_ca() { "$K" get secret mysql-ca -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d | fingerprint; }
+bundle() {  # the fingerprints of the bundle's CAs, in order
+  rm -f "$WORK"/bundle-*.pem
+  "$K" get secret my-ca-bundle -n demo -o 'jsonpath={.data.ca\.crt}' | base64 -d \
+    | awk -v dir="$WORK" '/BEGIN/{n++} {print > (dir "/bundle-" n ".pem")}'
+  local f; for f in "$WORK"/bundle-*.pem; do fingerprint < "$f"; done | paste -sd' '
+}
+trusted() { "$K" get my my -n demo -o 'jsonpath={range .status.tls.trustedCAs[*]}{.sha256}:{.loadedByPods}:{.usedBy}{"\n"}{end}'; }
+mysql_restarts() { "$K" get pod my-0 -n demo -o 'jsonpath={.status.containerStatuses[?(@.name=="mysql")].restartCount}'; }
+renew() {  # what `cmctl renew` does: an Issuing condition on the Certificate
+  "$K" patch certificate "$1" -n demo --subresource=status --type=json \
+    -p '[{"op":"add","path":"/status/conditions/-","value":{"type":"Issuing","status":"True","reason":"ManuallyTriggered","message":"Certificate re-issuance manually triggered"}}]' > /dev/null
+}
+wait_for() {  # wait_for SECONDS WHAT CMD...: CMD (a predicate below) holds within SECONDS
+  local secs=$1 what=$2; shift 2
+  for _ in $(seq 1 $((secs * 5))); do "$@" > /dev/null 2>&1 && return 0; sleep 0.2; done
+  fail "$what (not within ${secs}s)"
+  diagnose
+  return 1
+}
+diagnose() {  # what the operators and the objects say, when a wait failed
+  echo "--- issuer CA $(issuer_ca 2>&1); <db>-issuer-ca $("$K" get secret my-issuer-ca -n demo -o 'jsonpath={.data.ca\.crt}' 2>&1 | base64 -d 2>/dev/null | fingerprint 2>&1)" >&2
+  echo "--- bundle: $(bundle 2>&1)" >&2
+  echo "--- trustedCAs: $(trusted 2>&1 | paste -sd' ')" >&2
+  echo "--- Ready: $("$K" get my my -n demo -o 'jsonpath={.status.conditions[?(@.type=="Ready")].message}' 2>&1)" >&2
+  local l; for l in mysqlop-community mysqlop-enterprise; do echo "--- $l log (tail)" >&2; oplog "$l" | tail -12 >&2; done
+}
+loops_ok() { "$K" logs "client-$1" -n demo | grep -c ' ok$' || true; }
+# The failed connections of a loop, before epoch $2 (all when not given).
+loops_failed() { "$K" logs "client-$1" -n demo | awk -v before="${2:-9999999999}" '$2 == "FAIL" && $1 < before' || true; }
+connects() { [[ $(loops_ok "$1") -gt 0 ]]; }
+bundle_is() { [[ "$(bundle)" == "$1" ]]; }
+rekeyed() { [[ "$(issuer_ca)" != "$A" ]]; }
+loaded_by_pods() { trusted | grep -q "^$1:true:"; }
+issued_by() { [[ "$(ca_of "$1")" == "$2" ]]; }
+unused() { trusted | grep -q "^$1:[a-z]*:\[\]"; }
+
+A=$(issuer_ca)
+[[ "$(bundle)" == "$A" ]] || fail "the bundle should hold the issuer's CA $A alone, holds: $(bundle)"
+[[ "$(ca_of my-server-cert)" == "$A" ]] || fail "the server certificate is not of CA $A"
+UID0=$("$K" get pod my-0 -n demo -o jsonpath='{.metadata.uid}')
+
+step "two client pods loop verified connections, trusting the bundle: one with a client certificate of the old CA, one with the new CA's once it exists"
+# client-a presents a copy of today's client certificate (CA A) throughout; client-b presents what
+# Secret probe-b holds: the same until the test puts a certificate of the new CA there.
+"$K" get secret my-client-cert -n demo -o json | jq '{apiVersion, kind, type, data: {"tls.crt": .data."tls.crt", "tls.key": .data."tls.key"}, metadata: {name: "probe-a", namespace: "demo"}}' \
+  | "$K" apply -f - > /dev/null
+"$K" get secret my-client-cert -n demo -o json | jq '{apiVersion, kind, type, data: {"tls.crt": .data."tls.crt", "tls.key": .data."tls.key"}, metadata: {name: "probe-b", namespace: "demo"}}' \
+  | "$K" apply -f - > /dev/null
+for p in a b; do
+  "$K" apply -f - > /dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: client-$p, namespace: demo}
+spec:
+  volumes:
+  - {name: bundle, secret: {secretName: my-ca-bundle}}
+  - {name: cert, secret: {secretName: probe-$p}}
+  containers:
+  - name: main
+    image: mysql:9.7.4
+    env: [{name: MYSQL_PWD, valueFrom: {secretKeyRef: {name: my-auth, key: password}}}]
+    volumeMounts: [{name: bundle, mountPath: /bundle}, {name: cert, mountPath: /cert}]
+    command:
+    - /bin/sh
+    - -c
+    - |
+      while :; do
+        if out=\$(mysql -h my.demo.svc -uroot --ssl-mode=VERIFY_IDENTITY --ssl-ca=/bundle/ca.crt \\
+                   --ssl-cert=/cert/tls.crt --ssl-key=/cert/tls.key -N -e 'SELECT 1' 2>&1); then
+          echo "\$(date +%s) ok"
+        else
+          echo "\$(date +%s) FAIL \$out"
+        fi
+        sleep 0.2
+      done
+YAML
+done
+for p in a b; do expect 'condition met' "$K" wait --for=condition=Ready "pod/client-$p" -n demo --timeout=30s; done
+wait_for 30 "client-a connects" connects a
+wait_for 30 "client-b connects" connects b
+# The exporter's mysql_up, sampled from the node every 0.5 s.
+EXPORTER=$("$K" get pod my-0 -n demo -o 'jsonpath={.status.podIP}'):56790
+( while :; do
+    if curl -s -m 2 "http://$EXPORTER/metrics" | grep -q '^mysql_up 1$'; then echo "$(date +%s) ok"; else echo "$(date +%s) FAIL"; fi
+    sleep 0.5
+  done ) > "$WORK/exporter.log" 2>&1 &
+SAMPLER=$!
+uptime_of() { "$K" exec client-a -n demo -- sh -c 'mysql -h my.demo.svc -uroot --ssl-mode=VERIFY_IDENTITY --ssl-ca=/bundle/ca.crt -N -e "SHOW GLOBAL STATUS LIKE \"Uptime\""' | awk '{print $2}'; }
+U0=$(uptime_of)
+
+step "the CA is re-keyed: its new CA is published and trusted by the pods before any certificate of it exists"
+renew mysql-ca
+wait_for 30 "cert-manager re-keyed the CA" rekeyed
+B=$(issuer_ca)
+T_REKEY=$SECONDS
+wait_for 30 "the trust bundle takes the new CA" bundle_is "$A $B"
+echo "  the bundle held A and B $((SECONDS - T_REKEY)) s after the re-key" >&2
+for s in my-server-cert my-client-cert my-metrics-exporter-cert; do
+  [[ "$(ca_of $s)" == "$A" ]] || fail "$s was re-issued before the new CA was trusted"
+done
+wait_for 40 "status.tls.trustedCAs says every pod loaded the new CA" loaded_by_pods "$B"
+echo "  the pods had loaded B $((SECONDS - T_REKEY)) s after the re-key" >&2
+trusted | grep -q "^$B:true:\[\"issuer\"\]" || fail "B should be used by the issuer alone: $(trusted)"
+
+step "a client certificate of the new CA is accepted at once"
+"$K" get secret mysql-ca -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d > "$WORK/b.crt"
+"$K" get secret mysql-ca -n demo -o 'jsonpath={.data.tls\.key}' | base64 -d > "$WORK/b.key"
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/probe-b.key" -subj /CN=root 2> /dev/null \
+  | openssl x509 -req -CA "$WORK/b.crt" -CAkey "$WORK/b.key" -days 1 -out "$WORK/probe-b.crt" 2> /dev/null
+"$K" create secret tls probe-b -n demo --cert "$WORK/probe-b.crt" --key "$WORK/probe-b.key" --dry-run=client -o yaml | "$K" apply -f - > /dev/null
+wait_for 20 "client-b presents the new CA's certificate" "$K" exec client-b -n demo -- sh -c \
+  "openssl x509 -in /cert/tls.crt -noout -issuer | grep -q mysql-ca && openssl verify -CAfile /bundle/ca.crt /cert/tls.crt"
+
+step "the leaves are renewed one by one (client, server, exporter): every connection still verifies"
+for cert in my-client-cert my-server-cert my-metrics-exporter-cert; do
+  renew "$cert"
+  wait_for 30 "$cert is re-issued by the new CA" issued_by "$cert" "$B"
+  sleep 3
+done
+wait_for 40 "nothing of the database uses A any more (my-0 serves B's certificate)" unused "$A"
+T_UNUSED=$SECONDS
+echo "  nothing used A any more $((T_UNUSED - T_REKEY)) s after the re-key" >&2
+[[ "$(bundle)" == "$A $B" ]] || fail "A left the bundle as soon as it was unused: $(bundle)"
+expect '^[0-9]+' "$K" get my my -n demo -o 'jsonpath={.status.tls.trustedCAs[0].leavesAfter}'
+expect "TLSReloaded|TrustBundleChanged" "$K" get events -n demo --field-selector involvedObject.name=my
+
+step "the old CA leaves the bundle after its grace, not before"
+LEAVES=$("$K" get my my -n demo -o 'jsonpath={.status.tls.trustedCAs[0].leavesAfter}')
+wait_for 60 "A leaves the bundle" bundle_is "$B"
+LEFT=$(date +%s)
+(( LEFT + 1 >= $(date -d "$LEAVES" +%s) )) || fail "A left the bundle at $(date -u -d @"$LEFT" +%FT%TZ), before its grace ended ($LEAVES)"
+echo "  A left $((SECONDS - T_UNUSED)) s after the test saw it unused (grace 20 s, it was to leave after $LEAVES)" >&2
+expect "removed sha256:${A:0:16}" "$K" get events -n demo --field-selector reason=TrustBundleChanged -o 'jsonpath={.items[*].message}'
+kill "$SAMPLER" 2> /dev/null; wait "$SAMPLER" 2> /dev/null || true
+
+step "zero failed connections, no restart of mysqld"
+for p in a b; do
+  failed=$(loops_failed "$p" "$LEFT")
+  echo "  client-$p: $(loops_ok "$p") verified connections, $(grep -c . <<<"$failed" || true) failed before A left" >&2
+  [[ -z "$failed" ]] || fail "client-$p saw failed connections: $(head -3 <<<"$failed")"
+done
+# client-a's client certificate is of A, which has left: it is refused once the pods reloaded
+# (what the grace is for), while client-b's goes on.
+refused_since() { [[ -n "$(loops_failed a | awk -v since="$1" '$1 >= since')" ]]; }
+wait_for 30 "client-a's certificate of the old CA is refused after A left the bundle" refused_since "$LEFT"
+[[ -z "$(loops_failed b)" ]] || fail "client-b saw failed connections after A left: $(loops_failed b | head -3)"
+U1=$(uptime_of)
+(( U1 > U0 )) || fail "mysqld's Uptime went from $U0 to $U1: it restarted"
+[[ "$(mysql_restarts)" == 0 ]] || fail "the mysql container restarted"
+[[ "$("$K" get pod my-0 -n demo -o jsonpath='{.metadata.uid}')" == "$UID0" ]] || fail "the pod was recreated"
+echo "  exporter: $(grep -c ' ok$' "$WORK/exporter.log") samples with mysql_up 1, $(grep -c FAIL "$WORK/exporter.log" || true) without (it restarts to load new TLS files)" >&2
+show_logs_on_failure
+finish
