@@ -167,7 +167,11 @@ step "a client certificate of the new CA is accepted at once"
 "$K" get secret mysql-ca -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d > "$WORK/b.crt"
 "$K" get secret mysql-ca -n demo -o 'jsonpath={.data.tls\.key}' | base64 -d > "$WORK/b.key"
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/probe-b.key" -subj /CN=root 2> /dev/null \
-  | openssl x509 -req -CA "$WORK/b.crt" -CAkey "$WORK/b.key" -days 1 -out "$WORK/probe-b.crt" 2> /dev/null
+  | openssl x509 -req -CA "$WORK/b.crt" -CAkey "$WORK/b.key" -days 1 -out "$WORK/probe-b.crt" \
+      -extfile <(printf 'authorityKeyIdentifier=keyid\nextendedKeyUsage=clientAuth\n') 2> /dev/null
+# (With the authority key identifier, as cert-manager's certificates carry it: A and B have the
+# same subject, and a server holding both finds the right one by it — without it OpenSSL tries the
+# first CA of that name only.)
 "$K" create secret tls probe-b -n demo --cert "$WORK/probe-b.crt" --key "$WORK/probe-b.key" --dry-run=client -o yaml | "$K" apply -f - > /dev/null
 wait_for 20 "client-b presents the new CA's certificate" "$K" exec client-b -n demo -- sh -c \
   "openssl x509 -in /cert/tls.crt -noout -issuer | grep -q mysql-ca && openssl verify -CAfile /bundle/ca.crt /cert/tls.crt"
