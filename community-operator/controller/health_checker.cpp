@@ -304,7 +304,7 @@ void HealthChecker::worker() {
         retries = it == reloadRetries_.end() ? 0 : it->second;
         unsettled = unsettledGroups_.count(*key) > 0;
         auto tr = trust_.find(*key);
-        spreading = tr != trust_.end() && tr->second.window.count() > 0 && clock_.now() < tr->second.changedAt + tr->second.window;
+        spreading = tr != trust_.end() && tr->second.loaded != tr->second.trust;
       }
       const auto interval = intervalOf(*key);
       auto next = retries == 0 ? interval : std::min(interval, opts_.reloadRetry * (1 << std::min(retries - 1, 10)));
@@ -357,7 +357,7 @@ std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, 
     if (!s.matchesSecret) {
       askReload(s, my, pod, w, serverVersion);
     } else if (spreading) {
-      reloadTrust(my, pod, serverVersion);
+      reloadTrust(my, s.pod, pod, serverVersion);
     }
     noteExpiry(s, my);
     out.push_back(std::move(s));
@@ -383,6 +383,7 @@ void HealthChecker::askReload(ServedCertificate& s, const api::MySQL& my, const 
                             w.secretName, w.holds);
     return;
   }
+  noteReloaded(my, s.pod);
   if (auto again = opts_.fetchServed(pod.host, pod.port, pod.timeout)) {
     describe(s, *again);
     s.caSha256 = signerOf(*again, pod.tls ? pod.tls->caPem : "");
@@ -415,11 +416,28 @@ bool HealthChecker::trustSpreading(const api::MySQL& my, const std::string& trus
     tr.window = opts_.trustPropagation;
     tr.trust = trust;
     tr.changedAt = now;
-    if (first) tr.changedAt -= tr.window;
+    tr.reloadedAt.clear();
+    if (first) {
+      tr.changedAt -= tr.window;
+      tr.loaded = trust;
+    }
   }
+  if (tr.loaded == tr.trust) return false;
   if (now < tr.changedAt + tr.window) return true;
+  // Said to be loaded once every pod reloaded in the second half of the window (when its files
+  // had surely moved on); until then the reloads go on.
+  const auto late = tr.changedAt + tr.window / 2;
+  for (int i = 0; i < std::max<int64_t>(my.replicas, 1); ++i) {
+    auto it = tr.reloadedAt.find(api::podName(my.name, i));
+    if (it == tr.reloadedAt.end() || it->second < late) return true;
+  }
   tr.loaded = tr.trust;
   return false;
+}
+
+void HealthChecker::noteReloaded(const api::MySQL& my, const std::string& pod) {
+  std::lock_guard lock(mu_);
+  trust_[my.namespace_ + "/" + my.name].reloadedAt[pod] = clock_.now();
 }
 
 std::vector<std::string> HealthChecker::loadedCas(const std::string& key) const {
@@ -439,11 +457,13 @@ std::vector<std::string> HealthChecker::loadedCas(const std::string& key) const 
   return out;
 }
 
-void HealthChecker::reloadTrust(const api::MySQL& my, const ProbeTarget& pod, const std::string& serverVersion) {
+void HealthChecker::reloadTrust(const api::MySQL& my, const std::string& podName, const ProbeTarget& pod,
+                                const std::string& serverVersion) {
   auto statement = tlsReloadStatement(serverVersion);
   if (!statement) return;  // restartForTls is the only way there: the next restart loads the bundle
   auto st = opts_.runStatement(pod, *statement);
   if (metrics_) metrics_->countReload(my, st ? "trust" : "failed");
+  if (st) noteReloaded(my, podName);
   if (!st) {
     log_.info("a reload for the trust bundle failed; trying again", {{"namespace", my.namespace_}, {"pod", pod.host}, {"error", st.error().message}});
   }

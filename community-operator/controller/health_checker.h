@@ -170,7 +170,8 @@ class HealthChecker {
   bool trustSpreading(const api::MySQL& my, const std::string& trust);
   // The digests of the CAs every pod has reloaded through a whole trustPropagation.
   std::vector<std::string> loadedCas(const std::string& key) const;
-  void reloadTrust(const api::MySQL& my, const ProbeTarget& pod, const std::string& serverVersion);
+  void reloadTrust(const api::MySQL& my, const std::string& podName, const ProbeTarget& pod, const std::string& serverVersion);
+  void noteReloaded(const api::MySQL& my, const std::string& pod);
   // Expired / expires soon, and the served-expiry gauge.
   void noteExpiry(ServedCertificate& s, const api::MySQL& my);
   // The PEMs the database's servers are verified with: its server Secret's CA and its own trust
@@ -204,7 +205,8 @@ class HealthChecker {
     std::string trust;  // the PEMs last seen
     core::WallTime changedAt{};
     std::chrono::milliseconds window{0};
-    std::string loaded;  // the PEMs whose window has passed
+    std::string loaded;  // the PEMs every pod has reloaded (late in the window)
+    std::map<std::string, core::WallTime> reloadedAt;  // by pod: its last successful reload since the change
   };
   std::map<std::string, TrustReloads> trust_;  // guarded by mu_
   // The pause after a check of this MySQL: spec.healthChecker.periodSeconds, else `interval`.

@@ -611,8 +611,23 @@ TEST_CASE("health: a changed trust bundle reaches every pod by reloads while the
   CHECK(f.statements.size() == 2);  // still within the kubelet's refresh: again
   f.clock.advance(61s);
   REQUIRE(f.checker.check("demo/my"));
-  CHECK(f.statements.size() == 2);  // past it: no more
+  CHECK(f.statements.size() == 2);  // past it, and my-0 reloaded in its second half: loaded, no more
   CHECK(loaded() == std::vector<std::string>{a, *certificateDigest(next.ca().certPem)});
+
+  // A reload the server refuses is no reload: the window ends, yet the CA is not said loaded and
+  // the reloads go on until one goes through.
+  testing::TestPki third;
+  f.trustBundle({f.pki.ca().certPem, next.ca().certPem, third.ca().certPem});
+  f.refuse = "my-0.my-pods.demo.svc:3306 refused \"ALTER INSTANCE RELOAD TLS\": ERROR 3888: Failed to set up SSL";
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(f.checker.check("demo/my"));
+    f.clock.advance(40s);
+  }
+  CHECK(loaded().size() == 2);
+  f.refuse.reset();
+  REQUIRE(f.checker.check("demo/my"));  // reloads
+  REQUIRE(f.checker.check("demo/my"));  // and says so
+  CHECK(loaded().size() == 3);
   CHECK(f.pod().matchesSecret);
   CHECK(f.pod().lastReloadTime.empty());  // a reload for the trust is not a certificate's
 }
