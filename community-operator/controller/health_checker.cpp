@@ -29,6 +29,7 @@ struct HealthChecker::Metrics {
   std::mutex mu;
   std::map<std::string, std::set<prometheus::Gauge*>> gauges;
   std::map<std::string, std::set<prometheus::Counter*>> counters;
+  std::map<std::string, std::set<prometheus::Gauge*>> bundles;  // the bundle's series of each MySQL
 
   void setExpiry(const api::MySQL& my, const std::string& alias, const std::string& source, const std::string& pod,
                  core::WallTime notAfter) {
@@ -43,12 +44,35 @@ struct HealthChecker::Metrics {
     std::lock_guard l(mu);
     counters[my.namespace_ + "/" + my.name].insert(&c);
   }
+  // The CAs of the trust bundle (alias "ca:<fingerprint's first 16>", source "bundle"): those
+  // no longer in it lose their series.
+  void setBundle(const api::MySQL& my, const std::vector<std::pair<std::string, core::WallTime>>& cas) {
+    const std::string key = my.namespace_ + "/" + my.name;
+    std::set<prometheus::Gauge*> now;
+    for (const auto& [digest, notAfter] : cas) {
+      auto& g = expiry.Add({{"namespace", my.namespace_}, {"mysql", my.name}, {"alias", "ca:" + digest.substr(0, 16)},
+                            {"source", "bundle"}, {"pod", ""}});
+      g.Set(static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(notAfter.time_since_epoch()).count()));
+      now.insert(&g);
+    }
+    std::lock_guard l(mu);
+    auto& before = bundles[key];
+    for (auto* g : before) {
+      if (!now.count(g)) {
+        gauges[key].erase(g);
+        expiry.Remove(g);
+      }
+    }
+    before = now;
+    gauges[key].insert(now.begin(), now.end());
+  }
   void forget(const std::string& key) {
     std::lock_guard l(mu);
     for (auto* g : gauges[key]) expiry.Remove(g);
     for (auto* c : counters[key]) reloads.Remove(c);
     gauges.erase(key);
     counters.erase(key);
+    bundles.erase(key);
   }
   explicit Metrics(prometheus::Registry& r)
       : expiry(prometheus::BuildGauge()
@@ -326,6 +350,20 @@ void HealthChecker::recordSecretExpiries(const api::MySQL& my) {
     if (!c) continue;
     metrics_->setExpiry(my, alias, "secret", "", c->notAfter);
   }
+  // The trust bundle's CAs, when it is the MySQL's.
+  std::vector<std::pair<std::string, core::WallTime>> cas;
+  auto bundle = secrets_.get(my.namespace_, api::trustBundleSecretName(my.name));
+  static const CaPool kNoPool(0);
+  if (bundle && kube::isOwnedBy(*bundle, my.uid)) {
+    if (auto pems = casOf(*bundle, opts_.caPool ? *opts_.caPool : kNoPool)) {
+      for (const auto& pem : *pems) {
+        auto c = pki::parseCertificate(pem);
+        auto d = certificateDigest(pem);
+        if (c && d) cas.emplace_back(*d, pki::inspect(*c).notAfter);
+      }
+    }
+  }
+  metrics_->setBundle(my, cas);
 }
 
 std::vector<ServedCertificate> HealthChecker::checkServed(const api::MySQL& my, const ProbeTarget& t,

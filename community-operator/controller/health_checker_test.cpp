@@ -3,6 +3,7 @@
 #include "community-operator/controller/health_checker.h"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <atomic>
 #include <chrono>
@@ -630,6 +631,24 @@ TEST_CASE("health: a changed trust bundle reaches every pod by reloads while the
   CHECK(loaded().size() == 3);
   CHECK(f.pod().matchesSecret);
   CHECK(f.pod().lastReloadTime.empty());  // a reload for the trust is not a certificate's
+}
+
+TEST_CASE("health: the trust bundle's CAs are in the expiry gauge while they are in it", "[community][health][tls]") {
+  TlsFixture f(8);
+  testing::TestPki next;
+  f.trustBundle({f.pki.ca().certPem, next.ca().certPem});
+  REQUIRE(f.checker.check("demo/my"));
+  auto metrics = [&] { return prometheus::TextSerializer().Serialize(f.registry.Collect()); };
+  auto series = [&](const std::string& pem) {
+    const auto notAfter = std::chrono::duration_cast<std::chrono::seconds>(
+                              pki::inspect(*pki::parseCertificate(pem)).notAfter.time_since_epoch()).count();
+    return fmt::format(R"(mysqlop_certificate_expiration_timestamp_seconds{{alias="ca:{}",mysql="my",namespace="demo",pod="",source="bundle"}} {})",
+                       certificateDigest(pem)->substr(0, 16), notAfter);
+  };
+  CHECK_THAT(metrics(), Catch::Contains(series(f.pki.ca().certPem)) && Catch::Contains(series(next.ca().certPem)));
+  f.trustBundle({next.ca().certPem});  // the old one left
+  REQUIRE(f.checker.check("demo/my"));
+  CHECK_THAT(metrics(), !Catch::Contains(series(f.pki.ca().certPem)) && Catch::Contains(series(next.ca().certPem)));
 }
 
 TEST_CASE("health: files that lag behind the Secret are retried without new news", "[community][health][tls]") {

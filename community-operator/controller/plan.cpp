@@ -613,6 +613,24 @@ std::vector<EventSpec> servedEvents(const Json& before, const Json& after) {
     }
     return m;
   };
+  // A pod that now serves a certificate of another CA than before: clients that trust one CA
+  // alone fail from now on (docs/tls.md §5).
+  auto signers = [](const Json& status) {
+    std::map<std::string, std::string> m;
+    for (const auto& p : status.value("tls", Json::object()).value("servedCertificates", Json::array())) {
+      m[p.value("pod", "")] = p.value("caSha256", "");
+    }
+    return m;
+  };
+  const auto signedBefore = signers(before);
+  for (const auto& [pod, ca] : signers(after)) {
+    auto it = signedBefore.find(pod);
+    if (ca.empty() || it == signedBefore.end() || it->second.empty() || it->second == ca) continue;
+    out.push_back({false, std::string(api::kEventServingNewCa),
+                   fmt::format("pod {} serves a certificate of CA sha256:{} (before: sha256:{}); clients that trust a single "
+                               "CA must trust the bundle Secret, which holds both",
+                               pod, ca.substr(0, 16), it->second.substr(0, 16))});
+  }
   const auto earlier = reloads(before);
   for (const auto& p : after.value("tls", Json::object()).value("servedCertificates", Json::array())) {
     const std::string pod = p.value("pod", ""), at = p.value("lastReloadTime", "");

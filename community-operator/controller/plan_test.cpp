@@ -922,6 +922,8 @@ TEST_CASE("plan: the trust bundle comes before the StatefulSet, takes a new CA a
   p = plan(o, kNow);
   REQUIRE(bundleStep(p));
   CHECK(bundleStep(p)->onWrite.empty());
+  // ... and clients that pin A alone are told.
+  CHECK(hasEvent(p.onStatusWrite, api::kEventServingNewCa, false));
   CHECK(p.requeueAfter == std::chrono::hours(1));
   applyInMemory(o, p);
   CHECK(bundleDigests(o) == std::vector<std::string>{da, db});
