@@ -92,6 +92,8 @@ inline constexpr std::string_view kReasonWaitingForDatabaseObjects = "WaitingFor
 inline constexpr std::string_view kReasonExporterConfigConflict = "ExporterConfigConflict";
 // <db>-issuer-ca exists and is not the MySQL's (issue 32).
 inline constexpr std::string_view kReasonIssuerCaConflict = "IssuerCaConflict";
+// An issuer change waits until every pod has loaded the new issuer's CA (TLSCertificatesReady=False).
+inline constexpr std::string_view kReasonWaitingForTrust = "WaitingForTrust";
 inline constexpr std::string_view kReasonAuthSecretUnusable = "AuthSecretUnusable";  // credentials exporter.cnf cannot carry
 inline constexpr std::string_view kReasonCertificateConflict = "CertificateConflict";
 // tls.certificates[].secretName names a Secret that was not issued for this database's Certificate.

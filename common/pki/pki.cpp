@@ -216,6 +216,15 @@ std::string sha256Hex(std::string_view data) {
   return hex;
 }
 
+std::string fingerprint(const Certificate& c) {
+  unsigned char* der = nullptr;
+  const int n = i2d_X509(c.get(), &der);
+  if (n <= 0) return "";
+  std::string out = sha256Hex(std::string_view(reinterpret_cast<const char*>(der), static_cast<size_t>(n)));
+  OPENSSL_free(der);
+  return out;
+}
+
 std::optional<std::string> canonicalIp(const std::string& ip) {
   unsigned char buf[16];
   char text[INET6_ADDRSTRLEN];

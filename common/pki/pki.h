@@ -123,6 +123,9 @@ bool keyMatches(const Certificate& cert, const PrivateKey& key);
 // Whether `cert` was signed by `issuer`'s key (signature check only; no time or chain policy).
 // Lower-case hex SHA-256 of `data` (a fingerprint of a PEM text, a DER).
 std::string sha256Hex(std::string_view data);
+// A certificate's SHA-256 fingerprint (of its DER), lower-case hex: what `openssl x509
+// -fingerprint -sha256` prints, without the colons.
+std::string fingerprint(const Certificate& c);
 bool signedBy(const Certificate& cert, const Certificate& issuer);
 // The canonical text form of an IP address ("10.0.0.1", "2001:db8::1"); nullopt if it is none.
 std::optional<std::string> canonicalIp(const std::string& ip);

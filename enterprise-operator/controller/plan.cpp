@@ -9,6 +9,7 @@
 #include "common/core/time_format.h"
 #include "common/kube/conditions.h"
 #include "common/kube/object.h"
+#include "common/pki/pki.h"
 #include "enterprise-operator/builders/builders.h"
 
 namespace mysqlop::enterprise {
@@ -68,8 +69,42 @@ std::optional<Verdict> planIssuerCa(Plan& p, const api::MySQL& my, const Observe
   return std::nullopt;
 }
 
+// A new issuer's CA is trusted before it signs anything (issue 32): an existing Certificate moves to
+// another `ca` issuer only once the database's pods have loaded that issuer's CA (the community
+// operator says so in status.tls.trustedCAs[].loadedByPods, having put <db>-issuer-ca into the
+// trust bundle). The verdict to report while it waits; nullopt: go on. Not for a database that is
+// not Ready (no client to break) or whose issuer's CA is not known (not a `ca` one: docs/tls.md).
+std::optional<Verdict> untrustedIssuerChange(const api::MySQL& my, const Observed& o, const runtime::ObjectPtr& cached,
+                                             const Json& desired) {
+  if (!cached) return std::nullopt;
+  const Json* was = kube::find(*cached, {"spec", "issuerRef"});
+  if (!was || *was == desired["spec"]["issuerRef"]) return std::nullopt;
+  if (!o.issuerCa.known || o.issuerCa.pem.empty()) return std::nullopt;
+  auto ready = kube::findStatusCondition(*o.mysql, api::kCondReady);
+  if (!ready || ready->status != "True") return std::nullopt;
+  auto cas = pki::parseCertificateChain(o.issuerCa.pem);
+  if (!cas) return std::nullopt;
+  const Json* trusted = kube::find(*o.mysql, {"status", "tls", "trustedCAs"});
+  std::vector<std::string> pending;
+  for (const auto& ca : *cas) {
+    const std::string fp = pki::fingerprint(ca);
+    bool loaded = false;
+    if (trusted && trusted->is_array()) {
+      for (const auto& t : *trusted) loaded |= t.value("sha256", "") == fp && t.value("loadedByPods", false);
+    }
+    if (!loaded) pending.push_back("sha256:" + fp.substr(0, 16));
+  }
+  if (pending.empty()) return std::nullopt;
+  return notReady(api::kReasonWaitingForTrust,
+                  fmt::format("the certificates move to issuer {} once every pod of MySQL {} has loaded its CA {} (trust "
+                              "bundle {}); until then the old issuer's stay",
+                              desired["spec"]["issuerRef"].value("name", ""), key(my), join(pending, ", "),
+                              api::trustBundleSecretName(my.name)));
+}
+
 // Certificates and the exporter configuration: made or kept up to date, never someone else's.
 std::optional<Verdict> planObjects(Plan& p, const api::MySQL& my, const Observed& o) {
+  std::optional<Verdict> waiting;
   for (const auto& alias : api::tlsAliases()) {
     Json desired = buildCertificate(my, alias);
     // cert-manager would overwrite whatever Secret the entry names (and WipeOut would then delete
@@ -86,6 +121,10 @@ std::optional<Verdict> planObjects(Plan& p, const api::MySQL& my, const Observed
       return notReady(api::kReasonCertificateConflict,
                       fmt::format("Certificate {}/{} exists and does not belong to MySQL {}; it is left alone",
                                   my.namespace_, kube::name(desired), key(my)));
+    }
+    if (auto wait = untrustedIssuerChange(my, o, cached, desired)) {
+      waiting = wait;
+      desired["spec"]["issuerRef"] = (*cached)["spec"]["issuerRef"];  // the old issuer until then
     }
     p.steps.push_back(EnsureStep{&api::certificateResource(), std::move(desired), cached, "Certificate", true});
   }
@@ -104,7 +143,8 @@ std::optional<Verdict> planObjects(Plan& p, const api::MySQL& my, const Observed
                                 kube::name(desired), key(my)));
   }
   p.steps.push_back(EnsureStep{&kube::kSecrets, std::move(desired), cached, "exporter configuration", false});
-  return planIssuerCa(p, my, o);
+  if (auto v = planIssuerCa(p, my, o)) return v;
+  return waiting;
 }
 
 // The Secrets cert-manager issued for our Certificates follow the MySQL.
@@ -222,7 +262,7 @@ void report(Plan& p, const Observed& o, const Verdict& v, core::WallTime now) {
   // Waiting for cert-manager is said by the condition alone; a lasting wait for the community
   // operator's objects with a Normal Event (it may be busy with many databases, or not installed).
   if (v.reason == api::kReasonIssuing) return;
-  const bool warning = !v.ready && v.reason != api::kReasonWaitingForDatabaseObjects;
+  const bool warning = !v.ready && v.reason != api::kReasonWaitingForDatabaseObjects && v.reason != api::kReasonWaitingForTrust;
   if (!before || before->reason != want.reason || before->status != want.status) {
     p.onStatusWrite = EventSpec{warning, v.reason, v.message};
   }

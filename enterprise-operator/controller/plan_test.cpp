@@ -6,6 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/pki/pki.h"
+#include "common/testing/test_pki.h"
+
 #include "common/api/conditions.h"
 #include "common/api/naming.h"
 #include "common/kube/base64.h"
@@ -434,6 +437,56 @@ TEST_CASE("enterprise plan: the CA a ca issuer signs with now is published as <d
   p = plan(o, kNow);
   CHECK(tlsCondition(p, o)->reason == api::kReasonIssuerCaConflict);
   for (const auto& n : stepNames(p)) CHECK(n.find("my-issuer-ca") == std::string::npos);
+}
+
+TEST_CASE("enterprise plan: an issuer change waits until every pod has loaded the new issuer's CA", "[enterprise][plan][issuer-ca]") {
+  Observed o = open();
+  applyInMemory(o, plan(o, kNow));
+  issueAll(o);
+  applyInMemory(o, plan(o, kNow));
+  REQUIRE(tlsCondition(plan(o, kNow), o)->reason == api::kReasonCertificatesIssued);
+  // Ready, and the trust bundle's CAs as the community operator reports them.
+  testing::TestPki next;
+  const std::string fp = pki::fingerprint(*pki::parseCertificate(next.ca().certPem));
+  auto withTrust = [&](bool loaded) {
+    Json my = withCondition(*o.mysql, "Ready", true);
+    my["status"]["tls"]["trustedCAs"] = Json::array({{{"sha256", "aaaa"}, {"loadedByPods", true}}, {{"sha256", fp}, {"loadedByPods", loaded}}});
+    return ptr(my);
+  };
+  o.issuerCa = {true, next.ca().certPem};  // the new issuer's CA, as read from its Secret
+  auto issuerOf = [](const Plan& p, const std::string& cert) {
+    for (const auto& s : p.steps) {
+      if (auto* e = std::get_if<EnsureStep>(&s); e && kube::name(e->desired) == cert) return e->desired["spec"]["issuerRef"].value("name", "");
+    }
+    return std::string("<none>");
+  };
+
+  Json m = *withTrust(false);  // the spec moves to issuer other-ca; its CA is not loaded yet
+  m["spec"]["tls"]["issuerRef"]["name"] = "other-ca";
+  o.mysql = ptr(m);
+  Plan p = plan(o, kNow);
+  CHECK(issuerOf(p, "my-server-cert") == "ca");  // the old issuer's, until the pods trust the new CA
+  CHECK(issuerOf(p, "my-client-cert") == "ca");
+  CHECK(stepNames(p).back() == "ensure:Secret/my-issuer-ca");  // the new CA is published meanwhile
+  auto c = tlsCondition(p, o);
+  CHECK(c->reason == api::kReasonWaitingForTrust);
+  CHECK_THAT(c->message, Catch::Contains("sha256:" + fp.substr(0, 16)) && Catch::Contains("issuer other-ca"));
+  REQUIRE(p.onStatusWrite);
+  CHECK_FALSE(p.onStatusWrite->warning);
+
+  Json loaded = *withTrust(true);
+  loaded["spec"]["tls"]["issuerRef"]["name"] = "other-ca";
+  o.mysql = ptr(loaded);
+  p = plan(o, kNow);
+  CHECK(issuerOf(p, "my-server-cert") == "other-ca");
+  CHECK(issuerOf(p, "my-metrics-exporter-cert") == "other-ca");
+
+  // An issuer whose CA is not known (not a ca one) is not waited for.
+  Json unknown = *withTrust(false);
+  unknown["spec"]["tls"]["issuerRef"]["name"] = "acme";
+  o.mysql = ptr(unknown);
+  o.issuerCa = {true, ""};
+  CHECK(issuerOf(plan(o, kNow), "my-server-cert") == "acme");
 }
 
 }  // namespace mysqlop::enterprise
