@@ -11,8 +11,9 @@
 # connections in both loops, mysqld's Uptime never resets and no container restarts but the
 # exporter's (it loads TLS files only at start), the status and Events say each step, and the old
 # CA leaves the bundle only after nothing of the database uses it and the grace has passed (on the
-# timeline). The exporter's mysql_up is sampled and its failures printed (mysqld_exporter 0.14
-# restarts to load new TLS files). Needs root.
+# timeline); then the same with a ReconfigureTLS that moves the database to an issuer with another
+# CA, whose certificates wait until every pod has loaded that CA. The exporter's mysql_up is
+# sampled every 0.5 s and its misses printed. Needs root.
 source "$(dirname "$0")/lib.sh" sbxc0 10.98.0.0/24
 start_sandbox
 # The grace after the old CA's last use, and the reload window, short enough to be watched.
@@ -214,5 +215,83 @@ U1=$(uptime_of)
 [[ "$(mysql_restarts)" == 0 ]] || fail "the mysql container restarted"
 [[ "$("$K" get pod my-0 -n demo -o jsonpath='{.metadata.uid}')" == "$UID0" ]] || fail "the pod was recreated"
 echo "  exporter: $(grep -c ' ok$' "$WORK/exporter.log") samples with mysql_up 1, $(grep -c FAIL "$WORK/exporter.log" || true) without (it restarts to load new TLS files)" >&2
+step "a ReconfigureTLS moves the database to an issuer with another CA: every pod loads that CA before any certificate of it is issued"
+"$K" apply -f - > /dev/null <<'YAML'
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: other-ca, namespace: demo}
+spec:
+  isCA: true
+  commonName: other-ca
+  secretName: other-ca
+  privateKey: {algorithm: ECDSA, size: 256}
+  issuerRef: {kind: Issuer, name: root}
+---
+apiVersion: cert-manager.io/v1
+kind: Issuer
+metadata: {name: other-ca, namespace: demo}
+spec: {ca: {secretName: other-ca}}
+YAML
+wait_for 30 "the other CA is issued" "$K" get secret other-ca -n demo
+C=$("$K" get secret other-ca -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d | fingerprint)
+# client-c presents what Secret probe-c holds: today's client certificate (CA B) until one of C exists.
+"$K" get secret my-client-cert -n demo -o json | jq '{apiVersion, kind, type, data: {"tls.crt": .data."tls.crt", "tls.key": .data."tls.key"}, metadata: {name: "probe-c", namespace: "demo"}}' \
+  | "$K" apply -f - > /dev/null
+"$K" get pod client-b -n demo -o json | jq '.metadata = {name: "client-c", namespace: "demo"} | .spec.volumes[1].secret.secretName = "probe-c" | del(.status)' \
+  | "$K" apply -f - > /dev/null
+expect 'condition met' "$K" wait --for=condition=Ready pod/client-c -n demo --timeout=30s
+wait_for 30 "client-c connects" connects c
+U2=$(uptime_of)
+printf 'apiVersion: ops.kubedb.com/v1alpha1\nkind: MySQLOpsRequest\nmetadata: {name: move, namespace: demo}\nspec:\n  databaseRef: {name: my}\n  type: ReconfigureTLS\n  tls:\n    issuerRef: {apiGroup: cert-manager.io, kind: Issuer, name: other-ca}\n' \
+  | "$K" apply -f - > /dev/null
+T_MOVE=$SECONDS
+( while :; do
+    if curl -s -m 2 "http://$EXPORTER/metrics" | grep -q '^mysql_up 1$'; then echo "$(date +%s) ok"; else echo "$(date +%s) FAIL"; fi
+    sleep 0.5
+  done ) > "$WORK/exporter2.log" 2>&1 &
+SAMPLER=$!
+op_phase() { "$K" get myops move -n demo -o 'jsonpath={.status.phase}'; }
+C_IN="" C_LOADED="" C_ISSUED="" LEAVES_AT_MOVE=""
+for _ in $(seq 1 900); do
+  if [[ -z "$C_IN" && " $(bundle) " == *" $C "* ]]; then
+    C_IN=$SECONDS
+    for s in my-server-cert my-client-cert my-metrics-exporter-cert; do
+      [[ "$(ca_of $s)" == "$B" ]] || fail "$s was issued by the new issuer before its CA was in the bundle"
+    done
+  fi
+  if [[ -n "$C_IN" && -z "$C_LOADED" ]] && loaded_by_pods "$C"; then
+    C_LOADED=$SECONDS
+    "$K" get secret other-ca -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d > "$WORK/c.crt"
+    "$K" get secret other-ca -n demo -o 'jsonpath={.data.tls\.key}' | base64 -d > "$WORK/c.key"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/probe-c.key" -subj /CN=root 2> /dev/null \
+      | openssl x509 -req -CA "$WORK/c.crt" -CAkey "$WORK/c.key" -days 1 -out "$WORK/probe-c.crt" \
+          -extfile <(printf 'authorityKeyIdentifier=keyid\nextendedKeyUsage=clientAuth\n') 2> /dev/null
+    "$K" create secret tls probe-c -n demo --cert "$WORK/probe-c.crt" --key "$WORK/probe-c.key" --dry-run=client -o yaml | "$K" apply -f - > /dev/null
+  fi
+  if [[ -z "$C_ISSUED" ]]; then
+    for s in my-server-cert my-client-cert my-metrics-exporter-cert; do
+      [[ "$(ca_of $s)" == "$C" ]] && { C_ISSUED=$SECONDS; break; }
+    done
+  fi
+  [[ -n "$C_ISSUED" && "$(op_phase)" =~ ^(Successful|Failed)$ ]] && break
+  sleep 0.2
+done
+echo "  after the request: C in the bundle at +$((C_IN - T_MOVE)) s, loaded by every pod at +$((C_LOADED - T_MOVE)) s, its first certificate at +$((C_ISSUED - T_MOVE)) s; the request $(op_phase) at +$((SECONDS - T_MOVE)) s" >&2
+[[ -n "$C_IN" && -n "$C_LOADED" && -n "$C_ISSUED" ]] || fail "the move did not go through: in ${C_IN:-never}, loaded ${C_LOADED:-never}, issued ${C_ISSUED:-never}"
+(( C_ISSUED >= C_LOADED )) || fail "a certificate of the new issuer came before every pod had loaded its CA"
+wait_for 120 "the ReconfigureTLS request succeeds" bash -c "[[ \$('$K' get myops move -n demo -o 'jsonpath={.status.phase}') == Successful ]]"
+wait_for 60 "B leaves the bundle after its grace" bundle_is "$C"
+LEFT_B=$(date +%s)
+for p in b c; do
+  failed=$(loops_failed "$p" "$LEFT_B")
+  echo "  client-$p: $(loops_ok "$p") verified connections, $(grep -c . <<<"$failed" || true) failed before B left" >&2
+  [[ -z "$failed" ]] || fail "client-$p saw failed connections: $(head -3 <<<"$failed")"
+done
+(( $(uptime_of) > U2 )) || fail "mysqld restarted during the move"
+[[ "$(mysql_restarts)" == 0 ]] || fail "the mysql container restarted"
+[[ "$("$K" get pod my-0 -n demo -o jsonpath='{.metadata.uid}')" == "$UID0" ]] || fail "the pod was recreated"
+expect 'WaitingForTrust' "$K" get events -n demo --field-selector involvedObject.name=my
+kill "$SAMPLER" 2> /dev/null; wait "$SAMPLER" 2> /dev/null || true
+echo "  exporter: $(grep -c ' ok$' "$WORK/exporter2.log") samples with mysql_up 1, $(grep -c FAIL "$WORK/exporter2.log" || true) without" >&2
 show_logs_on_failure
 finish
