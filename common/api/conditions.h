@@ -74,6 +74,12 @@ inline constexpr std::string_view kReasonNotExpiring = "NotExpiring";
 inline constexpr std::string_view kCondPodTemplateOutdated = "PodTemplateOutdated";
 inline constexpr std::string_view kReasonRestartRequired = "RestartRequired";
 
+// CARotationInProgress (issue 32): True while the trust bundle holds more than one CA — a new CA
+// not yet used by every certificate, or a former one within its grace — False with one.
+inline constexpr std::string_view kCondCARotationInProgress = "CARotationInProgress";
+inline constexpr std::string_view kReasonSeveralCAsTrusted = "SeveralCAsTrusted";
+inline constexpr std::string_view kReasonOneCATrusted = "OneCATrusted";
+
 // Group Replication (issue 31): True while every member is ONLINE in one group with a majority.
 inline constexpr std::string_view kCondGroupReplication = "GroupReplicationOnline";
 inline constexpr std::string_view kReasonGroupOnline = "AllMembersOnline";

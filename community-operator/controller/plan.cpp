@@ -276,6 +276,10 @@ Plan provision(Planner& p) {
     p.facts.blocker = *b;
     return p.finish();
   }
+  if (auto bundle = p.o.secret(api::trustBundleSecretName(my.name)); !my.tls && bundle && kube::isOwnedBy(*bundle, my.uid)) {
+    // TLS removed: its trust bundle goes with it.
+    p.out.steps.push_back(DeleteStep{&kube::kSecrets, kube::name(*bundle), "", std::nullopt});
+  }
   if (auto b = my.tls ? planTrustBundle(p.out, p.facts, my, p.o, p.now) : std::nullopt) {
     p.facts.blocker = *b;
     return p.finish();

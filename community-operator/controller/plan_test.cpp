@@ -916,6 +916,10 @@ TEST_CASE("plan: the trust bundle comes before the StatefulSet, takes a new CA a
   CHECK(trusted[0]["usedBy"] == Json::array({"served by my-0"}));
   CHECK(trusted[1]["usedBy"] == Json::array({"server", "client", "metrics-exporter"}));
   CHECK_FALSE(trusted[0].contains("unusedSince"));
+  auto rotating = kube::findStatusCondition(*o.mysql, api::kCondCARotationInProgress);
+  REQUIRE(rotating);
+  CHECK(rotating->status == "True");
+  CHECK_THAT(rotating->message, Catch::Contains("holds 2 CAs") && Catch::Contains("used by served by my-0"));
 
   // my-0 reloaded and serves B: A's grace starts (recorded, no Event), a reconcile is due when it ends.
   o.health = servedBy(b);
@@ -936,6 +940,10 @@ TEST_CASE("plan: the trust bundle comes before the StatefulSet, takes a new CA a
   CHECK_THAT(bundleStep(p)->onWrite.at(0).message, Catch::Contains("removed sha256:" + da.substr(0, 16)));
   applyInMemory(o, p);
   CHECK(bundleDigests(o) == std::vector<std::string>{db});
+  rotating = kube::findStatusCondition(*o.mysql, api::kCondCARotationInProgress);
+  REQUIRE(rotating);
+  CHECK(rotating->status == "False");
+  CHECK(rotating->reason == api::kReasonOneCATrusted);
 }
 
 TEST_CASE("plan: a Secret named like the trust bundle that is not the database's stops it, untouched", "[community][plan][trust]") {
@@ -979,6 +987,18 @@ TEST_CASE("plan: the issuer's new CA enters the trust bundle before any certific
   CHECK_FALSE(bundleStep(p));  // stays A alone
   applyInMemory(other, p);
   CHECK(other.mysql->at("status").at("tls").at("trustedCAs").size() == 1);
+}
+
+TEST_CASE("plan: TLS removed takes the trust bundle away, never someone else's", "[community][plan][trust]") {
+  Observed o = observed(mysql(kTls));
+  o.secrets["my-auth"] = secret("my-auth");
+  addTlsSecrets(o);
+  o.mysql = ptr(mysql(R"({"version":"8.4.3","storageType":"Ephemeral","authSecret":{"name":"my-auth"}})"));
+  auto names = stepNames(plan(o, kNow));
+  CHECK(std::find(names.begin(), names.end(), "delete:Secret/my-ca-bundle") != names.end());
+  o.secrets["my-ca-bundle"] = secret("my-ca-bundle", true, false, {{"ca.crt", "someone's"}});
+  names = stepNames(plan(o, kNow));
+  CHECK(std::find(names.begin(), names.end(), "delete:Secret/my-ca-bundle") == names.end());
 }
 
 }  // namespace mysqlop::community

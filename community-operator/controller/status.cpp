@@ -1,6 +1,7 @@
 #include "community-operator/controller/status.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/kube/conditions.h"
 
@@ -165,6 +166,32 @@ void setServed(Conditions& c, Json& status) {
   }
 }
 
+// CARotationInProgress from the trust bundle: what each CA is there for, in a few words.
+void setRotation(Conditions& c) {
+  const StatusFacts& f = c.f;
+  if (f.tls && !*f.tls) {
+    c.remove(api::kCondCARotationInProgress);
+    return;
+  }
+  if (!f.tls || !f.trustedCas || f.trustedCas->empty()) return;
+  const auto& cas = *f.trustedCas;
+  std::vector<std::string> parts;
+  for (const auto& ca : cas) {
+    std::string what = ca.usedBy.empty() ? "used by nothing" : "used by " + fmt::format("{}", fmt::join(ca.usedBy, ", "));
+    if (!ca.leavesAfter.empty()) what += ", leaves after " + ca.leavesAfter;
+    if (!ca.loadedByPods) what += ", not loaded by every pod yet";
+    parts.push_back(fmt::format("sha256:{} ({})", ca.sha256.substr(0, 16), what));
+  }
+  const std::string bundle = f.name + "-ca-bundle";
+  if (cas.size() > 1) {
+    c.set(api::kCondCARotationInProgress, kube::kConditionTrue, api::kReasonSeveralCAsTrusted,
+          fmt::format("trust bundle {} holds {} CAs: {}", bundle, cas.size(), fmt::join(parts, "; ")));
+  } else {
+    c.set(api::kCondCARotationInProgress, kube::kConditionFalse, api::kReasonOneCATrusted,
+          fmt::format("trust bundle {} holds one CA: {}", bundle, parts[0]));
+  }
+}
+
 // status.tls.trustedCAs: the trust bundle's CAs and what uses each.
 void setTrusted(const StatusFacts& f, Json& status) {
   if (!f.tls || !*f.tls || !f.trustedCas) return;
@@ -243,6 +270,7 @@ Json desiredStatus(const Json& current, const StatusFacts& f, core::WallTime now
   }
   setServed(c, status);
   setTrusted(c.f, status);
+  setRotation(c);
   setTemplate(c);
   setGroup(c, status);
   status["conditions"] = c.conds;

@@ -120,11 +120,22 @@ cp "$P/server.crt" "$D/server.crt"; cp "$P/server.key" "$D/server.key"; sql "FLU
 eventually '^True$' cond Ready db status
 eventually '^db +8.4.3 +Ready ' "$K" get my db -n demo
 
-# A CA in the Secret that did not sign the server's certificate.
+# A new CA in the Secret while the server still serves the old one's certificate (a CA rotation,
+# issue 32): the trust bundle db-ca-bundle holds both, and the check still verifies.
 "$K" patch secret db-server-cert -n demo --type=merge \
   -p "{\"data\":{\"ca.crt\":\"$(base64 -w0 < "$P/other-ca.crt")\"}}" > /dev/null
+eventually '^2$' bash -c "'$K' get secret db-ca-bundle -n demo -o 'jsonpath={.data.ca\\.crt}' | base64 -d | grep -c BEGIN"
+expect '^True$' cond CARotationInProgress db status
+expect '^True$' cond Ready db status
+# A server presenting a certificate no CA of the database signed: not verified, not Ready.
+ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/stranger-ca.key" -out "$P/stranger-ca.crt" -subj /CN=stranger -days 2
+ossl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/stranger.key" -out "$P/stranger.csr" -subj /CN=db.demo.svc
+ossl x509 -req -in "$P/stranger.csr" -CA "$P/stranger-ca.crt" -CAkey "$P/stranger-ca.key" -CAcreateserial -days 1 \
+  -out "$P/stranger.crt" -extfile <(printf 'subjectAltName=DNS:db.demo.svc,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n')
+cp "$P/stranger.crt" "$D/server.crt"; cp "$P/stranger.key" "$D/server.key"; sql "FLUSH SSL"
 eventually '^False$' cond Ready db status
 expect '(certificate|verify|issuer|self.signed)' cond Ready db message
+cp "$P/server.crt" "$D/server.crt"; cp "$P/server.key" "$D/server.key"; sql "FLUSH SSL"
 tls_secret_data=$(base64 -w0 < "$P/ca.crt")
 "$K" patch secret db-server-cert -n demo --type=merge -p "{\"data\":{\"ca.crt\":\"$tls_secret_data\"}}" > /dev/null
 eventually '^True$' cond Ready db status

@@ -126,7 +126,7 @@ eventually '^secure$' jp sts secure -n demo -o 'jsonpath={.metadata.name}'
 ARGS='{.spec.template.spec.containers[0].args}'
 expect '--ssl-ca=/etc/mysql/certs/ca.crt.*--ssl-cert=/etc/mysql/certs/server.crt.*--ssl-key=/etc/mysql/certs/server.key.*--require-secure-transport=ON' \
   jp sts secure -n demo -o "jsonpath=$ARGS"
-expect '^secure-tls-server secure-client-cert$' jp sts secure -n demo \
+expect '^secure-ca-bundle secure-tls-server secure-client-cert$' jp sts secure -n demo \
   -o 'jsonpath={.spec.template.spec.volumes[?(@.name=="tls-volume")].projected.sources[*].secret.name}'
 expect '^mysql exporter$' jp sts secure -n demo -o 'jsonpath={.spec.template.spec.containers[*].name}'
 expect '^56790$' jp svc secure-stats -n demo -o 'jsonpath={.spec.ports[0].port}'

@@ -132,7 +132,8 @@ done
 for ns in calm chaos; do
   "$K" get my,sts,svc,sa,role,rolebinding,certificate,secret -n "$ns" -o json > "$WORK/$ns.json"
   # Per MySQL: the StatefulSet, two Services, ServiceAccount, Role, RoleBinding, three Certificates,
-  # the auth Secret, three TLS Secrets and the exporter configuration — and nothing else.
+  # the auth Secret, three TLS Secrets, the exporter configuration, the trust bundle and the issuer
+  # CA — and nothing else (the last two with their one controller owner, the MySQL).
   SUMMARY=$(jq -r '
     ([.items[] | select(.kind == "MySQL") | {(.metadata.name): .metadata.uid}] | add) as $uid
     | [.items[] | select(.kind != "MySQL" and .kind != "Issuer")
@@ -147,7 +148,7 @@ for ns in calm chaos; do
                else ($ctl | length) == 1 and ($all | length) == 1 and $ctl[0].uid == $uid[$db] and $ctl[0].kind == "MySQL" end)}]
     | {count: (group_by(.kind) | map({(.[0].kind): length}) | add),
        wrong: [.[] | select(.ok | not) | "\(.kind)/\(.name)"]}' "$WORK/$ns.json")
-  WANT=$(jq -nc --argjson n "$N" '{Certificate: (3 * $n), Role: $n, RoleBinding: $n, Secret: (5 * $n), Service: (2 * $n),
+  WANT=$(jq -nc --argjson n "$N" '{Certificate: (3 * $n), Role: $n, RoleBinding: $n, Secret: (7 * $n), Service: (2 * $n),
                                    ServiceAccount: $n, StatefulSet: $n}')
   expect "^$WANT\$" jq -c '.count' <<<"$SUMMARY"
   expect '^\[\]$' jq -c '.wrong' <<<"$SUMMARY"

@@ -74,7 +74,7 @@ for p in $OLD_PODS; do eventually 'NotFound' jp pod "$p" -n mysqlop; done
 step "waiting for late to be Ready"
 expect 'condition met' "$K" wait --for=condition=Ready my/late -n demo --timeout=120s
 expect '^late-client-cert late-metrics-exporter-cert late-server-cert$' names certificates late
-expect '^late-auth late-client-cert late-metrics-exporter-cert late-metrics-exporter-config late-server-cert$' names secrets late
+expect '^late-auth late-ca-bundle late-client-cert late-issuer-ca late-metrics-exporter-cert late-metrics-exporter-config late-server-cert$' names secrets late
 expect '^late$' names statefulsets late
 expect '^late-0$' names pods late
 expect '^data-late-0$' names pvc data-late
@@ -109,7 +109,7 @@ expect 'deleted' "$K" delete my late -n demo --timeout=60s
 expect_fail 'NotFound' "$K" get statefulset late -n demo
 expect '^$' names pvc data-late
 expect '^$' names certificates late
-expect '^late-auth late-client-cert late-metrics-exporter-cert late-metrics-exporter-config late-server-cert$' names secrets late
+expect '^late-auth late-ca-bundle late-client-cert late-issuer-ca late-metrics-exporter-cert late-metrics-exporter-config late-server-cert$' names secrets late
 expect '^$' bash -c "'$K' get secrets -n demo -o json | jq -r '.items[] | select(.metadata.name | startswith(\"late-\")) | select(.metadata.ownerReferences) | .metadata.name'"
 # DoNotTerminate: the deletion is refused and the database keeps serving; Halt then lets it go,
 # keeping the volume and the Secret, and the MySQL made again finds its data.

@@ -14,7 +14,9 @@
 # Each operation's wall time is printed. Needs root.
 source "$(dirname "$0")/lib.sh" sbxq0 10.97.0.0/24
 start_sandbox
-install_operators
+# The pods load a new CA within seconds here (the sandbox kubelet syncs every 2 s): an issuer
+# change waits this long for them (docs/tls.md §5), not the 120 s a real kubelet needs.
+install_operators --set mysqlop-community.trustPropagationSeconds=10
 "$K" create namespace demo > /dev/null
 seed_ca demo   # Issuer mysql-ca over $WORK/ca.crt
 cp "$WORK/ca.crt" "$WORK/old-ca.crt"
@@ -171,7 +173,7 @@ expect '^42$' verified new.crt
 OUT=$(verified old.crt) && fail "a client trusting only the old CA should fail: $OUT"
 [[ "$(jp secret my-server-cert -n demo -o 'jsonpath={.data.ca\.crt}' | base64 -d)" == "$(cat "$WORK/new-ca.crt")" ]] \
   || fail "the server Secret does not carry the new CA"
-expect '^my-auth my-client-cert my-metrics-exporter-cert my-metrics-exporter-config my-server-cert $' \
+expect '^my-auth my-ca-bundle my-client-cert my-issuer-ca my-metrics-exporter-cert my-metrics-exporter-config my-server-cert $' \
   jp secret -n demo -l app.kubernetes.io/instance=my -o 'jsonpath={range .items[*]}{.metadata.name}{" "}{end}'
 [[ "$(pod_uid)" == "$U1" ]] || fail "a new issuer restarted the pod"
 

@@ -171,10 +171,13 @@ bool removeCertificates(Plan& p, const Observed& o) {
   return remaining;
 }
 
-// TLS was removed from the MySQL: our Certificates, our condition, then our finalizer go.
+// TLS was removed from the MySQL: our Certificates, <db>-issuer-ca, our condition, then our finalizer go.
 Plan planTlsRemoved(const Observed& o) {
   Plan p;
   const bool remaining = removeCertificates(p, o);
+  if (auto ca = o.secret(api::issuerCaSecretName(kube::name(*o.mysql))); ca && kube::isOwnedBy(*ca, kube::uid(*o.mysql))) {
+    p.steps.push_back(DeleteStep{&kube::kSecrets, kube::name(*ca)});
+  }
   if (!remaining && kube::hasFinalizer(*o.mysql, api::kTlsFinalizer)) p.steps.push_back(FinalizerStep{false});
   if (kube::findStatusCondition(*o.mysql, api::kCondTLSCertificatesReady)) {
     p.status = runtime::ConditionChange{{}, {std::string(api::kCondTLSCertificatesReady)}};
@@ -246,7 +249,14 @@ Verdict issuanceVerdict(const api::MySQL& my, const Observed& o) {
     return notReady(api::kReasonIssuing, fmt::format("waiting for cert-manager to issue the Certificates {} in namespace {}",
                                                      join(awaited, ", "), my.namespace_));
   }
-  return {true, std::string(api::kReasonCertificatesIssued), "All TLS certificates are issued: " + join(expiries, ", ")};
+  std::string message = "All TLS certificates are issued: " + join(expiries, ", ");
+  if (o.issuerCa.known && o.issuerCa.pem.empty()) {
+    // Where the order of a CA change is not ours to keep (docs/tls.md §5).
+    message += fmt::format("; the CA of issuer {} is not one mysqlop can read (not a ca issuer): a new CA of it is trusted "
+                           "from its first certificate on, not before",
+                           my.tls->issuerRef->name);
+  }
+  return {true, std::string(api::kReasonCertificatesIssued), message};
 }
 
 void report(Plan& p, const Observed& o, const Verdict& v, core::WallTime now) {

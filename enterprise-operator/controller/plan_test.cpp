@@ -78,7 +78,7 @@ void applyInMemory(Observed& o, const Plan& p) {
       Json obj = e->cached ? runtime::mergeDesired(*e->cached, e->desired) : e->desired;
       (e->type->kind == "Certificate" ? o.certificates : o.secrets)[kube::name(obj)] = ptr(obj);
     }
-    if (auto* d = std::get_if<DeleteStep>(&s)) o.certificates.erase(d->name);
+    if (auto* d = std::get_if<DeleteStep>(&s)) (d->type->kind == "Secret" ? o.secrets : o.certificates).erase(d->name);
     if (auto* a = std::get_if<AdoptIssuedSecretStep>(&s)) o.secrets[kube::name(a->secret)] = ptr(a->secret);
   }
   Json my = *o.mysql;
@@ -342,15 +342,17 @@ TEST_CASE("enterprise plan: someone else's Certificate or exporter configuration
 TEST_CASE("enterprise plan: TLS removed from a MySQL takes our Certificates, condition and finalizer away",
           "[enterprise][plan]") {
   Observed o = open();
+  o.issuerCa = {true, "CA\n"};
   applyInMemory(o, plan(o, kNow));
   REQUIRE(kube::hasFinalizer(*o.mysql, api::kTlsFinalizer));
+  REQUIRE(o.secret("my-issuer-ca"));
   o.certificates["my-client-cert"] = ptr({{"metadata", {{"name", "my-client-cert"}, {"namespace", "demo"}}}});  // not ours
   Json plain = *o.mysql;
   plain["spec"] = Json::parse(R"({"version":"8.4.3","storageType":"Ephemeral"})");
   o.mysql = ptr(plain);
   Plan p = plan(o, kNow);
   CHECK(stepNames(p) == std::vector<std::string>{"delete:Certificate/my-metrics-exporter-cert",
-                                                 "delete:Certificate/my-server-cert"});
+                                                 "delete:Certificate/my-server-cert", "delete:Secret/my-issuer-ca"});
   CHECK_FALSE(tlsCondition(p, o));
   applyInMemory(o, p);
   p = plan(o, kNow);
@@ -481,12 +483,17 @@ TEST_CASE("enterprise plan: an issuer change waits until every pod has loaded th
   CHECK(issuerOf(p, "my-server-cert") == "other-ca");
   CHECK(issuerOf(p, "my-metrics-exporter-cert") == "other-ca");
 
-  // An issuer whose CA is not known (not a ca one) is not waited for.
+  // An issuer whose CA is not known (not a ca one) is not waited for, and the condition says so.
   Json unknown = *withTrust(false);
   unknown["spec"]["tls"]["issuerRef"]["name"] = "acme";
   o.mysql = ptr(unknown);
   o.issuerCa = {true, ""};
-  CHECK(issuerOf(plan(o, kNow), "my-server-cert") == "acme");
+  p = plan(o, kNow);
+  CHECK(issuerOf(p, "my-server-cert") == "acme");
+  applyInMemory(o, p);
+  issueAll(o);
+  CHECK_THAT(tlsCondition(plan(o, kNow), o)->message,
+             Catch::Contains("the CA of issuer acme is not one mysqlop can read (not a ca issuer)"));
 }
 
 }  // namespace mysqlop::enterprise

@@ -174,7 +174,7 @@ expect "^-----BEGIN $PK-----" bash -c "'$K' get secret corp-server-tls -n demo -
 expect "^-----BEGIN RSA $PK-----" bash -c "'$K' get secret corp-client-tls -n demo -o 'jsonpath={.data.tls\.key}' | base64 -d | head -1"
 expect 'O ?= ?Acme DBA, CN ?= ?root' bash -c "'$K' get secret corp-client-tls -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d | openssl x509 -noout -subject"
 eventually '^corp$' field sts corp -n demo -o 'jsonpath={.metadata.name}'
-expect 'corp-server-tls' field sts corp -n demo -o 'jsonpath={.spec.template.spec.volumes[?(@.name=="tls-volume")].projected.sources[0].secret.name}'
+expect '^corp-ca-bundle corp-server-tls corp-client-tls$' field sts corp -n demo -o 'jsonpath={.spec.template.spec.volumes[?(@.name=="tls-volume")].projected.sources[*].secret.name}'
 
 # --- an application's Secret (no label of ours: not in the operators' caches) in a Certificate's way ---
 "$K" create secret generic app-keys -n demo --from-literal=api-key=s3cr3t > /dev/null
