@@ -77,7 +77,13 @@ core::Result<Observed> Reconciler::observe(const runtime::ObjectPtr& mysql) cons
     const bool objectsThere = o.secrets.count(auth) && o.services.size() == 2;
     for (const auto& alias : api::tlsAliases()) {
       const std::string name = my->certSecretName(alias);
-      if (!my->tls || !objectsThere || o.secrets.count(name) || o.certificates.count(api::certificateName(db, alias))) continue;
+      // Read before the Certificate is made, and whenever the spec names another Secret than the
+      // Certificate's (a retarget): cert-manager would overwrite what it finds there.
+      auto cert = o.certificate(api::certificateName(db, alias));
+      const bool sameTarget = cert && kube::find(*cert, {"spec", "secretName"}) &&
+                              kube::find(*cert, {"spec", "secretName"})->is_string() &&
+                              (*cert)["spec"]["secretName"].get<std::string>() == name;
+      if (!my->tls || !objectsThere || o.secrets.count(name) || sameTarget) continue;
       auto s = c_.named->fetch(ns, name);
       if (!s) return s.error();
       if (*s) o.secrets.emplace(name, *s);

@@ -198,6 +198,22 @@ expect '^s3cr3t$' bash -c "'$K' get secret app-keys -n demo -o 'jsonpath={.data.
 "$K" delete my clash -n demo --wait=false > /dev/null
 eventually 'NotFound' "$K" get my clash -n demo
 expect '^s3cr3t$' bash -c "'$K' get secret app-keys -n demo -o 'jsonpath={.data.api-key}' | base64 -d"
+# ... and an existing Certificate retargeted at it by an edit of the MySQL (issue 33): refused the
+# same way; the Certificate keeps its Secret, app-keys is untouched.
+retarget() {
+  "$K" get my corp -n demo -o json | jq --arg s "$1" '(.spec.tls.certificates[] | select(.alias == "server") | .secretName) = $s' \
+    | "$K" replace -f - > /dev/null
+}
+retarget app-keys
+eventually '^SecretNameConflict$' cond TLSCertificatesReady corp reason
+expect 'Secret demo/app-keys exists and was not issued for Certificate corp-server-cert' cond TLSCertificatesReady corp message
+sleep 2   # what cert-manager would have done by now, had the Certificate moved
+expect '^corp-server-tls$' field certificate corp-server-cert -n demo -o 'jsonpath={.spec.secretName}'
+expect '^s3cr3t$' bash -c "'$K' get secret app-keys -n demo -o 'jsonpath={.data.api-key}' | base64 -d"
+[[ "$("$K" get secret app-keys -n demo -o 'jsonpath={.metadata.annotations}')" != *certificate-name* ]] \
+  || fail "cert-manager issued into app-keys"
+retarget corp-server-tls
+eventually '^CertificatesIssued$' cond TLSCertificatesReady corp reason
 
 # --- deletion: WipeOut takes the TLS Secrets, Delete keeps them; Certificates go with the MySQL ---
 # The enterprise operator's finalizer holds a WipeOut until it removed its Certificates: with the
