@@ -1,8 +1,8 @@
 #include "common/runtime/metrics_auth.h"
 
-#include <openssl/evp.h>
-
 #include <fmt/format.h>
+
+#include "common/pki/pki.h"
 
 namespace mysqlop::runtime {
 namespace {
@@ -12,15 +12,6 @@ using Json = nlohmann::json;
 const kube::ResourceType kTokenReviews{{"authentication.k8s.io", "v1", "tokenreviews"}, "TokenReview", false};
 const kube::ResourceType kSubjectAccessReviews{{"authorization.k8s.io", "v1", "subjectaccessreviews"},
                                                "SubjectAccessReview", false};
-
-std::string sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) out += fmt::format("{:02x}", md[i]);
-  return out;
-}
 
 // The token of "Bearer <token>" (the scheme case-insensitive, as Kubernetes reads it); "" if none.
 std::string bearerToken(std::string_view header) {
@@ -62,7 +53,7 @@ AuthDecision MetricsAuthorizer::check(std::string_view authorization, std::strin
   const std::string token = bearerToken(authorization);
   if (token.empty()) return {401, "Unauthorized: a bearer token is required"};
   if (!wellFormed(token, opts_.maxTokenLength)) return {401, "Unauthorized: not a bearer token"};
-  const std::string key = fmt::format("{} {} {}", sha256Hex(token), verb, path);
+  const std::string key = fmt::format("{} {} {}", pki::sha256Hex(token), verb, path);
   {
     std::lock_guard lock(mu_);
     if (auto it = cache_.find(key); it != cache_.end() && it->second.expires > clock_.monotonic()) {

@@ -442,6 +442,15 @@ void HealthChecker::askReload(ServedCertificate& s, const api::MySQL& my, const 
   }
 }
 
+void HealthChecker::TrustReloads::settle() {
+  // The fingerprints are worked out once, here, not at every check.
+  loaded = trust;
+  loadedCas.clear();
+  if (auto cas = pki::parseCertificateChain(loaded)) {
+    for (const auto& c : *cas) loadedCas.push_back(pki::fingerprint(c));
+  }
+}
+
 bool HealthChecker::trustSpreading(const api::MySQL& my, const std::string& trust) {
   const std::string key = my.namespace_ + "/" + my.name;
   const auto now = clock_.now();
@@ -457,7 +466,7 @@ bool HealthChecker::trustSpreading(const api::MySQL& my, const std::string& trus
     tr.reloadedAt.clear();
     if (first) {
       tr.changedAt -= tr.window;
-      tr.loaded = trust;
+      tr.settle();
     }
   }
   if (tr.loaded == tr.trust) return false;
@@ -469,7 +478,7 @@ bool HealthChecker::trustSpreading(const api::MySQL& my, const std::string& trus
     auto it = tr.reloadedAt.find(api::podName(my.name, i));
     if (it == tr.reloadedAt.end() || it->second < late) return true;
   }
-  tr.loaded = tr.trust;
+  tr.settle();
   return false;
 }
 
@@ -479,20 +488,9 @@ void HealthChecker::noteReloaded(const api::MySQL& my, const std::string& pod) {
 }
 
 std::vector<std::string> HealthChecker::loadedCas(const std::string& key) const {
-  std::string loaded;
-  {
-    std::lock_guard lock(mu_);
-    auto it = trust_.find(key);
-    if (it == trust_.end()) return {};
-    loaded = it->second.loaded;
-  }
-  std::vector<std::string> out;
-  auto cas = pki::parseCertificateChain(loaded);
-  if (!cas) return out;
-  for (const auto& c : *cas) {
-    if (auto d = certificateDigest(c.toPem())) out.push_back(*d);
-  }
-  return out;
+  std::lock_guard lock(mu_);
+  auto it = trust_.find(key);
+  return it == trust_.end() ? std::vector<std::string>{} : it->second.loadedCas;
 }
 
 void HealthChecker::reloadTrust(const api::MySQL& my, const std::string& podName, const ProbeTarget& pod,

@@ -206,6 +206,8 @@ class HealthChecker {
     core::WallTime changedAt{};
     std::chrono::milliseconds window{0};
     std::string loaded;  // the PEMs every pod has reloaded (late in the window)
+    std::vector<std::string> loadedCas;  // their fingerprints
+    void settle();  // what is trusted now is loaded
     std::map<std::string, core::WallTime> reloadedAt;  // by pod: its last successful reload since the change
   };
   std::map<std::string, TrustReloads> trust_;  // guarded by mu_

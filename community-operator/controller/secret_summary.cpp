@@ -1,10 +1,5 @@
 #include "community-operator/controller/secret_summary.h"
 
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-
-#include <fmt/format.h>
-
 #include "common/core/time_format.h"
 #include "common/kube/base64.h"
 #include "common/kube/object.h"
@@ -14,18 +9,11 @@
 namespace mysqlop::community {
 namespace {
 
+// The certificate's SHA-256 fingerprint; nullopt when it cannot be encoded.
 std::optional<std::string> digestOf(const pki::Certificate& c) {
-  unsigned char* der = nullptr;
-  const int n = i2d_X509(c.get(), &der);
-  if (n <= 0) return std::nullopt;
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  const int ok = EVP_Digest(der, static_cast<size_t>(n), md, &len, EVP_sha256(), nullptr);
-  OPENSSL_free(der);
-  if (ok != 1) return std::nullopt;
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", md[i]);
-  return hex;
+  auto fp = pki::fingerprint(c);
+  if (fp.empty()) return std::nullopt;
+  return fp;
 }
 
 std::optional<CertificateSummary> summarize(const std::string& pem) {

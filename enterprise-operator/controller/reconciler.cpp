@@ -80,9 +80,8 @@ core::Result<Observed> Reconciler::observe(const runtime::ObjectPtr& mysql) cons
       // Read before the Certificate is made, and whenever the spec names another Secret than the
       // Certificate's (a retarget): cert-manager would overwrite what it finds there.
       auto cert = o.certificate(api::certificateName(db, alias));
-      const bool sameTarget = cert && kube::find(*cert, {"spec", "secretName"}) &&
-                              kube::find(*cert, {"spec", "secretName"})->is_string() &&
-                              (*cert)["spec"]["secretName"].get<std::string>() == name;
+      const Json* target = cert ? kube::find(*cert, {"spec", "secretName"}) : nullptr;
+      const bool sameTarget = target && *target == name;
       if (!my->tls || !objectsThere || o.secrets.count(name) || sameTarget) continue;
       auto s = c_.named->fetch(ns, name);
       if (!s) return s.error();
