@@ -96,6 +96,38 @@ loaded_by_pods() { trusted | grep -q "^$1:true:"; }
 issued_by() { [[ "$(ca_of "$1")" == "$2" ]]; }
 unused() { trusted | grep -q "^$1:[a-z]*:\[\]"; }
 
+# copy_client_cert NAME: Secret NAME holding a copy of today's client certificate and key.
+copy_client_cert() {
+  "$K" get secret my-client-cert -n demo -o json \
+    | jq --arg n "$1" '{apiVersion, kind, type, data: {"tls.crt": .data."tls.crt", "tls.key": .data."tls.key"}, metadata: {name: $n, namespace: "demo"}}' \
+    | "$K" apply -f - > /dev/null
+}
+# sign_client_cert CA_SECRET NAME: Secret NAME holding a client certificate (CN root) the CA in
+# CA_SECRET signs, with the authority key identifier, as cert-manager's certificates carry it:
+# CAs re-keyed keep their subject, and a server holding two of one name finds the right one by
+# it (without it OpenSSL tries the first CA of that name only).
+sign_client_cert() {
+  "$K" get secret "$1" -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d > "$WORK/$1.crt"
+  "$K" get secret "$1" -n demo -o 'jsonpath={.data.tls\.key}' | base64 -d > "$WORK/$1.key"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/$2.key" -subj /CN=root 2> /dev/null \
+    | openssl x509 -req -CA "$WORK/$1.crt" -CAkey "$WORK/$1.key" -days 1 -out "$WORK/$2.crt" \
+        -extfile <(printf 'authorityKeyIdentifier=keyid\nextendedKeyUsage=clientAuth\n') 2> /dev/null
+  "$K" create secret tls "$2" -n demo --cert "$WORK/$2.crt" --key "$WORK/$2.key" --dry-run=client -o yaml | "$K" apply -f - > /dev/null
+}
+# sample_exporter LOG: the exporter's mysql_up every 0.5 s into LOG, in the background ($SAMPLER).
+sample_exporter() {
+  ( while :; do
+      if curl -s -m 2 "http://$EXPORTER/metrics" | grep -q '^mysql_up 1$'; then echo "$(date +%s) ok"; else echo "$(date +%s) FAIL"; fi
+      sleep 0.5
+    done ) > "$1" 2>&1 &
+  SAMPLER=$!
+}
+# stop_sampler LOG: stops it and says what it saw.
+stop_sampler() {
+  kill "$SAMPLER" 2> /dev/null; wait "$SAMPLER" 2> /dev/null || true
+  echo "  exporter: $(grep -c ' ok$' "$1") samples with mysql_up 1, $(grep -c FAIL "$1" || true) without" >&2
+}
+
 A=$(issuer_ca)
 [[ "$(bundle)" == "$A" ]] || fail "the bundle should hold the issuer's CA $A alone, holds: $(bundle)"
 [[ "$(ca_of my-server-cert)" == "$A" ]] || fail "the server certificate is not of CA $A"
@@ -104,10 +136,8 @@ UID0=$("$K" get pod my-0 -n demo -o jsonpath='{.metadata.uid}')
 step "two client pods loop verified connections, trusting the bundle: one with a client certificate of the old CA, one with the new CA's once it exists"
 # client-a presents a copy of today's client certificate (CA A) throughout; client-b presents what
 # Secret probe-b holds: the same until the test puts a certificate of the new CA there.
-"$K" get secret my-client-cert -n demo -o json | jq '{apiVersion, kind, type, data: {"tls.crt": .data."tls.crt", "tls.key": .data."tls.key"}, metadata: {name: "probe-a", namespace: "demo"}}' \
-  | "$K" apply -f - > /dev/null
-"$K" get secret my-client-cert -n demo -o json | jq '{apiVersion, kind, type, data: {"tls.crt": .data."tls.crt", "tls.key": .data."tls.key"}, metadata: {name: "probe-b", namespace: "demo"}}' \
-  | "$K" apply -f - > /dev/null
+copy_client_cert probe-a
+copy_client_cert probe-b
 for p in a b; do
   "$K" apply -f - > /dev/null <<YAML
 apiVersion: v1
@@ -142,11 +172,7 @@ wait_for 30 "client-a connects" connects a
 wait_for 30 "client-b connects" connects b
 # The exporter's mysql_up, sampled from the node every 0.5 s.
 EXPORTER=$("$K" get pod my-0 -n demo -o 'jsonpath={.status.podIP}'):56790
-( while :; do
-    if curl -s -m 2 "http://$EXPORTER/metrics" | grep -q '^mysql_up 1$'; then echo "$(date +%s) ok"; else echo "$(date +%s) FAIL"; fi
-    sleep 0.5
-  done ) > "$WORK/exporter.log" 2>&1 &
-SAMPLER=$!
+sample_exporter "$WORK/exporter.log"
 uptime_of() { "$K" exec client-a -n demo -- sh -c 'mysql -h my.demo.svc -uroot --ssl-mode=VERIFY_IDENTITY --ssl-ca=/bundle/ca.crt -N -e "SHOW GLOBAL STATUS LIKE \"Uptime\""' | awk '{print $2}'; }
 U0=$(uptime_of)
 
@@ -165,15 +191,7 @@ echo "  the pods had loaded B $((SECONDS - T_REKEY)) s after the re-key" >&2
 trusted | grep -q "^$B:true:\[\"issuer\"\]" || fail "B should be used by the issuer alone: $(trusted)"
 
 step "a client certificate of the new CA is accepted at once"
-"$K" get secret mysql-ca -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d > "$WORK/b.crt"
-"$K" get secret mysql-ca -n demo -o 'jsonpath={.data.tls\.key}' | base64 -d > "$WORK/b.key"
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/probe-b.key" -subj /CN=root 2> /dev/null \
-  | openssl x509 -req -CA "$WORK/b.crt" -CAkey "$WORK/b.key" -days 1 -out "$WORK/probe-b.crt" \
-      -extfile <(printf 'authorityKeyIdentifier=keyid\nextendedKeyUsage=clientAuth\n') 2> /dev/null
-# (With the authority key identifier, as cert-manager's certificates carry it: A and B have the
-# same subject, and a server holding both finds the right one by it — without it OpenSSL tries the
-# first CA of that name only.)
-"$K" create secret tls probe-b -n demo --cert "$WORK/probe-b.crt" --key "$WORK/probe-b.key" --dry-run=client -o yaml | "$K" apply -f - > /dev/null
+sign_client_cert mysql-ca probe-b
 wait_for 20 "client-b presents the new CA's certificate" "$K" exec client-b -n demo -- sh -c \
   "openssl x509 -in /cert/tls.crt -noout -issuer | grep -q mysql-ca && openssl verify -CAfile /bundle/ca.crt /cert/tls.crt"
 
@@ -197,7 +215,7 @@ LEFT=$(date +%s)
 (( LEFT + 1 >= $(date -d "$LEAVES" +%s) )) || fail "A left the bundle at $(date -u -d @"$LEFT" +%FT%TZ), before its grace ended ($LEAVES)"
 echo "  A left $((SECONDS - T_UNUSED)) s after the test saw it unused (grace 20 s, it was to leave after $LEAVES)" >&2
 expect "removed sha256:${A:0:16}" "$K" get events -n demo --field-selector reason=TrustBundleChanged -o 'jsonpath={.items[*].message}'
-kill "$SAMPLER" 2> /dev/null; wait "$SAMPLER" 2> /dev/null || true
+stop_sampler "$WORK/exporter.log"
 
 step "zero failed connections, no restart of mysqld"
 for p in a b; do
@@ -214,7 +232,6 @@ U1=$(uptime_of)
 (( U1 > U0 )) || fail "mysqld's Uptime went from $U0 to $U1: it restarted"
 [[ "$(mysql_restarts)" == 0 ]] || fail "the mysql container restarted"
 [[ "$("$K" get pod my-0 -n demo -o jsonpath='{.metadata.uid}')" == "$UID0" ]] || fail "the pod was recreated"
-echo "  exporter: $(grep -c ' ok$' "$WORK/exporter.log") samples with mysql_up 1, $(grep -c FAIL "$WORK/exporter.log" || true) without (it restarts to load new TLS files)" >&2
 step "a ReconfigureTLS moves the database to an issuer with another CA: every pod loads that CA before any certificate of it is issued"
 "$K" apply -f - > /dev/null <<'YAML'
 apiVersion: cert-manager.io/v1
@@ -235,8 +252,7 @@ YAML
 wait_for 30 "the other CA is issued" "$K" get secret other-ca -n demo
 C=$("$K" get secret other-ca -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d | fingerprint)
 # client-c presents what Secret probe-c holds: today's client certificate (CA B) until one of C exists.
-"$K" get secret my-client-cert -n demo -o json | jq '{apiVersion, kind, type, data: {"tls.crt": .data."tls.crt", "tls.key": .data."tls.key"}, metadata: {name: "probe-c", namespace: "demo"}}' \
-  | "$K" apply -f - > /dev/null
+copy_client_cert probe-c
 "$K" get pod client-b -n demo -o json | jq '.metadata = {name: "client-c", namespace: "demo"} | .spec.volumes[1].secret.secretName = "probe-c" | del(.status)' \
   | "$K" apply -f - > /dev/null
 expect 'condition met' "$K" wait --for=condition=Ready pod/client-c -n demo --timeout=30s
@@ -245,13 +261,9 @@ U2=$(uptime_of)
 printf 'apiVersion: ops.kubedb.com/v1alpha1\nkind: MySQLOpsRequest\nmetadata: {name: move, namespace: demo}\nspec:\n  databaseRef: {name: my}\n  type: ReconfigureTLS\n  tls:\n    issuerRef: {apiGroup: cert-manager.io, kind: Issuer, name: other-ca}\n' \
   | "$K" apply -f - > /dev/null
 T_MOVE=$SECONDS
-( while :; do
-    if curl -s -m 2 "http://$EXPORTER/metrics" | grep -q '^mysql_up 1$'; then echo "$(date +%s) ok"; else echo "$(date +%s) FAIL"; fi
-    sleep 0.5
-  done ) > "$WORK/exporter2.log" 2>&1 &
-SAMPLER=$!
+sample_exporter "$WORK/exporter2.log"
 op_phase() { "$K" get myops move -n demo -o 'jsonpath={.status.phase}'; }
-C_IN="" C_LOADED="" C_ISSUED="" LEAVES_AT_MOVE=""
+C_IN="" C_LOADED="" C_ISSUED=""
 for _ in $(seq 1 900); do
   if [[ -z "$C_IN" && " $(bundle) " == *" $C "* ]]; then
     C_IN=$SECONDS
@@ -261,12 +273,7 @@ for _ in $(seq 1 900); do
   fi
   if [[ -n "$C_IN" && -z "$C_LOADED" ]] && loaded_by_pods "$C"; then
     C_LOADED=$SECONDS
-    "$K" get secret other-ca -n demo -o 'jsonpath={.data.tls\.crt}' | base64 -d > "$WORK/c.crt"
-    "$K" get secret other-ca -n demo -o 'jsonpath={.data.tls\.key}' | base64 -d > "$WORK/c.key"
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/probe-c.key" -subj /CN=root 2> /dev/null \
-      | openssl x509 -req -CA "$WORK/c.crt" -CAkey "$WORK/c.key" -days 1 -out "$WORK/probe-c.crt" \
-          -extfile <(printf 'authorityKeyIdentifier=keyid\nextendedKeyUsage=clientAuth\n') 2> /dev/null
-    "$K" create secret tls probe-c -n demo --cert "$WORK/probe-c.crt" --key "$WORK/probe-c.key" --dry-run=client -o yaml | "$K" apply -f - > /dev/null
+    sign_client_cert other-ca probe-c
   fi
   if [[ -z "$C_ISSUED" ]]; then
     for s in my-server-cert my-client-cert my-metrics-exporter-cert; do
@@ -291,7 +298,6 @@ done
 [[ "$(mysql_restarts)" == 0 ]] || fail "the mysql container restarted"
 [[ "$("$K" get pod my-0 -n demo -o jsonpath='{.metadata.uid}')" == "$UID0" ]] || fail "the pod was recreated"
 expect 'WaitingForTrust' "$K" get events -n demo --field-selector involvedObject.name=my
-kill "$SAMPLER" 2> /dev/null; wait "$SAMPLER" 2> /dev/null || true
-echo "  exporter: $(grep -c ' ok$' "$WORK/exporter2.log") samples with mysql_up 1, $(grep -c FAIL "$WORK/exporter2.log" || true) without" >&2
+stop_sampler "$WORK/exporter2.log"
 show_logs_on_failure
 finish
